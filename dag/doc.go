@@ -1,0 +1,37 @@
+// Package dag is the ttx ledger: the transaction format, its IDs, and the
+// rules that order transactions into a DAG of spends.
+//
+// A transaction is one canonical tx.json file (Tx, Encode, Decode). Its ID is
+// the BitTorrent v2 infohash of the hybrid v1+v2 single-file torrent built
+// from its bytes alone (InfoDict, IDs); a v1 infohash is derived as an alias.
+// Outputs are spent by naming them in prev as "<txid>:<index>" (OutPoint).
+// Amounts are uint64 base units (Amount), 1 TTX = 10^8, never floats.
+// Addresses are Ed25519 public keys in bech32m with a network prefix.
+//
+// Validation has two steps. Decode and Network.CheckSanity need no ledger:
+// canonical form, sizes, limits, burn, proof of work and the signature,
+// which covers the network ID. Graph applies the contextual rules against a
+// Store: every parent accepted first (else the tx waits in a bounded orphan
+// pool), prev outputs exist, are unspent and belong to the signer, and
+// sum(prev) = sum(out) + burn. Double spends: first seen wins; the loser is
+// stored as evidence, rejected with ErrDoubleSpend, and both sides list each
+// other as conflicts.
+//
+// # Invariants
+//
+//   - Every stored transaction passed CheckID: its bytes hash to its ID.
+//   - No output is spent by two accepted transactions.
+//   - Every parent of an accepted transaction is accepted.
+//   - Σ unspent + Σ burned = the genesis supply.
+//   - A Store's Digest depends only on the set of stored IDs.
+//
+// This package imports no networking or storage code; torrentx, proofs and
+// internal/store build on it.
+//
+// # Errors
+//
+// Rule violations are RuleError values with an ErrorCode (ErrMalformed,
+// ErrBadSignature, ErrDoubleSpend, ...): the transaction is at fault, and a
+// peer that sent it may be scored. ErrNotFound and ErrClosed are sentinels.
+// Any other error (storage I/O) is the node's own fault.
+package dag
