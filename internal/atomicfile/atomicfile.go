@@ -1,0 +1,72 @@
+package atomicfile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// WriteNew atomically creates path holding data, with mode perm exactly
+// (the umask does not apply). It fails with an error wrapping fs.ErrExist if
+// path already exists. When it returns nil, the file and its directory entry
+// are durable.
+//
+// The no-clobber step is a hard link from the fsynced temporary file, which
+// is atomic on POSIX file systems; file systems without hard links (FAT) are
+// not supported.
+func WriteNew(path string, data []byte, perm fs.FileMode) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	tmpName := tmp.Name()
+	if err := writeSync(tmp, data, perm); err != nil {
+		os.Remove(tmpName)
+		return err
+	}
+	linkErr := os.Link(tmpName, path)
+	if err := os.Remove(tmpName); err != nil && linkErr == nil {
+		return fmt.Errorf("remove %s: %w", tmpName, err)
+	}
+	if linkErr != nil {
+		if errors.Is(linkErr, fs.ErrExist) {
+			return fmt.Errorf("create %s: %w", path, fs.ErrExist)
+		}
+		return fmt.Errorf("create %s: %w", path, linkErr)
+	}
+	return syncDir(dir)
+}
+
+// writeSync sets f's mode, writes data, fsyncs and closes f.
+func writeSync(f *os.File, data []byte, perm fs.FileMode) error {
+	err := f.Chmod(perm)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", f.Name(), err)
+	}
+	return nil
+}
+
+// syncDir makes the directory entries of dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open dir %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	return nil
+}

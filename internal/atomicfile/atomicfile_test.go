@@ -1,0 +1,113 @@
+package atomicfile
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// dirNames lists the entries of dir.
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestWriteNew(t *testing.T) {
+	tests := []struct {
+		name string
+		perm fs.FileMode
+		data []byte
+	}{
+		{"private", 0o600, []byte(`{"secret":1}`)},
+		{"public", 0o644, []byte("tx")},
+		{"empty", 0o600, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "f")
+			if err := WriteNew(path, tc.data, tc.perm); err != nil {
+				t.Fatalf("WriteNew: %v", err)
+			}
+			got, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, tc.data) {
+				t.Errorf("content = %q, want %q", got, tc.data)
+			}
+			fi, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm() != tc.perm {
+				t.Errorf("mode = %v, want %v", fi.Mode().Perm(), tc.perm)
+			}
+			if names := dirNames(t, dir); len(names) != 1 || names[0] != "f" {
+				t.Errorf("dir holds %q, want only the file", names)
+			}
+		})
+	}
+}
+
+func TestWriteNewExisting(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f")
+	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := WriteNew(path, []byte("new"), 0o600)
+	if !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("WriteNew over an existing file: err = %v, want fs.ErrExist", err)
+	}
+	got, _ := os.ReadFile(path)
+	if string(got) != "old" {
+		t.Errorf("existing file changed to %q", got)
+	}
+	// The temporary file was written and synced before the link failed: it
+	// must be gone.
+	if names := dirNames(t, dir); len(names) != 1 {
+		t.Errorf("dir holds %q, want only the original file", names)
+	}
+}
+
+func TestWriteNewFailure(t *testing.T) {
+	tests := []struct {
+		name string
+		path func(dir string) string
+	}{
+		{"missing dir", func(dir string) string { return filepath.Join(dir, "nope", "f") }},
+		{"target is a dir", func(dir string) string {
+			p := filepath.Join(dir, "sub")
+			if err := os.Mkdir(p, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := tc.path(dir)
+			before := dirNames(t, dir)
+			if err := WriteNew(path, []byte("x"), 0o600); err == nil {
+				t.Fatal("WriteNew succeeded, want an error")
+			}
+			after := dirNames(t, dir)
+			if len(after) != len(before) {
+				t.Errorf("dir changed from %q to %q: a partial file was left", before, after)
+			}
+		})
+	}
+}
