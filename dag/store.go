@@ -62,7 +62,7 @@ type Record struct {
 // keeps records and indexes, and must make every Update atomic and durable:
 // when Update returns nil, a crash loses nothing it wrote.
 //
-// Implementations: internal/store (bbolt) and dagtest.MemStore; both pass
+// Implementations: internal/store (bbolt) and MemStore; both pass
 // dagtest.TestStore.
 type Store interface {
 	// View runs fn on a consistent read-only snapshot.

@@ -1,0 +1,414 @@
+package dag
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+)
+
+// MemStore is a Store held in memory: maps for the records and every index.
+// It is what tests use, and what offline proof verification runs a Graph
+// over; nothing survives the process, so "durable" means "committed".
+//
+// Views share a read lock; Update holds the write lock and keeps an undo
+// log, so when fn returns an error (or panics) every write is rolled back
+// before any reader can see it.
+type MemStore struct {
+	mu     sync.RWMutex
+	closed bool
+
+	recs     map[TxID]*Record                 // id -> record
+	alias    map[[20]byte]TxID                // v1 infohash and TxID.Short -> id
+	bySeq    []TxID                           // Seq-1 -> id
+	utxo     map[OutPoint]TxOut               // unspent outputs of accepted txs
+	spent    map[OutPoint]TxID                // output -> the accepted tx that spent it
+	children map[TxID][]TxID                  // id -> accepted txs spending its outputs, in Seq order
+	owned    map[PubKey]map[OutPoint]struct{} // owner -> its unspent outputs
+	history  map[PubKey][]seqID               // owner -> txs paying or signed by it, in Seq order
+	acc      Accumulator                      // over every stored ID
+
+	// The ID-ordered index for Range is sorted lazily: Put appends to
+	// fresh, and the first Range after it merges fresh into sorted.
+	// idxMu guards both, since concurrent Views may merge.
+	idxMu  sync.Mutex
+	sorted []TxID
+	fresh  []TxID
+}
+
+type seqID struct {
+	seq uint64
+	id  TxID
+}
+
+var _ Store = (*MemStore)(nil)
+
+// NewMemStore returns an empty MemStore.
+func NewMemStore() *MemStore {
+	return &MemStore{
+		recs:     make(map[TxID]*Record),
+		alias:    make(map[[20]byte]TxID),
+		utxo:     make(map[OutPoint]TxOut),
+		spent:    make(map[OutPoint]TxID),
+		children: make(map[TxID][]TxID),
+		owned:    make(map[PubKey]map[OutPoint]struct{}),
+		history:  make(map[PubKey][]seqID),
+	}
+}
+
+// View runs fn with the read lock held. fn must not call Update.
+func (s *MemStore) View(fn func(ReadTx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return fn(memReadTx{s})
+}
+
+// Update runs fn with the write lock held. If fn returns an error or
+// panics, its writes are undone in reverse order.
+func (s *MemStore) Update(fn func(WriteTx) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	w := &memWriteTx{memReadTx: memReadTx{s}}
+	defer func() {
+		w.done = true
+		if w.undo != nil { // still set: fn failed or panicked
+			for i := len(w.undo) - 1; i >= 0; i-- {
+				w.undo[i]()
+			}
+		}
+	}()
+	if err := fn(w); err != nil {
+		return err
+	}
+	w.undo = nil
+	return nil
+}
+
+// Close makes every later View and Update return ErrClosed.
+func (s *MemStore) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	return nil
+}
+
+// sortedIDs returns every stored ID in ascending byte order. It must be
+// called with s.mu held (read or write).
+func (s *MemStore) sortedIDs() []TxID {
+	s.idxMu.Lock()
+	defer s.idxMu.Unlock()
+	if len(s.fresh) == 0 {
+		return s.sorted
+	}
+	slices.SortFunc(s.fresh, compareIDs)
+	merged := make([]TxID, 0, len(s.sorted)+len(s.fresh))
+	i, j := 0, 0
+	for i < len(s.sorted) && j < len(s.fresh) {
+		if compareIDs(s.sorted[i], s.fresh[j]) < 0 {
+			merged = append(merged, s.sorted[i])
+			i++
+		} else {
+			merged = append(merged, s.fresh[j])
+			j++
+		}
+	}
+	merged = append(merged, s.sorted[i:]...)
+	merged = append(merged, s.fresh[j:]...)
+	s.sorted, s.fresh = merged, s.fresh[:0]
+	return s.sorted
+}
+
+// unindexID removes id, the most recently stored ID, from the Range index.
+// It must be called with s.mu held for writing.
+func (s *MemStore) unindexID(id TxID) {
+	if n := len(s.fresh); n > 0 && s.fresh[n-1] == id {
+		s.fresh = s.fresh[:n-1]
+		return
+	}
+	if i, ok := slices.BinarySearchFunc(s.sorted, id, compareIDs); ok {
+		s.sorted = slices.Delete(s.sorted, i, i+1)
+	}
+}
+
+func compareIDs(a, b TxID) int { return bytes.Compare(a[:], b[:]) }
+
+func compareOutPoints(a, b OutPoint) int {
+	if c := compareIDs(a.TxID, b.TxID); c != 0 {
+		return c
+	}
+	switch {
+	case a.Index < b.Index:
+		return -1
+	case a.Index > b.Index:
+		return 1
+	}
+	return 0
+}
+
+// memReadTx reads a MemStore under its lock.
+type memReadTx struct{ s *MemStore }
+
+func copyRecord(r *Record) *Record {
+	c := *r
+	c.Raw = bytes.Clone(r.Raw)
+	c.Conflicts = slices.Clone(r.Conflicts)
+	return &c
+}
+
+func (r memReadTx) Get(id TxID) (*Record, error) {
+	rec, ok := r.s.recs[id]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return copyRecord(rec), nil
+}
+
+func (r memReadTx) State(id TxID) (State, error) {
+	if rec, ok := r.s.recs[id]; ok {
+		return rec.State, nil
+	}
+	return StateUnknown, nil
+}
+
+func (r memReadTx) Lookup(short [20]byte) (TxID, error) {
+	if id, ok := r.s.alias[short]; ok {
+		return id, nil
+	}
+	return TxID{}, ErrNotFound
+}
+
+func (r memReadTx) Unspent(op OutPoint) (TxOut, error) {
+	if out, ok := r.s.utxo[op]; ok {
+		return out, nil
+	}
+	return TxOut{}, ErrNotFound
+}
+
+func (r memReadTx) SpentBy(op OutPoint) (TxID, error) {
+	if id, ok := r.s.spent[op]; ok {
+		return id, nil
+	}
+	return TxID{}, ErrNotFound
+}
+
+func (r memReadTx) Children(id TxID) ([]TxID, error) {
+	return slices.Clone(r.s.children[id]), nil
+}
+
+// UnspentOf calls fn in ascending OutPoint order.
+func (r memReadTx) UnspentOf(owner PubKey, fn func(OutPoint, TxOut) bool) error {
+	set := r.s.owned[owner]
+	ops := make([]OutPoint, 0, len(set))
+	for op := range set {
+		ops = append(ops, op)
+	}
+	slices.SortFunc(ops, compareOutPoints)
+	for _, op := range ops {
+		if !fn(op, r.s.utxo[op]) {
+			break
+		}
+	}
+	return nil
+}
+
+// HistoryOf treats limit <= 0 as no limit.
+func (r memReadTx) HistoryOf(owner PubKey, beforeSeq uint64, limit int) ([]TxID, error) {
+	h := r.s.history[owner]
+	end := len(h)
+	if beforeSeq > 0 {
+		end = sort.Search(len(h), func(i int) bool { return h[i].seq >= beforeSeq })
+	}
+	var out []TxID
+	for i := end - 1; i >= 0 && (limit <= 0 || len(out) < limit); i-- {
+		out = append(out, h[i].id)
+	}
+	return out, nil
+}
+
+func (r memReadTx) Since(seq uint64, fn func(*Record) bool) error {
+	for i := seq; i < uint64(len(r.s.bySeq)); i++ {
+		if !fn(copyRecord(r.s.recs[r.s.bySeq[i]])) {
+			break
+		}
+	}
+	return nil
+}
+
+func (r memReadTx) Range(from, to TxID, fn func(TxID) bool) error {
+	ids := r.s.sortedIDs()
+	i, _ := slices.BinarySearchFunc(ids, from, compareIDs)
+	for ; i < len(ids); i++ {
+		if !to.IsZero() && compareIDs(ids[i], to) >= 0 {
+			break
+		}
+		if !fn(ids[i]) {
+			break
+		}
+	}
+	return nil
+}
+
+func (r memReadTx) Digest() (Digest, error) { return r.s.acc.Digest(), nil }
+
+// memWriteTx is a memReadTx that writes in place and logs how to undo.
+type memWriteTx struct {
+	memReadTx
+	undo []func()
+	done bool
+}
+
+var errTxDone = fmt.Errorf("dag: write to a MemStore transaction after its Update returned: %w", ErrClosed)
+
+func (w *memWriteTx) Put(p *Parsed, rec *Record) error {
+	if w.done {
+		return errTxDone
+	}
+	s := w.s
+	switch {
+	case rec.ID != p.ID:
+		return fmt.Errorf("put %s: record is for %s", p.ID, rec.ID)
+	case s.recs[p.ID] != nil:
+		return fmt.Errorf("put %s: already stored", p.ID)
+	case !rec.State.Accepted() && rec.State != StateRejected:
+		return fmt.Errorf("put %s: cannot store state %v", p.ID, rec.State)
+	}
+	accepted := rec.State.Accepted()
+	if accepted {
+		for _, op := range p.Prev {
+			if by, ok := s.spent[op]; ok {
+				return fmt.Errorf("put %s: output %s is already spent by %s", p.ID, op, by)
+			}
+		}
+	}
+
+	stored := copyRecord(rec)
+	if stored.Raw == nil {
+		stored.Raw = bytes.Clone(p.Raw)
+	}
+	stored.Seq = uint64(len(s.bySeq)) + 1
+	rec.Seq = stored.Seq
+	s.recs[p.ID] = stored
+	s.alias[p.V1] = p.ID
+	s.alias[p.ID.Short()] = p.ID
+	s.bySeq = append(s.bySeq, p.ID)
+	s.fresh = append(s.fresh, p.ID)
+	s.acc.Add(p.ID)
+
+	owners := make([]PubKey, 0, 1+len(p.Out))
+	if !p.IsGenesis() {
+		owners = append(owners, p.From)
+	}
+	// spentOuts holds the outputs p spends, to give back on undo.
+	var spentOuts []TxOut
+	var parents []TxID
+	if accepted {
+		spentOuts = make([]TxOut, len(p.Prev))
+		for i, op := range p.Prev {
+			spentOuts[i] = s.utxo[op]
+			s.unspend(op)
+			s.spent[op] = p.ID
+			if !slices.Contains(parents, op.TxID) {
+				parents = append(parents, op.TxID)
+				s.children[op.TxID] = append(s.children[op.TxID], p.ID)
+			}
+		}
+		for i, out := range p.Out {
+			s.addUnspent(OutPoint{TxID: p.ID, Index: uint32(i)}, out)
+			if !slices.Contains(owners, out.Owner) {
+				owners = append(owners, out.Owner)
+			}
+		}
+	}
+	for _, o := range owners {
+		s.history[o] = append(s.history[o], seqID{seq: stored.Seq, id: p.ID})
+	}
+
+	w.undo = append(w.undo, func() {
+		for _, o := range owners {
+			h := s.history[o]
+			s.history[o] = h[:len(h)-1]
+		}
+		if accepted {
+			for i := range p.Out {
+				s.unspend(OutPoint{TxID: p.ID, Index: uint32(i)})
+			}
+			for _, parent := range parents {
+				c := s.children[parent]
+				s.children[parent] = c[:len(c)-1]
+			}
+			for i, op := range p.Prev {
+				delete(s.spent, op)
+				if spentOuts[i].Amount != 0 { // zero: it was not unspent (outputs are never zero)
+					s.addUnspent(op, spentOuts[i])
+				}
+			}
+		}
+		s.acc.Remove(p.ID)
+		s.unindexID(p.ID)
+		s.bySeq = s.bySeq[:len(s.bySeq)-1]
+		delete(s.alias, p.ID.Short())
+		delete(s.alias, p.V1)
+		delete(s.recs, p.ID)
+	})
+	return nil
+}
+
+func (s *MemStore) addUnspent(op OutPoint, out TxOut) {
+	s.utxo[op] = out
+	set := s.owned[out.Owner]
+	if set == nil {
+		set = make(map[OutPoint]struct{})
+		s.owned[out.Owner] = set
+	}
+	set[op] = struct{}{}
+}
+
+// unspend removes op from the unspent outputs, if it is there.
+func (s *MemStore) unspend(op OutPoint) {
+	out, ok := s.utxo[op]
+	if !ok {
+		return
+	}
+	delete(s.utxo, op)
+	set := s.owned[out.Owner]
+	delete(set, op)
+	if len(set) == 0 {
+		delete(s.owned, out.Owner)
+	}
+}
+
+func (w *memWriteTx) AddConflict(a, b TxID) error {
+	if w.done {
+		return errTxDone
+	}
+	ra, rb := w.s.recs[a], w.s.recs[b]
+	switch {
+	case ra == nil || rb == nil:
+		return fmt.Errorf("add conflict %s %s: %w", a, b, ErrNotFound)
+	case a == b:
+		return fmt.Errorf("add conflict %s: a transaction cannot conflict with itself", a)
+	}
+	undoA, undoB := addConflict(ra, b), addConflict(rb, a)
+	w.undo = append(w.undo, func() { undoB(); undoA() })
+	return nil
+}
+
+// addConflict lists other in r.Conflicts once and marks an accepted r
+// conflicted. It returns what undoes that.
+func addConflict(r *Record, other TxID) (undo func()) {
+	n, st := len(r.Conflicts), r.State
+	if !slices.Contains(r.Conflicts, other) {
+		r.Conflicts = append(r.Conflicts, other)
+	}
+	if r.State == StateAccepted {
+		r.State = StateConflicted
+	}
+	return func() { r.Conflicts, r.State = r.Conflicts[:n], st }
+}
