@@ -13,15 +13,20 @@ import (
 type PubKey [ed25519.PublicKeySize]byte
 
 // Address encodes pk as a bech32m string with the network's prefix as the
-// human-readable part, e.g. "ttx1…". The checksum catches typos.
+// human-readable part, e.g. "ttx1…". The checksum catches typos. It panics
+// if prefix is not a ValidPrefix (a programmer error: bech32.EncodeM would
+// silently lower-case it or accept an empty one).
 func (pk PubKey) Address(prefix string) string {
+	if !ValidPrefix(prefix) {
+		panic(fmt.Sprintf("dag: bad address prefix %q", prefix))
+	}
 	conv, err := bech32.ConvertBits(pk[:], 8, 5, true)
 	if err != nil {
 		panic(err) // cannot happen for 32 bytes
 	}
 	s, err := bech32.EncodeM(prefix, conv)
 	if err != nil {
-		panic(fmt.Sprintf("dag: bad address prefix %q: %v", prefix, err))
+		panic(err) // cannot happen: every 5-bit value is in the alphabet
 	}
 	return s
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"math/bits"
+	"strconv"
 )
 
 // FingerprintSize is the size of a set fingerprint.
@@ -19,20 +20,7 @@ type Digest struct {
 
 // String returns "count/fingerprint-hex".
 func (d Digest) String() string {
-	return uintString(d.Count) + "/" + hex.EncodeToString(d.Fingerprint[:])
-}
-
-func uintString(n uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			return string(b[i:])
-		}
-	}
+	return strconv.FormatUint(d.Count, 10) + "/" + hex.EncodeToString(d.Fingerprint[:])
 }
 
 // Accumulator builds the fingerprint of a set of IDs incrementally, as

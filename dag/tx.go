@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-
-	"github.com/btcsuite/btcd/btcutil/bech32"
 )
 
 // Protocol limits that no network can raise.
@@ -40,7 +38,8 @@ type Tx struct {
 	Out []Output `json:"out"`
 	// Burn is destroyed: sum(prev) = sum(out) + burn.
 	Burn Amount `json:"burn"`
-	// Memo is free printable text, at most the network's max_memo bytes.
+	// Memo is free text of printable ASCII (0x20-0x7e, after JSON
+	// unescaping), at most the network's max_memo bytes.
 	Memo string `json:"memo,omitempty"`
 	// Time is the creation time in Unix seconds, as the signer claims it.
 	Time int64 `json:"time"`
@@ -172,6 +171,11 @@ func (p *Parsed) parseFields() error {
 	if len(tx.Out) > HardMaxOut || len(tx.Prev) > HardMaxPrev || len(tx.Memo) > HardMaxMemo {
 		return ruleError(ErrBadField, "too many outputs, prevs or memo bytes")
 	}
+	// The bytes are printable ASCII, but JSON escapes (\n, \u0000, \u2028)
+	// that survive re-encoding could still put other characters in free text.
+	if !isPrintable(tx.Memo) {
+		return ruleError(ErrBadField, "memo must be printable ASCII")
+	}
 	if tx.Genesis != nil {
 		if tx.From != "" || len(tx.Prev) != 0 || tx.Sig != "" || tx.Nonce != 0 || tx.Burn != 0 {
 			return ruleError(ErrGenesis, "a genesis has no from, prev, sig, nonce or burn")
@@ -259,14 +263,11 @@ func (p *Parsed) Total() Amount {
 
 // Validate checks genesis parameters.
 func (pr *Params) Validate() error {
-	if pr.Name == "" || len(pr.Name) > 64 {
-		return ruleError(ErrGenesis, "network name must be 1 to 64 characters")
+	if pr.Name == "" || len(pr.Name) > 64 || !isPrintable(pr.Name) {
+		return ruleError(ErrGenesis, "network name must be 1 to 64 printable ASCII characters")
 	}
 	if !ValidPrefix(pr.Prefix) {
 		return ruleError(ErrGenesis, "network prefix %q must be 1-16 lowercase letters or digits, starting with a letter", pr.Prefix)
-	}
-	if _, err := bech32.EncodeM(pr.Prefix, nil); err != nil {
-		return ruleError(ErrGenesis, "network prefix %q: %v", pr.Prefix, err)
 	}
 	if pr.PowBits > 32 {
 		return ruleError(ErrGenesis, "pow_bits %d is above 32", pr.PowBits)
@@ -275,4 +276,14 @@ func (pr *Params) Validate() error {
 		return ruleError(ErrGenesis, "limits out of range: max_prev 1..%d, max_out 1..%d, max_memo 0..%d", HardMaxPrev, HardMaxOut, HardMaxMemo)
 	}
 	return nil
+}
+
+// isPrintable reports whether s is printable ASCII (0x20-0x7e) only.
+func isPrintable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }

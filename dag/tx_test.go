@@ -1,0 +1,520 @@
+package dag
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// codecKey returns the Ed25519 key whose seed is 32 bytes of b.
+func codecKey(b byte) ed25519.PrivateKey {
+	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{b}, ed25519.SeedSize))
+}
+
+// codecPub returns the public key of k as a PubKey.
+func codecPub(k ed25519.PrivateKey) PubKey {
+	return PubKey(k.Public().(ed25519.PublicKey))
+}
+
+// codecGenesis returns a genesis that mints supply to owner.
+func codecGenesis(pr Params, owner PubKey, supply Amount) *Tx {
+	return &Tx{
+		Version: TxVersion,
+		Genesis: &pr,
+		Out:     []Output{{To: owner.Address(pr.Prefix), Amount: supply}},
+		Time:    1767225600,
+	}
+}
+
+// codecNetwork builds a network whose genesis mints supply to owner.
+func codecNetwork(tb testing.TB, pr Params, owner PubKey, supply Amount) *Network {
+	tb.Helper()
+	raw, err := Encode(codecGenesis(pr, owner, supply))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	n, err := NewNetwork(raw)
+	if err != nil {
+		tb.Fatalf("NewNetwork: %v", err)
+	}
+	return n
+}
+
+// goldenParams are the parameters of the golden network: every field is
+// set to a value other than its zero, and pow_bits makes Sign grind a nonce.
+var goldenParams = Params{
+	Name: "ttx-golden", Prefix: "ttx", BurnPerByte: 1, PowBits: 8,
+	MaxPrev: 8, MaxOut: 8, MaxMemo: 64,
+}
+
+const goldenSupply = 21_000_000 * Unit
+
+// goldenTx returns the unsigned golden transaction: it spends the genesis
+// output of key 1, pays 12.5 TTX to key 2 and returns the change.
+func goldenTx(n *Network) *Tx {
+	const burn = 1000
+	pay := 1_250_000_000 * Amount(1) // 12.5 TTX
+	return &Tx{
+		Version: TxVersion,
+		Prev:    []string{OutPoint{TxID: n.ID}.String()},
+		Out: []Output{
+			{To: n.Address(codecPub(codecKey(2))), Amount: pay},
+			{To: n.Address(codecPub(codecKey(1))), Amount: goldenSupply - pay - burn},
+		},
+		Burn: burn,
+		Memo: `golden "vector" \ <12.5 TTX>`,
+		Time: 1767225601,
+	}
+}
+
+// checkGolden compares got with testdata/golden/name, or rewrites the file
+// under -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *updateGolden {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run go test -run TestGolden -update to create it): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the code's output:\n got %q\nwant %q", name, got, want)
+	}
+}
+
+func hexLine(b []byte) []byte { return []byte(hex.EncodeToString(b) + "\n") }
+
+// TestGolden pins the byte forms the protocol depends on: the canonical
+// encoding, the signing bytes, the info dict and both infohashes.
+func TestGolden(t *testing.T) {
+	genesis, err := Encode(codecGenesis(goldenParams, codecPub(codecKey(1)), goldenSupply))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "genesis.json", genesis)
+	n, err := NewNetwork(genesis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "genesis.id", []byte(n.ID.String()+"\n"))
+	if n.Supply() != goldenSupply {
+		t.Errorf("Supply = %d, want %d", n.Supply(), goldenSupply)
+	}
+
+	tx := goldenTx(n)
+	raw, err := n.Sign(context.Background(), tx, codecKey(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "tx.json", raw)
+	sb, err := SigningBytes(n.ID, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "tx.sigbytes.hex", hexLine(sb))
+	checkGolden(t, "tx.info", InfoDict(raw))
+	ids := IDs(raw)
+	checkGolden(t, "tx.id", []byte(ids.ID.String()+"\n"))
+	checkGolden(t, "tx.v1", hexLine(ids.V1[:]))
+	checkGolden(t, "tx.torrent", TorrentFile(raw))
+
+	p, err := Decode(raw)
+	if err != nil {
+		t.Fatalf("Decode golden tx: %v", err)
+	}
+	if err := n.CheckSanity(p); err != nil {
+		t.Fatalf("CheckSanity golden tx: %v", err)
+	}
+	if got := n.parsedSigningBytes(p); !bytes.Equal(got, sb) {
+		t.Errorf("signing bytes from the raw tx differ from SigningBytes:\n got %q\nwant %q", got, sb)
+	}
+	if w := workBits(sb); w < int(goldenParams.PowBits) {
+		t.Errorf("golden tx has %d bits of work, want >= %d", w, goldenParams.PowBits)
+	}
+	if !bytes.HasPrefix(sb, append([]byte(sigDomain), n.ID[:]...)) {
+		t.Errorf("signing bytes do not start with the domain tag and network ID")
+	}
+}
+
+// TestGoldenFiles checks the stored files against each other, independently
+// of how the code builds them: a reimplementation in another language can
+// use this as its test.
+func TestGoldenFiles(t *testing.T) {
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", "golden", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	n, err := NewNetwork(read("genesis.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := n.ID.String()+"\n", string(read("genesis.id")); got != want {
+		t.Errorf("genesis ID %q, file says %q", got, want)
+	}
+	raw := read("tx.json")
+	p, err := Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.CheckSanity(p); err != nil {
+		t.Fatal(err)
+	}
+	want, err := hex.DecodeString(strings.TrimSpace(string(read("tx.sigbytes.hex"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ed25519.Verify(p.From[:], want, p.Sig) {
+		t.Error("the signature does not verify over tx.sigbytes.hex")
+	}
+	if got := p.ID.String() + "\n"; got != string(read("tx.id")) {
+		t.Errorf("tx ID %q, file says %q", got, read("tx.id"))
+	}
+	if got := hex.EncodeToString(p.V1[:]) + "\n"; got != string(read("tx.v1")) {
+		t.Errorf("v1 infohash %q, file says %q", got, read("tx.v1"))
+	}
+	if err := CheckID(raw, p.ID); err != nil {
+		t.Error(err)
+	}
+	info := read("tx.info")
+	if IDs(raw) != p.TxIDs || !bytes.Equal(InfoDict(raw), info) {
+		t.Error("tx.info is not the info dict of tx.json")
+	}
+	if !bytes.Equal(read("tx.torrent"), []byte("d4:info"+string(info)+"e")) {
+		t.Error("tx.torrent is not d4:info<tx.info>e")
+	}
+}
+
+// codecBaseTx is a well-formed (not validly signed) transaction that the
+// Decode table mutates.
+func codecBaseTx() *Tx {
+	from := codecPub(codecKey(1)).Address("ttx")
+	return &Tx{
+		Version: TxVersion,
+		From:    from,
+		Prev:    []string{strings.Repeat("ab", 32) + ":0", strings.Repeat("cd", 32) + ":7"},
+		Out: []Output{
+			{To: codecPub(codecKey(2)).Address("ttx"), Amount: 150_000_000},
+			{To: from, Amount: 42},
+		},
+		Burn:  1000,
+		Memo:  "hi",
+		Time:  1767225601,
+		Nonce: 5,
+		Sig:   strings.Repeat("0f", 64),
+	}
+}
+
+func mustEncode(tb testing.TB, tx *Tx) string {
+	tb.Helper()
+	b, err := Encode(tx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
+}
+
+// replaceOnce replaces the single occurrence of old in s.
+func replaceOnce(tb testing.TB, s, old, new string) string {
+	tb.Helper()
+	if strings.Count(s, old) != 1 {
+		tb.Fatalf("%q occurs %d times in %s", old, strings.Count(s, old), s)
+	}
+	return strings.Replace(s, old, new, 1)
+}
+
+type decodeCase struct {
+	name string
+	raw  string
+	code ErrorCode // 0: valid
+}
+
+// decodeCases are the Decode table; FuzzDecode is seeded from them.
+func decodeCases(tb testing.TB) []decodeCase {
+	base := mustEncode(tb, codecBaseTx())
+	r := func(old, new string) string { return replaceOnce(tb, base, old, new) }
+	withTx := func(f func(tx *Tx)) string {
+		tx := codecBaseTx()
+		f(tx)
+		return mustEncode(tb, tx)
+	}
+	from := codecBaseTx().From
+	pay := codecBaseTx().Out[0].To
+	gen := codecGenesis(goldenParams, codecPub(codecKey(1)), goldenSupply)
+	genesis := mustEncode(tb, gen)
+	g := func(old, new string) string { return replaceOnce(tb, genesis, old, new) }
+	withGenesis := func(f func(tx *Tx)) string {
+		tx := codecGenesis(goldenParams, codecPub(codecKey(1)), goldenSupply)
+		f(tx)
+		return mustEncode(tb, tx)
+	}
+	withParams := func(f func(pr *Params)) string {
+		pr := goldenParams
+		f(&pr)
+		tx := codecGenesis(goldenParams, codecPub(codecKey(1)), goldenSupply)
+		tx.Genesis = &pr
+		return mustEncode(tb, tx)
+	}
+	bech32Pay := func() string { // the payee's key in bech32 (not bech32m)
+		s, _ := encodeBech32ForTest("ttx", codecPub(codecKey(2)))
+		return s
+	}()
+	return []decodeCase{
+		{"valid", base, 0},
+		{"valid genesis", genesis, 0},
+		{"valid memo with quote and backslash", withTx(func(tx *Tx) { tx.Memo = `a"b\c` }), 0},
+		{"valid memo with html characters", withTx(func(tx *Tx) { tx.Memo = "<a&b>" }), 0},
+		{"valid at MaxTxSize", sizedTx(tb, MaxTxSize), 0},
+		{"valid without memo or nonce", withTx(func(tx *Tx) { tx.Memo, tx.Nonce = "", 0 }), 0},
+
+		{"empty", "", ErrMalformed},
+		{"null", "null", ErrMalformed},
+		{"array", "[]", ErrMalformed},
+		{"string", `"x"`, ErrMalformed},
+		{"empty object", "{}", ErrMalformed},
+		{"space after brace", r(`{"v"`, `{ "v"`), ErrMalformed},
+		{"space after colon", r(`"burn":1000`, `"burn": 1000`), ErrMalformed},
+		{"leading space", " " + base, ErrMalformed},
+		{"trailing space", base + " ", ErrMalformed},
+		{"trailing newline", base + "\n", ErrMalformed},
+		{"trailing object", base + "{}", ErrMalformed},
+		{"trailing brace", base + "}", ErrMalformed},
+		{"trailing garbage", base + "x", ErrMalformed},
+		{"reordered fields", r(`"burn":1000,"memo":"hi"`, `"memo":"hi","burn":1000`), ErrMalformed},
+		{"duplicate burn", r(`"burn":1000,`, `"burn":1000,"burn":1000,`), ErrMalformed},
+		{"duplicate burn, first differs", r(`"burn":1000,`, `"burn":1,"burn":1000,`), ErrMalformed},
+		{"unknown field", r(`"memo":"hi",`, `"memo":"hi","fee":1,`), ErrMalformed},
+		{"unknown output field", r(`"amount":42}`, `"amount":42,"x":1}`), ErrMalformed},
+		{"case-changed key V", r(`{"v":`, `{"V":`), ErrMalformed},
+		{"case-changed key Burn", r(`"burn"`, `"Burn"`), ErrMalformed},
+		{"float amount", r(`"amount":42}`, `"amount":1.0}`), ErrMalformed},
+		{"float burn", r(`"burn":1000`, `"burn":1000.0`), ErrMalformed},
+		{"exponent amount", r(`"amount":42}`, `"amount":4.2e1}`), ErrMalformed},
+		{"exponent burn", r(`"burn":1000`, `"burn":1e3`), ErrMalformed},
+		{"negative burn", r(`"burn":1000`, `"burn":-1`), ErrMalformed},
+		{"negative amount", r(`"amount":42}`, `"amount":-42}`), ErrMalformed},
+		{"minus zero version", r(`{"v":1`, `{"v":-0`), ErrMalformed},
+		{"leading zero burn", r(`"burn":1000`, `"burn":01000`), ErrMalformed},
+		{"plus sign burn", r(`"burn":1000`, `"burn":+1000`), ErrMalformed},
+		{"amount above uint64", r(`"amount":42}`, `"amount":18446744073709551616}`), ErrMalformed},
+		{"string amount", r(`"amount":42}`, `"amount":"42"}`), ErrMalformed},
+		{"prev []", strings.Replace(withTx(func(tx *Tx) { tx.Prev = nil }), `"out"`, `"prev":[],"out"`, 1), ErrMalformed},
+		{"prev null", strings.Replace(withTx(func(tx *Tx) { tx.Prev = nil }), `"out"`, `"prev":null,"out"`, 1), ErrMalformed},
+		{"zero nonce written", r(`"nonce":5`, `"nonce":0`), ErrMalformed},
+		{"empty memo written", r(`"memo":"hi"`, `"memo":""`), ErrMalformed},
+		{"genesis null", r(`{"v":1,`, `{"v":1,"genesis":null,`), ErrMalformed},
+		{"escape \\u0041", r(`"memo":"hi"`, `"memo":"\u0041"`), ErrMalformed},
+		{"escape \\u0069 in memo", r(`"memo":"hi"`, `"memo":"h\u0069"`), ErrMalformed},
+		{"escaped slash", r(`"memo":"hi"`, `"memo":"a\/b"`), ErrMalformed},
+		{"escaped html \\u003c", r(`"memo":"hi"`, `"memo":"\u003c"`), ErrMalformed},
+		{"escaped key", r(`"burn"`, `"\u0062urn"`), ErrMalformed},
+		{"lone surrogate escape", r(`"memo":"hi"`, `"memo":"\udc00"`), ErrMalformed},
+		{"non-ASCII byte", r(`"memo":"hi"`, `"memo":"hé"`), ErrMalformed},
+		{"invalid UTF-8", r(`"memo":"hi"`, "\"memo\":\"h\xff\""), ErrMalformed},
+		{"DEL byte", r(`"memo":"hi"`, "\"memo\":\"h\x7f\""), ErrMalformed},
+		{"raw tab", r(`"memo":"hi"`, "\"memo\":\"h\ti\""), ErrMalformed},
+		{"NUL byte", r(`"memo":"hi"`, "\"memo\":\"h\x00i\""), ErrMalformed},
+		{"bad escape", r(`"memo":"hi"`, `"memo":"\x"`), ErrMalformed},
+		{"truncated", base[:len(base)-1], ErrMalformed},
+		{"too large", r(`"memo":"hi"`, `"memo":"`+strings.Repeat("a", MaxTxSize)+`"`), ErrTooLarge},
+		{"one byte over MaxTxSize", sizedTx(tb, MaxTxSize+1), ErrTooLarge},
+
+		{"escaped newline in memo", r(`"memo":"hi"`, `"memo":"h\ni"`), ErrBadField},
+		{"escaped tab in memo", r(`"memo":"hi"`, `"memo":"h\ti"`), ErrBadField},
+		{"escaped control in memo", r(`"memo":"hi"`, `"memo":"\u001b[2J"`), ErrBadField},
+		{"escaped NUL in memo", r(`"memo":"hi"`, `"memo":"\u0000"`), ErrBadField},
+		{"line separator in memo", r(`"memo":"hi"`, `"memo":"\u2028"`), ErrBadField},
+		{"memo above HardMaxMemo", withTx(func(tx *Tx) { tx.Memo = strings.Repeat("m", HardMaxMemo+1) }), ErrBadField},
+		{"version 0", r(`{"v":1`, `{"v":0`), ErrBadField},
+		{"version 2", r(`{"v":1`, `{"v":2`), ErrBadField},
+		{"time 0", withTx(func(tx *Tx) { tx.Time = 0 }), ErrBadField},
+		{"negative time", withTx(func(tx *Tx) { tx.Time = -1767225601 }), ErrBadField},
+		{"time 2^40", withTx(func(tx *Tx) { tx.Time = 1 << 40 }), ErrBadField},
+		{"no prev", withTx(func(tx *Tx) { tx.Prev = nil }), ErrBadField},
+		{"no outputs", withTx(func(tx *Tx) { tx.Out = []Output{} }), ErrBadField},
+		{"null outputs", withTx(func(tx *Tx) { tx.Out = nil }), ErrBadField},
+		{"prev uppercase hex", r(`["abab`, `["ABab`), ErrBadField},
+		{"prev index leading zero", r(":7", ":07"), ErrBadField},
+		{"prev index above uint32", r(":7", ":4294967296"), ErrBadField},
+		{"prev missing colon", r(":7", "7"), ErrBadField},
+		{"prev short txid", r(strings.Repeat("cd", 32)+":7", strings.Repeat("cd", 31)+":7"), ErrBadField},
+		{"duplicate prev", r(strings.Repeat("cd", 32)+":7", strings.Repeat("ab", 32)+":0"), ErrDuplicatePrev},
+		{"sig too short", r(`"sig":"0f`, `"sig":"`), ErrBadField},
+		{"sig too long", r(`"sig":"0f`, `"sig":"0f0f`), ErrBadField},
+		{"sig uppercase", r(`"sig":"0f`, `"sig":"0F`), ErrBadField},
+		{"sig not hex", r(`"sig":"0f`, `"sig":"0g`), ErrBadField},
+		{"no sig", withTx(func(tx *Tx) { tx.Sig = "" }), ErrBadField},
+		{"no from", withTx(func(tx *Tx) { tx.From = "" }), ErrBadAddress},
+		{"from upper case", withTx(func(tx *Tx) { tx.From = strings.ToUpper(from) }), ErrBadAddress},
+		{"from bad checksum", withTx(func(tx *Tx) { tx.From = typo(from) }), ErrBadAddress},
+		{"output upper case", withTx(func(tx *Tx) { tx.Out[0].To = strings.ToUpper(pay) }), ErrBadAddress},
+		{"output of another prefix", withTx(func(tx *Tx) { tx.Out[0].To = codecPub(codecKey(2)).Address("tty") }), ErrBadAddress},
+		{"output in bech32", withTx(func(tx *Tx) { tx.Out[0].To = bech32Pay }), ErrBadAddress},
+		{"zero output", r(`"amount":42}`, `"amount":0}`), ErrBadAmount},
+		{"outputs overflow", r(`"amount":42}`, `"amount":18446744073709551615}`), ErrBadAmount},
+		{"outputs plus burn overflow", r(`"amount":42}`, `"amount":18446744073559551615}`), ErrBadAmount},
+
+		{"genesis with from", withGenesis(func(tx *Tx) { tx.From = from }), ErrGenesis},
+		{"genesis with sig", withGenesis(func(tx *Tx) { tx.Sig = strings.Repeat("0f", 64) }), ErrGenesis},
+		{"genesis with prev", withGenesis(func(tx *Tx) { tx.Prev = []string{strings.Repeat("ab", 32) + ":0"} }), ErrGenesis},
+		{"genesis with burn", withGenesis(func(tx *Tx) { tx.Burn = 1 }), ErrGenesis},
+		{"genesis with nonce", withGenesis(func(tx *Tx) { tx.Nonce = 1 }), ErrGenesis},
+		{"genesis empty name", withParams(func(pr *Params) { pr.Name = "" }), ErrGenesis},
+		{"genesis long name", withParams(func(pr *Params) { pr.Name = strings.Repeat("n", 65) }), ErrGenesis},
+		{"genesis name with newline", withParams(func(pr *Params) { pr.Name = "a\nb" }), ErrGenesis},
+		{"genesis upper-case prefix", withParams(func(pr *Params) { pr.Prefix = "TTX" }), ErrGenesis},
+		{"genesis prefix starts with digit", withParams(func(pr *Params) { pr.Prefix = "1tx" }), ErrGenesis},
+		{"genesis long prefix", withParams(func(pr *Params) { pr.Prefix = strings.Repeat("t", 17) }), ErrGenesis},
+		{"genesis pow_bits 33", withParams(func(pr *Params) { pr.PowBits = 33 }), ErrGenesis},
+		{"genesis max_prev 0", withParams(func(pr *Params) { pr.MaxPrev = 0 }), ErrGenesis},
+		{"genesis max_out above hard limit", withParams(func(pr *Params) { pr.MaxOut = HardMaxOut + 1 }), ErrGenesis},
+		{"genesis max_memo above hard limit", withParams(func(pr *Params) { pr.MaxMemo = HardMaxMemo + 1 }), ErrGenesis},
+		{"genesis max_memo negative", withParams(func(pr *Params) { pr.MaxMemo = -1 }), ErrGenesis},
+		{"genesis pow_bits 256", g(`"pow_bits":8`, `"pow_bits":256`), ErrMalformed},
+		{"genesis missing field", g(`"pow_bits":8,`, ``), ErrMalformed},
+		{"genesis output of another prefix", withGenesis(func(tx *Tx) { tx.Out[0].To = codecPub(codecKey(1)).Address("tty") }), ErrBadAddress},
+		{"genesis zero supply", g(`"amount":2100000000000000}`, `"amount":0}`), ErrBadAmount},
+	}
+}
+
+// typo changes one data character of a bech32 string.
+func typo(s string) string {
+	b := []byte(s)
+	i := len(b) - 10
+	if b[i] == 'q' {
+		b[i] = 'p'
+	} else {
+		b[i] = 'q'
+	}
+	return string(b)
+}
+
+// sizedTx returns a well-formed tx of exactly size bytes (size must be
+// large), made of many outputs and a memo that pads the rest.
+func sizedTx(tb testing.TB, size int) string {
+	tb.Helper()
+	tx := codecBaseTx()
+	tx.Memo = ""
+	for len(mustEncode(tb, tx)) < size-200 {
+		tx.Out = append(tx.Out, Output{To: codecBaseTx().From, Amount: Amount(len(tx.Out))})
+	}
+	tx.Memo = strings.Repeat("m", size-len(mustEncode(tb, tx))-len(`,"memo":""`))
+	raw := mustEncode(tb, tx)
+	if len(raw) != size {
+		tb.Fatalf("sizedTx built %d bytes, want %d", len(raw), size)
+	}
+	return raw
+}
+
+func TestDecode(t *testing.T) {
+	for _, tc := range decodeCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := []byte(tc.raw)
+			p, err := Decode(raw)
+			if tc.code == 0 {
+				if err != nil {
+					t.Fatalf("Decode: %v", err)
+				}
+				checkParsed(t, p, raw)
+				return
+			}
+			if p != nil {
+				t.Errorf("Decode returned a Parsed with error %v", err)
+			}
+			re, ok := IsRuleError(err)
+			if !ok {
+				t.Fatalf("Decode error %v, want RuleError %v", err, tc.code)
+			}
+			if re.Code != tc.code {
+				t.Fatalf("Decode error %v (%v), want %v", err, re.Code, tc.code)
+			}
+		})
+	}
+}
+
+// checkParsed checks what Decode must guarantee for accepted bytes.
+func checkParsed(t *testing.T, p *Parsed, raw []byte) {
+	t.Helper()
+	if p == nil {
+		t.Fatal("Decode returned nil, nil")
+	}
+	if !bytes.Equal(p.Raw, raw) {
+		t.Error("Raw is not the input")
+	}
+	enc, err := Encode(&p.Tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(enc, raw) {
+		t.Errorf("Encode(Decode(raw)) differs:\n got %q\nwant %q", enc, raw)
+	}
+	if p.TxIDs != IDs(raw) {
+		t.Error("IDs differ from IDs(raw)")
+	}
+	if err := CheckID(raw, p.ID); err != nil {
+		t.Error(err)
+	}
+	if !isPrintable(p.Tx.Memo) || (p.Tx.Genesis != nil && !isPrintable(p.Tx.Genesis.Name)) {
+		t.Errorf("free text is not printable ASCII: %q", p.Tx.Memo)
+	}
+	if len(p.Out) != len(p.Tx.Out) || len(p.Prev) != len(p.Tx.Prev) {
+		t.Fatalf("binary fields: %d out, %d prev for %d, %d", len(p.Out), len(p.Prev), len(p.Tx.Out), len(p.Tx.Prev))
+	}
+	for i, o := range p.Out {
+		if o.Owner.Address(p.Prefix) != p.Tx.Out[i].To || o.Amount != p.Tx.Out[i].Amount {
+			t.Errorf("output %d: %+v does not match %+v", i, o, p.Tx.Out[i])
+		}
+	}
+	for i, op := range p.Prev {
+		if op.String() != p.Tx.Prev[i] {
+			t.Errorf("prev %d: %v does not match %q", i, op, p.Tx.Prev[i])
+		}
+	}
+	if p.IsGenesis() {
+		if p.From != (PubKey{}) || p.Sig != nil || p.Prefix != p.Tx.Genesis.Prefix {
+			t.Error("genesis has binary from, sig or a prefix other than its own")
+		}
+	} else if p.From.Address(p.Prefix) != p.Tx.From || hex.EncodeToString(p.Sig) != p.Tx.Sig {
+		t.Error("from or sig does not match the text")
+	}
+	again, err := Decode(enc)
+	if err != nil || !reflect.DeepEqual(again, p) {
+		t.Errorf("decoding the re-encoding gives %+v, %v", again, err)
+	}
+}
+
+func TestEncodeOmitsEmpty(t *testing.T) {
+	raw, err := Encode(&Tx{Version: 1, Out: []Output{{To: "a", Amount: 1}}, Time: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"v":1,"out":[{"to":"a","amount":1}],"burn":0,"time":5}`; string(raw) != want {
+		t.Errorf("Encode = %s, want %s", raw, want)
+	}
+}
+
+func TestTotal(t *testing.T) {
+	p, err := Decode([]byte(mustEncode(t, codecBaseTx())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := p.Total(), Amount(150_000_000+42+1000); got != want {
+		t.Errorf("Total = %d, want %d", got, want)
+	}
+}
