@@ -29,7 +29,10 @@ var (
 
 // ParseAmount parses a decimal TTX amount such as "1.5" (= 150000000 base
 // units) exactly. It accepts at most Decimals fractional digits and no sign,
-// exponent, spaces or thousands separators.
+// exponent, spaces, thousands separators or non-ASCII digits. Leading zeros
+// are accepted ("01" is 1 TTX): an amount is typed by a user and never
+// hashed or signed as text, so they are harmless. Inputs longer than 40
+// bytes are a syntax error.
 func ParseAmount(s string) (Amount, error) {
 	if s == "" || len(s) > 40 {
 		return 0, ErrAmountSyntax
