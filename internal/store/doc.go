@@ -1,0 +1,55 @@
+// Package store is the node's durable ledger: a dag.Store on one bbolt
+// file, the only package that imports bbolt.
+//
+// Every Update is one bbolt read-write transaction, committed with fsync
+// before Update returns, so a crash loses nothing Update reported written.
+// Nothing is kept in memory per transaction: Open reads one meta value and
+// every query walks bbolt's B+trees.
+//
+// # Layout
+//
+// Transactions are numbered by arrival (Seq, from 1) and the indexes refer
+// to them by that 8-byte number instead of the 32-byte ID. Public keys get
+// a 4-byte account number the first time they sign or own something.
+// Integers are big-endian so that byte order is numeric order. Buckets:
+//
+//	meta:      "version" -> u32 format version (1)
+//	           "state"   -> cbor(meta): last seq, last account, Digest
+//	                        accumulator (sum, count), records per state
+//	txs:       seq -> record: state u8 | code u8 | firstSeen i64 | id [32] |
+//	                 kind u8 | tx (raw tx.json, or its compact binary form;
+//	                 see record.go). Append-only, pages filled to 100%.
+//	ids:       txID [32] -> seq
+//	v1:        v1 infohash [20] -> seq
+//	spent:     parentSeq | index u16 -> child seq (accepted spenders only;
+//	           Children is a prefix scan on parentSeq)
+//	conflicts: seq | otherSeq -> empty (both directions)
+//	accounts:  pubkey [32] -> account u32
+//	history:   account u32 | seq -> empty (signer of any stored tx; owners
+//	           of the outputs of accepted ones)
+//	utxo:      account u32 | seq | index u16 -> amount u64 (unspent outputs
+//	           of accepted txs, by owner)
+//	peers:     address -> empty (SavePeers replaces the set)
+//
+// The compact form stores keys, signature and outpoints in binary and
+// rebuilds the canonical tx.json on read; Put uses it only when the rebuilt
+// bytes equal the original, and every read checks that they hash to the
+// stored ID. It is about half the size of the JSON.
+//
+// # Invariants
+//
+//   - meta.state's seq is the highest txs key; seqs are 1..n with no gaps.
+//   - The accumulator holds exactly the IDs in ids; its count is n, and n
+//     is the sum of the per-state counts.
+//   - ids, v1 and txs describe the same n transactions.
+//   - A utxo entry exists for an output of an accepted tx iff it has no
+//     spent entry.
+//
+// # Errors
+//
+// Open fails with ErrInUse when another process holds the file (bbolt's
+// exclusive lock) and with ErrVersion for a file in another layout. A value
+// that does not decode, or a stored tx that no longer hashes to its ID,
+// gives ErrCorrupt. Put of a stored ID gives ErrExists. Lookups of unknown
+// IDs give dag.ErrNotFound; use after Close gives dag.ErrClosed.
+package store

@@ -1,0 +1,189 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/torrenttx/ttx/dag"
+	bolt "go.etcd.io/bbolt"
+)
+
+// formatVersion is the layout described in doc.go.
+const formatVersion = 1
+
+// DefaultTimeout is how long Open waits for the data file's lock when
+// Options.Timeout is zero.
+const DefaultTimeout = time.Second
+
+// Bucket names and meta keys.
+var (
+	bucketMeta      = []byte("meta")
+	bucketTxs       = []byte("txs")
+	bucketIDs       = []byte("ids")
+	bucketV1        = []byte("v1")
+	bucketSpent     = []byte("spent")
+	bucketConflicts = []byte("conflicts")
+	bucketAccounts  = []byte("accounts")
+	bucketHistory   = []byte("history")
+	bucketUTXO      = []byte("utxo")
+	bucketPeers     = []byte("peers")
+
+	allBuckets = [][]byte{bucketMeta, bucketTxs, bucketIDs, bucketV1, bucketSpent,
+		bucketConflicts, bucketAccounts, bucketHistory, bucketUTXO, bucketPeers}
+
+	metaVersionKey = []byte("version")
+	metaStateKey   = []byte("state")
+)
+
+// Options configure Open.
+type Options struct {
+	// Logger receives the store's few log lines. Default: discard.
+	Logger *slog.Logger
+	// Timeout bounds the wait for the data file's exclusive lock; after it
+	// Open fails with ErrInUse. Zero means DefaultTimeout.
+	Timeout time.Duration
+	// NoSync skips fsync on commit. For tests and benchmarks only: a crash
+	// may then lose or corrupt committed updates.
+	NoSync bool
+}
+
+// Store is the bbolt implementation of dag.Store. It is safe for
+// concurrent use: any number of View calls run alongside one Update.
+type Store struct {
+	db   *bolt.DB
+	path string
+	log  *slog.Logger
+}
+
+var _ dag.Store = (*Store)(nil)
+
+// Open opens or creates the store file at path. Only one process can hold
+// it open: another Open waits opts.Timeout and then fails with ErrInUse.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	start := time.Now()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:      opts.Timeout,
+		NoSync:       opts.NoSync,
+		FreelistType: bolt.FreelistMapType,
+		// Read transactions block a remap, so map generously up front.
+		InitialMmapSize: 1 << 30,
+	})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("open store %s: %w", path, ErrInUse)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path, log: opts.Logger.With("subsystem", "store")}
+	if err := db.Update(s.init); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s.log.Debug("store opened", "path", path, "took", time.Since(start))
+	return s, nil
+}
+
+// init creates the buckets of a new file and checks the version of an
+// existing one.
+func (s *Store) init(tx *bolt.Tx) error {
+	for _, name := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	mb := tx.Bucket(bucketMeta)
+	if v := mb.Get(metaVersionKey); v != nil {
+		if len(v) != 4 || binary.BigEndian.Uint32(v) != formatVersion {
+			return fmt.Errorf("%w: file has %x, this ttx reads %d", ErrVersion, v, formatVersion)
+		}
+		_, err := decodeMeta(mb.Get(metaStateKey))
+		return err
+	}
+	if err := mb.Put(metaVersionKey, binary.BigEndian.AppendUint32(nil, formatVersion)); err != nil {
+		return err
+	}
+	b, err := encodeMeta(&meta{})
+	if err != nil {
+		return err
+	}
+	return mb.Put(metaStateKey, b)
+}
+
+// Close closes the file. Later calls fail with dag.ErrClosed.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Path returns the file's path.
+func (s *Store) Path() string { return s.path }
+
+// View implements dag.Store.
+func (s *Store) View(fn func(dag.ReadTx) error) error {
+	return closedErr(s.db.View(func(tx *bolt.Tx) error {
+		return fn(newReadTx(tx))
+	}))
+}
+
+// Update implements dag.Store. It returns once the write is on disk
+// (unless Options.NoSync).
+func (s *Store) Update(fn func(dag.WriteTx) error) error {
+	return closedErr(s.db.Update(func(tx *bolt.Tx) error {
+		w := newWriteTx(tx)
+		if err := fn(w); err != nil {
+			return err
+		}
+		return w.flush()
+	}))
+}
+
+func closedErr(err error) error {
+	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+		return dag.ErrClosed
+	}
+	return err
+}
+
+// Stats describes a store's contents.
+type Stats struct {
+	// Records per state; their sum is the number of stored transactions.
+	Accepted, Conflicted, Rejected uint64
+	// Accounts is the number of public keys seen as signer or owner.
+	Accounts uint32
+	// FileSize is the size of the data file in bytes.
+	FileSize int64
+}
+
+// Stats returns the counts by state and the file size.
+func (s *Store) Stats() (Stats, error) {
+	var st Stats
+	err := s.db.View(func(tx *bolt.Tx) error {
+		m, err := decodeMeta(tx.Bucket(bucketMeta).Get(metaStateKey))
+		if err != nil {
+			return err
+		}
+		st = Stats{Accepted: m.Accepted, Conflicted: m.Conflicted, Rejected: m.Rejected, Accounts: m.LastAccount}
+		return nil
+	})
+	if err != nil {
+		return st, fmt.Errorf("read stats: %w", closedErr(err))
+	}
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return st, fmt.Errorf("read stats: %w", err)
+	}
+	st.FileSize = fi.Size()
+	return st, nil
+}

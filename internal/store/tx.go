@@ -1,0 +1,564 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/torrenttx/ttx/dag"
+	bolt "go.etcd.io/bbolt"
+)
+
+// readTx implements dag.ReadTx on a bbolt transaction.
+type readTx struct {
+	tx                                   *bolt.Tx
+	meta, txs, ids, v1, spent, conflicts *bolt.Bucket
+	accounts, history, utxo              *bolt.Bucket
+	m                                    *meta // loaded on first use
+}
+
+func newReadTx(tx *bolt.Tx) *readTx {
+	return &readTx{
+		tx:        tx,
+		meta:      tx.Bucket(bucketMeta),
+		txs:       tx.Bucket(bucketTxs),
+		ids:       tx.Bucket(bucketIDs),
+		v1:        tx.Bucket(bucketV1),
+		spent:     tx.Bucket(bucketSpent),
+		conflicts: tx.Bucket(bucketConflicts),
+		accounts:  tx.Bucket(bucketAccounts),
+		history:   tx.Bucket(bucketHistory),
+		utxo:      tx.Bucket(bucketUTXO),
+	}
+}
+
+func (r *readTx) loadMeta() (*meta, error) {
+	if r.m == nil {
+		m, err := decodeMeta(r.meta.Get(metaStateKey))
+		if err != nil {
+			return nil, err
+		}
+		r.m = m
+	}
+	return r.m, nil
+}
+
+// seqOf returns the seq of id, or 0 if it is not stored.
+func (r *readTx) seqOf(id dag.TxID) (uint64, error) {
+	v := r.ids.Get(id[:])
+	if v == nil {
+		return 0, nil
+	}
+	return decodeSeq(v)
+}
+
+// recordAt returns the record with seq. Its body is valid until the
+// transaction ends.
+func (r *readTx) recordAt(seq uint64) (record, error) {
+	v := r.txs.Get(seqKey(seq))
+	if v == nil {
+		return record{}, corruptf("no tx record %d", seq)
+	}
+	return parseRecord(v)
+}
+
+// lookup returns the seq and record of id; seq is 0 if it is not stored.
+func (r *readTx) lookup(id dag.TxID) (uint64, record, error) {
+	seq, err := r.seqOf(id)
+	if err != nil || seq == 0 {
+		return 0, record{}, err
+	}
+	rec, err := r.recordAt(seq)
+	return seq, rec, err
+}
+
+// idAt returns the ID of the record with seq.
+func (r *readTx) idAt(seq uint64) (dag.TxID, error) {
+	rec, err := r.recordAt(seq)
+	return rec.id, err
+}
+
+// account returns the account number of pk, or 0 if it has none.
+func (r *readTx) account(pk dag.PubKey) (uint32, error) {
+	v := r.accounts.Get(pk[:])
+	if v == nil {
+		return 0, nil
+	}
+	return decodeAcct(v)
+}
+
+// fullRecord decodes rec (with seq) into a dag.Record.
+func (r *readTx) fullRecord(seq uint64, rec *record) (*dag.Record, error) {
+	raw, err := rec.raw()
+	if err != nil {
+		return nil, err
+	}
+	out := &dag.Record{ID: rec.id, Raw: raw, State: rec.state, Code: rec.code, FirstSeen: rec.firstSeen, Seq: seq}
+	prefix := seqKey(seq)
+	c := r.conflicts.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		other, err := decodeTail(k, seqSize)
+		if err != nil {
+			return nil, err
+		}
+		id, err := r.idAt(other)
+		if err != nil {
+			return nil, err
+		}
+		out.Conflicts = append(out.Conflicts, id)
+	}
+	return out, nil
+}
+
+// Get implements dag.ReadTx.
+func (r *readTx) Get(id dag.TxID) (*dag.Record, error) {
+	seq, rec, err := r.lookup(id)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", id, err)
+	}
+	if seq == 0 {
+		return nil, dag.ErrNotFound
+	}
+	out, err := r.fullRecord(seq, &rec)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// State implements dag.ReadTx.
+func (r *readTx) State(id dag.TxID) (dag.State, error) {
+	seq, rec, err := r.lookup(id)
+	if err != nil {
+		return dag.StateUnknown, fmt.Errorf("read state of %s: %w", id, err)
+	}
+	if seq == 0 {
+		return dag.StateUnknown, nil
+	}
+	return rec.state, nil
+}
+
+// Lookup implements dag.ReadTx.
+func (r *readTx) Lookup(short [20]byte) (dag.TxID, error) {
+	var id dag.TxID
+	if k, _ := r.ids.Cursor().Seek(short[:]); k != nil && bytes.HasPrefix(k, short[:]) {
+		copy(id[:], k)
+		return id, nil
+	}
+	v := r.v1.Get(short[:])
+	if v == nil {
+		return id, dag.ErrNotFound
+	}
+	seq, err := decodeSeq(v)
+	if err == nil {
+		id, err = r.idAt(seq)
+	}
+	if err != nil {
+		return id, fmt.Errorf("look up %x: %w", short, err)
+	}
+	return id, nil
+}
+
+// Unspent implements dag.ReadTx.
+func (r *readTx) Unspent(op dag.OutPoint) (dag.TxOut, error) {
+	seq, rec, err := r.lookup(op.TxID)
+	if err != nil {
+		return dag.TxOut{}, fmt.Errorf("read output %s: %w", op, err)
+	}
+	if seq == 0 || !rec.state.Accepted() || op.Index > math.MaxUint16 {
+		return dag.TxOut{}, dag.ErrNotFound
+	}
+	if r.spent.Get(spentKey(seq, uint16(op.Index))) != nil {
+		return dag.TxOut{}, dag.ErrNotFound
+	}
+	out, ok, err := rec.out(op.Index)
+	if err != nil {
+		return out, fmt.Errorf("read output %s: %w", op, err)
+	}
+	if !ok {
+		return out, dag.ErrNotFound
+	}
+	return out, nil
+}
+
+// SpentBy implements dag.ReadTx.
+func (r *readTx) SpentBy(op dag.OutPoint) (dag.TxID, error) {
+	seq, err := r.seqOf(op.TxID)
+	if err != nil {
+		return dag.TxID{}, fmt.Errorf("read spender of %s: %w", op, err)
+	}
+	if seq == 0 || op.Index > math.MaxUint16 {
+		return dag.TxID{}, dag.ErrNotFound
+	}
+	v := r.spent.Get(spentKey(seq, uint16(op.Index)))
+	if v == nil {
+		return dag.TxID{}, dag.ErrNotFound
+	}
+	child, err := decodeSeq(v)
+	if err != nil {
+		return dag.TxID{}, fmt.Errorf("read spender of %s: %w", op, err)
+	}
+	id, err := r.idAt(child)
+	if err != nil {
+		return id, fmt.Errorf("read spender of %s: %w", op, err)
+	}
+	return id, nil
+}
+
+// Children implements dag.ReadTx. They come in the order they were stored.
+func (r *readTx) Children(id dag.TxID) ([]dag.TxID, error) {
+	seq, err := r.seqOf(id)
+	if err != nil {
+		return nil, fmt.Errorf("read children of %s: %w", id, err)
+	}
+	if seq == 0 {
+		return nil, nil
+	}
+	var seqs []uint64
+	prefix := seqKey(seq)
+	c := r.spent.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		child, err := decodeSeq(v)
+		if err != nil {
+			return nil, fmt.Errorf("read children of %s: %w", id, err)
+		}
+		seqs = append(seqs, child)
+	}
+	slices.Sort(seqs)
+	seqs = slices.Compact(seqs)
+	out := make([]dag.TxID, len(seqs))
+	for i, s := range seqs {
+		if out[i], err = r.idAt(s); err != nil {
+			return nil, fmt.Errorf("read children of %s: %w", id, err)
+		}
+	}
+	return out, nil
+}
+
+// UnspentOf implements dag.ReadTx. Outputs come in the order they were
+// stored.
+func (r *readTx) UnspentOf(owner dag.PubKey, fn func(dag.OutPoint, dag.TxOut) bool) error {
+	acct, err := r.account(owner)
+	if err != nil || acct == 0 {
+		return err
+	}
+	prefix := acctValue(acct)
+	c := r.utxo.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		_, seq, idx, err := decodeUTXOKey(k)
+		if err != nil {
+			return err
+		}
+		amount, err := decodeAmount(v)
+		if err != nil {
+			return err
+		}
+		id, err := r.idAt(seq)
+		if err != nil {
+			return err
+		}
+		if !fn(dag.OutPoint{TxID: id, Index: uint32(idx)}, dag.TxOut{Owner: owner, Amount: dag.Amount(amount)}) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// HistoryOf implements dag.ReadTx. A limit <= 0 means no limit.
+func (r *readTx) HistoryOf(owner dag.PubKey, beforeSeq uint64, limit int) ([]dag.TxID, error) {
+	acct, err := r.account(owner)
+	if err != nil || acct == 0 {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = math.MaxInt
+	}
+	if beforeSeq == 0 {
+		beforeSeq = math.MaxUint64
+	}
+	prefix := acctValue(acct)
+	c := r.history.Cursor()
+	// Position on the last key below owner|beforeSeq.
+	k, _ := c.Seek(historyKey(acct, beforeSeq))
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	var out []dag.TxID
+	for ; k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, _ = c.Prev() {
+		seq, err := decodeTail(k, acctSize)
+		if err != nil {
+			return nil, err
+		}
+		id, err := r.idAt(seq)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// Since implements dag.ReadTx.
+func (r *readTx) Since(seq uint64, fn func(*dag.Record) bool) error {
+	if seq == math.MaxUint64 {
+		return nil
+	}
+	c := r.txs.Cursor()
+	for k, v := c.Seek(seqKey(seq + 1)); k != nil; k, v = c.Next() {
+		s, err := decodeSeq(k)
+		if err != nil {
+			return err
+		}
+		rec, err := parseRecord(v)
+		if err != nil {
+			return err
+		}
+		full, err := r.fullRecord(s, &rec)
+		if err != nil {
+			return err
+		}
+		if !fn(full) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Range implements dag.ReadTx.
+func (r *readTx) Range(from, to dag.TxID, fn func(dag.TxID) bool) error {
+	c := r.ids.Cursor()
+	for k, _ := c.Seek(from[:]); k != nil; k, _ = c.Next() {
+		if len(k) != dag.TxIDSize {
+			return corruptf("ids key of %d bytes", len(k))
+		}
+		if !to.IsZero() && bytes.Compare(k, to[:]) >= 0 {
+			return nil
+		}
+		if !fn(dag.TxID(k)) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Digest implements dag.ReadTx.
+func (r *readTx) Digest() (dag.Digest, error) {
+	m, err := r.loadMeta()
+	if err != nil {
+		return dag.Digest{}, err
+	}
+	acc := m.acc()
+	return acc.Digest(), nil
+}
+
+// writeTx implements dag.WriteTx.
+type writeTx struct {
+	*readTx
+	dirty bool // m changed
+}
+
+func newWriteTx(tx *bolt.Tx) *writeTx {
+	r := newReadTx(tx)
+	// Records are only ever appended: fill their pages completely.
+	r.txs.FillPercent = 1.0
+	return &writeTx{readTx: r}
+}
+
+// flush writes the changed meta; Update calls it before the commit.
+func (w *writeTx) flush() error {
+	if !w.dirty {
+		return nil
+	}
+	b, err := encodeMeta(w.m)
+	if err != nil {
+		return err
+	}
+	return w.meta.Put(metaStateKey, b)
+}
+
+// ensureAccount returns pk's account number, assigning the next one if it
+// has none.
+func (w *writeTx) ensureAccount(m *meta, pk dag.PubKey) (uint32, error) {
+	acct, err := w.account(pk)
+	if err != nil || acct != 0 {
+		return acct, err
+	}
+	if m.LastAccount == math.MaxUint32 {
+		return 0, fmt.Errorf("assign account: all %d account numbers are used", uint32(math.MaxUint32))
+	}
+	m.LastAccount++
+	return m.LastAccount, w.accounts.Put(pk[:], acctValue(m.LastAccount))
+}
+
+// Put implements dag.WriteTx.
+func (w *writeTx) Put(p *dag.Parsed, rec *dag.Record) error {
+	if err := w.put(p, rec); err != nil {
+		return fmt.Errorf("put %s: %w", p.ID, err)
+	}
+	return nil
+}
+
+func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
+	switch {
+	case rec.ID != p.ID:
+		return fmt.Errorf("record is for %s", rec.ID)
+	case rec.Raw != nil && !bytes.Equal(rec.Raw, p.Raw):
+		return fmt.Errorf("record bytes differ from the tx's")
+	case !rec.State.Accepted() && rec.State != dag.StateRejected:
+		return fmt.Errorf("cannot store state %v", rec.State)
+	case len(p.Out) > math.MaxUint16+1:
+		return fmt.Errorf("%d outputs", len(p.Out))
+	}
+	if w.ids.Get(p.ID[:]) != nil {
+		return ErrExists
+	}
+	m, err := w.loadMeta()
+	if err != nil {
+		return err
+	}
+	seq := m.LastSeq + 1
+	key := seqKey(seq)
+	if err := w.txs.Put(key, appendRecord(nil, newRecord(p, rec))); err != nil {
+		return err
+	}
+	if err := w.ids.Put(p.ID[:], key); err != nil {
+		return err
+	}
+	if err := w.v1.Put(p.V1[:], key); err != nil {
+		return err
+	}
+
+	if !p.IsGenesis() {
+		acct, err := w.ensureAccount(m, p.From)
+		if err != nil {
+			return err
+		}
+		if err := w.history.Put(historyKey(acct, seq), nil); err != nil {
+			return err
+		}
+	}
+	if rec.State.Accepted() {
+		if err := w.spend(p, seq); err != nil {
+			return err
+		}
+		for i, o := range p.Out {
+			acct, err := w.ensureAccount(m, o.Owner)
+			if err != nil {
+				return err
+			}
+			if err := w.utxo.Put(utxoKey(acct, seq, uint16(i)), binary.BigEndian.AppendUint64(nil, uint64(o.Amount))); err != nil {
+				return err
+			}
+			if err := w.history.Put(historyKey(acct, seq), nil); err != nil {
+				return err
+			}
+		}
+	}
+
+	acc := m.acc()
+	acc.Add(p.ID)
+	m.setAcc(&acc)
+	m.LastSeq = seq
+	*m.counter(rec.State)++
+	w.dirty = true
+	rec.Seq = seq
+	return nil
+}
+
+// spend marks p's prevs spent by seq and removes them from the owners'
+// unspent outputs.
+func (w *writeTx) spend(p *dag.Parsed, seq uint64) error {
+	child := seqKey(seq)
+	for _, op := range p.Prev {
+		parent, prec, err := w.lookup(op.TxID)
+		if err != nil {
+			return err
+		}
+		if parent == 0 {
+			return fmt.Errorf("prev %s: %w", op, dag.ErrNotFound)
+		}
+		out, ok, err := prec.out(op.Index)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("prev %s: %w", op, dag.ErrNotFound)
+		}
+		acct, err := w.account(out.Owner)
+		if err != nil {
+			return err
+		}
+		if err := w.utxo.Delete(utxoKey(acct, parent, uint16(op.Index))); err != nil {
+			return err
+		}
+		sk := spentKey(parent, uint16(op.Index))
+		if w.spent.Get(sk) != nil {
+			return fmt.Errorf("prev %s is already spent", op)
+		}
+		if err := w.spent.Put(sk, child); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddConflict implements dag.WriteTx.
+func (w *writeTx) AddConflict(a, b dag.TxID) error {
+	if err := w.addConflict(a, b); err != nil {
+		return fmt.Errorf("add conflict %s / %s: %w", a, b, err)
+	}
+	return nil
+}
+
+func (w *writeTx) addConflict(a, b dag.TxID) error {
+	sa, err := w.seqOf(a)
+	if err != nil {
+		return err
+	}
+	sb, err := w.seqOf(b)
+	if err != nil {
+		return err
+	}
+	if sa == 0 || sb == 0 {
+		return dag.ErrNotFound
+	}
+	if sa == sb {
+		return fmt.Errorf("a transaction cannot conflict with itself")
+	}
+	for _, pair := range [][2]uint64{{sa, sb}, {sb, sa}} {
+		if err := w.conflicts.Put(conflictKey(pair[0], pair[1]), nil); err != nil {
+			return err
+		}
+		if err := w.markConflicted(pair[0]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// markConflicted turns the accepted record at seq into a conflicted one.
+func (w *writeTx) markConflicted(seq uint64) error {
+	key := seqKey(seq)
+	v := w.txs.Get(key)
+	rec, err := parseRecord(v)
+	if err != nil {
+		return err
+	}
+	if rec.state != dag.StateAccepted {
+		return nil
+	}
+	m, err := w.loadMeta()
+	if err != nil {
+		return err
+	}
+	nv := bytes.Clone(v) // bbolt's bytes are read-only
+	nv[offState] = byte(dag.StateConflicted)
+	m.Accepted--
+	m.Conflicted++
+	w.dirty = true
+	return w.txs.Put(key, nv)
+}
