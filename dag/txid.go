@@ -1,6 +1,7 @@
 package dag
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
@@ -89,20 +90,67 @@ func InfoDict(raw []byte) []byte {
 	if len(raw) == 0 || len(raw) > MaxTxSize {
 		panic("dag: InfoDict of " + strconv.Itoa(len(raw)) + " bytes")
 	}
-	p1 := sha1.Sum(raw)
-	root := sha256.Sum256(raw)
-	n := strconv.Itoa(len(raw))
+	return infoDict(strconv.Itoa(len(raw)), sha256.Sum256(raw), sha1.Sum(raw))
+}
+
+// Fixed parts of the info dict, around the length n, the pieces root and
+// the SHA-1 piece hash.
+const (
+	infoDictHead = "d9:file treed7:tx.jsond0:d6:lengthi"
+	infoDictRoot = "e11:pieces root32:"
+	infoDictLen  = "eee6:lengthi"
+	infoDictSHA1 = "e12:meta versioni2e4:name7:tx.json12:piece lengthi16384e6:pieces20:"
+	// infoDictFixed is the dict's size less the two copies of n.
+	infoDictFixed = len(infoDictHead) + len(infoDictRoot) + sha256.Size + len(infoDictLen) + len(infoDictSHA1) + sha1.Size + 1
+)
+
+func infoDict(n string, root [sha256.Size]byte, p1 [sha1.Size]byte) []byte {
 	b := make([]byte, 0, 200)
-	b = append(b, "d9:file treed7:tx.jsond0:d6:lengthi"...)
+	b = append(b, infoDictHead...)
 	b = append(b, n...)
-	b = append(b, "e11:pieces root32:"...)
+	b = append(b, infoDictRoot...)
 	b = append(b, root[:]...)
-	b = append(b, "eee6:lengthi"...)
+	b = append(b, infoDictLen...)
 	b = append(b, n...)
-	b = append(b, "e12:meta versioni2e4:name7:tx.json12:piece lengthi16384e6:pieces20:"...)
+	b = append(b, infoDictSHA1...)
 	b = append(b, p1[:]...)
-	b = append(b, 'e')
-	return b
+	return append(b, 'e')
+}
+
+// ParseInfoDict is the strict parser for info dicts that come from peers:
+// it accepts b only if it is byte for byte the dict InfoDict builds for
+// some file of 1..MaxTxSize bytes, and returns the IDs b hashes to. Any
+// other dict, however valid as bencode, is a RuleError (ErrMalformed).
+// It does not prove that a file with those hashes exists: only the bytes,
+// checked with CheckID, do.
+func ParseInfoDict(b []byte) (TxIDs, error) {
+	bad := func(why string) (TxIDs, error) {
+		return TxIDs{}, ruleError(ErrMalformed, "not a transaction info dict: %s", why)
+	}
+	rest, ok := bytes.CutPrefix(b, []byte(infoDictHead))
+	if !ok {
+		return bad("wrong start")
+	}
+	i := bytes.IndexByte(rest, 'e')
+	if i < 1 || i > len(strconv.Itoa(MaxTxSize)) {
+		return bad("bad length")
+	}
+	n := string(rest[:i])
+	if v, err := strconv.Atoi(n); err != nil || v < 1 || v > MaxTxSize || !allDigits(n) || n[0] == '0' {
+		return bad("bad length")
+	}
+	if len(b) != infoDictFixed+2*len(n) {
+		return bad("wrong size")
+	}
+	var root [sha256.Size]byte
+	var p1 [sha1.Size]byte
+	at := len(infoDictHead) + len(n) + len(infoDictRoot)
+	copy(root[:], b[at:])
+	copy(p1[:], b[len(b)-1-sha1.Size:])
+	if !bytes.Equal(infoDict(n, root, p1), b) {
+		return bad("unexpected keys or values")
+	}
+	return TxIDs{ID: sha256.Sum256(b), V1: sha1.Sum(b)}, nil
 }
 
 // IDs derives a transaction's ID and v1 alias from its bytes. This is the one

@@ -193,3 +193,40 @@ func TestCheckID(t *testing.T) {
 		})
 	}
 }
+
+func TestParseInfoDict(t *testing.T) {
+	for _, n := range []int{1, 9, 10, 132, 9999, 10000, MaxTxSize} {
+		raw := bytes.Repeat([]byte{'y'}, n)
+		ids, err := ParseInfoDict(InfoDict(raw))
+		if err != nil || ids != IDs(raw) {
+			t.Errorf("ParseInfoDict(InfoDict(%d bytes)) = %v, %v; want %v", n, ids, err, IDs(raw))
+		}
+	}
+	good := InfoDict([]byte(`{"v":1}`))
+	root31 := strings.Replace(string(good), "11:pieces root32:", "11:pieces root31:", 1)
+	root31 = root31[:strings.Index(root31, "31:")+3+31] + root31[strings.Index(root31, "31:")+3+32:]
+	bad := []struct{ name, dict string }{
+		{"empty", ""},
+		{"truncated", string(good[:len(good)-1])},
+		{"trailing byte", string(good) + "e"},
+		{"zero length", strings.ReplaceAll(string(good), "lengthi7e", "lengthi0e")},
+		{"leading zero", strings.ReplaceAll(string(good), "lengthi7e", "lengthi07e")},
+		{"negative length", strings.ReplaceAll(string(good), "lengthi7e", "lengthi-7e")},
+		{"too long", strings.ReplaceAll(string(good), "lengthi7e", "lengthi16385e")},
+		{"lengths differ", strings.Replace(string(good), "lengthi7e", "lengthi8e", 1)},
+		{"31-byte pieces root", root31},
+		{"other name", strings.Replace(string(good), "4:name7:tx.json", "4:name7:tx.jsoN", 1)},
+		{"piece length", strings.Replace(string(good), "lengthi16384e", "lengthi32768e", 1)},
+		{"meta version 1", strings.Replace(string(good), "versioni2e", "versioni1e", 1)},
+		{"extra key", strings.Replace(string(good), "6:pieces20:", "7:private"+"i1e6:pieces20:", 1)},
+		{"v1 only", "d6:lengthi7e4:name7:tx.json12:piece lengthi16384e6:pieces20:" + strings.Repeat("x", 20) + "e"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			ids, err := ParseInfoDict([]byte(tc.dict))
+			if re, ok := IsRuleError(err); !ok || re.Code != ErrMalformed {
+				t.Errorf("ParseInfoDict = %v, %v; want an ErrMalformed RuleError", ids, err)
+			}
+		})
+	}
+}
