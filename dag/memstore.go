@@ -2,6 +2,7 @@ package dag
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -143,13 +144,7 @@ func compareOutPoints(a, b OutPoint) int {
 	if c := compareIDs(a.TxID, b.TxID); c != 0 {
 		return c
 	}
-	switch {
-	case a.Index < b.Index:
-		return -1
-	case a.Index > b.Index:
-		return 1
-	}
-	return 0
+	return cmp.Compare(a.Index, b.Index)
 }
 
 // memReadTx reads a MemStore under its lock.

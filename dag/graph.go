@@ -1,0 +1,744 @@
+package dag
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// commitMax is about the most transactions one commit applies: the
+// committer stops draining its queue once it holds this many, and AddBatch
+// submits in chunks of this size.
+const commitMax = 4096
+
+// GraphConfig configures a Graph.
+type GraphConfig struct {
+	Network *Network
+	Store   Store
+	// Now is the clock (default time.Now). FirstSeen = Now().UnixNano(),
+	// and orphans expire by it.
+	Now func() time.Time
+	// Logger gets rule rejections at Debug and the node's own faults at
+	// Error (default: discard). Lines carry subsystem=dag.
+	Logger *slog.Logger
+	// Orphans bounds the orphan pool; zero fields get defaults.
+	Orphans OrphanLimits
+	// OnChange is called after every durable commit with the state changes it
+	// made (accepted, conflicted, rejected-as-evidence, and orphans released by
+	// it), in commit order, from the committer goroutine. It must not block or
+	// call back into the Graph.
+	OnChange func([]Change)
+}
+
+// Change is one state change made by a commit.
+type Change struct {
+	ID TxID
+	// State is the new state. An orphan that leaves the pool without being
+	// stored (its parent was rejected, a rule failed, or it expired) is
+	// reported as StateRejected with its Code.
+	State State
+	// Code says why, when State is StateRejected.
+	Code ErrorCode
+	// Conflicts lists the other sides of the double spends this change
+	// records: the winners for a rejected loser, the new loser for a
+	// winner that became conflicted.
+	Conflicts []TxID
+	// Raw is the transaction's bytes when it is new to the node's ledger
+	// (accepted, stored as evidence, or leaving the orphan pool), and nil
+	// for a stored transaction that became conflicted.
+	Raw []byte
+}
+
+// Result is the outcome of adding one transaction.
+type Result struct {
+	// ID is zero only if the bytes could not be decoded.
+	ID TxID
+	// State is StateAccepted, StateConflicted, StateRejected, or
+	// StatePending (waiting in the orphan pool).
+	State State
+	// Err is the RuleError when State is StateRejected.
+	Err error
+	// Known is set if the node already held the transaction before this
+	// call: stored, pending, remembered as rejected, or earlier in the same
+	// AddBatch.
+	Known bool
+	// Missing lists, when State is StatePending, the parents that are
+	// neither stored nor pending: the ones to fetch.
+	Missing []TxID
+}
+
+// Graph applies the contextual rules to transactions and stores them: the
+// ledger's single writer. Decoding and signature checks run in the callers'
+// goroutines (AddBatch fans out over GOMAXPROCS workers); every write goes
+// through one committer goroutine that applies whatever is queued, up to
+// commitMax transactions, in one Store.Update (group commit), and reports
+// nothing before that Update returned nil.
+type Graph struct {
+	net      *Network
+	store    Store
+	now      func() time.Time
+	log      *slog.Logger
+	onChange func([]Change)
+
+	queue     chan *job
+	quit      chan struct{} // closed by Close
+	done      chan struct{} // closed when the committer has exited
+	closeOnce sync.Once
+
+	// mu guards the orphan pool and the reject cache. The committer holds
+	// it while a commit's fn runs; it is taken after (never while waiting
+	// for) a store lock.
+	mu      sync.Mutex
+	orphans *orphanPool
+	rejects *rejectCache
+}
+
+// request is one transaction on its way to the committer.
+type request struct {
+	p         *Parsed
+	src       string
+	firstSeen int64
+	// sanity is set for a tx that failed CheckSanity while orphans wait
+	// for it: the committer only rejects them.
+	sanity *RuleError
+	res    Result // written by the committer; valid once its job is done
+}
+
+// job is a group of requests that a caller waits for.
+type job struct {
+	reqs []*request
+	done chan struct{}
+	err  error // the node's own fault, or ErrClosed
+}
+
+// NewGraph returns a Graph over cfg.Store. It stores the network's genesis as
+// accepted if the store is empty, and fails if the store holds another
+// network. The caller keeps ownership of the Store: Close does not close it.
+func NewGraph(cfg GraphConfig) (*Graph, error) {
+	if cfg.Network == nil || cfg.Store == nil {
+		return nil, errors.New("dag: new graph: Network and Store are required")
+	}
+	g := &Graph{
+		net:      cfg.Network,
+		store:    cfg.Store,
+		now:      cfg.Now,
+		log:      cfg.Logger,
+		onChange: cfg.OnChange,
+		queue:    make(chan *job, 256),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+		orphans:  newOrphanPool(cfg.Orphans.withDefaults()),
+		rejects:  newRejectCache(rejectCacheSize),
+	}
+	if g.now == nil {
+		g.now = time.Now
+	}
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
+	}
+	g.log = g.log.With(logSubsystem, "dag")
+	if err := g.initGenesis(); err != nil {
+		return nil, err
+	}
+	go g.run()
+	return g, nil
+}
+
+// initGenesis stores the genesis in an empty store, or checks that the
+// store's first record is this network's genesis.
+func (g *Graph) initGenesis() error {
+	var first *Record
+	err := g.store.View(func(r ReadTx) error {
+		return r.Since(0, func(rec *Record) bool { first = rec; return false })
+	})
+	if err != nil {
+		return fmt.Errorf("read genesis: %w", err)
+	}
+	if first != nil {
+		if first.ID != g.net.ID {
+			return fmt.Errorf("dag: the store holds network %s, not %s", first.ID, g.net.ID)
+		}
+		return nil
+	}
+	gen := g.net.Genesis
+	err = g.store.Update(func(w WriteTx) error {
+		return w.Put(gen, &Record{ID: gen.ID, Raw: gen.Raw, State: StateAccepted, FirstSeen: g.now().UnixNano()})
+	})
+	if err != nil {
+		return fmt.Errorf("store genesis: %w", err)
+	}
+	return nil
+}
+
+// Add decodes, checks and stores one transaction received from src (a peer,
+// or "" for the node itself) and returns its outcome. The error is only for
+// the node's own faults (storage, ErrClosed, ctx); rule outcomes are in the
+// Result. If ctx ends while the commit is under way, the transaction may
+// still be stored. Add keeps no reference to raw.
+func (g *Graph) Add(ctx context.Context, raw []byte, src string) (Result, error) {
+	if g.closed() {
+		return Result{}, ErrClosed
+	}
+	res, req, err := g.prepare(raw, src)
+	if err != nil || req == nil {
+		return res, err
+	}
+	j := &job{reqs: []*request{req}, done: make(chan struct{})}
+	if err := g.submit(ctx, j); err != nil {
+		return Result{}, err
+	}
+	if err := g.wait(ctx, j); err != nil {
+		return Result{}, err
+	}
+	return req.res, nil
+}
+
+// AddBatch is Add for many transactions from one source: it decodes and
+// verifies them on GOMAXPROCS workers and commits them in input order, so
+// a parent earlier in raws counts as known. Results are in input order.
+func (g *Graph) AddBatch(ctx context.Context, raws [][]byte, src string) ([]Result, error) {
+	if g.closed() {
+		return nil, ErrClosed
+	}
+	results := make([]Result, len(raws))
+	type submitted struct {
+		j   *job
+		idx []int // index in raws of each request
+	}
+	var jobs []submitted
+	for start := 0; start < len(raws); start += commitMax {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		end := min(start+commitMax, len(raws))
+		reqs, err := g.prepareAll(raws[start:end], src, results[start:end])
+		if err != nil {
+			return nil, err
+		}
+		s := submitted{j: &job{done: make(chan struct{})}}
+		for i, req := range reqs {
+			if req != nil {
+				s.j.reqs = append(s.j.reqs, req)
+				s.idx = append(s.idx, start+i)
+			}
+		}
+		if len(s.j.reqs) == 0 {
+			continue
+		}
+		if err := g.submit(ctx, s.j); err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, s)
+	}
+	for _, s := range jobs {
+		if err := g.wait(ctx, s.j); err != nil {
+			return nil, err
+		}
+		for k, req := range s.j.reqs {
+			results[s.idx[k]] = req.res
+		}
+	}
+	return results, nil
+}
+
+// prepareAll runs prepare on raws in parallel, filling results for the
+// transactions that need no commit and returning the requests of the others
+// (nil where none), index for index.
+func (g *Graph) prepareAll(raws [][]byte, src string, results []Result) ([]*request, error) {
+	reqs := make([]*request, len(raws))
+	var (
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		errOnce  sync.Once
+		firstErr error
+	)
+	for range min(runtime.GOMAXPROCS(0), len(raws)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(raws) {
+					return
+				}
+				res, req, err := g.prepare(raws[i], src)
+				if err != nil {
+					errOnce.Do(func() { firstErr = err })
+					return
+				}
+				results[i], reqs[i] = res, req
+			}
+		})
+	}
+	wg.Wait()
+	return reqs, firstErr
+}
+
+// prepare does the work that needs no lock: decode, the known check, and
+// CheckSanity (the signature). It returns the final Result, or a request
+// for the committer.
+func (g *Graph) prepare(raw []byte, src string) (Result, *request, error) {
+	p, err := Decode(raw)
+	if err != nil {
+		g.logReject(TxID{}, src, err)
+		return Result{State: StateRejected, Err: err}, nil, nil
+	}
+	var res Result
+	var known bool
+	err = g.store.View(func(r ReadTx) error {
+		var err error
+		res, known, err = g.storedResult(r, p.ID)
+		return err
+	})
+	if err != nil || known {
+		return res, nil, err
+	}
+	g.mu.Lock()
+	res, known = g.poolResult(p.ID, nil)
+	g.mu.Unlock()
+	if known {
+		return res, nil, nil
+	}
+	if err := g.net.CheckSanity(p); err != nil {
+		g.logReject(p.ID, src, err)
+		res := Result{ID: p.ID, State: StateRejected, Err: err}
+		re, _ := IsRuleError(err)
+		g.mu.Lock()
+		g.rejects.add(p.ID, re)
+		waited := len(g.orphans.waiting[p.ID]) > 0
+		g.mu.Unlock()
+		if waited {
+			return res, &request{p: p, src: src, sanity: &re, res: res}, nil
+		}
+		return res, nil, nil
+	}
+	p.Raw = bytes.Clone(p.Raw)
+	return Result{}, &request{p: p, src: src, firstSeen: g.now().UnixNano()}, nil
+}
+
+// storedResult returns the Result for a stored transaction.
+func (g *Graph) storedResult(r ReadTx, id TxID) (Result, bool, error) {
+	st, err := r.State(id)
+	if err != nil || st == StateUnknown {
+		return Result{}, false, err
+	}
+	res := Result{ID: id, State: st, Known: true}
+	if st == StateRejected {
+		rec, err := r.Get(id)
+		if err != nil {
+			return Result{}, false, err
+		}
+		res.Err = ruleError(rec.Code, "transaction %s was rejected (%v)", id, rec.Code)
+	}
+	return res, true, nil
+}
+
+// poolResult returns the Result for a transaction that is pending or
+// remembered as rejected; b, if not nil, adds the rejections of the commit
+// under way. It must be called with g.mu held.
+func (g *Graph) poolResult(id TxID, b *batch) (Result, bool) {
+	if e := g.orphans.get(id); e != nil && !g.orphans.expired(e, g.now().UnixNano()) {
+		return Result{ID: id, State: StatePending, Known: true, Missing: g.orphans.missingOf(e)}, true
+	}
+	if re, ok := b.rejected(id); ok {
+		return Result{ID: id, State: StateRejected, Err: re, Known: true}, true
+	}
+	if re, ok := g.rejects.get(id); ok {
+		return Result{ID: id, State: StateRejected, Err: re, Known: true}, true
+	}
+	return Result{}, false
+}
+
+func (g *Graph) closed() bool {
+	select {
+	case <-g.quit:
+		return true
+	default:
+		return false
+	}
+}
+
+func (g *Graph) submit(ctx context.Context, j *job) error {
+	select {
+	case g.queue <- j:
+		return nil
+	case <-g.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (g *Graph) wait(ctx context.Context, j *job) error {
+	select {
+	case <-j.done:
+		return j.err
+	case <-g.done:
+		select { // the last commit may have answered it
+		case <-j.done:
+			return j.err
+		default:
+			return ErrClosed
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// State returns the stored state of id, StatePending if it waits in the
+// orphan pool, StateRejected if it is remembered as rejected without being
+// stored, or StateUnknown.
+func (g *Graph) State(id TxID) (State, error) {
+	var st State
+	err := g.store.View(func(r ReadTx) error {
+		var err error
+		st, err = r.State(id)
+		return err
+	})
+	if err != nil || st != StateUnknown {
+		return st, err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	res, _ := g.poolResult(id, nil)
+	return res.State, nil
+}
+
+// Missing returns, in ID order, the parents the orphan pool waits for that
+// are not pending themselves: what the node should fetch.
+func (g *Graph) Missing() []TxID {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.orphans.missing(g.now().UnixNano())
+}
+
+// Close stops the committer after the commit under way; queued and later
+// calls fail with ErrClosed. It does not close the Store.
+func (g *Graph) Close() error {
+	g.closeOnce.Do(func() { close(g.quit) })
+	<-g.done
+	return nil
+}
+
+// run is the committer: it takes what is queued, up to about commitMax
+// transactions, and commits it in one Store.Update.
+func (g *Graph) run() {
+	defer close(g.done)
+	for {
+		var jobs []*job
+		select {
+		case j := <-g.queue:
+			jobs = append(jobs, j)
+		case <-g.quit:
+			g.failQueued()
+			return
+		}
+		n := len(jobs[0].reqs)
+	drain:
+		for n < commitMax {
+			select {
+			case j := <-g.queue:
+				jobs = append(jobs, j)
+				n += len(j.reqs)
+			default:
+				break drain
+			}
+		}
+		g.commit(jobs)
+	}
+}
+
+func (g *Graph) failQueued() {
+	for {
+		select {
+		case j := <-g.queue:
+			j.err = ErrClosed
+			close(j.done)
+		default:
+			return
+		}
+	}
+}
+
+// commit applies jobs in one Store.Update, then answers them and calls
+// OnChange. If the Update fails, the orphan pool is restored and every
+// job gets the error.
+func (g *Graph) commit(jobs []*job) {
+	b := &batch{}
+	err := g.store.Update(func(w WriteTx) error {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		b.rollback() // in case the Store runs fn more than once
+		*b = batch{w: w, now: g.now().UnixNano()}
+		g.expire(b)
+		for _, j := range jobs {
+			for _, req := range j.reqs {
+				if err := g.process(b, req); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	g.mu.Lock()
+	if err != nil {
+		b.rollback()
+	} else {
+		for _, r := range b.rejects {
+			g.rejects.add(r.id, r.err)
+		}
+		for _, e := range b.added {
+			e.req = nil
+		}
+	}
+	g.mu.Unlock()
+	if err != nil {
+		g.log.Error("commit transactions", logErr, err, logCount, len(jobs))
+		err = fmt.Errorf("commit transactions: %w", err)
+	} else if g.onChange != nil && len(b.changes) > 0 {
+		g.onChange(b.changes)
+	}
+	for _, j := range jobs {
+		j.err = err
+		close(j.done)
+	}
+}
+
+// batch is the state of one commit. It must be used with g.mu held.
+type batch struct {
+	w       WriteTx
+	now     int64
+	changes []Change
+	// rejects are reject-cache entries, added to the cache only if the
+	// commit succeeds; rejectSet indexes them.
+	rejects   []rejection
+	rejectSet map[TxID]RuleError
+	// undo restores the orphan pool if the commit fails.
+	undo []func()
+	// added are the orphans this commit put in the pool (their req is
+	// cleared once answered).
+	added []*entry
+	// released are orphans to reconsider (a parent was accepted) and
+	// doomed are orphans to reject (a parent was rejected), in order.
+	released, doomed []*entry
+}
+
+type rejection struct {
+	id  TxID
+	err RuleError
+}
+
+func (b *batch) rejected(id TxID) (RuleError, bool) {
+	if b == nil {
+		return RuleError{}, false
+	}
+	re, ok := b.rejectSet[id]
+	return re, ok
+}
+
+func (b *batch) remember(id TxID, re RuleError) {
+	if b.rejectSet == nil {
+		b.rejectSet = make(map[TxID]RuleError)
+	}
+	b.rejectSet[id] = re
+	b.rejects = append(b.rejects, rejection{id, re})
+}
+
+func (b *batch) rollback() {
+	for i := len(b.undo) - 1; i >= 0; i-- {
+		b.undo[i]()
+	}
+	b.undo = nil
+}
+
+func (g *Graph) poolAdd(b *batch, e *entry) {
+	g.orphans.add(e)
+	b.undo = append(b.undo, func() { g.orphans.remove(e) })
+}
+
+func (g *Graph) poolRemove(b *batch, e *entry) {
+	g.orphans.remove(e)
+	waits := e.waits // orphan may change them before a rollback
+	b.undo = append(b.undo, func() {
+		e.waits = waits
+		g.orphans.add(e)
+	})
+}
+
+// expire drops the orphans that waited longer than the TTL.
+func (g *Graph) expire(b *batch) {
+	for _, e := range g.orphans.expiredAt(b.now) {
+		g.poolRemove(b, e)
+		re := ruleError(ErrOrphanLimit, "orphan expired before its parents arrived")
+		g.logReject(e.p.ID, e.src, re)
+		b.changes = append(b.changes, Change{ID: e.p.ID, State: StateRejected, Code: ErrOrphanLimit, Raw: e.p.Raw})
+	}
+}
+
+// process applies one request, and everything it releases, in the commit.
+func (g *Graph) process(b *batch, req *request) error {
+	id := req.p.ID
+	if req.sanity != nil {
+		g.doom(b, id)
+		return g.cascade(b)
+	}
+	res, known, err := g.storedResult(b.w, id)
+	if err != nil {
+		return err
+	}
+	if !known {
+		res, known = g.poolResult(id, b)
+	}
+	if known {
+		req.res = res
+		return nil
+	}
+	e := &entry{p: req.p, src: req.src, firstSeen: req.firstSeen, req: req}
+	if err := g.consider(b, e); err != nil {
+		return err
+	}
+	return g.cascade(b)
+}
+
+// cascade works through the orphans released or doomed so far, and the
+// ones they release or doom in turn.
+func (g *Graph) cascade(b *batch) error {
+	for len(b.released) > 0 || len(b.doomed) > 0 {
+		if len(b.doomed) > 0 {
+			e := b.doomed[0]
+			b.doomed = b.doomed[1:]
+			if g.orphans.get(e.p.ID) != e {
+				continue
+			}
+			g.poolRemove(b, e)
+			g.reject(b, e, ruleError(ErrParentRejected, "a parent of %s is rejected", e.p.ID))
+			continue
+		}
+		e := b.released[0]
+		b.released = b.released[1:]
+		if g.orphans.get(e.p.ID) != e {
+			continue
+		}
+		g.poolRemove(b, e)
+		if err := g.consider(b, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// consider applies the contextual rules to e, which is neither stored nor
+// in the pool, and acts on the verdict.
+func (g *Graph) consider(b *batch, e *entry) error {
+	p := e.p
+	v, err := checkContext(b.w, p, func(id TxID) bool {
+		if _, ok := b.rejected(id); ok {
+			return true
+		}
+		_, ok := g.rejects.get(id)
+		return ok
+	})
+	if err != nil {
+		return err
+	}
+	switch {
+	case v.reject != nil:
+		g.reject(b, e, *v.reject)
+	case len(v.waits) > 0:
+		g.orphan(b, e, v.waits)
+	case len(v.winners) > 0:
+		return g.storeEvidence(b, e, v.winners)
+	default:
+		return g.accept(b, e)
+	}
+	return nil
+}
+
+func (g *Graph) accept(b *batch, e *entry) error {
+	p := e.p
+	if err := b.w.Put(p, &Record{ID: p.ID, Raw: p.Raw, State: StateAccepted, FirstSeen: e.firstSeen}); err != nil {
+		return fmt.Errorf("store %s: %w", p.ID, err)
+	}
+	g.log.Debug("tx accepted", logTx, p.ID, logPeer, e.src)
+	b.changes = append(b.changes, Change{ID: p.ID, State: StateAccepted, Raw: p.Raw})
+	e.setResult(Result{ID: p.ID, State: StateAccepted})
+	b.released = append(b.released, g.orphans.waitingFor(p.ID)...)
+	return nil
+}
+
+// storeEvidence stores e, a valid double spend of winners, as rejected, and
+// marks each pair as conflicting.
+func (g *Graph) storeEvidence(b *batch, e *entry, winners []TxID) error {
+	p := e.p
+	re := ruleError(ErrDoubleSpend, "an input is already spent by %s (first seen wins)", winners[0])
+	rec := &Record{ID: p.ID, Raw: p.Raw, State: StateRejected, Code: ErrDoubleSpend, FirstSeen: e.firstSeen}
+	if err := b.w.Put(p, rec); err != nil {
+		return fmt.Errorf("store evidence %s: %w", p.ID, err)
+	}
+	b.changes = append(b.changes, Change{ID: p.ID, State: StateRejected, Code: ErrDoubleSpend, Conflicts: winners, Raw: p.Raw})
+	for _, w := range winners {
+		if err := b.w.AddConflict(w, p.ID); err != nil {
+			return fmt.Errorf("record conflict %s %s: %w", w, p.ID, err)
+		}
+		b.changes = append(b.changes, Change{ID: w, State: StateConflicted, Conflicts: []TxID{p.ID}})
+	}
+	g.logReject(p.ID, e.src, re)
+	e.setResult(Result{ID: p.ID, State: StateRejected, Err: re})
+	g.doom(b, p.ID)
+	return nil
+}
+
+// reject rejects e without storing it. Unless the reason is transient (the
+// orphan pool is full), it is remembered, and orphans waiting for e are
+// rejected too.
+func (g *Graph) reject(b *batch, e *entry, re RuleError) {
+	p := e.p
+	g.logReject(p.ID, e.src, re)
+	e.setResult(Result{ID: p.ID, State: StateRejected, Err: re})
+	if e.pooled {
+		b.changes = append(b.changes, Change{ID: p.ID, State: StateRejected, Code: re.Code, Raw: p.Raw})
+	}
+	if re.Code != ErrOrphanLimit {
+		b.remember(p.ID, re)
+		g.doom(b, p.ID)
+	}
+}
+
+// doom queues the orphans waiting for id for rejection.
+func (g *Graph) doom(b *batch, id TxID) {
+	b.doomed = append(b.doomed, g.orphans.waitingFor(id)...)
+}
+
+// orphan puts e in the pool to wait for parents. A transaction new to the
+// pool must fit its limits; one coming back (released, but still missing
+// another parent) keeps its place.
+func (g *Graph) orphan(b *batch, e *entry, waits []TxID) {
+	if !e.pooled {
+		if re, ok := g.orphans.admit(e); !ok {
+			g.reject(b, e, re)
+			return
+		}
+		b.added = append(b.added, e)
+	}
+	e.waits = waits
+	g.poolAdd(b, e)
+	missing := g.orphans.missingOf(e)
+	g.log.Debug("tx orphaned", logTx, e.p.ID, logPeer, e.src, logCount, len(missing))
+	e.setResult(Result{ID: e.p.ID, State: StatePending, Missing: missing})
+}
+
+// setResult records the outcome for e's caller, if it waits on this commit.
+func (e *entry) setResult(res Result) {
+	if e.req != nil {
+		e.req.res = res
+	}
+}
+
+func (g *Graph) logReject(id TxID, src string, err error) {
+	re, _ := IsRuleError(err)
+	g.log.Debug("tx rejected", logTx, id, logPeer, src, logCode, re.Code, logErr, err)
+}
