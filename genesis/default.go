@@ -1,0 +1,76 @@
+package genesis
+
+import (
+	_ "embed"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/internal/wallet"
+)
+
+// The default network: the public test network ttx-testnet.
+const (
+	// TestnetName and TestnetPrefix name the default network and its
+	// addresses ("ttx1…").
+	TestnetName   = "ttx-testnet"
+	TestnetPrefix = "ttx"
+	// TestnetSupply is the whole supply of the default network, all of it
+	// minted to the faucet key.
+	TestnetSupply = 21_000_000 * dag.Unit
+	// DefaultID is the network ID of the default network: the ID of its
+	// genesis (testnet/tx.json). A test recomputes it from the bytes.
+	DefaultID = "1ae943c475230bf8383eacdd78ebf00eb333bc93599f4b5347d68da902feb5f7"
+)
+
+// testnetTime is the fixed creation time of the default genesis, so that
+// regenerating it from the faucet key gives the same bytes.
+var testnetTime = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
+// faucetNote labels the faucet key file.
+const faucetNote = "TEST MONEY ONLY. This is the public faucet key of ttx-testnet: it ships with ttx, " +
+	"so everyone has it and its coins are worthless. Never send anything of value to its address."
+
+// The embedded files are strings so that nobody can modify them.
+var (
+	//go:embed testnet/tx.json
+	testnetTx string
+	//go:embed testnet/tx.torrent
+	testnetTorrent string
+	//go:embed testnet/faucet.key
+	faucetKeyFile string
+)
+
+// defaultNet parses the embedded genesis once.
+var defaultNet = sync.OnceValue(func() *dag.Network {
+	net, err := dag.NewNetwork([]byte(testnetTx))
+	if err != nil {
+		panic(fmt.Sprintf("genesis: embedded default genesis is broken: %v", err))
+	}
+	return net
+})
+
+// Default returns the default network, ttx-testnet, parsed once from the
+// embedded testnet/tx.json. Every call returns the same value: callers must
+// not modify it. It panics only if the embedded bytes are broken, which a
+// test rules out.
+func Default() *dag.Network { return defaultNet() }
+
+// DefaultTorrent returns a copy of the default genesis's .torrent
+// (dag.TorrentFile of its tx.json): the network's meeting point.
+func DefaultTorrent() []byte { return []byte(testnetTorrent) }
+
+// FaucetKey returns the key that holds the default network's supply. It is
+// public (TEST MONEY ONLY): anyone may use it to hand out test coins.
+func FaucetKey() (*wallet.Key, error) {
+	kf, err := wallet.ParseKeyFile([]byte(faucetKeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("faucet key: %w", err)
+	}
+	k, err := kf.Open(nil)
+	if err != nil {
+		return nil, fmt.Errorf("faucet key: %w", err)
+	}
+	return k, nil
+}
