@@ -1,0 +1,60 @@
+package api
+
+import (
+	"context"
+
+	"github.com/torrenttx/ttx/dag"
+)
+
+// Backend is what the Server needs from a node (internal/node implements
+// it). The Server parses and checks every input (IDs, addresses, amounts,
+// limits) before it calls the Backend, and formats every answer; the
+// Backend only looks things up and acts.
+//
+// Errors: dag.ErrNotFound (wrapped or not) becomes 404; a dag.RuleError
+// becomes 400 (409 for ErrDoubleSpend) with its code name; an *Error is
+// sent as it is (use it for a caller's mistake such as insufficient funds,
+// see NewError); anything else is the node's own fault: 500.
+//
+// Methods may be called concurrently, and must return when ctx is done.
+type Backend interface {
+	// Network returns the node's network. It never changes.
+	Network() *dag.Network
+	// Status reports the node's state. The Server fills Status.Network.
+	Status(ctx context.Context) (*Status, error)
+	// Balance sums owner's unspent outputs of accepted transactions and
+	// counts them.
+	Balance(ctx context.Context, owner dag.PubKey) (dag.Amount, int, error)
+	// History returns up to limit records (any state, pending included) of
+	// transactions that pay owner or are signed by it, newest first.
+	History(ctx context.Context, owner dag.PubKey, limit int) ([]*dag.Record, error)
+	// Tx returns the record of id (StatePending for an orphan) and the
+	// accepted transactions that spend its outputs, or dag.ErrNotFound.
+	Tx(ctx context.Context, id dag.TxID) (*dag.Record, []dag.TxID, error)
+	// AskPeers asks peers whether they accept id: the trusted addresses if
+	// any are given ("host:port"), else the connected ttx peers. One answer
+	// per peer asked; a peer that fails to answer has Error set.
+	AskPeers(ctx context.Context, id dag.TxID, trusted []string) ([]PeerAnswer, error)
+	// Peers lists the connected peers.
+	Peers(ctx context.Context) ([]Peer, error)
+	// Send builds, signs and adds a transaction paying amount (> 0) to to
+	// from the node's wallet, with memo (printable ASCII, at most the
+	// network's max_memo), and announces it.
+	Send(ctx context.Context, to dag.PubKey, amount dag.Amount, memo string) (dag.TxID, error)
+	// Faucet sends test coins to to from the network's faucet key, if the
+	// node has one.
+	Faucet(ctx context.Context, to dag.PubKey) (dag.TxID, error)
+	// ExportProof returns the proof file (.torrent bytes) of id; see
+	// proofs.Export. dag.ErrNotFound if id is not stored.
+	ExportProof(ctx context.Context, id dag.TxID) ([]byte, error)
+	// ImportProof verifies a proof file (at most proofs.MaxSize bytes) and
+	// adds its transactions. A proof that does not verify is the caller's
+	// mistake: return it wrapped in an *Error (see NewError) or as a
+	// dag.RuleError.
+	ImportProof(ctx context.Context, proof []byte) (*ImportResult, error)
+	// Recent returns the last limit stored records by arrival (Seq), newest
+	// first.
+	Recent(ctx context.Context, limit int) ([]*dag.Record, error)
+	// Wallet returns the public key of the node's wallet.
+	Wallet(ctx context.Context) (dag.PubKey, error)
+}

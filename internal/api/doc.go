@@ -1,0 +1,43 @@
+// Package api is the node's local HTTP JSON API (what cmd/ttx and the web UI
+// use): a Server over a Backend that internal/node implements, the request
+// and response types shared with the Client, and the cookie file.
+//
+// Endpoints (docs/API.md has examples):
+//
+//	GET  /v1/status             node and network summary
+//	GET  /v1/balance/{addr}     an address's spendable balance
+//	GET  /v1/history/{addr}     an address's transactions, newest first
+//	GET  /v1/tx/{id}            one transaction: state, conflicts, children, raw, magnets
+//	GET  /v1/tx/{id}/peers      "accepted by k of n, no conflict"
+//	GET  /v1/peers              connected peers
+//	POST /v1/send               pay from the node's wallet (cookie)
+//	POST /v1/faucet             test coins from the faucet key (cookie)
+//	GET  /v1/proof/{id}         a proof file (.torrent bytes)
+//	POST /v1/proof              import a proof file (cookie)
+//	GET  /v1/dag?limit=N        the most recent DAG slice, for drawing
+//	GET  /v1/address            the node wallet's address
+//
+// # Invariants
+//
+//   - Money is never a JSON number: amounts are Amount objects
+//     {"ttx":"1.5","units":"150000000"}, and a send's amount is a decimal
+//     string.
+//   - Reading is open to loopback clients; spending (send, faucet, proof
+//     import) needs the cookie token from <datadir>/.cookie (mode 0600,
+//     rewritten at each start, removed on clean exit) as
+//     "Authorization: Bearer <token>", compared in constant time, or
+//     another Authenticator. Clients beyond loopback need it for all.
+//   - The Server checks every input before the Backend sees it: IDs,
+//     addresses (with their checksum), amounts, memo, limits, body sizes.
+//   - A client's mistake is a 4xx, never a 500.
+//
+// # Errors
+//
+// Every error response is {"error": message, "code": code}. A dag.RuleError
+// maps to 400 (409 for ErrDoubleSpend) with its code name, dag.ErrNotFound
+// to 404 ErrNotFound, a missing or wrong cookie to 401 ErrUnauthorized, a
+// malformed request to 400 ErrBadRequest; a Backend chooses any other
+// status and code by returning an *Error. The Client returns *Error for
+// error responses and *NotRunningError (wrapping ErrNotRunning) when
+// nothing listens at the address.
+package api

@@ -1,0 +1,84 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/torrenttx/ttx/dag"
+)
+
+// Error codes of this package. Rule violations use their dag.ErrorCode name
+// instead ("ErrBadAddress", "ErrDoubleSpend", ...).
+const (
+	CodeBadRequest        = "ErrBadRequest"        // malformed request
+	CodeUnauthorized      = "ErrUnauthorized"      // spending without (the right) cookie
+	CodeNotFound          = "ErrNotFound"          // unknown transaction or endpoint
+	CodeTooLarge          = "ErrTooLarge"          // request body too large
+	CodeInsufficientFunds = "ErrInsufficientFunds" // the wallet cannot pay
+	CodeInvalidProof      = "ErrInvalidProof"      // a proof that does not verify
+	CodeUnavailable       = "ErrUnavailable"       // the node cannot do it now (no wallet, no faucet key)
+	CodeTimeout           = "ErrTimeout"           // the request ran out of time
+	CodeInternal          = "ErrInternal"          // the node's own fault
+)
+
+// ErrNotRunning is wrapped by NotRunningError.
+var ErrNotRunning = errors.New("api: node not running")
+
+// Error is an error with an HTTP status and a stable code. A Backend
+// returns one to choose the response; the Client returns one for every
+// error response it gets.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+	Err     error // the cause, on the server side; nil in the Client
+}
+
+// NewError returns an *Error with the given status and code whose message
+// is err's.
+func NewError(status int, code string, err error) *Error {
+	return &Error{Status: status, Code: code, Message: err.Error(), Err: err}
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// NotRunningError reports that nothing answers at the node's API address.
+type NotRunningError struct {
+	URL string
+	Err error
+}
+
+func (e *NotRunningError) Error() string {
+	return "node not running at " + e.URL + ": start it with `ttx start`"
+}
+
+// Unwrap returns ErrNotRunning, and the dial error via Is/As on it.
+func (e *NotRunningError) Unwrap() []error { return []error{ErrNotRunning, e.Err} }
+
+// toError maps an error from a Backend (or a handler) to an *Error.
+func toError(err error) *Error {
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	if re, ok := dag.IsRuleError(err); ok {
+		status := http.StatusBadRequest
+		if re.Code == dag.ErrDoubleSpend {
+			status = http.StatusConflict
+		}
+		return &Error{Status: status, Code: re.Code.String(), Message: err.Error(), Err: err}
+	}
+	switch {
+	case errors.Is(err, dag.ErrNotFound):
+		return NewError(http.StatusNotFound, CodeNotFound, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return NewError(http.StatusGatewayTimeout, CodeTimeout, err)
+	case errors.Is(err, context.Canceled):
+		return NewError(http.StatusServiceUnavailable, CodeUnavailable, err)
+	}
+	return NewError(http.StatusInternalServerError, CodeInternal, err)
+}
