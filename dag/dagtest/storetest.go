@@ -2,7 +2,6 @@ package dagtest
 
 import (
 	"bytes"
-	"context"
 	"crypto/ed25519"
 	"errors"
 	"slices"
@@ -23,6 +22,7 @@ func TestStore(t *testing.T, open func(t *testing.T) dag.Store) {
 		{"PutAccepted", testStorePutAccepted},
 		{"PutConflictedState", testStorePutConflictedState},
 		{"PutRejected", testStorePutRejected},
+		{"PutRefused", testStorePutRefused},
 		{"AddConflict", testStoreAddConflict},
 		{"AddConflictUnknown", testStoreAddConflictUnknown},
 		{"GetAndLookup", testStoreGetAndLookup},
@@ -51,8 +51,8 @@ func TestStore(t *testing.T, open func(t *testing.T) dag.Store) {
 	}
 }
 
-// storeFixture is a tiny network: a genesis that mints to three keys, and a
-// helper to sign spends on it. Times and keys are fixed, so IDs are too.
+// storeFixture names the keys of a NewNetwork of four: alice, bob, carol
+// and dave, whose genesis outputs are 0 to 3, Funds each.
 type storeFixture struct {
 	net     *dag.Network
 	genesis *dag.Parsed
@@ -60,65 +60,33 @@ type storeFixture struct {
 	pubs    map[string]dag.PubKey
 }
 
-const storeFixtureTime = 1_700_000_000
+var storeFixtureNames = []string{"alice", "bob", "carol", "dave"}
 
 func newStoreFixture(t *testing.T) *storeFixture {
 	t.Helper()
-	f := &storeFixture{keys: map[string]ed25519.PrivateKey{}, pubs: map[string]dag.PubKey{}}
-	for i, name := range []string{"alice", "bob", "carol", "dave"} {
-		seed := bytes.Repeat([]byte{byte(i + 1)}, ed25519.SeedSize)
-		k := ed25519.NewKeyFromSeed(seed)
-		f.keys[name] = k
-		var pk dag.PubKey
-		copy(pk[:], k.Public().(ed25519.PublicKey))
-		f.pubs[name] = pk
+	net, keys := NewNetwork(t, len(storeFixtureNames))
+	f := &storeFixture{net: net, genesis: net.Genesis, keys: map[string]ed25519.PrivateKey{}, pubs: map[string]dag.PubKey{}}
+	for i, name := range storeFixtureNames {
+		f.keys[name], f.pubs[name] = keys[i], PubKey(keys[i])
 	}
-	params := dag.Params{Name: "storetest", Prefix: "tst", MaxPrev: 16, MaxOut: 16, MaxMemo: 64}
-	g := &dag.Tx{
-		Version: dag.TxVersion,
-		Genesis: &params,
-		Out: []dag.Output{
-			{To: f.pubs["alice"].Address(params.Prefix), Amount: 1000},
-			{To: f.pubs["alice"].Address(params.Prefix), Amount: 500},
-			{To: f.pubs["bob"].Address(params.Prefix), Amount: 300},
-		},
-		Time: storeFixtureTime,
-	}
-	raw, err := dag.Encode(g)
-	if err != nil {
-		t.Fatalf("encode genesis: %v", err)
-	}
-	if f.net, err = dag.NewNetwork(raw); err != nil {
-		t.Fatalf("load genesis: %v", err)
-	}
-	f.genesis = f.net.Genesis
+	// nobody owns nothing and signs nothing.
+	f.pubs["nobody"] = dag.PubKey{0xee}
 	return f
 }
 
-// spend signs a transaction by signer spending prevs, paying outs (owner
-// name -> amount, in order) and burning burn. memo makes otherwise equal
-// transactions distinct.
+// spend signs a transaction by signer spending prevs into outs (owner
+// name and amount, in order). memo makes otherwise equal transactions
+// distinct.
 func (f *storeFixture) spend(t *testing.T, signer string, prevs []dag.OutPoint, memo string, outs ...payment) *dag.Parsed {
 	t.Helper()
-	tx := &dag.Tx{Version: dag.TxVersion, Memo: memo, Time: storeFixtureTime + 1}
+	tx := &dag.Tx{Memo: memo}
 	for _, op := range prevs {
 		tx.Prev = append(tx.Prev, op.String())
 	}
 	for _, o := range outs {
-		tx.Out = append(tx.Out, dag.Output{To: f.net.Address(f.pubs[o.to]), Amount: o.amount})
+		tx.Out = append(tx.Out, Out(f.net, f.keys[o.to], o.amount))
 	}
-	raw, err := f.net.Sign(context.Background(), tx, f.keys[signer])
-	if err != nil {
-		t.Fatalf("sign: %v", err)
-	}
-	p, err := dag.Decode(raw)
-	if err != nil {
-		t.Fatalf("decode signed tx: %v", err)
-	}
-	if err := f.net.CheckSanity(p); err != nil {
-		t.Fatalf("signed tx fails sanity: %v", err)
-	}
-	return p
+	return Sign(t, f.net, f.keys[signer], tx)
 }
 
 type payment struct {
@@ -343,12 +311,12 @@ func testStorePutConflictedState(t *testing.T, s dag.Store, f *storeFixture) {
 
 func testPutAccepted(t *testing.T, s dag.Store, f *storeFixture, state dag.State) {
 	g := f.genesis
-	alice, bob := f.pubs["alice"], f.pubs["bob"]
+	alice, bob, carol := f.pubs["alice"], f.pubs["bob"], f.pubs["carol"]
 	grec := put(t, s, g, dag.StateAccepted, 0)
 	if grec.Seq != 1 {
 		t.Errorf("first Put assigned Seq %d, want 1", grec.Seq)
 	}
-	t1 := f.spend(t, "alice", []dag.OutPoint{op(g, 0)}, "", payment{"bob", 600}, payment{"alice", 400})
+	t1 := f.spend(t, "alice", []dag.OutPoint{op(g, 0)}, "", payment{"bob", 600}, payment{"alice", Funds - 600})
 	rec := put(t, s, t1, state, 0)
 	if rec.Seq != 2 {
 		t.Errorf("second Put assigned Seq %d, want 2", rec.Seq)
@@ -357,22 +325,20 @@ func testPutAccepted(t *testing.T, s dag.Store, f *storeFixture, state dag.State
 	checkRecord(t, s, rec)
 	view(t, s, func(r dag.ReadTx) error {
 		checkUnspent(t, r, op(g, 0), nil)
-		checkUnspent(t, r, op(g, 1), &dag.TxOut{Owner: alice, Amount: 500})
-		checkUnspent(t, r, op(g, 2), &dag.TxOut{Owner: bob, Amount: 300})
-		checkUnspent(t, r, op(g, 3), nil)
+		checkUnspent(t, r, op(g, 1), &dag.TxOut{Owner: bob, Amount: Funds})
+		checkUnspent(t, r, op(g, 2), &dag.TxOut{Owner: carol, Amount: Funds})
+		checkUnspent(t, r, op(g, 4), nil)
 		checkUnspent(t, r, op(t1, 0), &dag.TxOut{Owner: bob, Amount: 600})
-		checkUnspent(t, r, op(t1, 1), &dag.TxOut{Owner: alice, Amount: 400})
+		checkUnspent(t, r, op(t1, 1), &dag.TxOut{Owner: alice, Amount: Funds - 600})
 		checkUnspent(t, r, op(t1, 2), nil)
 		checkSpentBy(t, r, op(g, 0), t1)
 		checkSpentBy(t, r, op(g, 1), nil)
 		checkSpentBy(t, r, op(t1, 0), nil)
 		checkChildren(t, r, g.ID, t1)
 		checkChildren(t, r, t1.ID)
-		checkUnspentOf(t, r, alice, map[dag.OutPoint]dag.TxOut{
-			op(g, 1): {Owner: alice, Amount: 500}, op(t1, 1): {Owner: alice, Amount: 400},
-		})
+		checkUnspentOf(t, r, alice, map[dag.OutPoint]dag.TxOut{op(t1, 1): {Owner: alice, Amount: Funds - 600}})
 		checkUnspentOf(t, r, bob, map[dag.OutPoint]dag.TxOut{
-			op(g, 2): {Owner: bob, Amount: 300}, op(t1, 0): {Owner: bob, Amount: 600},
+			op(g, 1): {Owner: bob, Amount: Funds}, op(t1, 0): {Owner: bob, Amount: 600},
 		})
 		// t1 is listed once for alice, though she both signs and is paid.
 		if got, want := history(t, r, alice, 0, 10), ids(t1, g); !slices.Equal(got, want) {
@@ -385,15 +351,17 @@ func testPutAccepted(t *testing.T, s dag.Store, f *storeFixture, state dag.State
 	})
 
 	// A child of two parents is indexed under both.
-	t2 := f.spend(t, "bob", []dag.OutPoint{op(t1, 0), op(g, 2)}, "", payment{"carol", 900})
+	t2 := f.spend(t, "bob", []dag.OutPoint{op(t1, 0), op(g, 1)}, "", payment{"carol", Funds + 600})
 	put(t, s, t2, dag.StateAccepted, 0)
 	view(t, s, func(r dag.ReadTx) error {
 		checkChildren(t, r, g.ID, t1, t2)
 		checkChildren(t, r, t1.ID, t2)
 		checkSpentBy(t, r, op(t1, 0), t2)
-		checkSpentBy(t, r, op(g, 2), t2)
+		checkSpentBy(t, r, op(g, 1), t2)
 		checkUnspentOf(t, r, bob, nil)
-		checkUnspentOf(t, r, f.pubs["carol"], map[dag.OutPoint]dag.TxOut{op(t2, 0): {Owner: f.pubs["carol"], Amount: 900}})
+		checkUnspentOf(t, r, carol, map[dag.OutPoint]dag.TxOut{
+			op(g, 2): {Owner: carol, Amount: Funds}, op(t2, 0): {Owner: carol, Amount: Funds + 600},
+		})
 		return nil
 	})
 }
@@ -402,8 +370,8 @@ func testPutAccepted(t *testing.T, s dag.Store, f *storeFixture, state dag.State
 // t1's input), without recording the conflict.
 func doubleSpend(t *testing.T, s dag.Store, f *storeFixture) (g, t1, t2 *dag.Parsed, recs []*dag.Record) {
 	g = f.genesis
-	t1 = f.spend(t, "alice", []dag.OutPoint{op(g, 0)}, "", payment{"bob", 600}, payment{"alice", 400})
-	t2 = f.spend(t, "alice", []dag.OutPoint{op(g, 0)}, "", payment{"carol", 1000})
+	t1 = f.spend(t, "alice", []dag.OutPoint{op(g, 0)}, "", payment{"bob", 600}, payment{"alice", Funds - 600})
+	t2 = f.spend(t, "alice", []dag.OutPoint{op(g, 0)}, "", payment{"carol", Funds})
 	recs = []*dag.Record{
 		put(t, s, g, dag.StateAccepted, 0),
 		put(t, s, t1, dag.StateAccepted, 0),
@@ -420,9 +388,9 @@ func testStorePutRejected(t *testing.T, s dag.Store, f *storeFixture) {
 		checkUnspent(t, r, op(t2, 0), nil)
 		checkSpentBy(t, r, op(g, 0), t1)
 		checkChildren(t, r, g.ID, t1)
-		checkUnspentOf(t, r, carol, nil)
-		if h := history(t, r, carol, 0, 10); len(h) != 0 {
-			t.Errorf("HistoryOf(payee of a rejected tx) = %v, want none", h)
+		checkUnspentOf(t, r, carol, map[dag.OutPoint]dag.TxOut{op(g, 2): {Owner: carol, Amount: Funds}})
+		if got, want := history(t, r, carol, 0, 10), ids(g); !slices.Equal(got, want) {
+			t.Errorf("HistoryOf(payee of a rejected tx) = %v, want %v", got, want)
 		}
 		if got, want := history(t, r, f.pubs["alice"], 0, 10), ids(t2, t1, g); !slices.Equal(got, want) {
 			t.Errorf("HistoryOf(signer of a rejected tx) = %v, want %v", got, want)
@@ -437,20 +405,57 @@ func testStorePutRejected(t *testing.T, s dag.Store, f *storeFixture) {
 	})
 
 	// A rejected tx with a rejected parent is evidence too.
-	t3 := f.spend(t, "carol", []dag.OutPoint{op(t2, 0)}, "", payment{"dave", 1000})
+	t3 := f.spend(t, "carol", []dag.OutPoint{op(t2, 0)}, "", payment{"dave", Funds})
 	rec := put(t, s, t3, dag.StateRejected, dag.ErrParentRejected)
 	checkRecord(t, s, rec)
 	view(t, s, func(r dag.ReadTx) error {
 		checkChildren(t, r, t2.ID)
 		checkSpentBy(t, r, op(t2, 0), nil)
-		checkUnspentOf(t, r, f.pubs["dave"], nil)
+		checkUnspentOf(t, r, f.pubs["dave"], map[dag.OutPoint]dag.TxOut{op(g, 3): {Owner: f.pubs["dave"], Amount: Funds}})
 		return nil
 	})
 }
 
+// testStorePutRefused: Put fails, and changes nothing, for a stored ID, a
+// record of another tx, or a state that is not stored.
+func testStorePutRefused(t *testing.T, s dag.Store, f *storeFixture) {
+	g := f.genesis
+	grec := put(t, s, g, dag.StateAccepted, 0)
+	t1 := f.spend(t, "alice", []dag.OutPoint{op(g, 0)}, "", payment{"bob", Funds})
+	tests := []struct {
+		name string
+		p    *dag.Parsed
+		rec  dag.Record
+	}{
+		{"stored", g, dag.Record{ID: g.ID, Raw: g.Raw, State: dag.StateAccepted}},
+		{"stored as rejected", g, dag.Record{ID: g.ID, Raw: g.Raw, State: dag.StateRejected}},
+		{"record of another tx", t1, dag.Record{ID: g.ID, Raw: t1.Raw, State: dag.StateAccepted}},
+		{"pending", t1, dag.Record{ID: t1.ID, Raw: t1.Raw, State: dag.StatePending}},
+		{"unknown state", t1, dag.Record{ID: t1.ID, Raw: t1.Raw, State: dag.StateUnknown}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := s.Update(func(w dag.WriteTx) error { return w.Put(tc.p, &tc.rec) }); err == nil {
+				t.Fatal("Put succeeded")
+			}
+			checkRecord(t, s, grec)
+			view(t, s, func(r dag.ReadTx) error {
+				if got := since(t, r, 0); len(got) != 1 {
+					t.Errorf("Since(0) returned %d records, want 1", len(got))
+				}
+				checkUnspent(t, r, op(g, 0), &dag.TxOut{Owner: f.pubs["alice"], Amount: Funds})
+				if d := digest(t, r); d != accDigest(g) {
+					t.Errorf("Digest = %v, want %v", d, accDigest(g))
+				}
+				return nil
+			})
+		})
+	}
+}
+
 func testStoreAddConflict(t *testing.T, s dag.Store, f *storeFixture) {
 	g, t1, t2, recs := doubleSpend(t, s, f)
-	t3 := f.spend(t, "alice", []dag.OutPoint{op(g, 0)}, "third", payment{"dave", 1000})
+	t3 := f.spend(t, "alice", []dag.OutPoint{op(g, 0)}, "third", payment{"dave", Funds})
 	r3 := put(t, s, t3, dag.StateRejected, dag.ErrDoubleSpend)
 	conflict := func(a, b dag.TxID) {
 		t.Helper()
@@ -481,7 +486,7 @@ func testStoreAddConflict(t *testing.T, s dag.Store, f *storeFixture) {
 
 	// A conflicted tx is still accepted: its outputs stay spendable.
 	view(t, s, func(r dag.ReadTx) error {
-		checkUnspent(t, r, op(t1, 1), &dag.TxOut{Owner: f.pubs["alice"], Amount: 400})
+		checkUnspent(t, r, op(t1, 1), &dag.TxOut{Owner: f.pubs["alice"], Amount: Funds - 600})
 		checkSpentBy(t, r, op(g, 0), t1)
 		if d := digest(t, r); d != accDigest(g, t1, t2, t3) {
 			t.Errorf("Digest after AddConflict = %v, want %v", d, accDigest(g, t1, t2, t3))
@@ -493,7 +498,7 @@ func testStoreAddConflict(t *testing.T, s dag.Store, f *storeFixture) {
 func testStoreAddConflictUnknown(t *testing.T, s dag.Store, f *storeFixture) {
 	g := f.genesis
 	put(t, s, g, dag.StateAccepted, 0)
-	unknown := f.spend(t, "alice", []dag.OutPoint{op(g, 0)}, "", payment{"bob", 1000})
+	unknown := f.spend(t, "alice", []dag.OutPoint{op(g, 0)}, "", payment{"bob", Funds})
 	tests := []struct {
 		name string
 		a, b dag.TxID
@@ -514,7 +519,7 @@ func testStoreAddConflictUnknown(t *testing.T, s dag.Store, f *storeFixture) {
 
 func testStoreGetAndLookup(t *testing.T, s dag.Store, f *storeFixture) {
 	g, t1, t2, _ := doubleSpend(t, s, f)
-	unknown := f.spend(t, "bob", []dag.OutPoint{op(g, 2)}, "", payment{"bob", 300})
+	unknown := f.spend(t, "bob", []dag.OutPoint{op(g, 1)}, "", payment{"bob", Funds})
 	tests := []struct {
 		name  string
 		short [20]byte
@@ -562,9 +567,9 @@ func testStoreUnspentAndSpentBy(t *testing.T, s dag.Store, f *storeFixture) {
 		spentBy *dag.Parsed
 	}{
 		{"spent genesis output", op(g, 0), nil, t1},
-		{"unspent genesis output", op(g, 1), &dag.TxOut{Owner: alice, Amount: 500}, nil},
+		{"unspent genesis output", op(g, 1), &dag.TxOut{Owner: bob, Amount: Funds}, nil},
 		{"output of accepted", op(t1, 0), &dag.TxOut{Owner: bob, Amount: 600}, nil},
-		{"change of accepted", op(t1, 1), &dag.TxOut{Owner: alice, Amount: 400}, nil},
+		{"change of accepted", op(t1, 1), &dag.TxOut{Owner: alice, Amount: Funds - 600}, nil},
 		{"index past the end", op(t1, 2), nil, nil},
 		{"huge index", op(t1, 1<<31), nil, nil},
 		{"output of rejected", op(t2, 0), nil, nil},
@@ -586,18 +591,20 @@ func testStoreUnspentOf(t *testing.T, s dag.Store, f *storeFixture) {
 	put(t, s, g, dag.StateAccepted, 0)
 	alice, carol := f.pubs["alice"], f.pubs["carol"]
 	// alice pays carol five outputs and keeps none; carol spends two.
-	t1 := f.spend(t, "alice", []dag.OutPoint{op(g, 0), op(g, 1)}, "",
-		payment{"carol", 100}, payment{"carol", 200}, payment{"carol", 300}, payment{"carol", 400}, payment{"carol", 500})
+	t1 := f.spend(t, "alice", []dag.OutPoint{op(g, 0)}, "",
+		payment{"carol", 100}, payment{"carol", 200}, payment{"carol", 300}, payment{"carol", 400}, payment{"carol", Funds - 1000})
 	t2 := f.spend(t, "carol", []dag.OutPoint{op(t1, 1), op(t1, 3)}, "", payment{"dave", 600})
 	put(t, s, t1, dag.StateAccepted, 0)
 	put(t, s, t2, dag.StateAccepted, 0)
 	view(t, s, func(r dag.ReadTx) error {
 		checkUnspentOf(t, r, alice, nil)
 		checkUnspentOf(t, r, carol, map[dag.OutPoint]dag.TxOut{
+			op(g, 2):  {Owner: carol, Amount: Funds},
 			op(t1, 0): {Owner: carol, Amount: 100},
 			op(t1, 2): {Owner: carol, Amount: 300},
-			op(t1, 4): {Owner: carol, Amount: 500},
+			op(t1, 4): {Owner: carol, Amount: Funds - 1000},
 		})
+		checkUnspentOf(t, r, f.pubs["nobody"], nil)
 		n := 0
 		err := r.UnspentOf(carol, func(dag.OutPoint, dag.TxOut) bool { n++; return false })
 		if err != nil || n != 1 {
@@ -613,7 +620,7 @@ func testStoreHistoryOf(t *testing.T, s dag.Store, f *storeFixture) {
 	// alice pays bob 10 times, spending her change each time.
 	chain := []*dag.Parsed{g}
 	seqs := []uint64{1}
-	prev, amount := op(g, 0), dag.Amount(1000)
+	prev, amount := op(g, 0), Funds
 	for i := 0; i < 10; i++ {
 		amount -= 10
 		p := f.spend(t, "alice", []dag.OutPoint{prev}, "", payment{"bob", 10}, payment{"alice", amount})
@@ -639,7 +646,8 @@ func testStoreHistoryOf(t *testing.T, s dag.Store, f *storeFixture) {
 		{"before second", "alice", seqs[1], 10, newest[10:]},
 		{"payee", "bob", 0, 4, newest[:4]},
 		{"payee before", "bob", seqs[2], 10, []*dag.Parsed{chain[1], g}},
-		{"stranger", "dave", 0, 10, nil},
+		{"genesis only", "dave", 0, 10, []*dag.Parsed{g}},
+		{"stranger", "nobody", 0, 10, nil},
 	}
 	view(t, s, func(r dag.ReadTx) error {
 		for _, tc := range tests {
@@ -681,7 +689,7 @@ func testStoreSince(t *testing.T, s dag.Store, f *storeFixture) {
 
 func testStoreRange(t *testing.T, s dag.Store, f *storeFixture) {
 	g, t1, t2, _ := doubleSpend(t, s, f)
-	t3 := f.spend(t, "bob", []dag.OutPoint{op(g, 2)}, "", payment{"dave", 300})
+	t3 := f.spend(t, "bob", []dag.OutPoint{op(g, 1)}, "", payment{"dave", Funds})
 	put(t, s, t3, dag.StateAccepted, 0)
 	sorted := sortedIDs(ids(g, t1, t2, t3))
 	after := func(id dag.TxID) dag.TxID { id[dag.TxIDSize-1]++; return id }
@@ -723,9 +731,8 @@ func testStoreDigest(t *testing.T, s dag.Store, f *storeFixture) {
 	g := f.genesis
 	put(t, s, g, dag.StateAccepted, 0)
 	stored := []*dag.Parsed{g}
-	for i, o := range []uint32{0, 1, 2} {
-		owner := []string{"alice", "alice", "bob"}[i]
-		p := f.spend(t, owner, []dag.OutPoint{op(g, o)}, "", payment{"carol", []dag.Amount{1000, 500, 300}[i]})
+	for i, owner := range storeFixtureNames {
+		p := f.spend(t, owner, []dag.OutPoint{op(g, uint32(i))}, "", payment{"carol", Funds})
 		put(t, s, p, dag.StateAccepted, 0)
 		stored = append(stored, p)
 		view(t, s, func(r dag.ReadTx) error {
@@ -742,8 +749,8 @@ var errStoreTestAbort = errors.New("dagtest: abort the update")
 func testStoreUpdateRollback(t *testing.T, s dag.Store, f *storeFixture) {
 	g := f.genesis
 	grec := put(t, s, g, dag.StateAccepted, 0)
-	t1 := f.spend(t, "alice", []dag.OutPoint{op(g, 0)}, "", payment{"bob", 1000})
-	t2 := f.spend(t, "bob", []dag.OutPoint{op(g, 2)}, "", payment{"carol", 300})
+	t1 := f.spend(t, "alice", []dag.OutPoint{op(g, 0)}, "", payment{"bob", Funds})
+	t2 := f.spend(t, "bob", []dag.OutPoint{op(g, 1)}, "", payment{"carol", Funds})
 	err := s.Update(func(w dag.WriteTx) error {
 		for _, p := range []*dag.Parsed{t1, t2} {
 			rec := &dag.Record{ID: p.ID, Raw: p.Raw, State: dag.StateAccepted, FirstSeen: 5}
@@ -769,10 +776,10 @@ func testStoreUpdateRollback(t *testing.T, s dag.Store, f *storeFixture) {
 				t.Errorf("Lookup(rolled back) error = %v, want ErrNotFound", err)
 			}
 		}
-		checkUnspent(t, r, op(g, 0), &dag.TxOut{Owner: f.pubs["alice"], Amount: 1000})
+		checkUnspent(t, r, op(g, 0), &dag.TxOut{Owner: f.pubs["alice"], Amount: Funds})
 		checkSpentBy(t, r, op(g, 0), nil)
 		checkChildren(t, r, g.ID)
-		checkUnspentOf(t, r, f.pubs["carol"], nil)
+		checkUnspentOf(t, r, f.pubs["carol"], map[dag.OutPoint]dag.TxOut{op(g, 2): {Owner: f.pubs["carol"], Amount: Funds}})
 		if h := history(t, r, f.pubs["bob"], 0, 10); !slices.Equal(h, ids(g)) {
 			t.Errorf("HistoryOf(bob) after rollback = %v, want %v", h, ids(g))
 		}
@@ -795,8 +802,8 @@ func testStoreUpdateRollback(t *testing.T, s dag.Store, f *storeFixture) {
 
 func testStoreReadOwnWrites(t *testing.T, s dag.Store, f *storeFixture) {
 	g := f.genesis
-	t1 := f.spend(t, "alice", []dag.OutPoint{op(g, 0)}, "", payment{"bob", 1000})
-	t2 := f.spend(t, "alice", []dag.OutPoint{op(g, 0)}, "", payment{"carol", 1000})
+	t1 := f.spend(t, "alice", []dag.OutPoint{op(g, 0)}, "", payment{"bob", Funds})
+	t2 := f.spend(t, "alice", []dag.OutPoint{op(g, 0)}, "", payment{"carol", Funds})
 	err := s.Update(func(w dag.WriteTx) error {
 		for i, p := range []*dag.Parsed{g, t1} {
 			if err := w.Put(p, &dag.Record{ID: p.ID, Raw: p.Raw, State: dag.StateAccepted, FirstSeen: int64(i)}); err != nil {
@@ -807,7 +814,7 @@ func testStoreReadOwnWrites(t *testing.T, s dag.Store, f *storeFixture) {
 		// transaction already wrote.
 		checkUnspent(t, w, op(g, 0), nil)
 		checkSpentBy(t, w, op(g, 0), t1)
-		checkUnspent(t, w, op(t1, 0), &dag.TxOut{Owner: f.pubs["bob"], Amount: 1000})
+		checkUnspent(t, w, op(t1, 0), &dag.TxOut{Owner: f.pubs["bob"], Amount: Funds})
 		if err := w.Put(t2, &dag.Record{ID: t2.ID, Raw: t2.Raw, State: dag.StateRejected, Code: dag.ErrDoubleSpend}); err != nil {
 			return err
 		}
