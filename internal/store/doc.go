@@ -25,16 +25,19 @@
 //	           Children is a prefix scan on parentSeq)
 //	conflicts: seq | otherSeq -> empty (both directions)
 //	accounts:  pubkey [32] -> account u32
+//	keys:      account u32 -> pubkey [32] (append-only)
 //	history:   account u32 | seq -> empty (signer of any stored tx; owners
 //	           of the outputs of accepted ones)
 //	utxo:      account u32 | seq | index u16 -> amount u64 (unspent outputs
 //	           of accepted txs, by owner)
 //	peers:     address -> empty (SavePeers replaces the set)
 //
-// The compact form stores keys, signature and outpoints in binary and
-// rebuilds the canonical tx.json on read; Put uses it only when the rebuilt
-// bytes equal the original, and every read checks that they hash to the
-// stored ID. It is about half the size of the JSON.
+// The compact form stores the signature in binary and keys and parents as
+// account numbers and seqs, and rebuilds the canonical tx.json on read; Put
+// uses it only when the rebuilt bytes equal the original, and every read
+// checks that they hash to the stored ID. It is about a third of the size
+// of the JSON. The genesis (and anything else that does not rebuild) is
+// stored raw.
 //
 // # Invariants
 //

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"math/bits"
 
 	"github.com/torrenttx/ttx/dag"
@@ -16,15 +17,17 @@ import (
 //	state u8 | code u8 | firstSeen i64 | id [32] | kind u8 | body
 //
 // Kind kindRaw: body is the exact tx.json. Kind kindCompact: body holds
-// the fields of a signed transaction in binary, from which the canonical
-// tx.json is rebuilt byte for byte (Put checks that before it chooses
-// this form):
+// the fields of a signed transaction in binary, with public keys replaced
+// by account numbers and parents by their seqs:
 //
-//	from [32] | sig [64] | nprev u16 | nout u16 |
-//	(txid [32] | index u32) x nprev | (owner [32] | amount u64) x nout |
+//	from acct u32 | sig [64] | nprev u16 | nout u16 |
+//	(parent seq u64 | index u16) x nprev | (owner acct u32 | amount u64) x nout |
 //	burn uvarint | time uvarint | nonce uvarint | len u8 | prefix | memo
 //
-// The memo is the rest of the value. Varints are minimal.
+// The memo is the rest of the value; varints are minimal. The canonical
+// tx.json is rebuilt from it byte for byte: Put checks that before it
+// chooses this form, and every read checks that the rebuilt bytes hash to
+// the stored ID.
 const (
 	offState     = 0
 	offCode      = 1
@@ -36,10 +39,10 @@ const (
 	kindRaw     = 0
 	kindCompact = 1
 
-	prevSize = dag.TxIDSize + 4
-	outSize  = len(dag.PubKey{}) + 8
+	prevRefSize = seqSize + idxSize
+	outRefSize  = acctSize + 8
 	// compactFixed is the size of from, sig and the two counts.
-	compactFixed = len(dag.PubKey{}) + ed25519.SignatureSize + 4
+	compactFixed = acctSize + ed25519.SignatureSize + 4
 )
 
 // record is a parsed txs value. body aliases the bytes it was parsed from.
@@ -92,27 +95,36 @@ func appendRecord(dst []byte, r *record) []byte {
 	return append(dst, r.body...)
 }
 
-// newRecord builds the record of p, compact if the compact form rebuilds
-// p.Raw exactly.
-func newRecord(p *dag.Parsed, rec *dag.Record) *record {
-	r := &record{state: rec.State, code: rec.Code, firstSeen: rec.FirstSeen, id: p.ID, kind: kindRaw, body: p.Raw}
-	if p.IsGenesis() || len(p.Sig) != ed25519.SignatureSize || len(p.Out) > 0xffff || len(p.Prev) > 0xffff ||
-		len(p.Prefix) > 0xff || p.Tx.Time < 0 {
-		return r
+// resolver maps the references in a compact body back to keys and IDs.
+type resolver interface {
+	pubKey(acct uint32) (dag.PubKey, error)
+	idAt(seq uint64) (dag.TxID, error)
+}
+
+// compactable reports whether p rebuilds from its compact form: that is
+// true of every signed transaction dag.Decode returns, and checked here
+// (it costs one re-encoding) so that Put never stores bytes it cannot give
+// back.
+func compactable(p *dag.Parsed) bool {
+	if p.IsGenesis() || len(p.Sig) != ed25519.SignatureSize || len(p.Out) > math.MaxUint16 ||
+		len(p.Prev) > math.MaxUint16 || len(p.Prefix) > math.MaxUint8 || p.Tx.Time < 0 {
+		return false
 	}
-	c := compactTx{From: p.From, Prev: p.Prev, Out: p.Out, Burn: p.Tx.Burn, Time: p.Tx.Time,
+	for _, op := range p.Prev {
+		if op.Index > math.MaxUint16 {
+			return false
+		}
+	}
+	f := txFields{From: p.From, Prev: p.Prev, Out: p.Out, Burn: p.Tx.Burn, Time: p.Tx.Time,
 		Nonce: p.Tx.Nonce, Prefix: p.Prefix, Memo: p.Tx.Memo}
-	copy(c.Sig[:], p.Sig)
-	if raw, err := dag.Encode(c.tx()); err != nil || !bytes.Equal(raw, p.Raw) {
-		return r
-	}
-	r.kind, r.body = kindCompact, appendCompact(nil, &c)
-	return r
+	copy(f.Sig[:], p.Sig)
+	raw, err := dag.Encode(f.tx())
+	return err == nil && bytes.Equal(raw, p.Raw)
 }
 
 // raw returns the exact tx.json bytes of r and checks that they hash to
 // its ID.
-func (r *record) raw() ([]byte, error) {
+func (r *record) raw(res resolver) ([]byte, error) {
 	var raw []byte
 	switch r.kind {
 	case kindCompact:
@@ -120,7 +132,11 @@ func (r *record) raw() ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tx record %s: %w", r.id, err)
 		}
-		if raw, err = dag.Encode(c.tx()); err != nil {
+		f, err := c.resolve(res)
+		if err != nil {
+			return nil, fmt.Errorf("tx record %s: %w", r.id, err)
+		}
+		if raw, err = dag.Encode(f.tx()); err != nil {
 			return nil, corruptf("tx record %s: %v", r.id, err)
 		}
 	default:
@@ -132,33 +148,34 @@ func (r *record) raw() ([]byte, error) {
 	return raw, nil
 }
 
-// out returns output i of r; ok is false if r has no output i.
-func (r *record) out(i uint32) (out dag.TxOut, ok bool, err error) {
+// out returns output i of r; ok is false if r has no output i. For a
+// compact record the owner is an account number (acct); for a raw one it
+// is the key itself (out.Owner) and acct is 0.
+func (r *record) out(i uint32) (out dag.TxOut, acct uint32, ok bool, err error) {
 	if r.kind == kindRaw {
 		p, err := dag.Decode(r.body)
 		if err != nil {
-			return out, false, corruptf("tx record %s: %v", r.id, err)
+			return out, 0, false, corruptf("tx record %s: %v", r.id, err)
 		}
 		if i >= uint32(len(p.Out)) {
-			return out, false, nil
+			return out, 0, false, nil
 		}
-		return p.Out[i], true, nil
+		return p.Out[i], 0, true, nil
 	}
 	nprev, nout, err := compactCounts(r.body)
 	if err != nil {
-		return out, false, err
+		return out, 0, false, err
 	}
 	if i >= uint32(nout) {
-		return out, false, nil
+		return out, 0, false, nil
 	}
-	b := r.body[compactFixed+nprev*prevSize+int(i)*outSize:]
-	copy(out.Owner[:], b)
-	out.Amount = dag.Amount(binary.BigEndian.Uint64(b[len(out.Owner):]))
-	return out, true, nil
+	b := r.body[compactFixed+nprev*prevRefSize+int(i)*outRefSize:]
+	out.Amount = dag.Amount(binary.BigEndian.Uint64(b[acctSize:]))
+	return out, binary.BigEndian.Uint32(b), true, nil
 }
 
-// compactTx is the binary form of a signed transaction (kindCompact).
-type compactTx struct {
+// txFields are the fields of a signed transaction in binary form.
+type txFields struct {
 	From   dag.PubKey
 	Sig    [ed25519.SignatureSize]byte
 	Prev   []dag.OutPoint
@@ -170,39 +187,85 @@ type compactTx struct {
 	Memo   string
 }
 
-// tx rebuilds the tx.json fields of c.
-func (c *compactTx) tx() *dag.Tx {
+// tx rebuilds the tx.json fields of f.
+func (f *txFields) tx() *dag.Tx {
 	tx := &dag.Tx{
 		Version: dag.TxVersion,
-		From:    c.From.Address(c.Prefix),
-		Prev:    make([]string, len(c.Prev)),
-		Out:     make([]dag.Output, len(c.Out)),
-		Burn:    c.Burn,
-		Memo:    c.Memo,
-		Time:    c.Time,
-		Nonce:   c.Nonce,
-		Sig:     hex.EncodeToString(c.Sig[:]),
+		From:    f.From.Address(f.Prefix),
+		Prev:    make([]string, len(f.Prev)),
+		Out:     make([]dag.Output, len(f.Out)),
+		Burn:    f.Burn,
+		Memo:    f.Memo,
+		Time:    f.Time,
+		Nonce:   f.Nonce,
+		Sig:     hex.EncodeToString(f.Sig[:]),
 	}
-	for i, op := range c.Prev {
+	for i, op := range f.Prev {
 		tx.Prev[i] = op.String()
 	}
-	for i, o := range c.Out {
-		tx.Out[i] = dag.Output{To: o.Owner.Address(c.Prefix), Amount: o.Amount}
+	for i, o := range f.Out {
+		tx.Out[i] = dag.Output{To: o.Owner.Address(f.Prefix), Amount: o.Amount}
 	}
 	return tx
 }
 
+// compactTx is a kindCompact body: txFields with references.
+type compactTx struct {
+	From   uint32
+	Sig    [ed25519.SignatureSize]byte
+	Prev   []prevRef
+	Out    []outRef
+	Burn   dag.Amount
+	Time   int64
+	Nonce  uint64
+	Prefix string
+	Memo   string
+}
+
+type prevRef struct {
+	Seq   uint64
+	Index uint16
+}
+
+type outRef struct {
+	Acct   uint32
+	Amount dag.Amount
+}
+
+// resolve replaces c's references by keys and IDs.
+func (c *compactTx) resolve(res resolver) (*txFields, error) {
+	f := &txFields{Sig: c.Sig, Prev: make([]dag.OutPoint, len(c.Prev)), Out: make([]dag.TxOut, len(c.Out)),
+		Burn: c.Burn, Time: c.Time, Nonce: c.Nonce, Prefix: c.Prefix, Memo: c.Memo}
+	var err error
+	if f.From, err = res.pubKey(c.From); err != nil {
+		return nil, err
+	}
+	for i, pr := range c.Prev {
+		if f.Prev[i].TxID, err = res.idAt(pr.Seq); err != nil {
+			return nil, err
+		}
+		f.Prev[i].Index = uint32(pr.Index)
+	}
+	for i, o := range c.Out {
+		if f.Out[i].Owner, err = res.pubKey(o.Acct); err != nil {
+			return nil, err
+		}
+		f.Out[i].Amount = o.Amount
+	}
+	return f, nil
+}
+
 func appendCompact(dst []byte, c *compactTx) []byte {
-	dst = append(dst, c.From[:]...)
+	dst = binary.BigEndian.AppendUint32(dst, c.From)
 	dst = append(dst, c.Sig[:]...)
 	dst = binary.BigEndian.AppendUint16(dst, uint16(len(c.Prev)))
 	dst = binary.BigEndian.AppendUint16(dst, uint16(len(c.Out)))
-	for _, op := range c.Prev {
-		dst = append(dst, op.TxID[:]...)
-		dst = binary.BigEndian.AppendUint32(dst, op.Index)
+	for _, pr := range c.Prev {
+		dst = binary.BigEndian.AppendUint64(dst, pr.Seq)
+		dst = binary.BigEndian.AppendUint16(dst, pr.Index)
 	}
 	for _, o := range c.Out {
-		dst = append(dst, o.Owner[:]...)
+		dst = binary.BigEndian.AppendUint32(dst, o.Acct)
 		dst = binary.BigEndian.AppendUint64(dst, uint64(o.Amount))
 	}
 	dst = binary.AppendUvarint(dst, uint64(c.Burn))
@@ -221,7 +284,7 @@ func compactCounts(b []byte) (nprev, nout int, err error) {
 	}
 	nprev = int(binary.BigEndian.Uint16(b[compactFixed-4:]))
 	nout = int(binary.BigEndian.Uint16(b[compactFixed-2:]))
-	if need := compactFixed + nprev*prevSize + nout*outSize; len(b) < need {
+	if need := compactFixed + nprev*prevRefSize + nout*outRefSize; len(b) < need {
 		return 0, 0, corruptf("compact tx of %d bytes with %d prev and %d outputs", len(b), nprev, nout)
 	}
 	return nprev, nout, nil
@@ -232,19 +295,16 @@ func parseCompact(b []byte) (*compactTx, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &compactTx{Prev: make([]dag.OutPoint, nprev), Out: make([]dag.TxOut, nout)}
-	copy(c.From[:], b)
-	copy(c.Sig[:], b[len(c.From):])
+	c := &compactTx{From: binary.BigEndian.Uint32(b), Prev: make([]prevRef, nprev), Out: make([]outRef, nout)}
+	copy(c.Sig[:], b[acctSize:])
 	b = b[compactFixed:]
 	for i := range c.Prev {
-		copy(c.Prev[i].TxID[:], b)
-		c.Prev[i].Index = binary.BigEndian.Uint32(b[dag.TxIDSize:])
-		b = b[prevSize:]
+		c.Prev[i] = prevRef{Seq: binary.BigEndian.Uint64(b), Index: binary.BigEndian.Uint16(b[seqSize:])}
+		b = b[prevRefSize:]
 	}
 	for i := range c.Out {
-		copy(c.Out[i].Owner[:], b)
-		c.Out[i].Amount = dag.Amount(binary.BigEndian.Uint64(b[len(c.Out[i].Owner):]))
-		b = b[outSize:]
+		c.Out[i] = outRef{Acct: binary.BigEndian.Uint32(b), Amount: dag.Amount(binary.BigEndian.Uint64(b[acctSize:]))}
+		b = b[outRefSize:]
 	}
 	var burn, t uint64
 	for _, v := range []*uint64{&burn, &t, &c.Nonce} {
@@ -252,7 +312,7 @@ func parseCompact(b []byte) (*compactTx, error) {
 			return nil, err
 		}
 	}
-	if t > 1<<62 {
+	if t > math.MaxInt64 {
 		return nil, corruptf("compact tx time %d", t)
 	}
 	c.Burn, c.Time = dag.Amount(burn), int64(t)

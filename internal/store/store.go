@@ -28,12 +28,13 @@ var (
 	bucketSpent     = []byte("spent")
 	bucketConflicts = []byte("conflicts")
 	bucketAccounts  = []byte("accounts")
+	bucketKeys      = []byte("keys")
 	bucketHistory   = []byte("history")
 	bucketUTXO      = []byte("utxo")
 	bucketPeers     = []byte("peers")
 
 	allBuckets = [][]byte{bucketMeta, bucketTxs, bucketIDs, bucketV1, bucketSpent,
-		bucketConflicts, bucketAccounts, bucketHistory, bucketUTXO, bucketPeers}
+		bucketConflicts, bucketAccounts, bucketKeys, bucketHistory, bucketUTXO, bucketPeers}
 
 	metaVersionKey = []byte("version")
 	metaStateKey   = []byte("state")

@@ -15,7 +15,7 @@ import (
 type readTx struct {
 	tx                                   *bolt.Tx
 	meta, txs, ids, v1, spent, conflicts *bolt.Bucket
-	accounts, history, utxo              *bolt.Bucket
+	accounts, keys, history, utxo        *bolt.Bucket
 	m                                    *meta // loaded on first use
 }
 
@@ -29,6 +29,7 @@ func newReadTx(tx *bolt.Tx) *readTx {
 		spent:     tx.Bucket(bucketSpent),
 		conflicts: tx.Bucket(bucketConflicts),
 		accounts:  tx.Bucket(bucketAccounts),
+		keys:      tx.Bucket(bucketKeys),
 		history:   tx.Bucket(bucketHistory),
 		utxo:      tx.Bucket(bucketUTXO),
 	}
@@ -89,9 +90,35 @@ func (r *readTx) account(pk dag.PubKey) (uint32, error) {
 	return decodeAcct(v)
 }
 
+// pubKey returns the public key with account number acct.
+func (r *readTx) pubKey(acct uint32) (dag.PubKey, error) {
+	var pk dag.PubKey
+	v := r.keys.Get(acctValue(acct))
+	if len(v) != len(pk) {
+		return pk, corruptf("account %d has a key of %d bytes", acct, len(v))
+	}
+	copy(pk[:], v)
+	return pk, nil
+}
+
+// output returns output i of rec with its owner's account number (0 if it
+// has none yet), or ok false if rec has no output i.
+func (r *readTx) output(rec *record, i uint32) (out dag.TxOut, acct uint32, ok bool, err error) {
+	out, acct, ok, err = rec.out(i)
+	if err != nil || !ok {
+		return out, 0, ok, err
+	}
+	if acct != 0 {
+		out.Owner, err = r.pubKey(acct)
+	} else {
+		acct, err = r.account(out.Owner)
+	}
+	return out, acct, err == nil, err
+}
+
 // fullRecord decodes rec (with seq) into a dag.Record.
 func (r *readTx) fullRecord(seq uint64, rec *record) (*dag.Record, error) {
-	raw, err := rec.raw()
+	raw, err := rec.raw(r)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +200,7 @@ func (r *readTx) Unspent(op dag.OutPoint) (dag.TxOut, error) {
 	if r.spent.Get(spentKey(seq, uint16(op.Index))) != nil {
 		return dag.TxOut{}, dag.ErrNotFound
 	}
-	out, ok, err := rec.out(op.Index)
+	out, _, ok, err := r.output(&rec, op.Index)
 	if err != nil {
 		return out, fmt.Errorf("read output %s: %w", op, err)
 	}
@@ -359,13 +386,16 @@ func (r *readTx) Digest() (dag.Digest, error) {
 type writeTx struct {
 	*readTx
 	dirty bool // m changed
+	// accts caches account numbers for the length of one Update.
+	accts map[dag.PubKey]uint32
 }
 
 func newWriteTx(tx *bolt.Tx) *writeTx {
 	r := newReadTx(tx)
-	// Records are only ever appended: fill their pages completely.
+	// Records and keys are only ever appended: fill their pages.
 	r.txs.FillPercent = 1.0
-	return &writeTx{readTx: r}
+	r.keys.FillPercent = 1.0
+	return &writeTx{readTx: r, accts: make(map[dag.PubKey]uint32)}
 }
 
 // flush writes the changed meta; Update calls it before the commit.
@@ -383,15 +413,28 @@ func (w *writeTx) flush() error {
 // ensureAccount returns pk's account number, assigning the next one if it
 // has none.
 func (w *writeTx) ensureAccount(m *meta, pk dag.PubKey) (uint32, error) {
+	if acct, ok := w.accts[pk]; ok {
+		return acct, nil
+	}
 	acct, err := w.account(pk)
-	if err != nil || acct != 0 {
-		return acct, err
+	if err != nil {
+		return 0, err
 	}
-	if m.LastAccount == math.MaxUint32 {
-		return 0, fmt.Errorf("assign account: all %d account numbers are used", uint32(math.MaxUint32))
+	if acct == 0 {
+		if m.LastAccount == math.MaxUint32 {
+			return 0, fmt.Errorf("assign account: all %d account numbers are used", uint32(math.MaxUint32))
+		}
+		m.LastAccount++
+		acct = m.LastAccount
+		if err := w.accounts.Put(pk[:], acctValue(acct)); err != nil {
+			return 0, err
+		}
+		if err := w.keys.Put(acctValue(acct), bytes.Clone(pk[:])); err != nil {
+			return 0, err
+		}
 	}
-	m.LastAccount++
-	return m.LastAccount, w.accounts.Put(pk[:], acctValue(m.LastAccount))
+	w.accts[pk] = acct
+	return acct, nil
 }
 
 // Put implements dag.WriteTx.
@@ -410,7 +453,7 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 		return fmt.Errorf("record bytes differ from the tx's")
 	case !rec.State.Accepted() && rec.State != dag.StateRejected:
 		return fmt.Errorf("cannot store state %v", rec.State)
-	case len(p.Out) > math.MaxUint16+1:
+	case len(p.Out) > math.MaxUint16:
 		return fmt.Errorf("%d outputs", len(p.Out))
 	}
 	if w.ids.Get(p.ID[:]) != nil {
@@ -421,8 +464,55 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 		return err
 	}
 	seq := m.LastSeq + 1
+	accepted := rec.State.Accepted()
+
+	// The parents' seqs (0: not stored) and the accounts of the signer and
+	// the owners.
+	parents := make([]uint64, len(p.Prev))
+	known := true
+	for i, op := range p.Prev {
+		if parents[i], err = w.seqOf(op.TxID); err != nil {
+			return err
+		}
+		known = known && parents[i] != 0
+	}
+	if accepted && !known {
+		return fmt.Errorf("a prev is not stored: %w", dag.ErrNotFound)
+	}
+	var from uint32
+	if !p.IsGenesis() {
+		if from, err = w.ensureAccount(m, p.From); err != nil {
+			return err
+		}
+		if err := w.history.Put(historyKey(from, seq), nil); err != nil {
+			return err
+		}
+	}
+	r := &record{state: rec.State, code: rec.Code, firstSeen: rec.FirstSeen, id: p.ID, kind: kindRaw, body: p.Raw}
+	compact := known && compactable(p)
+	var owners []uint32
+	if accepted || compact {
+		owners = make([]uint32, len(p.Out))
+		for i, o := range p.Out {
+			if owners[i], err = w.ensureAccount(m, o.Owner); err != nil {
+				return err
+			}
+		}
+	}
+	if compact {
+		c := compactTx{From: from, Prev: make([]prevRef, len(p.Prev)), Out: make([]outRef, len(p.Out)),
+			Burn: p.Tx.Burn, Time: p.Tx.Time, Nonce: p.Tx.Nonce, Prefix: p.Prefix, Memo: p.Tx.Memo}
+		copy(c.Sig[:], p.Sig)
+		for i, op := range p.Prev {
+			c.Prev[i] = prevRef{Seq: parents[i], Index: uint16(op.Index)}
+		}
+		for i, o := range p.Out {
+			c.Out[i] = outRef{Acct: owners[i], Amount: o.Amount}
+		}
+		r.kind, r.body = kindCompact, appendCompact(nil, &c)
+	}
 	key := seqKey(seq)
-	if err := w.txs.Put(key, appendRecord(nil, newRecord(p, rec))); err != nil {
+	if err := w.txs.Put(key, appendRecord(nil, r)); err != nil {
 		return err
 	}
 	if err := w.ids.Put(p.ID[:], key); err != nil {
@@ -432,29 +522,18 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 		return err
 	}
 
-	if !p.IsGenesis() {
-		acct, err := w.ensureAccount(m, p.From)
-		if err != nil {
-			return err
-		}
-		if err := w.history.Put(historyKey(acct, seq), nil); err != nil {
-			return err
-		}
-	}
-	if rec.State.Accepted() {
-		if err := w.spend(p, seq); err != nil {
+	if accepted {
+		if err := w.spend(p, parents, key); err != nil {
 			return err
 		}
 		for i, o := range p.Out {
-			acct, err := w.ensureAccount(m, o.Owner)
-			if err != nil {
+			if err := w.utxo.Put(utxoKey(owners[i], seq, uint16(i)), binary.BigEndian.AppendUint64(nil, uint64(o.Amount))); err != nil {
 				return err
 			}
-			if err := w.utxo.Put(utxoKey(acct, seq, uint16(i)), binary.BigEndian.AppendUint64(nil, uint64(o.Amount))); err != nil {
-				return err
-			}
-			if err := w.history.Put(historyKey(acct, seq), nil); err != nil {
-				return err
+			if owners[i] != from {
+				if err := w.history.Put(historyKey(owners[i], seq), nil); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -469,37 +548,32 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 	return nil
 }
 
-// spend marks p's prevs spent by seq and removes them from the owners'
-// unspent outputs.
-func (w *writeTx) spend(p *dag.Parsed, seq uint64) error {
-	child := seqKey(seq)
-	for _, op := range p.Prev {
-		parent, prec, err := w.lookup(op.TxID)
+// spend marks p's prevs (stored with seqs parents) spent by child and
+// removes them from their owners' unspent outputs.
+func (w *writeTx) spend(p *dag.Parsed, parents []uint64, child []byte) error {
+	for i, op := range p.Prev {
+		if op.Index > math.MaxUint16 {
+			return fmt.Errorf("prev %s: %w", op, dag.ErrNotFound)
+		}
+		prec, err := w.recordAt(parents[i])
 		if err != nil {
 			return err
 		}
-		if parent == 0 {
-			return fmt.Errorf("prev %s: %w", op, dag.ErrNotFound)
-		}
-		out, ok, err := prec.out(op.Index)
+		_, acct, ok, err := w.output(&prec, op.Index)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return fmt.Errorf("prev %s: %w", op, dag.ErrNotFound)
 		}
-		acct, err := w.account(out.Owner)
-		if err != nil {
-			return err
-		}
-		if err := w.utxo.Delete(utxoKey(acct, parent, uint16(op.Index))); err != nil {
-			return err
-		}
-		sk := spentKey(parent, uint16(op.Index))
+		sk := spentKey(parents[i], uint16(op.Index))
 		if w.spent.Get(sk) != nil {
 			return fmt.Errorf("prev %s is already spent", op)
 		}
 		if err := w.spent.Put(sk, child); err != nil {
+			return err
+		}
+		if err := w.utxo.Delete(utxoKey(acct, parents[i], uint16(op.Index))); err != nil {
 			return err
 		}
 	}
