@@ -15,7 +15,26 @@
 // pool), prev outputs exist, are unspent and belong to the signer, and
 // sum(prev) = sum(out) + burn. Double spends: first seen wins; the loser is
 // stored as evidence, rejected with ErrDoubleSpend, and both sides list each
-// other as conflicts.
+// other as conflicts. Only a spend that passes every other rule counts as a
+// double spend, so nobody can mark a payment conflicted with a transaction
+// that could never have been accepted.
+//
+// # Graph
+//
+// Graph is the ledger's single writer. Add and AddBatch decode and verify
+// signatures in the callers' goroutines, in parallel; one committer goroutine
+// then applies whatever is queued in one Store.Update (group commit) and
+// answers every caller, and OnChange, only after that Update returned nil.
+// A parent earlier in the same commit counts as known. When a parent is
+// accepted, the orphans waiting for it are reconsidered in the same commit,
+// cascading down chains; when it is rejected, they are rejected too
+// (ErrParentRejected). Rejected transactions that are not stored are kept in
+// a bounded memory so they are neither fetched nor verified again. The orphan
+// pool (OrphanLimits) bounds count, bytes, share per source and age; a
+// transaction turned away for lack of room (ErrOrphanLimit) may come back.
+//
+// MemStore is a Store in memory: for tests, and for checking a proof's
+// ancestry offline with a Graph.
 //
 // # Invariants
 //
@@ -33,5 +52,7 @@
 // Rule violations are RuleError values with an ErrorCode (ErrMalformed,
 // ErrBadSignature, ErrDoubleSpend, ...): the transaction is at fault, and a
 // peer that sent it may be scored. ErrNotFound and ErrClosed are sentinels.
-// Any other error (storage I/O) is the node's own fault.
+// Any other error (storage I/O) is the node's own fault. Graph reports rule
+// outcomes in Result (Err holds the RuleError) and returns an error only for
+// its own faults: the store, ErrClosed, or the caller's context.
 package dag
