@@ -1,0 +1,115 @@
+package dag
+
+import (
+	"context"
+	"crypto/ed25519"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// benchGolden loads the golden network and tx.
+func benchGolden(b *testing.B) (*Network, []byte) {
+	b.Helper()
+	g, err := os.ReadFile(filepath.Join("testdata", "golden", "genesis.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	n, err := NewNetwork(g)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join("testdata", "golden", "tx.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n, raw
+}
+
+func BenchmarkDecode(b *testing.B) {
+	_, raw := benchGolden(b)
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Decode(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCheckSanity measures the context-free checks of a decoded tx:
+// limits, burn, an 8-bit proof of work and the Ed25519 signature.
+func BenchmarkCheckSanity(b *testing.B) {
+	n, raw := benchGolden(b)
+	p, err := Decode(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := n.CheckSanity(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkIDs(b *testing.B) {
+	_, golden := benchGolden(b)
+	for _, bc := range []struct {
+		name string
+		raw  []byte
+	}{
+		{"golden", golden},
+		{"16KiB", make([]byte, MaxTxSize)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(bc.raw)))
+			for b.Loop() {
+				IDs(bc.raw)
+			}
+		})
+	}
+}
+
+// BenchmarkSign measures Network.Sign without proof of work, and with the
+// golden network's 8 bits (about 256 encodings and hashes per tx).
+func BenchmarkSign(b *testing.B) {
+	key := codecKey(1)
+	for _, bc := range []struct {
+		name string
+		pr   Params
+	}{
+		{"pow0", sanityParams},
+		{"pow8", goldenParams},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			n := codecNetwork(b, bc.pr, codecPub(key), goldenSupply)
+			tx := goldenTx(n)
+			b.ReportAllocs()
+			for b.Loop() {
+				tx.Time++ // a new tx each time, so the nonce search varies
+				if _, err := n.Sign(context.Background(), tx, key); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkVerifyParallel is the raw Ed25519 verify rate on all cores: the
+// ceiling of how fast a node can check signatures.
+func BenchmarkVerifyParallel(b *testing.B) {
+	key := codecKey(1)
+	pub := key.Public().(ed25519.PublicKey)
+	msg := make([]byte, 600)
+	sig := ed25519.Sign(key, msg)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if !ed25519.Verify(pub, msg, sig) {
+				b.Error("verify failed")
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verify/s")
+}
