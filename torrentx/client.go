@@ -1,0 +1,242 @@
+package torrentx
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"sync"
+
+	"github.com/anacrolix/torrent"
+
+	"github.com/torrenttx/ttx/dag"
+)
+
+// maxKnown bounds the addresses AddPeers remembers for redialling.
+const maxKnown = 64
+
+// Client is a node's BitTorrent client: one anacrolix client that seeds the
+// genesis torrent and every stored transaction, fetches transactions by
+// infohash, and carries the ttx extension.
+//
+// Locking: addMu serialises adding and dropping torrents; mu guards the
+// registry and is a leaf lock: nothing calls into the library while
+// holding it. Library callbacks run with the library lock held (all but
+// onHandshake) and may take mu, never addMu.
+type Client struct {
+	cfg     Config
+	log     *slog.Logger
+	cl      *torrent.Client
+	genesis *entry // pinned; immutable after New but for entry fields
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	metaQ   chan metaMsg
+
+	addMu  sync.Mutex
+	closed bool // guarded by addMu
+
+	// Extension maps, built from the library's on the first connection.
+	mapsOnce          sync.Once
+	txMap, genesisMap *torrent.LocalLtepProtocolMap
+
+	mu        sync.Mutex
+	byID      map[dag.TxID]*entry
+	byShort   map[[20]byte]*entry // v1 infohash and TxID.Short -> entry
+	lru       *list.List          // of *entry, most recently used first
+	peers     map[*torrent.PeerConn]*peer
+	dialAddrs map[*torrent.PeerConn]string // genesis connections -> where the peer listens
+	known     []string                     // AddPeers addresses, for redialling
+}
+
+// New starts a Client: it listens, joins the DHT, seeds the genesis
+// torrent and announces it.
+func New(cfg Config) (*Client, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("new torrent client: %w", err)
+	}
+	cfg.setDefaults()
+	raw := cfg.Network.Genesis.Raw
+	ids := dag.IDs(raw)
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Client{
+		cfg:       cfg,
+		log:       cfg.Logger.With("subsystem", "torrentx"),
+		genesis:   &entry{id: ids.ID, v1: ids.V1, info: dag.InfoDict(raw), raw: raw, pinned: true},
+		ctx:       ctx,
+		cancel:    cancel,
+		metaQ:     make(chan metaMsg, metaQueue),
+		byID:      make(map[dag.TxID]*entry),
+		byShort:   make(map[[20]byte]*entry),
+		lru:       list.New(),
+		peers:     make(map[*torrent.PeerConn]*peer),
+		dialAddrs: make(map[*torrent.PeerConn]string),
+	}
+	lc, err := c.libConfig()
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("new torrent client: %w", err)
+	}
+	// Callbacks may run as soon as the library listens; addMu holds the
+	// lazy add back until c.cl and the genesis are in place.
+	c.addMu.Lock()
+	defer c.addMu.Unlock()
+	if c.cl, err = torrent.NewClient(lc); err != nil {
+		cancel()
+		return nil, fmt.Errorf("new torrent client: %w", err)
+	}
+	t, err := c.addTorrent(c.genesis)
+	if err != nil {
+		cancel()
+		c.cl.Close()
+		return nil, fmt.Errorf("new torrent client: %w", err)
+	}
+	if len(cfg.Trackers) > 0 {
+		t.AddTrackers([][]string{cfg.Trackers})
+	}
+	c.wg.Add(2)
+	go c.metaWorker()
+	go func() {
+		defer c.wg.Done()
+		c.announceLoop(ctx)
+	}()
+	c.log.Info("torrent client started", "listen", c.ListenAddr(), "genesis", ids.ID)
+	return c, nil
+}
+
+// Close stops the Client: it closes every connection and waits for its
+// goroutines, the gossip handler's RemovePeer calls included. Running
+// Fetch calls return ErrClosed.
+func (c *Client) Close() error {
+	c.addMu.Lock()
+	if c.closed {
+		c.addMu.Unlock()
+		return nil
+	}
+	c.closed = true
+	c.addMu.Unlock()
+	c.cancel()
+	c.mu.Lock()
+	for _, e := range c.byID {
+		if e.fetch != nil {
+			e.fetch.finish(ErrClosed)
+		}
+	}
+	c.mu.Unlock()
+	errs := c.cl.Close()
+	c.wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close torrent client: %w", err)
+	}
+	return nil
+}
+
+// ListenAddr returns the TCP address peers connect to ("host:port").
+func (c *Client) ListenAddr() string {
+	for _, a := range c.cl.ListenAddrs() {
+		if a.Network() == "tcp" {
+			return a.String()
+		}
+	}
+	return ""
+}
+
+// AddPeers dials addrs ("host:port") on the genesis torrent, joining their
+// swarm, and remembers a few of them to redial when the node is short of
+// peers. It adds nothing if an address is malformed.
+func (c *Client) AddPeers(addrs []string) error {
+	for _, a := range addrs {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return fmt.Errorf("add peers: %q: %w", a, err)
+		}
+	}
+	c.mu.Lock()
+	for _, a := range addrs {
+		if len(c.known) < maxKnown && !slices.Contains(c.known, a) {
+			c.known = append(c.known, a)
+		}
+	}
+	c.mu.Unlock()
+	c.genesis.t.AddPeers(peerInfos(addrs))
+	return nil
+}
+
+// redial dials the remembered AddPeers addresses again.
+func (c *Client) redial() {
+	c.mu.Lock()
+	addrs := c.known
+	c.mu.Unlock()
+	if len(addrs) > 0 {
+		c.genesis.t.AddPeers(peerInfos(addrs))
+	}
+}
+
+// PeerInfo describes one peer connection.
+type PeerInfo struct {
+	// Addr is the remote address.
+	Addr string
+	// Client is the peer's software as it reports it ("ttx/0.1.0",
+	// "libtorrent/2.0.8"); empty before its extended handshake.
+	Client string
+	// TTX reports whether the peer speaks the ttx extension with us.
+	TTX bool
+	// Torrent is the transaction whose torrent the connection is on: the
+	// network ID for the genesis swarm.
+	Torrent dag.TxID
+	// DownRate is the useful data received per second while expecting it,
+	// UpRate the upload rate at the last write, in bytes per second.
+	DownRate, UpRate float64
+	// BytesRead and BytesWritten count everything on the wire.
+	BytesRead, BytesWritten int64
+}
+
+// Peers lists the connections of every loaded torrent.
+func (c *Client) Peers() []PeerInfo {
+	c.mu.Lock()
+	entries := make([]*entry, 0, len(c.byID))
+	for _, e := range c.byID {
+		if e.t != nil {
+			entries = append(entries, e)
+		}
+	}
+	c.mu.Unlock()
+	var out []PeerInfo
+	for _, e := range entries {
+		for _, pc := range e.t.PeerConns() {
+			st := pc.Stats()
+			name, _ := pc.PeerClientName.Load().(string)
+			c.mu.Lock()
+			ttx := c.peers[pc] != nil
+			c.mu.Unlock()
+			out = append(out, PeerInfo{
+				Addr:         pc.RemoteAddr.String(),
+				Client:       name,
+				TTX:          ttx,
+				Torrent:      e.id,
+				DownRate:     st.DownloadRate,
+				UpRate:       st.LastWriteUploadRate,
+				BytesRead:    st.BytesRead.Int64(),
+				BytesWritten: st.BytesWritten.Int64(),
+			})
+		}
+	}
+	return out
+}
+
+// onUsefulData runs with the library lock held when a peer sent wanted
+// data: it remembers the sender of a fetched transaction for OnTx.
+func (c *Client) onUsefulData(ev torrent.ReceivedUsefulDataEvent) {
+	t := ev.Peer.Torrent()
+	if t == nil {
+		return
+	}
+	ih := t.InfoHash()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.byShort[ih]; e != nil && e.fetch != nil {
+		e.fetch.src = ev.Peer.RemoteAddr.String()
+	}
+}

@@ -1,0 +1,175 @@
+package torrentx
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/anacrolix/dht/v2"
+	"github.com/anacrolix/torrent"
+	"golang.org/x/time/rate"
+
+	"github.com/torrenttx/ttx/dag"
+)
+
+// Limits and defaults.
+const (
+	// MaxMessageSize is the largest ttx extension payload. BitTorrent peers
+	// (anacrolix, libtorrent) close the connection on an extended message
+	// above 65,534 bytes; this leaves room for the framing.
+	MaxMessageSize = 65000
+	// DefaultMaxTorrents is the default cap on loaded transaction torrents.
+	DefaultMaxTorrents = 1000
+	// DefaultAnnounceInterval is how often the genesis torrent is announced
+	// on the DHT while the node has enough peers.
+	DefaultAnnounceInterval = 10 * time.Minute
+	// DefaultPeerQueue is the default length of each ttx peer's queues.
+	DefaultPeerQueue = 128
+	// DefaultVersion is the version reported when Config.Version is empty.
+	DefaultVersion = "dev"
+
+	// lowPeers: with fewer genesis connections than this, the node
+	// announces again (with backoff) and redials the peers it was given.
+	lowPeers = 4
+	// keepAliveTimeout bounds the library's lost-wakeup stall
+	// (notes/anacrolix §4): a stalled request waits at most this long.
+	keepAliveTimeout = 2 * time.Second
+	// dhtSendRate is each DHT server's own query budget per second.
+	dhtSendRate = 200
+)
+
+// Config configures a Client. Network, Store and OnTx are required.
+type Config struct {
+	// Network is the ttx network; its genesis torrent is the meeting point
+	// that the Client seeds and announces on the DHT.
+	Network *dag.Network
+	// Store holds the node's transactions. The torrent client reads piece
+	// data straight from it and never writes to it. Client methods must not
+	// be called from inside Store.Update.
+	Store dag.Store
+	// OnTx receives every transaction downloaded by BitTorrent, once, after
+	// its bytes passed dag.CheckID, with the address of the peer that sent
+	// it. It is the single path into the ledger: the node passes Graph.Add.
+	// It runs in the goroutine of a Fetch call, with no lock held.
+	OnTx func(raw []byte, src string)
+	// Gossip receives the ttx extension traffic of the peers that speak it.
+	// Nil: the Client does not offer the extension (a plain seeder).
+	Gossip Handler
+
+	// ListenAddr is the TCP address for peers; the DHT uses UDP on the same
+	// port. Default ":0" (any address, a free port).
+	ListenAddr string
+	// NoDHT turns the mainline DHT off.
+	NoDHT bool
+	// DHTBootstrap lists "host:port" DHT nodes to start from. Nil means the
+	// public routers (router.bittorrent.com, ...); an empty non-nil slice
+	// means none (a bootstrap node itself). Tests pass loopback addresses.
+	DHTBootstrap []string
+	// Trackers are announce URLs for the genesis torrent. None: trackers
+	// are off.
+	Trackers []string
+	// PortForwarding asks the router for a port mapping (UPnP, NAT-PMP).
+	PortForwarding bool
+	// MaxTorrents caps the transaction torrents kept loaded (the genesis
+	// and running fetches are not counted). Default DefaultMaxTorrents.
+	MaxTorrents int
+	// AnnounceInterval is how often the genesis torrent is announced on the
+	// DHT. With few peers it is announced sooner. Default
+	// DefaultAnnounceInterval.
+	AnnounceInterval time.Duration
+	// PeerQueue is the length of each ttx peer's incoming and outgoing
+	// queues. Default DefaultPeerQueue.
+	PeerQueue int
+	// Version is the node's version; peers see "ttx/<Version>".
+	Version string
+	// Logger receives the Client's logs (subsystem=torrentx) and the
+	// torrent library's (subsystem=torrent). Default: discard.
+	Logger *slog.Logger
+}
+
+func (cfg *Config) validate() error {
+	switch {
+	case cfg.Network == nil || cfg.Network.Genesis == nil:
+		return errors.New("config: no network")
+	case cfg.Store == nil:
+		return errors.New("config: no store")
+	case cfg.OnTx == nil:
+		return errors.New("config: no OnTx")
+	case cfg.MaxTorrents < 0 || cfg.PeerQueue < 0 || cfg.AnnounceInterval < 0:
+		return errors.New("config: negative limit")
+	}
+	return nil
+}
+
+func (cfg *Config) setDefaults() {
+	if cfg.ListenAddr == "" {
+		cfg.ListenAddr = ":0"
+	}
+	if cfg.MaxTorrents == 0 {
+		cfg.MaxTorrents = DefaultMaxTorrents
+	}
+	if cfg.AnnounceInterval == 0 {
+		cfg.AnnounceInterval = DefaultAnnounceInterval
+	}
+	if cfg.PeerQueue == 0 {
+		cfg.PeerQueue = DefaultPeerQueue
+	}
+	if cfg.Version == "" {
+		cfg.Version = DefaultVersion
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// libConfig builds the anacrolix configuration (notes/anacrolix §0, §5, §6):
+// plaintext TCP, our storage, seeding without reciprocity, seed-to-seed
+// connections kept, unlimited dialling, per-torrent DHT announces off.
+func (c *Client) libConfig() (*torrent.ClientConfig, error) {
+	cfg := &c.cfg
+	lc := torrent.NewDefaultClientConfig()
+	host, _, err := net.SplitHostPort(cfg.ListenAddr)
+	if err != nil {
+		return nil, fmt.Errorf("config: listen address %q: %w", cfg.ListenAddr, err)
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.To4() != nil {
+		lc.DisableIPv6 = true
+	}
+	lc.SetListenAddr(cfg.ListenAddr)
+	lc.DefaultStorage = txStorage{c}
+	lc.Seed = true
+	lc.DropMutuallyCompletePeers = false
+	lc.DropDuplicatePeerIds = true
+	lc.HeaderObfuscationPolicy = torrent.HeaderObfuscationPolicy{}
+	lc.DialRateLimiter = rate.NewLimiter(rate.Inf, 0)
+	lc.KeepAliveTimeout = keepAliveTimeout
+	lc.DisableUTP = true
+	lc.DisableTrackers = len(cfg.Trackers) == 0
+	lc.DisableWebseeds = true
+	lc.DisableWebtorrent = true
+	lc.NoDefaultPortForwarding = !cfg.PortForwarding
+	lc.AlwaysWantConns = true
+	lc.ExtendedHandshakeClientVersion = "ttx/" + cfg.Version
+	lc.Slogger = cfg.Logger.With("subsystem", "torrent")
+	lc.NoDHT = cfg.NoDHT
+	lc.PeriodicallyAnnounceTorrentsToDht = false
+	if cfg.DHTBootstrap != nil {
+		boot := cfg.DHTBootstrap
+		lc.DhtStartingNodes = func(string) dht.StartingNodesGetter {
+			return func() ([]dht.Addr, error) { return dht.ResolveHostPorts(boot) }
+		}
+	}
+	lc.ConfigureAnacrolixDhtServer = func(sc *dht.ServerConfig) {
+		sc.PeerStore = newPeerStore()
+		sc.SendLimiter = rate.NewLimiter(dhtSendRate, dhtSendRate)
+	}
+	lc.Callbacks.CompletedHandshake = c.onHandshake
+	lc.Callbacks.PeerConnAdded = append(lc.Callbacks.PeerConnAdded, c.onPeerConnAdded)
+	lc.Callbacks.ReadExtendedHandshake = c.onExtendedHandshake
+	lc.Callbacks.PeerConnReadExtensionMessage = append(lc.Callbacks.PeerConnReadExtensionMessage, c.onExtensionMessage)
+	lc.Callbacks.PeerConnClosed = c.onPeerConnClosed
+	lc.Callbacks.ReceivedUsefulData = append(lc.Callbacks.ReceivedUsefulData, c.onUsefulData)
+	return lc, nil
+}

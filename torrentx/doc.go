@@ -1,0 +1,47 @@
+// Package torrentx is the node's BitTorrent client, built on
+// anacrolix/torrent and its mainline DHT. It is the only package that
+// imports them.
+//
+// One Client per node listens on one port (plaintext TCP for peers, UDP
+// for the DHT). It seeds the network's genesis torrent, the meeting point:
+// the torrent is announced on the DHT at start, every AnnounceInterval and
+// sooner while peers are few, and the peers found are dialled. Peers on
+// the genesis torrent that offer the BEP 10 extension "ttx" are handed to
+// the gossip Handler as Peers; the others are plain BitTorrent peers and
+// are served as such.
+//
+// Every stored transaction can be downloaded by any BitTorrent client, by
+// magnet link (v1 or v2 infohash) or .torrent file, whether it is loaded
+// or not: a peer's handshake for an unloaded one loads it (lazy add), and
+// only the MaxTorrents most recently used stay loaded. Piece data is read
+// straight from the node's dag.Store. Fetch and FetchInfo download a
+// transaction by infohash from any seeder: the repair path next to the
+// gossip's push.
+//
+// # Invariants
+//
+//   - The library never parses an info dict we did not build (dag.InfoDict
+//     of stored bytes) or validate (dag.ParseInfoDict, and its SHA-256 is
+//     the ID). We answer and consume ut_metadata (BEP 9) ourselves, since
+//     anacrolix v1.59.1 crashes on a crafted dict (notes bug B4).
+//   - Every downloaded transaction passes dag.CheckID before it is used:
+//     the piece hash check is ours (SelfHash), because the library checks
+//     hybrid pieces with SHA-1 only (bug B3). A piece that fails it gets
+//     the sender banned.
+//   - Downloaded bytes are never written to the Store here: they go to
+//     Config.OnTx, once, which is the node's single path into the ledger.
+//   - Seeders are added as {InfoHash: v1, InfoBytes} (bug B1), and a fetch
+//     by ID as {InfoHash: the truncated ID} (bug B2).
+//   - No ttx payload exceeds MaxMessageSize; callbacks that run under the
+//     library's lock never call back into it: messages cross through
+//     queues and goroutines.
+//
+// # Errors
+//
+// ErrClosed: the Client (or a Peer) is closed. ErrMessageTooLarge and
+// ErrQueueFull come from Peer.Send; ErrPeerFlood is the reason a peer that
+// outpaces the Handler is closed. Fetch returns dag.RuleError values when
+// the ID names no transaction (a dict that is not a transaction's) and
+// ctx's error when no peer delivered in time. Announce wraps
+// dag.ErrNotFound for a transaction that is not stored.
+package torrentx

@@ -1,0 +1,18 @@
+package torrentx
+
+import "errors"
+
+// Sentinel errors.
+var (
+	// ErrClosed is returned by a Client, or a Peer, used after Close.
+	ErrClosed = errors.New("torrentx: closed")
+	// ErrMessageTooLarge is returned by Peer.Send for a payload above
+	// MaxMessageSize: BitTorrent peers drop the connection on such messages.
+	ErrMessageTooLarge = errors.New("torrentx: message too large")
+	// ErrQueueFull is returned by Peer.Send when the peer's outgoing queue
+	// is full: the peer reads slower than we write.
+	ErrQueueFull = errors.New("torrentx: peer queue full")
+	// ErrPeerFlood is the reason a peer is closed when its incoming queue
+	// is full: it sends faster than the gossip handler keeps up.
+	ErrPeerFlood = errors.New("torrentx: peer sends too fast")
+)
