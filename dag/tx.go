@@ -24,7 +24,9 @@ const (
 // Tx mirrors tx.json. Its canonical encoding is encoding/json's output for
 // this struct with HTML escaping off and no trailing newline: fields in this
 // order, no insignificant whitespace, omitted fields absent. Only printable
-// ASCII (0x20-0x7e) may appear. Decode rejects any other byte form.
+// ASCII (0x20-0x7e) may appear, and strings escape only '"' and '\' (as \"
+// and \\), so free text such as Memo is printable ASCII too. Decode rejects
+// any other byte form.
 type Tx struct {
 	// Version is TxVersion.
 	Version int `json:"v"`
@@ -38,8 +40,7 @@ type Tx struct {
 	Out []Output `json:"out"`
 	// Burn is destroyed: sum(prev) = sum(out) + burn.
 	Burn Amount `json:"burn"`
-	// Memo is free text of printable ASCII (0x20-0x7e, after JSON
-	// unescaping), at most the network's max_memo bytes.
+	// Memo is free printable text, at most the network's max_memo bytes.
 	Memo string `json:"memo,omitempty"`
 	// Time is the creation time in Unix seconds, as the signer claims it.
 	Time int64 `json:"time"`
@@ -111,7 +112,8 @@ func Encode(tx *Tx) ([]byte, error) {
 // (re-encoding gives the same bytes), of at most MaxTxSize bytes, with
 // well-formed addresses, outpoints and signature. It derives the IDs from the
 // bytes. It checks no signature and nothing that needs the network or the
-// ledger (see Network.CheckSanity and Graph). Errors are RuleErrors.
+// ledger (see Network.CheckSanity and Graph). Errors are RuleErrors. The
+// Parsed keeps raw itself, not a copy: the caller must not modify it.
 func Decode(raw []byte) (*Parsed, error) {
 	if len(raw) == 0 {
 		return nil, ruleError(ErrMalformed, "empty transaction")
@@ -119,9 +121,19 @@ func Decode(raw []byte) (*Parsed, error) {
 	if len(raw) > MaxTxSize {
 		return nil, ruleError(ErrTooLarge, "transaction is %d bytes, limit %d", len(raw), MaxTxSize)
 	}
-	for i, c := range raw {
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
 		if c < 0x20 || c > 0x7e {
 			return nil, ruleError(ErrMalformed, "byte %d is 0x%02x: only printable ASCII is allowed", i, c)
+		}
+		// Outside strings a backslash is bad JSON anyway. Escapes such as
+		// \n, \u0000 or \u2028 re-encode to themselves, so the canonical
+		// comparison below would let them put other characters in a memo.
+		if c == '\\' {
+			if i+1 == len(raw) || (raw[i+1] != '"' && raw[i+1] != '\\') {
+				return nil, ruleError(ErrMalformed, `byte %d: strings may escape only '"' and '\'`, i)
+			}
+			i++
 		}
 	}
 	p := &Parsed{Raw: raw}
@@ -170,11 +182,6 @@ func (p *Parsed) parseFields() error {
 	}
 	if len(tx.Out) > HardMaxOut || len(tx.Prev) > HardMaxPrev || len(tx.Memo) > HardMaxMemo {
 		return ruleError(ErrBadField, "too many outputs, prevs or memo bytes")
-	}
-	// The bytes are printable ASCII, but JSON escapes (\n, \u0000, \u2028)
-	// that survive re-encoding could still put other characters in free text.
-	if !isPrintable(tx.Memo) {
-		return ruleError(ErrBadField, "memo must be printable ASCII")
 	}
 	if tx.Genesis != nil {
 		if tx.From != "" || len(tx.Prev) != 0 || tx.Sig != "" || tx.Nonce != 0 || tx.Burn != 0 {

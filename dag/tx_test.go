@@ -324,6 +324,9 @@ func decodeCases(tb testing.TB) []decodeCase {
 		{"escaped slash", r(`"memo":"hi"`, `"memo":"a\/b"`), ErrMalformed},
 		{"escaped html \\u003c", r(`"memo":"hi"`, `"memo":"\u003c"`), ErrMalformed},
 		{"escaped key", r(`"burn"`, `"\u0062urn"`), ErrMalformed},
+		{"escaped carriage return in memo", r(`"memo":"hi"`, `"memo":"h\ri"`), ErrMalformed},
+		{"escaped backspace in memo", r(`"memo":"hi"`, `"memo":"h\bi"`), ErrMalformed},
+		{"backslash at the end", base + `\`, ErrMalformed},
 		{"lone surrogate escape", r(`"memo":"hi"`, `"memo":"\udc00"`), ErrMalformed},
 		{"non-ASCII byte", r(`"memo":"hi"`, `"memo":"hé"`), ErrMalformed},
 		{"invalid UTF-8", r(`"memo":"hi"`, "\"memo\":\"h\xff\""), ErrMalformed},
@@ -335,11 +338,11 @@ func decodeCases(tb testing.TB) []decodeCase {
 		{"too large", r(`"memo":"hi"`, `"memo":"`+strings.Repeat("a", MaxTxSize)+`"`), ErrTooLarge},
 		{"one byte over MaxTxSize", sizedTx(tb, MaxTxSize+1), ErrTooLarge},
 
-		{"escaped newline in memo", r(`"memo":"hi"`, `"memo":"h\ni"`), ErrBadField},
-		{"escaped tab in memo", r(`"memo":"hi"`, `"memo":"h\ti"`), ErrBadField},
-		{"escaped control in memo", r(`"memo":"hi"`, `"memo":"\u001b[2J"`), ErrBadField},
-		{"escaped NUL in memo", r(`"memo":"hi"`, `"memo":"\u0000"`), ErrBadField},
-		{"line separator in memo", r(`"memo":"hi"`, `"memo":"\u2028"`), ErrBadField},
+		{"escaped newline in memo", r(`"memo":"hi"`, `"memo":"h\ni"`), ErrMalformed},
+		{"escaped tab in memo", r(`"memo":"hi"`, `"memo":"h\ti"`), ErrMalformed},
+		{"escaped control in memo", r(`"memo":"hi"`, `"memo":"\u001b[2J"`), ErrMalformed},
+		{"escaped NUL in memo", r(`"memo":"hi"`, `"memo":"\u0000"`), ErrMalformed},
+		{"line separator in memo", r(`"memo":"hi"`, `"memo":"\u2028"`), ErrMalformed},
 		{"memo above HardMaxMemo", withTx(func(tx *Tx) { tx.Memo = strings.Repeat("m", HardMaxMemo+1) }), ErrBadField},
 		{"version 0", r(`{"v":1`, `{"v":0`), ErrBadField},
 		{"version 2", r(`{"v":1`, `{"v":2`), ErrBadField},
@@ -377,7 +380,7 @@ func decodeCases(tb testing.TB) []decodeCase {
 		{"genesis with nonce", withGenesis(func(tx *Tx) { tx.Nonce = 1 }), ErrGenesis},
 		{"genesis empty name", withParams(func(pr *Params) { pr.Name = "" }), ErrGenesis},
 		{"genesis long name", withParams(func(pr *Params) { pr.Name = strings.Repeat("n", 65) }), ErrGenesis},
-		{"genesis name with newline", withParams(func(pr *Params) { pr.Name = "a\nb" }), ErrGenesis},
+		{"genesis name with newline", withParams(func(pr *Params) { pr.Name = "a\nb" }), ErrMalformed},
 		{"genesis upper-case prefix", withParams(func(pr *Params) { pr.Prefix = "TTX" }), ErrGenesis},
 		{"genesis prefix starts with digit", withParams(func(pr *Params) { pr.Prefix = "1tx" }), ErrGenesis},
 		{"genesis long prefix", withParams(func(pr *Params) { pr.Prefix = strings.Repeat("t", 17) }), ErrGenesis},
@@ -516,5 +519,42 @@ func TestTotal(t *testing.T) {
 	}
 	if got, want := p.Total(), Amount(150_000_000+42+1000); got != want {
 		t.Errorf("Total = %d, want %d", got, want)
+	}
+}
+
+func TestParamsValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(pr *Params)
+		ok   bool
+	}{
+		{"golden", func(pr *Params) {}, true},
+		{"feeless at the hard limits", func(pr *Params) {
+			pr.BurnPerByte, pr.PowBits, pr.MaxPrev, pr.MaxOut, pr.MaxMemo = 0, 32, HardMaxPrev, HardMaxOut, HardMaxMemo
+		}, true},
+		{"64-character name", func(pr *Params) { pr.Name = strings.Repeat("n", 64) }, true},
+		{"no memo allowed", func(pr *Params) { pr.MaxMemo = 0 }, true},
+		{"empty name", func(pr *Params) { pr.Name = "" }, false},
+		{"name with newline", func(pr *Params) { pr.Name = "a\nb" }, false},
+		{"name with DEL", func(pr *Params) { pr.Name = "a\x7f" }, false},
+		{"non-ASCII name", func(pr *Params) { pr.Name = "tëst" }, false},
+		{"bad prefix", func(pr *Params) { pr.Prefix = "t_x" }, false},
+		{"pow_bits 33", func(pr *Params) { pr.PowBits = 33 }, false},
+		{"max_out 0", func(pr *Params) { pr.MaxOut = 0 }, false},
+		{"max_prev above hard limit", func(pr *Params) { pr.MaxPrev = HardMaxPrev + 1 }, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			pr := goldenParams
+			tc.edit(&pr)
+			err := pr.Validate()
+			if tc.ok {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			wantCode(t, err, ErrGenesis)
+		})
 	}
 }
