@@ -154,7 +154,9 @@ func ParseInfoDict(b []byte) (TxIDs, error) {
 }
 
 // IDs derives a transaction's ID and v1 alias from its bytes. This is the one
-// function every caller uses; see also CheckID.
+// function every caller uses; see also CheckID. Like InfoDict, it panics
+// unless raw is 1..MaxTxSize bytes: check untrusted bytes with CheckID or
+// Decode first.
 func IDs(raw []byte) TxIDs {
 	d := InfoDict(raw)
 	return TxIDs{ID: sha256.Sum256(d), V1: sha1.Sum(d)}
