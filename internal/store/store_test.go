@@ -1,23 +1,365 @@
 package store
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/dag/dagtest"
+	bolt "go.etcd.io/bbolt"
 )
 
-// openTemp opens a new store in t's temp dir.
+// openTemp opens a new store in t's temp dir and closes it when t ends
+// (unless the test did).
 func openTemp(t testing.TB, opts Options) *Store {
 	t.Helper()
 	s, err := Open(filepath.Join(t.TempDir(), "ttx.db"), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { s.Close() })
 	return s
 }
 
 func TestStoreConformance(t *testing.T) {
-	dagtest.TestStore(t, func(t *testing.T) dag.Store { return openTemp(t, Options{}) })
+	dagtest.TestStore(t, func(t *testing.T) dag.Store {
+		s, err := Open(filepath.Join(t.TempDir(), "ttx.db"), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+// ingest runs n generated transactions (10% double spends) through a
+// Graph over s and returns the network.
+func ingest(t testing.TB, s dag.Store, n int) *dag.Network {
+	t.Helper()
+	net, keys := dagtest.NewNetwork(t, 20)
+	gen := dagtest.NewGen(t, net, keys, 1)
+	gen.DoubleSpendRate = 0.1
+	g, err := dag.NewGraph(dag.GraphConfig{Network: net, Store: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if _, err := g.AddBatch(context.Background(), gen.Raws(n), ""); err != nil {
+		t.Fatal(err)
+	}
+	return net
+}
+
+// snapshot is everything a store reports about its records.
+func snapshot(t testing.TB, s dag.Store) (dag.Digest, []*dag.Record) {
+	t.Helper()
+	var d dag.Digest
+	var recs []*dag.Record
+	err := s.View(func(r dag.ReadTx) error {
+		var err error
+		if d, err = r.Digest(); err != nil {
+			return err
+		}
+		return r.Since(0, func(rec *dag.Record) bool { recs = append(recs, rec); return true })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, recs
+}
+
+func TestReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ttx.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	net := ingest(t, s, 500)
+	d, recs := snapshot(t, s)
+	stats, err := s.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	d2, recs2 := snapshot(t, s)
+	if d2 != d {
+		t.Errorf("Digest after reopening = %v, want %v", d2, d)
+	}
+	if !slices.EqualFunc(recs, recs2, func(a, b *dag.Record) bool {
+		return a.ID == b.ID && a.Seq == b.Seq && a.State == b.State && a.Code == b.Code &&
+			a.FirstSeen == b.FirstSeen && bytes.Equal(a.Raw, b.Raw) && slices.Equal(a.Conflicts, b.Conflicts)
+	}) {
+		t.Errorf("records differ after reopening")
+	}
+	stats2, err := s.Stats()
+	if err != nil || stats2.Accepted != stats.Accepted || stats2.Conflicted != stats.Conflicted || stats2.Rejected != stats.Rejected {
+		t.Errorf("Stats after reopening = %+v, %v; want %+v", stats2, err, stats)
+	}
+	if stats.Conflicted == 0 || stats.Rejected == 0 || stats.Accepted+stats.Conflicted+stats.Rejected != uint64(len(recs)) {
+		t.Errorf("Stats = %+v for %d records with double spends", stats, len(recs))
+	}
+	dagtest.CheckInvariants(t, s, net)
+}
+
+func TestOpenInUse(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ttx.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = Open(path, Options{Timeout: 50 * time.Millisecond})
+	if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), "data dir is in use by another ttx process") {
+		t.Errorf("second Open = %v, want ErrInUse", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("second Open took %v with a 50ms timeout", d)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(path, Options{Timeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	s.Close()
+}
+
+// patch changes the raw bbolt file at path with fn.
+func patch(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Update(fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenRefuses(t *testing.T) {
+	tests := []struct {
+		name string
+		fn   func(tx *bolt.Tx) error
+		want error
+	}{
+		{"other version", func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketMeta).Put(metaVersionKey, []byte{0, 0, 0, 2})
+		}, ErrVersion},
+		{"corrupt meta", func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketMeta).Put(metaStateKey, []byte{0xa0})
+		}, ErrCorrupt},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "ttx.db")
+			s, err := Open(path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			patch(t, path, tc.fn)
+			if _, err := Open(path, Options{}); !errors.Is(err, tc.want) {
+				t.Errorf("Open = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestRecordForms: the genesis is stored raw, a signed tx compact, and a
+// Parsed whose fields do not rebuild its bytes raw; all read back exact.
+func TestRecordForms(t *testing.T) {
+	s := openTemp(t, Options{})
+	net, keys := dagtest.NewNetwork(t, 2)
+	g := net.Genesis
+	t1 := dagtest.Spend(t, net, keys[0], []dag.OutPoint{dagtest.GenesisOut(net, 0)}, dagtest.Out(net, keys[1], 5))
+	odd := *dagtest.Spend(t, net, keys[1], []dag.OutPoint{dagtest.GenesisOut(net, 1)}, dagtest.Out(net, keys[0], 7))
+	odd.Tx.Memo = "not in the bytes"
+	tests := []struct {
+		name string
+		p    *dag.Parsed
+		kind byte
+	}{
+		{"genesis", g, kindRaw},
+		{"signed", t1, kindCompact},
+		{"fields differ from bytes", &odd, kindRaw},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &dag.Record{ID: tc.p.ID, Raw: tc.p.Raw, State: dag.StateAccepted, FirstSeen: 42}
+			if err := s.Update(func(w dag.WriteTx) error { return w.Put(tc.p, rec) }); err != nil {
+				t.Fatal(err)
+			}
+			err := s.db.View(func(tx *bolt.Tx) error {
+				r, err := parseRecord(tx.Bucket(bucketTxs).Get(seqKey(rec.Seq)))
+				if err != nil {
+					return err
+				}
+				if r.kind != tc.kind {
+					t.Errorf("stored as kind %d, want %d", r.kind, tc.kind)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.View(func(r dag.ReadTx) error {
+				got, err := r.Get(tc.p.ID)
+				if err != nil {
+					return err
+				}
+				if !bytes.Equal(got.Raw, tc.p.Raw) {
+					t.Errorf("Get returned other bytes:\n%s\nwant\n%s", got.Raw, tc.p.Raw)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestCorruptRecord: a damaged record is reported, not returned.
+func TestCorruptRecord(t *testing.T) {
+	tests := []struct {
+		name string
+		fn   func(v []byte) []byte
+	}{
+		{"flipped signature bit", func(v []byte) []byte { v[recHeader+acctSize] ^= 1; return v }},
+		{"bad state", func(v []byte) []byte { v[offState] = 9; return v }},
+		{"truncated", func(v []byte) []byte { return v[:recHeader+10] }},
+		{"unknown account", func(v []byte) []byte { v[recHeader] = 0x7f; return v }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openTemp(t, Options{})
+			net, keys := dagtest.NewNetwork(t, 2)
+			t1 := dagtest.Spend(t, net, keys[0], []dag.OutPoint{dagtest.GenesisOut(net, 0)}, dagtest.Out(net, keys[1], 5))
+			err := s.Update(func(w dag.WriteTx) error {
+				for _, p := range []*dag.Parsed{net.Genesis, t1} {
+					if err := w.Put(p, &dag.Record{ID: p.ID, State: dag.StateAccepted}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.db.Update(func(tx *bolt.Tx) error {
+				b := tx.Bucket(bucketTxs)
+				return b.Put(seqKey(2), tc.fn(bytes.Clone(b.Get(seqKey(2)))))
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.View(func(r dag.ReadTx) error {
+				_, err := r.Get(t1.ID)
+				return err
+			})
+			if !errors.Is(err, ErrCorrupt) {
+				t.Errorf("Get = %v, want ErrCorrupt", err)
+			}
+		})
+	}
+}
+
+func TestPeers(t *testing.T) {
+	s := openTemp(t, Options{})
+	long := strings.Repeat("x", MaxPeerAddrLen+1)
+	tests := []struct {
+		name    string
+		save    []string
+		wantErr bool
+		want    []string
+	}{
+		{"none yet", nil, false, nil},
+		{"some", []string{"10.0.0.2:6881", "[::1]:6881", "10.0.0.1:6881", "10.0.0.2:6881"}, false,
+			[]string{"10.0.0.1:6881", "10.0.0.2:6881", "[::1]:6881"}},
+		{"empty address refused", []string{"10.0.0.9:1", ""}, true,
+			[]string{"10.0.0.1:6881", "10.0.0.2:6881", "[::1]:6881"}},
+		{"long address refused", []string{long}, true,
+			[]string{"10.0.0.1:6881", "10.0.0.2:6881", "[::1]:6881"}},
+		{"replaced", []string{"192.168.1.1:1"}, false, []string{"192.168.1.1:1"}},
+		{"cleared", []string{}, false, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.save != nil {
+				if err := s.SavePeers(tc.save); (err != nil) != tc.wantErr {
+					t.Errorf("SavePeers error = %v, want error %v", err, tc.wantErr)
+				}
+			}
+			got, err := s.Peers()
+			if err != nil || !slices.Equal(got, tc.want) {
+				t.Errorf("Peers = %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestStats(t *testing.T) {
+	s := openTemp(t, Options{})
+	st, err := s.Stats()
+	if err != nil || st.Accepted+st.Conflicted+st.Rejected != 0 || st.FileSize <= 0 {
+		t.Errorf("Stats of a new store = %+v, %v", st, err)
+	}
+	ingest(t, s, 300)
+	st, err = s.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.FileSize != fi.Size() {
+		t.Errorf("FileSize = %d, the file has %d bytes", st.FileSize, fi.Size())
+	}
+	_, recs := snapshot(t, s)
+	var want Stats
+	for _, r := range recs {
+		switch r.State {
+		case dag.StateAccepted:
+			want.Accepted++
+		case dag.StateConflicted:
+			want.Conflicted++
+		case dag.StateRejected:
+			want.Rejected++
+		}
+	}
+	if st.Accepted != want.Accepted || st.Conflicted != want.Conflicted || st.Rejected != want.Rejected || st.Accounts != 20 {
+		t.Errorf("Stats = %+v, the records give %+v and 20 accounts", st, want)
+	}
+}
+
+func TestClosed(t *testing.T) {
+	s := openTemp(t, Options{})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Stats(); !errors.Is(err, dag.ErrClosed) {
+		t.Errorf("Stats after Close = %v, want ErrClosed", err)
+	}
+	if _, err := s.Peers(); !errors.Is(err, dag.ErrClosed) {
+		t.Errorf("Peers after Close = %v, want ErrClosed", err)
+	}
+	if err := s.SavePeers([]string{"a:1"}); !errors.Is(err, dag.ErrClosed) {
+		t.Errorf("SavePeers after Close = %v, want ErrClosed", err)
+	}
 }
