@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/torrenttx/ttx/internal/api"
+)
+
+const balanceUsage = `Usage: ttx balance [flags] [address]
+
+Shows the balance of your wallet, or of the given address: the sum of its
+unspent outputs in accepted transactions.
+`
+
+func runBalance(e *env, args []string) error {
+	fs := newFlagSet("balance")
+	cf := clientFlags(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if help, err := e.parse(fs, args, balanceUsage, -1); help || err != nil {
+		return err
+	}
+	cfg, err := cf.load(e)
+	if err != nil {
+		return err
+	}
+	c, err := cfg.client(false)
+	if err != nil {
+		return err
+	}
+	addr, err := addressArg(e, c, fs.Args())
+	if err != nil {
+		return err
+	}
+	b, err := c.Balance(e.ctx, addr)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return e.printJSON(b)
+	}
+	tw := e.table()
+	fmt.Fprintf(tw, "Address\t%s\n", b.Address)
+	fmt.Fprintf(tw, "Balance\t%s TTX\n", b.Balance)
+	fmt.Fprintf(tw, "Outputs\t%d\n", b.Outputs)
+	return tw.Flush()
+}
+
+// addressArg returns the single optional address argument, or the wallet's
+// address if there is none.
+func addressArg(e *env, c *api.Client, args []string) (string, error) {
+	switch len(args) {
+	case 0:
+		a, err := c.Address(e.ctx)
+		if err != nil {
+			return "", err
+		}
+		return a.Address, nil
+	case 1:
+		return args[0], nil
+	}
+	return "", withHint(fmt.Errorf("too many arguments: %q", args), "give one address, or none for your own")
+}

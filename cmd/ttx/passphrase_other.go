@@ -1,0 +1,9 @@
+//go:build !linux
+
+package main
+
+import "os"
+
+// noEcho reports that echo cannot be turned off here: on other systems the
+// passphrase prompt echoes, so prefer --passphrase from a script there.
+func noEcho(*os.File) (restore func(), ok bool) { return nil, false }

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+	"time"
+)
+
+const peersUsage = `Usage: ttx peers [flags]
+
+Lists the running node's connected peers: whether they speak the ttx
+extension and whether their ledger digest equals the node's.
+`
+
+func runPeers(e *env, args []string) error {
+	fs := newFlagSet("peers")
+	cf := clientFlags(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if help, err := e.parse(fs, args, peersUsage, 0); help || err != nil {
+		return err
+	}
+	cfg, err := cf.load(e)
+	if err != nil {
+		return err
+	}
+	c, err := cfg.client(false)
+	if err != nil {
+		return err
+	}
+	ps, err := c.Peers(e.ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return e.printJSON(ps)
+	}
+	if len(ps.Peers) == 0 {
+		fmt.Fprintln(e.stdout, "No peers connected.")
+		return nil
+	}
+	tw := e.table()
+	fmt.Fprintln(tw, "ADDRESS\tTTX\tIN SYNC\tDIRECTION\tCONNECTED\tAGENT")
+	for _, p := range ps.Peers {
+		dir := "out"
+		if p.Inbound {
+			dir = "in"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Addr, yesNo(p.TTX), yesNo(p.InSync), dir,
+			time.Since(p.ConnectedAt).Round(time.Second), p.Agent)
+	}
+	return tw.Flush()
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

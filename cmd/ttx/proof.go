@@ -1,0 +1,215 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/proofs"
+)
+
+const proofUsage = `Usage: ttx proof <export|verify|import> [flags] [arguments]
+
+A proof is a transaction's .torrent (any BitTorrent client opens it) that
+also carries the transaction's ancestry back to the network's genesis, so
+anyone can check a payment offline.
+
+  export [-o file] <id>   write the proof of a transaction (via the node)
+  verify <file>           check a proof offline: no node, no data dir
+  import <file>           add a proof's transactions to the running node
+
+Run "ttx proof <command> -h" for its flags.
+`
+
+func runProof(e *env, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(e.stdout, proofUsage)
+		return withHint(errors.New("proof needs a command: export, verify or import"), "ttx proof -h")
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(e.stdout, proofUsage)
+		return nil
+	case "export":
+		return runProofExport(e, args[1:])
+	case "verify":
+		return runProofVerify(e, args[1:])
+	case "import":
+		return runProofImport(e, args[1:])
+	}
+	return withHint(fmt.Errorf("unknown proof command %q", args[0]), "ttx proof -h")
+}
+
+const proofExportUsage = `Usage: ttx proof export [flags] <id>
+
+Writes the proof of transaction <id> to <id>.torrent (or -o file; "-o -"
+writes to stdout). The running node builds it from its ledger; it must
+hold the transaction as accepted. An existing file is never overwritten.
+
+Example:
+  ttx proof export -o payment.torrent 3f2a...
+`
+
+func runProofExport(e *env, args []string) error {
+	fs := newFlagSet("proof export")
+	cf := clientFlags(fs)
+	out := fs.String("o", "", `output file (default "<id>.torrent"; "-" for stdout)`)
+	if help, err := e.parse(fs, args, proofExportUsage, 1); help || err != nil {
+		return err
+	}
+	id, err := dag.ParseTxID(fs.Arg(0))
+	if err != nil {
+		return withHint(err, "a transaction ID is 64 lowercase hex characters")
+	}
+	cfg, err := cf.load(e)
+	if err != nil {
+		return err
+	}
+	c, err := cfg.client(false)
+	if err != nil {
+		return err
+	}
+	b, err := c.Proof(e.ctx, id)
+	if err != nil {
+		return err
+	}
+	path := *out
+	if path == "-" {
+		_, err := e.stdout.Write(b)
+		return err
+	}
+	if path == "" {
+		path = id.String() + ".torrent"
+	}
+	if err := proofs.WriteFile(path, b); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return withHint(err, "remove it, or choose another name with -o")
+		}
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Wrote %s (%d bytes): proof of %s\n", path, len(b), id)
+	fmt.Fprintf(e.stdout, "Anyone can check it offline with: ttx proof verify %s\n", path)
+	return nil
+}
+
+const proofVerifyUsage = `Usage: ttx proof verify [flags] <file>
+
+Checks a proof offline, with no node, data dir or network access: the
+.torrent is the transaction's, every signature and amount holds, and the
+ancestry reaches the network's genesis. The network is the embedded
+default (ttx-testnet) unless --genesis names another network's tx.json.
+
+Exits 0 if the proof is valid, 1 with the reason if it is not.
+`
+
+// verifyResult is the --json output of ttx proof verify.
+type verifyResult struct {
+	Valid     bool       `json:"valid"`
+	Error     string     `json:"error,omitempty"`
+	ID        *dag.TxID  `json:"id,omitempty"`
+	Network   string     `json:"network,omitempty"`
+	State     string     `json:"state,omitempty"`
+	Paid      []paidJSON `json:"paid,omitempty"`
+	Ancestors int        `json:"ancestors"`
+	Evidence  []dag.TxID `json:"double_spends,omitempty"`
+	Nodes     []string   `json:"nodes,omitempty"`
+}
+
+type paidJSON struct {
+	Address string `json:"address"`
+	Amount  string `json:"amount"`
+	Units   uint64 `json:"units,string"`
+	Change  bool   `json:"change"`
+}
+
+func runProofVerify(e *env, args []string) error {
+	fs := newFlagSet("proof verify")
+	gen := fs.String("genesis", "", "genesis tx.json of the proof's network (default: the embedded ttx-testnet)")
+	asJSON := fs.Bool("json", false, "print JSON (also when invalid)")
+	if help, err := e.parse(fs, args, proofVerifyUsage, 1); help || err != nil {
+		return err
+	}
+	net, err := loadNetwork(*gen)
+	if err != nil {
+		return err
+	}
+	p, err := proofs.VerifyFile(fs.Arg(0), net)
+	if err != nil {
+		if *asJSON {
+			e.printJSON(verifyResult{Error: err.Error()})
+		}
+		if errors.Is(err, proofs.ErrWrongNetwork) {
+			return withHint(err, "pass --genesis with the tx.json of the network the proof is for")
+		}
+		return err
+	}
+	if *asJSON {
+		r := verifyResult{Valid: true, ID: &p.ID, Network: net.Params.Name, State: p.State.String(),
+			Ancestors: p.Ancestors, Evidence: p.Evidence, Nodes: p.Nodes}
+		for _, pd := range p.Paid {
+			r.Paid = append(r.Paid, paidJSON{Address: pd.Address, Amount: pd.Amount.String(), Units: uint64(pd.Amount), Change: pd.Change})
+		}
+		return e.printJSON(r)
+	}
+	tw := e.table()
+	fmt.Fprintf(tw, "Valid proof of\t%s\n", p.ID)
+	fmt.Fprintf(tw, "Network\t%s (%s)\n", net.Params.Name, net.ID)
+	fmt.Fprintf(tw, "State\t%s\n", p.State)
+	for i, pd := range p.Paid {
+		label := ""
+		if i == 0 {
+			label = "Pays"
+		}
+		change := ""
+		if pd.Change {
+			change = " (change to the sender)"
+		}
+		fmt.Fprintf(tw, "%s\t%s TTX to %s%s\n", label, pd.Amount, pd.Address, change)
+	}
+	if p.Tx.Tx.Memo != "" {
+		fmt.Fprintf(tw, "Memo\t%s\n", p.Tx.Tx.Memo)
+	}
+	fmt.Fprintf(tw, "Ancestors\t%d, back to the genesis\n", p.Ancestors)
+	fmt.Fprintf(tw, "Double spends\t%s\n", idList(p.Evidence))
+	fmt.Fprintf(tw, "DHT nodes\t%d\n", len(p.Nodes))
+	return tw.Flush()
+}
+
+const proofImportUsage = `Usage: ttx proof import [flags] <file>
+
+Sends a proof to the running node, which verifies it, adds its
+transactions (so it can see and spend a payment even with no peers), and
+seeds and announces them. Needs the node's cookie: pass the --datadir the
+node was started with.
+`
+
+func runProofImport(e *env, args []string) error {
+	fs := newFlagSet("proof import")
+	cf := clientFlags(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if help, err := e.parse(fs, args, proofImportUsage, 1); help || err != nil {
+		return err
+	}
+	b, err := proofs.ReadFile(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	cfg, err := cf.load(e)
+	if err != nil {
+		return err
+	}
+	c, err := cfg.client(true)
+	if err != nil {
+		return err
+	}
+	r, err := c.ImportProof(e.ctx, b)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return e.printJSON(r)
+	}
+	fmt.Fprintf(e.stdout, "Imported the proof of %s: %s, %d new transaction(s)\n", r.ID, r.State, r.Added)
+	return nil
+}

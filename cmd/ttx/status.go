@@ -1,0 +1,48 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+const statusUsage = `Usage: ttx status [flags]
+
+Shows the running node's state: its network, how many transactions it
+holds, its digest (two nodes with the same digest hold the same set), its
+peers and the DHT.
+`
+
+func runStatus(e *env, args []string) error {
+	fs := newFlagSet("status")
+	cf := clientFlags(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if help, err := e.parse(fs, args, statusUsage, 0); help || err != nil {
+		return err
+	}
+	cfg, err := cf.load(e)
+	if err != nil {
+		return err
+	}
+	c, err := cfg.client(false)
+	if err != nil {
+		return err
+	}
+	st, err := c.Status(e.ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return e.printJSON(st)
+	}
+	tw := e.table()
+	fmt.Fprintf(tw, "Network\t%s (%s)\n", st.Network.Name, st.Network.ID)
+	fmt.Fprintf(tw, "Node\t%s, up %s\n", st.Agent, time.Since(st.StartedAt).Round(time.Second))
+	fmt.Fprintf(tw, "Transactions\t%d accepted, %d rejected, %d pending\n", st.Accepted, st.Rejected, st.Pending)
+	fmt.Fprintf(tw, "Digest\t%s\n", st.Digest)
+	fmt.Fprintf(tw, "Peers\t%d (%d speak ttx, %d in sync)\n", st.Peers, st.TTXPeers, st.InSync)
+	fmt.Fprintf(tw, "DHT nodes\t%d\n", st.DHTNodes)
+	fmt.Fprintf(tw, "Listening\t%s\n", strings.Join(st.Listen, ", "))
+	fmt.Fprintf(tw, "API\t%s\n", c.URL())
+	return tw.Flush()
+}
