@@ -1,0 +1,246 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/internal/api"
+	"github.com/torrenttx/ttx/internal/wallet"
+	"github.com/torrenttx/ttx/proofs"
+)
+
+var _ api.Backend = (*Node)(nil)
+
+// Network implements api.Backend.
+func (n *Node) Network() *dag.Network { return n.cfg.Network }
+
+// Wallet implements api.Backend.
+func (n *Node) Wallet(context.Context) (dag.PubKey, error) { return n.cfg.Wallet.PubKey(), nil }
+
+// Status implements api.Backend.
+func (n *Node) Status(ctx context.Context) (*api.Status, error) {
+	st, err := n.store.Stats()
+	if err != nil {
+		return nil, err
+	}
+	var d dag.Digest
+	if err := n.store.View(func(r dag.ReadTx) error {
+		d, err = r.Digest()
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	s := &api.Status{
+		Agent:     "ttx/" + Version,
+		StartedAt: n.started,
+		Digest:    d.String(),
+		Accepted:  st.Accepted + st.Conflicted,
+		Rejected:  st.Rejected,
+		Pending:   n.graph.Pending(),
+		DHTNodes:  len(n.client.DHTNodes()),
+		Listen:    []string{n.client.ListenAddr()},
+	}
+	for _, p := range n.client.Peers() {
+		s.Peers++
+		if p.TTX && p.Torrent == n.cfg.Network.ID {
+			s.TTXPeers++
+		}
+	}
+	s.InSync = n.gossip.inSync(d)
+	return s, nil
+}
+
+// Balance implements api.Backend.
+func (n *Node) Balance(ctx context.Context, owner dag.PubKey) (dag.Amount, int, error) {
+	coins, err := n.coins(owner)
+	if err != nil {
+		return 0, 0, err
+	}
+	var total dag.Amount
+	for _, c := range coins {
+		if total, err = total.Add(c.Amount); err != nil {
+			return 0, 0, err
+		}
+	}
+	return total, len(coins), nil
+}
+
+// coins lists owner's unspent outputs.
+func (n *Node) coins(owner dag.PubKey) ([]wallet.Coin, error) {
+	var coins []wallet.Coin
+	err := n.store.View(func(r dag.ReadTx) error {
+		return r.UnspentOf(owner, func(op dag.OutPoint, o dag.TxOut) bool {
+			coins = append(coins, wallet.Coin{OutPoint: op, Amount: o.Amount})
+			return true
+		})
+	})
+	return coins, err
+}
+
+// History implements api.Backend. Pending transactions are not listed: the
+// orphan pool holds transactions whose ancestry is unknown, which say
+// nothing yet about anyone's money.
+func (n *Node) History(ctx context.Context, owner dag.PubKey, limit int) ([]*dag.Record, error) {
+	var recs []*dag.Record
+	err := n.store.View(func(r dag.ReadTx) error {
+		ids, err := r.HistoryOf(owner, 0, limit)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			rec, err := r.Get(id)
+			if err != nil {
+				return err
+			}
+			recs = append(recs, rec)
+		}
+		return nil
+	})
+	return recs, err
+}
+
+// Tx implements api.Backend.
+func (n *Node) Tx(ctx context.Context, id dag.TxID) (*dag.Record, []dag.TxID, error) {
+	var rec *dag.Record
+	var children []dag.TxID
+	err := n.store.View(func(r dag.ReadTx) error {
+		var err error
+		if rec, err = r.Get(id); err != nil {
+			return err
+		}
+		children, err = r.Children(id)
+		return err
+	})
+	return rec, children, err
+}
+
+// AskPeers implements api.Backend.
+func (n *Node) AskPeers(ctx context.Context, id dag.TxID, trusted []string) ([]api.PeerAnswer, error) {
+	return n.gossip.ask(ctx, id, trusted)
+}
+
+// Peers implements api.Backend.
+func (n *Node) Peers(ctx context.Context) ([]api.Peer, error) {
+	var out []api.Peer
+	for _, p := range n.client.Peers() {
+		out = append(out, n.gossip.describe(p))
+	}
+	return out, nil
+}
+
+// Send implements api.Backend.
+func (n *Node) Send(ctx context.Context, to dag.PubKey, amount dag.Amount, memo string) (dag.TxID, error) {
+	return n.spend(ctx, n.cfg.Wallet, to, amount, memo)
+}
+
+// Faucet implements api.Backend.
+func (n *Node) Faucet(ctx context.Context, to dag.PubKey) (dag.TxID, error) {
+	if n.cfg.Faucet == nil {
+		return dag.TxID{}, api.NewError(http.StatusServiceUnavailable, api.CodeUnavailable,
+			errors.New("this node has no faucet key: only the default test network has a public faucet"))
+	}
+	return n.spend(ctx, n.cfg.Faucet, to, n.cfg.FaucetAmount, "faucet: test money only")
+}
+
+// spend pays amount from key to to. Spends are serialised: Graph.Add returns
+// once the transaction is committed, so the next spend no longer sees the
+// coins this one used, and one wallet never spends an output twice.
+func (n *Node) spend(ctx context.Context, key *wallet.Key, to dag.PubKey, amount dag.Amount, memo string) (dag.TxID, error) {
+	n.sendMu.Lock()
+	defer n.sendMu.Unlock()
+	coins, err := n.coins(key.PubKey())
+	if err != nil {
+		return dag.TxID{}, err
+	}
+	raw, _, err := wallet.BuildSend(ctx, n.cfg.Network, key, coins, to, amount, memo, n.cfg.Now())
+	if err != nil {
+		var insufficient *wallet.InsufficientFundsError
+		if errors.As(err, &insufficient) {
+			return dag.TxID{}, api.NewError(http.StatusBadRequest, api.CodeInsufficientFunds, err)
+		}
+		if errors.Is(err, wallet.ErrTooManyInputs) || errors.Is(err, wallet.ErrMemoTooLong) ||
+			errors.Is(err, wallet.ErrBadMemo) || errors.Is(err, wallet.ErrZeroAmount) {
+			return dag.TxID{}, api.NewError(http.StatusBadRequest, api.CodeBadRequest, err)
+		}
+		return dag.TxID{}, fmt.Errorf("build transaction: %w", err)
+	}
+	res, err := n.graph.Add(ctx, raw, "local")
+	if err != nil {
+		return dag.TxID{}, err
+	}
+	if !res.State.Accepted() {
+		// Our own coins come from the store, so this is a broken invariant.
+		return dag.TxID{}, fmt.Errorf("own transaction %s ended %s: %v", res.ID, res.State, res.Err)
+	}
+	n.log.Info("transaction sent", "tx", res.ID, "amount", amount.String())
+	return res.ID, nil
+}
+
+// ExportProof implements api.Backend.
+func (n *Node) ExportProof(ctx context.Context, id dag.TxID) ([]byte, error) {
+	var b []byte
+	err := n.store.View(func(r dag.ReadTx) error {
+		var err error
+		b, err = proofs.Export(n.cfg.Network, r, id, n.client.DHTNodes())
+		return err
+	})
+	if errors.Is(err, proofs.ErrNotAccepted) {
+		return nil, api.NewError(http.StatusConflict, api.CodeInvalidProof, err)
+	}
+	return b, err
+}
+
+// ImportProof implements api.Backend: the proof's transactions enter the
+// ledger like any others, and the node seeds the proven one.
+func (n *Node) ImportProof(ctx context.Context, proof []byte) (*api.ImportResult, error) {
+	raws, p, err := proofs.Import(proof, n.cfg.Network)
+	if err != nil {
+		var pe *proofs.ProofError
+		if errors.As(err, &pe) {
+			return nil, api.NewError(http.StatusBadRequest, api.CodeInvalidProof, err)
+		}
+		return nil, err
+	}
+	results, err := n.graph.AddBatch(ctx, raws, "proof")
+	if err != nil {
+		return nil, err
+	}
+	res := &api.ImportResult{ID: p.ID}
+	for _, r := range results {
+		if !r.Known {
+			res.Added++
+		}
+		if r.ID == p.ID {
+			res.State = r.State.String()
+		}
+	}
+	if err := n.client.Announce(p.ID); err != nil {
+		n.log.Warn("seed imported transaction", "tx", p.ID, "err", err)
+	}
+	return res, nil
+}
+
+// Recent implements api.Backend.
+func (n *Node) Recent(ctx context.Context, limit int) ([]*dag.Record, error) {
+	var recs []*dag.Record
+	err := n.store.View(func(r dag.ReadTx) error {
+		d, err := r.Digest()
+		if err != nil {
+			return err
+		}
+		from := uint64(0)
+		if d.Count > uint64(limit) {
+			from = d.Count - uint64(limit) // seqs run 1..Count
+		}
+		return r.Since(from, func(rec *dag.Record) bool {
+			recs = append(recs, rec)
+			return true
+		})
+	})
+	slices.Reverse(recs)
+	return recs, err
+}

@@ -1,0 +1,27 @@
+// Package node wires a ttx node together: the bbolt store, the dag.Graph that
+// is the ledger's single writer, the gossip engine, the BitTorrent client and
+// the local API. It owns the data dir and implements api.Backend. It holds no
+// protocol logic of its own: every transaction, from any path (gossip push,
+// BitTorrent download, proof import, a local send), enters through Graph.Add,
+// and every change the Graph commits is announced through the gossip engine.
+//
+// # Data dir
+//
+//	ttx.db      the bbolt store (exclusive lock: one node per data dir)
+//	wallet.key  the node's key file (see internal/wallet)
+//	.cookie     the API token for spending (rewritten at start, removed on exit)
+//	proofs/     proof files dropped here are imported at start
+//
+// # Invariants
+//
+//   - A transaction reported sent or imported is durable: Graph.Add returns
+//     only after the store committed it.
+//   - Sends from the wallet are serialised, so two sends never pick the same
+//     coin: the second sees the first's spend.
+//
+// # Errors
+//
+// Open fails with store.ErrInUse when another node holds the data dir. Send
+// returns *wallet.InsufficientFundsError (as an *api.Error) when the wallet
+// cannot pay.
+package node

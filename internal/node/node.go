@@ -1,0 +1,283 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/internal/api"
+	"github.com/torrenttx/ttx/internal/store"
+	"github.com/torrenttx/ttx/internal/wallet"
+	"github.com/torrenttx/ttx/proofs"
+	"github.com/torrenttx/ttx/torrentx"
+)
+
+// Names of the files in a data dir.
+const (
+	StoreFile  = "ttx.db"
+	WalletFile = "wallet.key"
+	ProofsDir  = "proofs"
+)
+
+// Version is the node software's version; peers see "ttx/<Version>".
+const Version = "0.1.0"
+
+// Config configures a Node.
+type Config struct {
+	// DataDir holds the store, the wallet and the cookie. Required.
+	DataDir string
+	// Network is the network to join. Required.
+	Network *dag.Network
+	// Wallet is the node's key: it receives and sends. Required.
+	Wallet *wallet.Key
+	// Faucet, if set, is a key the node gives test coins from (POST /v1/faucet).
+	Faucet *wallet.Key
+	// FaucetAmount is what one faucet request pays. Default 100 TTX.
+	FaucetAmount dag.Amount
+	// ListenAddr is the BitTorrent (TCP) and DHT (UDP) address. Default ":0".
+	ListenAddr string
+	// APIAddr is the API's address. Default api.DefaultAddr.
+	APIAddr string
+	// NoDHT turns the DHT off; DHTBootstrap lists its starting nodes (nil:
+	// the public routers; empty non-nil: none).
+	NoDHT        bool
+	DHTBootstrap []string
+	// Peers are "host:port" BitTorrent addresses to dial at start, on top of
+	// the peers remembered from earlier runs.
+	Peers []string
+	// Trackers are announce URLs for the genesis torrent (none by default).
+	Trackers []string
+	// Web serves every path outside /v1/ (the web UI), if set.
+	Web http.Handler
+	// APIAuth lists further ways to authorise spending (the web session).
+	APIAuth []api.Authenticator
+	// Logger receives the node's logs. Default: discard.
+	Logger *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// Node is a running ttx node.
+type Node struct {
+	cfg     Config
+	log     *slog.Logger
+	store   *store.Store
+	graph   *dag.Graph
+	gossip  *gossipLink
+	client  *torrentx.Client
+	api     *api.Server
+	started time.Time
+	events  *hub
+
+	sendMu sync.Mutex // serialises wallet spends
+}
+
+// Open starts a node: it opens (or creates) the data dir, joins the network
+// and serves the API. Close stops it.
+func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
+	if cfg.DataDir == "" || cfg.Network == nil || cfg.Wallet == nil {
+		return nil, errors.New("node: DataDir, Network and Wallet are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.FaucetAmount == 0 {
+		cfg.FaucetAmount = 100 * dag.Unit
+	}
+	if cfg.ListenAddr == "" {
+		cfg.ListenAddr = ":0"
+	}
+	if cfg.APIAddr == "" {
+		cfg.APIAddr = api.DefaultAddr
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.DataDir, ProofsDir), 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger.With("subsystem", "node"), started: cfg.Now(), events: newHub()}
+	defer func() {
+		if err != nil {
+			n.Close(context.Background())
+		}
+	}()
+
+	n.store, err = store.Open(filepath.Join(cfg.DataDir, StoreFile), store.Options{Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	n.gossip = newGossipLink(n)
+	n.graph, err = dag.NewGraph(dag.GraphConfig{
+		Network:  cfg.Network,
+		Store:    n.store,
+		Now:      cfg.Now,
+		Logger:   cfg.Logger,
+		OnChange: n.onChange,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	if err := n.gossip.start(); err != nil {
+		return nil, err
+	}
+	n.client, err = torrentx.New(torrentx.Config{
+		Network:      cfg.Network,
+		Store:        n.store,
+		OnTx:         n.onTx,
+		Gossip:       n.gossip.handler(),
+		ListenAddr:   cfg.ListenAddr,
+		NoDHT:        cfg.NoDHT,
+		DHTBootstrap: cfg.DHTBootstrap,
+		Trackers:     cfg.Trackers,
+		Version:      Version,
+		Logger:       cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start BitTorrent client: %w", err)
+	}
+	n.importProofDir(ctx)
+
+	n.api, err = api.NewServer(api.Config{
+		Addr:      cfg.APIAddr,
+		Backend:   n,
+		CookieDir: cfg.DataDir,
+		Auth:      cfg.APIAuth,
+		Fallback:  cfg.Web,
+		Logger:    cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start API: %w", err)
+	}
+	if err := n.api.Start(); err != nil {
+		return nil, fmt.Errorf("start API: %w", err)
+	}
+
+	peers, err := n.store.Peers()
+	if err != nil {
+		n.log.Warn("read remembered peers", "err", err)
+	}
+	if peers = append(peers, cfg.Peers...); len(peers) > 0 {
+		if err := n.client.AddPeers(peers); err != nil {
+			n.log.Warn("dial peers", "err", err)
+		}
+	}
+	return n, nil
+}
+
+// Close stops the node: the API first (no new requests), then the network,
+// then the ledger, so that every accepted transaction is on disk. It
+// remembers the connected peers for the next start.
+func (n *Node) Close(ctx context.Context) error {
+	var errs []error
+	if n.api != nil {
+		if err := n.api.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop API: %w", err))
+		}
+	}
+	if n.client != nil {
+		if addrs := n.peerAddrs(); len(addrs) > 0 && n.store != nil {
+			if err := n.store.SavePeers(addrs); err != nil {
+				errs = append(errs, fmt.Errorf("remember peers: %w", err))
+			}
+		}
+		if err := n.client.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("stop BitTorrent client: %w", err))
+		}
+	}
+	if n.gossip != nil {
+		n.gossip.close()
+	}
+	if n.graph != nil {
+		if err := n.graph.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("stop ledger: %w", err))
+		}
+	}
+	if n.store != nil {
+		if err := n.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+	}
+	n.events.close()
+	return errors.Join(errs...)
+}
+
+// peerAddrs lists the addresses of connected ttx peers that dialled out or
+// that we dialled: worth redialling next time.
+func (n *Node) peerAddrs() []string {
+	var addrs []string
+	for _, p := range n.client.Peers() {
+		if p.TTX && p.Torrent == n.cfg.Network.ID {
+			addrs = append(addrs, p.Addr)
+		}
+	}
+	return addrs
+}
+
+// APIURL returns the API's base URL.
+func (n *Node) APIURL() string { return n.api.URL() }
+
+// Token returns the API cookie token.
+func (n *Node) Token() string { return n.api.Token() }
+
+// ListenAddr returns the BitTorrent listen address.
+func (n *Node) ListenAddr() string { return n.client.ListenAddr() }
+
+// Address returns the wallet's address.
+func (n *Node) Address() string { return n.cfg.Wallet.Address(n.cfg.Network) }
+
+// Graph returns the node's ledger.
+func (n *Node) Graph() *dag.Graph { return n.graph }
+
+// Store returns the node's store.
+func (n *Node) Store() dag.Store { return n.store }
+
+// Connect dials peers ("host:port") on the genesis swarm.
+func (n *Node) Connect(addrs ...string) error { return n.client.AddPeers(addrs) }
+
+// onTx is the BitTorrent client's path into the ledger.
+func (n *Node) onTx(raw []byte, src string) {
+	if _, err := n.graph.Add(context.Background(), raw, "bt:"+src); err != nil {
+		n.log.Error("add downloaded transaction", "peer", src, "err", err)
+	}
+}
+
+// onChange runs after every commit: it announces the changes and tells
+// subscribers. It must not block.
+func (n *Node) onChange(changes []dag.Change) {
+	n.gossip.announce(changes)
+	n.events.publish(changes)
+}
+
+// importProofDir imports every proof file in <datadir>/proofs. A file that
+// does not verify is logged and left alone.
+func (n *Node) importProofDir(ctx context.Context) {
+	dir := filepath.Join(n.cfg.DataDir, ProofsDir)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		n.log.Warn("read proofs dir", "dir", dir, "err", err)
+		return
+	}
+	for _, e := range entries {
+		if e.IsDir() || filepath.Ext(e.Name()) != ".torrent" {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		b, err := proofs.ReadFile(path)
+		if err == nil {
+			var res *api.ImportResult
+			if res, err = n.ImportProof(ctx, b); err == nil {
+				n.log.Info("proof imported", "file", path, "tx", res.ID, "state", res.State, "added", res.Added)
+				continue
+			}
+		}
+		n.log.Warn("proof not imported", "file", path, "err", err)
+	}
+}
