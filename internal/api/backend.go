@@ -11,10 +11,12 @@ import (
 // limits) before it calls the Backend, and formats every answer; the
 // Backend only looks things up and acts.
 //
-// Errors: dag.ErrNotFound (wrapped or not) becomes 404; a dag.RuleError
-// becomes 400 (409 for ErrDoubleSpend) with its code name; an *Error is
-// sent as it is (use it for a caller's mistake such as insufficient funds,
-// see NewError); anything else is the node's own fault: 500.
+// Errors (wrapped or not) map to responses: an *Error is sent as it is
+// (see NewError); a *proofs.ProofError is 400 ErrInvalidProof;
+// proofs.ErrNotAccepted 409; wallet.ErrInsufficientFunds and
+// ErrTooManyInputs 422, its memo and zero-amount errors 400; a
+// dag.RuleError 400 (409 for ErrDoubleSpend) with its code name;
+// dag.ErrNotFound 404; anything else is the node's own fault: 500.
 //
 // Methods may be called concurrently, and must return when ctx is done.
 type Backend interface {
@@ -47,10 +49,9 @@ type Backend interface {
 	// ExportProof returns the proof file (.torrent bytes) of id; see
 	// proofs.Export. dag.ErrNotFound if id is not stored.
 	ExportProof(ctx context.Context, id dag.TxID) ([]byte, error)
-	// ImportProof verifies a proof file (at most proofs.MaxSize bytes) and
-	// adds its transactions. A proof that does not verify is the caller's
-	// mistake: return it wrapped in an *Error (see NewError) or as a
-	// dag.RuleError.
+	// ImportProof verifies a proof file (at most proofs.MaxSize bytes, see
+	// proofs.Import) and adds its transactions; return Verify's
+	// *proofs.ProofError as is for a proof that does not verify.
 	ImportProof(ctx context.Context, proof []byte) (*ImportResult, error)
 	// Recent returns the last limit stored records by arrival (Seq), newest
 	// first.

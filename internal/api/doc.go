@@ -36,8 +36,10 @@
 // Every error response is {"error": message, "code": code}. A dag.RuleError
 // maps to 400 (409 for ErrDoubleSpend) with its code name, dag.ErrNotFound
 // to 404 ErrNotFound, a missing or wrong cookie to 401 ErrUnauthorized, a
-// malformed request to 400 ErrBadRequest; a Backend chooses any other
-// status and code by returning an *Error. The Client returns *Error for
+// malformed request to 400 ErrBadRequest, a proof that does not verify to
+// 400 ErrInvalidProof, the wallet's insufficient funds to 422; a Backend
+// chooses any other status and code by returning an *Error (Backend lists
+// the whole mapping). The Client returns *Error for
 // error responses and *NotRunningError (wrapping ErrNotRunning) when
 // nothing listens at the address.
 package api

@@ -6,6 +6,8 @@ import (
 	"net/http"
 
 	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/internal/wallet"
+	"github.com/torrenttx/ttx/proofs"
 )
 
 // Error codes of this package. Rule violations use their dag.ErrorCode name
@@ -17,6 +19,8 @@ const (
 	CodeTooLarge          = "ErrTooLarge"          // request body too large
 	CodeInsufficientFunds = "ErrInsufficientFunds" // the wallet cannot pay
 	CodeInvalidProof      = "ErrInvalidProof"      // a proof that does not verify
+	CodeNotAccepted       = "ErrNotAccepted"       // a proof asked of a transaction that is not accepted
+	CodeTooManyInputs     = "ErrTooManyInputs"     // the funds exist but need too many coins for one tx
 	CodeUnavailable       = "ErrUnavailable"       // the node cannot do it now (no wallet, no faucet key)
 	CodeTimeout           = "ErrTimeout"           // the request ran out of time
 	CodeInternal          = "ErrInternal"          // the node's own fault
@@ -64,6 +68,21 @@ func toError(err error) *Error {
 	var ae *Error
 	if errors.As(err, &ae) {
 		return ae
+	}
+	var pe *proofs.ProofError
+	switch {
+	case errors.As(err, &pe):
+		return NewError(http.StatusBadRequest, CodeInvalidProof, err)
+	case errors.Is(err, proofs.ErrNotAccepted):
+		return NewError(http.StatusConflict, CodeNotAccepted, err)
+	case errors.Is(err, wallet.ErrInsufficientFunds):
+		return NewError(http.StatusUnprocessableEntity, CodeInsufficientFunds, err)
+	case errors.Is(err, wallet.ErrTooManyInputs):
+		return NewError(http.StatusUnprocessableEntity, CodeTooManyInputs, err)
+	case errors.Is(err, wallet.ErrZeroAmount):
+		return NewError(http.StatusBadRequest, dag.ErrBadAmount.String(), err)
+	case errors.Is(err, wallet.ErrMemoTooLong), errors.Is(err, wallet.ErrBadMemo):
+		return NewError(http.StatusBadRequest, dag.ErrBadField.String(), err)
 	}
 	if re, ok := dag.IsRuleError(err); ok {
 		status := http.StatusBadRequest

@@ -130,6 +130,14 @@ func historyEntry(net *dag.Network, owner dag.PubKey, rec *dag.Record) (HistoryE
 	return e, nil
 }
 
+// unknownTx words a dag.ErrNotFound from the Backend for transaction id.
+func unknownTx(id dag.TxID, err error) error {
+	if errors.Is(err, dag.ErrNotFound) {
+		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "transaction " + id.String() + " is not known to this node", Err: err}
+	}
+	return err
+}
+
 // pathTxID parses the {id} path value.
 func pathTxID(r *http.Request) (dag.TxID, error) {
 	id, err := dag.ParseTxID(r.PathValue("id"))
@@ -147,7 +155,7 @@ func (s *Server) handleTx(w http.ResponseWriter, r *http.Request) {
 	}
 	rec, children, err := s.b.Tx(r.Context(), id)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.writeError(w, r, unknownTx(id, err))
 		return
 	}
 	t, err := txInfo(s.b.Network(), rec, children)
@@ -358,7 +366,7 @@ func (s *Server) handleProofExport(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := s.b.ExportProof(r.Context(), id)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.writeError(w, r, unknownTx(id, err))
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-bittorrent")

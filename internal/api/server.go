@@ -259,8 +259,10 @@ func isLoopback(remote string) bool {
 
 // writeJSON writes v as the JSON response body with the given status.
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // magnet links keep their '&'
+	if err := enc.Encode(v); err != nil {
 		s.log.Error("encode response", "err", err)
 		http.Error(w, `{"error":"encode response","code":"`+CodeInternal+`"}`, http.StatusInternalServerError)
 		return
@@ -268,7 +270,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	w.Write(buf.Bytes())
 }
 
 // writeError writes err as {"error","code"} with its status; see toError.

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/internal/wallet"
+	"github.com/torrenttx/ttx/proofs"
 )
 
 type call struct {
@@ -216,12 +218,12 @@ func TestClientMistakesAre4xx(t *testing.T) {
 		{"history bad limit", call{"GET", "/v1/history/" + bob + "?limit=0", "", ""}, 400, CodeBadRequest, "limit"},
 		{"dag bad limit", call{"GET", "/v1/dag?limit=abc", "", ""}, 400, CodeBadRequest, "limit"},
 		{"dag limit too big", call{"GET", "/v1/dag?limit=1001", "", ""}, 400, CodeBadRequest, "limit"},
-		{"tx unknown", call{"GET", "/v1/tx/" + unknown, "", ""}, 404, CodeNotFound, "not found"},
+		{"tx unknown", call{"GET", "/v1/tx/" + unknown, "", ""}, 404, CodeNotFound, "not known to this node"},
 		{"tx bad id", call{"GET", "/v1/tx/xyz", "", ""}, 400, CodeBadRequest, "bad transaction ID"},
 		{"tx uppercase id", call{"GET", "/v1/tx/" + strings.ToUpper(unknown), "", ""}, 400, CodeBadRequest, "lowercase"},
 		{"tx peers bad trusted", call{"GET", "/v1/tx/" + unknown + "/peers?trusted=nohost", "", ""}, 400, CodeBadRequest, "host:port"},
 		{"tx peers bad port", call{"GET", "/v1/tx/" + unknown + "/peers?trusted=1.2.3.4:99999", "", ""}, 400, CodeBadRequest, "port"},
-		{"proof unknown", call{"GET", "/v1/proof/" + unknown, "", ""}, 404, CodeNotFound, "not found"},
+		{"proof unknown", call{"GET", "/v1/proof/" + unknown, "", ""}, 404, CodeNotFound, "not known"},
 		{"proof bad id", call{"GET", "/v1/proof/abc", "", ""}, 400, CodeBadRequest, "bad transaction ID"},
 		{"no such endpoint", call{"GET", "/v1/nothing", "", ""}, 404, CodeNotFound, "no endpoint"},
 	}
@@ -253,6 +255,11 @@ func TestBackendErrors(t *testing.T) {
 		{"double spend", fmt.Errorf("add: %w", dag.RuleError{Code: dag.ErrDoubleSpend, Desc: "spent"}), 409, "ErrDoubleSpend"},
 		{"api error", NewError(http.StatusUnprocessableEntity, CodeInsufficientFunds, errors.New("have 1, need 2")), 422, CodeInsufficientFunds},
 		{"not found", fmt.Errorf("lookup: %w", dag.ErrNotFound), 404, CodeNotFound},
+		{"proof does not verify", &proofs.ProofError{Op: "verify proof", Err: proofs.ErrIncomplete}, 400, CodeInvalidProof},
+		{"proof of a rejected tx", fmt.Errorf("export proof: %w", proofs.ErrNotAccepted), 409, CodeNotAccepted},
+		{"insufficient funds", &wallet.InsufficientFundsError{Have: 1, Need: 2}, 422, CodeInsufficientFunds},
+		{"too many inputs", fmt.Errorf("send: %w", wallet.ErrTooManyInputs), 422, CodeTooManyInputs},
+		{"bad memo", wallet.ErrBadMemo, 400, "ErrBadField"},
 		{"own fault", errors.New("disk on fire"), 500, CodeInternal},
 	}
 	for _, tc := range tests {
@@ -287,5 +294,14 @@ func TestSendPassesParsedValues(t *testing.T) {
 	var sr SendResponse
 	if err := json.Unmarshal(resp, &sr); err != nil || sr.ID != b.f.pay.ID {
 		t.Errorf("response %s (%v), want id %s", resp, err, b.f.pay.ID)
+	}
+}
+
+func TestJSONKeepsMagnetAmpersand(t *testing.T) {
+	b := newFakeBackend(t)
+	_, ts := newTestServer(t, b)
+	status, body := call{"GET", "/v1/tx/" + b.f.pay.ID.String(), "", ""}.do(t, ts)
+	if status != 200 || !strings.Contains(string(body), `&dn=tx.json"`) {
+		t.Errorf("status %d, body %s: want a raw '&' in the magnet links", status, body)
 	}
 }
