@@ -1,4 +1,3 @@
-// Command ttx is the TorrentTX node and wallet. See `ttx -h`.
 package main
 
 import (
