@@ -37,6 +37,10 @@ type nodeOptions struct {
 	// Wallet is the key file the node spends from; empty means
 	// <datadir>/wallet.key, created at first start.
 	Wallet string
+	// Passphrase asks the user for the passphrase of the key file named by
+	// what (prompting on the terminal with echo off, or reading a line from
+	// a pipe). Nil for devnet nodes, whose keys are plaintext.
+	Passphrase func(what string) ([]byte, error)
 	// Loopback keeps the node off the internet: no public DHT routers,
 	// trackers or port mapping; peers only from Config.Bootstrap.
 	Loopback bool
@@ -59,7 +63,12 @@ func runStart(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return runNode(e.ctx, nodeOptions{Config: cfg, Network: net, Logger: newLogger(e.stderr, cfg)})
+	return runNode(e.ctx, nodeOptions{
+		Config:     cfg,
+		Network:    net,
+		Logger:     newLogger(e.stderr, cfg),
+		Passphrase: func(what string) ([]byte, error) { return readPassphrase(e, what) },
+	})
 }
 
 // newLogger returns the logger that cfg's log level and format ask for.
