@@ -99,7 +99,7 @@ func runGenesisNew(e *env, args []string) error {
 	case *pass != "":
 		passphrase = []byte(*pass)
 	default:
-		if passphrase, err = readPassphrase(e, "the supply key"); err != nil {
+		if passphrase, err = readPassphrase(e, "the supply key", true); err != nil {
 			return err
 		}
 	}

@@ -9,10 +9,10 @@ import (
 	"strings"
 )
 
-// readPassphrase prompts on stderr and reads a passphrase from stdin. On a
-// terminal, echo is off and the passphrase is asked twice; from a pipe,
-// the first line is the passphrase.
-func readPassphrase(e *env, what string) ([]byte, error) {
+// readPassphrase prompts on stderr and reads a passphrase for what from
+// stdin. On a terminal, echo is off, and with confirm (a new key) the
+// passphrase is asked twice; from a pipe, the first line is the passphrase.
+func readPassphrase(e *env, what string, confirm bool) ([]byte, error) {
 	r := bufio.NewReader(e.stdin)
 	f, isFile := e.stdin.(*os.File)
 	var restore func()
@@ -41,7 +41,7 @@ func readPassphrase(e *env, what string) ([]byte, error) {
 	if p == "" {
 		return nil, withHint(errors.New("empty passphrase"), "choose a passphrase, or pass --plaintext for a throwaway network")
 	}
-	if terminal {
+	if terminal && confirm {
 		again, err := ask("Repeat the passphrase: ")
 		if err != nil {
 			return nil, err

@@ -38,9 +38,10 @@ type nodeOptions struct {
 	// <datadir>/wallet.key, created at first start.
 	Wallet string
 	// Passphrase asks the user for the passphrase of the key file named by
-	// what (prompting on the terminal with echo off, or reading a line from
-	// a pipe). Nil for devnet nodes, whose keys are plaintext.
-	Passphrase func(what string) ([]byte, error)
+	// what (prompting on the terminal with echo off, twice if confirm is set
+	// for a new key, or reading a line from a pipe). Nil for devnet nodes,
+	// whose keys are plaintext.
+	Passphrase func(what string, confirm bool) ([]byte, error)
 	// Loopback keeps the node off the internet: no public DHT routers,
 	// trackers or port mapping; peers only from Config.Bootstrap.
 	Loopback bool
@@ -67,7 +68,7 @@ func runStart(e *env, args []string) error {
 		Config:     cfg,
 		Network:    net,
 		Logger:     newLogger(e.stderr, cfg),
-		Passphrase: func(what string) ([]byte, error) { return readPassphrase(e, what) },
+		Passphrase: func(what string, confirm bool) ([]byte, error) { return readPassphrase(e, what, confirm) },
 	})
 }
 
