@@ -199,3 +199,29 @@ func TestConfigPrecedence(t *testing.T) {
 		})
 	}
 }
+
+func TestReadPassphraseFromPipe(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+		wantErr        bool
+	}{
+		{"line", "correct horse\nignored\n", "correct horse", false},
+		{"no newline", "s3cret", "s3cret", false},
+		{"crlf", "pw\r\n", "pw", false},
+		{"empty", "\n", "", true},
+		{"nothing", "", "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var errb bytes.Buffer
+			e := &env{stdin: strings.NewReader(tc.in), stderr: &errb}
+			got, err := readPassphrase(e, "a key", true)
+			if (err != nil) != tc.wantErr || string(got) != tc.want {
+				t.Errorf("got %q, %v; want %q, error %v", got, err, tc.want, tc.wantErr)
+			}
+			if errb.Len() != 0 {
+				t.Errorf("prompted on a pipe: %q", errb.String())
+			}
+		})
+	}
+}
