@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/anacrolix/torrent"
+	"github.com/anacrolix/torrent/storage"
+	"golang.org/x/time/rate"
 
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/dag/dagtest"
@@ -102,7 +104,8 @@ func newTestClient(t testing.TB, cfg Config) *Client {
 }
 
 // plainClient is an ordinary anacrolix client with its own ut_metadata and
-// file storage, as any BitTorrent user would run: no ttx.
+// file storage (by infohash: every tx torrent names its file tx.json), as
+// any BitTorrent user would run: no ttx.
 func plainClient(t testing.TB) *torrent.Client {
 	t.Helper()
 	cfg := torrent.NewDefaultClientConfig()
@@ -115,12 +118,17 @@ func plainClient(t testing.TB) *torrent.Client {
 	cfg.NoDefaultPortForwarding = true
 	cfg.DisableUTP = true
 	cfg.HeaderObfuscationPolicy = torrent.HeaderObfuscationPolicy{}
-	cfg.DataDir = t.TempDir()
+	cfg.DialRateLimiter = rate.NewLimiter(rate.Inf, 0)
+	st := storage.NewFileByInfoHash(t.TempDir())
+	cfg.DefaultStorage = st
 	cl, err := torrent.NewClient(cfg)
 	if err != nil {
 		t.Fatalf("torrent.NewClient: %v", err)
 	}
-	t.Cleanup(func() { cl.Close() })
+	t.Cleanup(func() {
+		cl.Close()
+		st.Close()
+	})
 	return cl
 }
 
