@@ -3,18 +3,156 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/torrenttx/ttx/genesis"
+	"github.com/torrenttx/ttx/internal/api"
+	"github.com/torrenttx/ttx/internal/node"
+	"github.com/torrenttx/ttx/internal/wallet"
 )
 
-// errNodeNotWired is what runNode returns until internal/node exists.
-var errNodeNotWired = errors.New("running a node is not wired yet: internal/node does not exist in this build")
+// shutdownTimeout bounds a clean shutdown after Ctrl-C.
+const shutdownTimeout = 5 * time.Second
+
+// statusEvery is how often ttx start looks at the node's state for its
+// status line; a line is printed only when something changed.
+const statusEvery = 2 * time.Second
 
 // runNode runs one node with o until ctx is done, then shuts it down
-// cleanly (the API server removes its cookie file).
-//
-// LEAD: this is the one call into internal/node. Replace the body with the
-// node wiring (open the store in o.Config.DataDir, start torrentx, the
-// Graph and api.Server on o.Config.API with CookieDir = o.Config.DataDir);
-// ttx start and ttx devnet need nothing else.
+// cleanly: the API stops (its cookie file is removed), then the network,
+// then the ledger, so nothing accepted is lost.
 func runNode(ctx context.Context, o nodeOptions) error {
-	return errNodeNotWired
+	cfg := o.Config
+	key, err := openWallet(o)
+	if err != nil {
+		return err
+	}
+	nc := node.Config{
+		DataDir:    cfg.DataDir,
+		Network:    o.Network,
+		Wallet:     key,
+		ListenAddr: cfg.Listen,
+		APIAddr:    cfg.API,
+		Logger:     o.Logger,
+	}
+	if o.Loopback {
+		// A devnet: the other nodes are the DHT's only routers and the
+		// first peers; nothing public is contacted.
+		nc.DHTBootstrap = append([]string{}, cfg.Bootstrap...)
+		nc.Peers = cfg.Bootstrap
+	} else if len(cfg.Bootstrap) > 0 {
+		nc.DHTBootstrap = cfg.Bootstrap
+		nc.Peers = cfg.Bootstrap
+	}
+	if o.Network.ID == genesis.Default().ID {
+		if nc.Faucet, err = genesis.FaucetKey(); err != nil {
+			return fmt.Errorf("load the test network's faucet key: %w", err)
+		}
+	}
+	n, err := node.Open(ctx, nc)
+	if err != nil {
+		return err
+	}
+	if o.Out != nil {
+		fmt.Fprintf(o.Out, "ttx %s on %s (%s)\n", node.Version, o.Network.Params.Name, o.Network.ID)
+		fmt.Fprintf(o.Out, "  address  %s\n", n.Address())
+		fmt.Fprintf(o.Out, "  API      %s\n", n.APIURL())
+		fmt.Fprintf(o.Out, "  peers    BitTorrent on %s\n", n.ListenAddr())
+		fmt.Fprintf(o.Out, "Press Ctrl-C to stop.\n")
+		go statusLines(ctx, n, o)
+	}
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := n.Close(sctx); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	if o.Out != nil {
+		fmt.Fprintln(o.Out, "stopped cleanly")
+	}
+	return nil
+}
+
+// statusLines prints a status line whenever peers, counts or sync change.
+func statusLines(ctx context.Context, n *node.Node, o nodeOptions) {
+	t := time.NewTicker(statusEvery)
+	defer t.Stop()
+	last := ""
+	for {
+		if st, err := n.Status(ctx); err == nil {
+			line := statusLine(st)
+			if line != last {
+				fmt.Fprintf(o.Out, "%s  %s\n", time.Now().Format("15:04:05"), line)
+				last = line
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func statusLine(st *api.Status) string {
+	sync := "no ttx peers yet"
+	if st.TTXPeers > 0 {
+		sync = fmt.Sprintf("in sync with %d of %d ttx peers", st.InSync, st.TTXPeers)
+	}
+	return fmt.Sprintf("peers %d · txs %d accepted, %d pending, %d rejected · digest %s · %s",
+		st.Peers, st.Accepted, st.Pending, st.Rejected, st.Digest, sync)
+}
+
+// openWallet loads the node's key file, creating it on first start: a
+// devnet node's in plaintext, anyone else's under a passphrase.
+func openWallet(o nodeOptions) (*wallet.Key, error) {
+	path := o.Wallet
+	if path == "" {
+		path = filepath.Join(o.Config.DataDir, node.WalletFile)
+	}
+	kf, err := wallet.ReadKeyFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return createWallet(o, path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var pass []byte
+	if kf.Encrypted() {
+		if o.Passphrase == nil {
+			return nil, fmt.Errorf("wallet %s is encrypted and no passphrase can be asked", path)
+		}
+		if pass, err = o.Passphrase("wallet "+path, false); err != nil {
+			return nil, err
+		}
+	}
+	return wallet.Load(path, pass)
+}
+
+func createWallet(o nodeOptions, path string) (*wallet.Key, error) {
+	key, err := wallet.NewKey(nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	opts := wallet.Options{}
+	var pass []byte
+	if o.Passphrase == nil {
+		opts = wallet.Options{Plaintext: true, Note: "Wallet of a local devnet node, stored UNENCRYPTED: throwaway money only."}
+	} else if pass, err = o.Passphrase("new wallet "+path, true); err != nil {
+		return nil, err
+	}
+	if err := wallet.Save(path, key, o.Network, pass, opts); err != nil {
+		return nil, err
+	}
+	if o.Out != nil {
+		fmt.Fprintf(o.Out, "Created wallet %s. Write down its backup and keep it secret: it restores the wallet, and anyone who reads it can spend.\n  %s\n", path, key.Backup())
+	}
+	return key, nil
 }

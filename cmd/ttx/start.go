@@ -48,6 +48,9 @@ type nodeOptions struct {
 	// Logger is where the node logs (its level and format come from the
 	// --log-level and --log-format settings).
 	Logger *slog.Logger
+	// Out, if set, gets the node's address, URLs and a status line whenever
+	// the node's state changes (ttx start).
+	Out io.Writer
 }
 
 func runStart(e *env, args []string) error {
@@ -68,6 +71,7 @@ func runStart(e *env, args []string) error {
 		Config:     cfg,
 		Network:    net,
 		Logger:     newLogger(e.stderr, cfg),
+		Out:        e.stdout,
 		Passphrase: func(what string, confirm bool) ([]byte, error) { return readPassphrase(e, what, confirm) },
 	})
 }

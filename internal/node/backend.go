@@ -158,15 +158,7 @@ func (n *Node) spend(ctx context.Context, key *wallet.Key, to dag.PubKey, amount
 	}
 	raw, _, err := wallet.BuildSend(ctx, n.cfg.Network, key, coins, to, amount, memo, n.cfg.Now())
 	if err != nil {
-		var insufficient *wallet.InsufficientFundsError
-		if errors.As(err, &insufficient) {
-			return dag.TxID{}, api.NewError(http.StatusBadRequest, api.CodeInsufficientFunds, err)
-		}
-		if errors.Is(err, wallet.ErrTooManyInputs) || errors.Is(err, wallet.ErrMemoTooLong) ||
-			errors.Is(err, wallet.ErrBadMemo) || errors.Is(err, wallet.ErrZeroAmount) {
-			return dag.TxID{}, api.NewError(http.StatusBadRequest, api.CodeBadRequest, err)
-		}
-		return dag.TxID{}, fmt.Errorf("build transaction: %w", err)
+		return dag.TxID{}, fmt.Errorf("build transaction: %w", err) // the API maps wallet errors to 4xx
 	}
 	res, err := n.graph.Add(ctx, raw, "local")
 	if err != nil {
@@ -188,9 +180,6 @@ func (n *Node) ExportProof(ctx context.Context, id dag.TxID) ([]byte, error) {
 		b, err = proofs.Export(n.cfg.Network, r, id, n.client.DHTNodes())
 		return err
 	})
-	if errors.Is(err, proofs.ErrNotAccepted) {
-		return nil, api.NewError(http.StatusConflict, api.CodeInvalidProof, err)
-	}
 	return b, err
 }
 
@@ -199,11 +188,7 @@ func (n *Node) ExportProof(ctx context.Context, id dag.TxID) ([]byte, error) {
 func (n *Node) ImportProof(ctx context.Context, proof []byte) (*api.ImportResult, error) {
 	raws, p, err := proofs.Import(proof, n.cfg.Network)
 	if err != nil {
-		var pe *proofs.ProofError
-		if errors.As(err, &pe) {
-			return nil, api.NewError(http.StatusBadRequest, api.CodeInvalidProof, err)
-		}
-		return nil, err
+		return nil, err // the API maps a *proofs.ProofError to 400
 	}
 	results, err := n.graph.AddBatch(ctx, raws, "proof")
 	if err != nil {
