@@ -133,7 +133,10 @@ func Decode(b []byte) (*Message, error) {
 	if len(items) > MaxRanges {
 		return nil, fmt.Errorf("%w: %d ranges, limit %d", ErrTooLarge, len(items), MaxRanges)
 	}
-	m := &Message{Ranges: make([]Range, len(items))}
+	m := &Message{}
+	if len(items) > 0 {
+		m.Ranges = make([]Range, len(items))
+	}
 	for i, it := range items {
 		if err := decodeRange(it, &m.Ranges[i]); err != nil {
 			return nil, fmt.Errorf("range %d: %w", i, err)

@@ -1,0 +1,89 @@
+package wire
+
+import (
+	"fmt"
+
+	"github.com/torrenttx/ttx/dag"
+)
+
+// check enforces the limits of m's type. Encode and Decode both run it, so
+// nothing over a limit is sent or accepted.
+func check(m Message) error {
+	switch m := m.(type) {
+	case *Hello:
+		return m.check()
+	case *Inv:
+		return checkIDs(m.IDs)
+	case *Want:
+		return checkIDs(m.IDs)
+	case *NotFound:
+		return checkIDs(m.IDs)
+	case *Query:
+		return checkIDs(m.IDs)
+	case *Tx:
+		return m.check()
+	case *Answer:
+		return m.check()
+	case *Ping, *Pong, *ReconQuery, *ReconReply:
+		return nil
+	}
+	return fmt.Errorf("%w: %T", ErrUnknownType, m)
+}
+
+func (m *Hello) check() error {
+	if m.Version < 1 {
+		return fmt.Errorf("%w: version %d", ErrInvalid, m.Version)
+	}
+	if m.Network.IsZero() {
+		return fmt.Errorf("%w: zero network ID", ErrInvalid)
+	}
+	if len(m.Agent) > MaxAgentSize {
+		return fmt.Errorf("%w: agent of %d bytes, limit %d", ErrInvalid, len(m.Agent), MaxAgentSize)
+	}
+	for i := 0; i < len(m.Agent); i++ {
+		if c := m.Agent[i]; c < 0x20 || c > 0x7e {
+			return fmt.Errorf("%w: agent byte %d is 0x%02x, not printable ASCII", ErrInvalid, i, c)
+		}
+	}
+	return nil
+}
+
+func checkIDs(ids []dag.TxID) error {
+	if len(ids) == 0 {
+		return fmt.Errorf("%w: no IDs", ErrInvalid)
+	}
+	if len(ids) > MaxIDs {
+		return fmt.Errorf("%w: %d IDs, limit %d", ErrInvalid, len(ids), MaxIDs)
+	}
+	return nil
+}
+
+func (m *Tx) check() error {
+	if len(m.Txs) == 0 {
+		return fmt.Errorf("%w: no transactions", ErrInvalid)
+	}
+	for i, e := range m.Txs {
+		if len(e.Raw) == 0 || len(e.Raw) > dag.MaxTxSize {
+			return fmt.Errorf("%w: transaction %d is %d bytes, limit 1..%d", ErrInvalid, i, len(e.Raw), dag.MaxTxSize)
+		}
+	}
+	return nil
+}
+
+func (m *Answer) check() error {
+	if len(m.Statuses) == 0 {
+		return fmt.Errorf("%w: no statuses", ErrInvalid)
+	}
+	if len(m.Statuses) > MaxIDs {
+		return fmt.Errorf("%w: %d statuses, limit %d", ErrInvalid, len(m.Statuses), MaxIDs)
+	}
+	for i, s := range m.Statuses {
+		if s.State > dag.StateRejected {
+			return fmt.Errorf("%w: status %d has state %d", ErrInvalid, i, s.State)
+		}
+		if len(s.Conflicts) > MaxConflicts {
+			return fmt.Errorf("%w: status %d lists %d conflicts, limit %d", ErrInvalid, i, len(s.Conflicts), MaxConflicts)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+// Package wire defines the messages of the ttx BitTorrent extension (BEP
+// 10, registered as "ttx"): their Go types, their CBOR encoding and their
+// limits. It knows nothing of connections; package gossip speaks it.
+//
+// # Encoding
+//
+// Every message is one CBOR map with small integer keys, in the core
+// deterministic encoding (RFC 8949 §4.2.1: shortest forms, keys sorted,
+// definite lengths, no tags). Key 0 is the message type; the other keys are
+// shared by the types that carry the field, and a field whose value is zero
+// or empty is left out:
+//
+//	key  field        types             CBOR
+//	0    type         all               uint (see Type)
+//	1    version      hello             uint, >= 1
+//	2    network      hello             bstr, 32 bytes
+//	3    count        hello ping pong   uint: digest count
+//	4    fingerprint  hello ping pong   bstr, 16 bytes: digest fingerprint
+//	5    agent        hello             tstr, printable ASCII, <= 64 bytes
+//	6    port         hello             uint, <= 65535: BitTorrent listen port
+//	7    ids          inv want notfound query
+//	                                    bstr: 1..1000 IDs of 32 bytes, concatenated
+//	8    txs          tx                array of [id bstr 32, raw bstr 1..16384]
+//	9    nonce        query answer ping pong
+//	                                    uint
+//	10   statuses     answer            array of 1..1000 [id bstr 32, state uint,
+//	                                    code uint, conflicts bstr: 0..16 IDs]
+//	11   session      reconquery reconreply
+//	                                    uint
+//	12   recon        reconquery reconreply
+//	                                    recon.Message (an array, see package recon)
+//
+// Types: 1 hello, 2 inv, 3 want, 4 tx, 5 notfound, 6 query, 7 answer,
+// 8 ping, 9 pong, 10 reconquery, 11 reconreply.
+//
+// # Messages
+//
+//   - hello: sent first by each side: the highest protocol version it
+//     speaks, its network ID (genesis tx ID), the digest of its stored IDs,
+//     an agent string and its listen port. Peers speak the lower version.
+//   - inv: IDs the sender holds and announces.
+//   - want: IDs the sender asks for; answered by tx messages (and notfound
+//     for the IDs the peer does not hold).
+//   - tx: transactions, each as the ID it is sent as and its tx.json bytes.
+//     The receiver recomputes the ID from the bytes; a mismatch is a
+//     protocol violation. A tx message may be sent unasked, to push new
+//     transactions.
+//   - query / answer: "what do you hold these IDs to be?"; the answer
+//     gives, per ID, the state, the rejection code and known conflicts. One
+//     query may be answered by several answers with its nonce.
+//   - ping / pong: keep idle connections open, carry each side's current
+//     digest, and (peers handle messages in order) tell the pinger that
+//     everything it sent before the ping has been processed.
+//   - reconquery / reconreply: one round of a set reconciliation
+//     (package recon) of session number session.
+//
+// # Limits
+//
+// A message is at most MaxMessageSize (65,000) bytes: anacrolix/torrent
+// drops a connection on a longer extended message. Lists of IDs (inv,
+// want, notfound, query) and answers hold 1..MaxIDs (1,000) entries;
+// a transaction is 1..dag.MaxTxSize bytes. Decoding limits nesting,
+// array and map sizes, rejects duplicate keys, indefinite lengths, tags,
+// unknown keys and invalid UTF-8, checks every length before allocating,
+// and accepts only the canonical encoding: a message has one byte form.
+//
+// # Invariants
+//
+//   - Encode never produces what Decode rejects, and Decode(b) succeeds
+//     only if Encode of the result gives back b.
+//   - Decode never panics and returns a message or an error, never both or
+//     neither.
+//
+// # Errors
+//
+// Encode and Decode wrap ErrTooLarge (over MaxMessageSize), ErrMalformed
+// (not well-formed or not canonical CBOR, unknown or misplaced fields,
+// wrong field types or lengths, a malformed recon message), ErrUnknownType
+// (a type this version does not know) or ErrInvalid (a field beyond a
+// protocol limit), as "decode <type>: <sentinel>: <detail>".
+package wire

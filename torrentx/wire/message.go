@@ -1,0 +1,212 @@
+package wire
+
+import (
+	"fmt"
+
+	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/torrentx/recon"
+)
+
+// Protocol constants.
+const (
+	// ExtensionName is the BEP 10 extension name the messages travel under.
+	ExtensionName = "ttx"
+	// ProtocolVersion is the version this package speaks. Peers speak the
+	// lower of their two versions.
+	ProtocolVersion = 1
+	// MaxMessageSize bounds an encoded message. anacrolix/torrent drops a
+	// connection whose extended message exceeds 65,534 bytes of payload.
+	MaxMessageSize = 65000
+	// MaxIDs bounds the IDs of an inv, want, notfound or query, and the
+	// statuses of an answer.
+	MaxIDs = 1000
+	// MaxAgentSize bounds a hello's agent string.
+	MaxAgentSize = 64
+	// MaxConflicts bounds the conflicts listed in one status.
+	MaxConflicts = 16
+	// MaxReconSize is the MaxMessageSize for the recon.Message inside a
+	// recon query or reply (recon.Config.MaxMessageSize).
+	MaxReconSize = MaxMessageSize - reconOverhead
+)
+
+// Sizes for packing messages under MaxMessageSize: a tx message of entries
+// whose TxEntrySize sum to at most MaxMessageSize-TxOverhead fits, and so
+// does an answer whose StatusSize sum to at most
+// MaxMessageSize-AnswerOverhead.
+const (
+	// TxOverhead is the most a tx message adds around its entries.
+	TxOverhead = 1 + 2 + 1 + 3
+	// AnswerOverhead is the most an answer adds around its statuses.
+	AnswerOverhead = 1 + 2 + 1 + 9 + 1 + 3
+	// reconOverhead is the most a recon query or reply adds around its
+	// recon.Message: map, type, session.
+	reconOverhead = 1 + 2 + 1 + 9 + 1
+)
+
+// TxEntrySize is the most a TxEntry with raw bytes of length n takes.
+func TxEntrySize(n int) int { return 1 + 2 + dag.TxIDSize + 3 + n }
+
+// StatusSize is the most a Status with n conflicts takes.
+func StatusSize(n int) int { return 1 + 2 + dag.TxIDSize + 1 + 2 + 3 + n*dag.TxIDSize }
+
+// Type identifies a message. The numbers are part of the protocol.
+type Type uint8
+
+// Message types.
+const (
+	TypeHello Type = iota + 1
+	TypeInv
+	TypeWant
+	TypeTx
+	TypeNotFound
+	TypeQuery
+	TypeAnswer
+	TypePing
+	TypePong
+	TypeReconQuery
+	TypeReconReply
+	maxType
+)
+
+var typeNames = [...]string{
+	TypeHello: "hello", TypeInv: "inv", TypeWant: "want", TypeTx: "tx",
+	TypeNotFound: "notfound", TypeQuery: "query", TypeAnswer: "answer",
+	TypePing: "ping", TypePong: "pong", TypeReconQuery: "reconquery",
+	TypeReconReply: "reconreply",
+}
+
+// String returns the type's lowercase name.
+func (t Type) String() string {
+	if t > 0 && t < maxType {
+		return typeNames[t]
+	}
+	return fmt.Sprintf("Type(%d)", uint8(t))
+}
+
+// Message is one of the message types of this package.
+type Message interface {
+	// Type returns the message's type.
+	Type() Type
+	// frame returns the message's fields for encoding.
+	frame() *frame
+}
+
+// Hello opens the conversation; each side sends it first.
+type Hello struct {
+	// Version is the highest protocol version the sender speaks (>= 1).
+	Version uint64
+	// Network is the ID of the sender's network (its genesis tx).
+	Network dag.TxID
+	// Digest summarises the sender's stored IDs.
+	Digest dag.Digest
+	// Agent names the sender's software, printable ASCII, at most
+	// MaxAgentSize bytes.
+	Agent string
+	// ListenPort is the sender's BitTorrent listen port, 0 if unknown.
+	ListenPort uint16
+}
+
+// Inv announces IDs the sender holds.
+type Inv struct{ IDs []dag.TxID }
+
+// Want asks for the bytes of IDs (the peer answers with tx messages, and
+// notfound for the ones it does not hold).
+type Want struct{ IDs []dag.TxID }
+
+// Tx carries transactions. The receiver recomputes each ID from the bytes;
+// an entry whose bytes do not hash to its ID is a protocol violation.
+type Tx struct{ Txs []TxEntry }
+
+// TxEntry is one transaction: the ID it is sent as and its tx.json bytes.
+type TxEntry struct {
+	ID  dag.TxID
+	Raw []byte
+}
+
+// NotFound lists wanted IDs the sender does not hold.
+type NotFound struct{ IDs []dag.TxID }
+
+// Query asks what the peer holds the IDs to be; it answers with answer
+// messages carrying the same Nonce, one Status per ID in all.
+type Query struct {
+	Nonce uint64
+	IDs   []dag.TxID
+}
+
+// Answer answers a Query, possibly over several messages.
+type Answer struct {
+	Nonce    uint64
+	Statuses []Status
+}
+
+// Status is what a node holds one transaction to be.
+type Status struct {
+	ID    dag.TxID
+	State dag.State
+	// Code is why, when State is rejected.
+	Code dag.ErrorCode
+	// Conflicts lists known double spends of the transaction (at most
+	// MaxConflicts).
+	Conflicts []dag.TxID
+}
+
+// Ping asks for a Pong with the same Nonce. It keeps idle connections
+// open and, as the peer handles messages in order, tells the sender that
+// everything it sent before was processed. Digest is the sender's.
+type Ping struct {
+	Nonce  uint64
+	Digest dag.Digest
+}
+
+// Pong answers a Ping; Digest is the sender's.
+type Pong struct {
+	Nonce  uint64
+	Digest dag.Digest
+}
+
+// ReconQuery carries a reconciliation query (recon.Session) of session
+// Session.
+type ReconQuery struct {
+	Session uint64
+	Msg     recon.Message
+}
+
+// ReconReply carries the reply (recon.Respond) to a ReconQuery of the same
+// Session.
+type ReconReply struct {
+	Session uint64
+	Msg     recon.Message
+}
+
+// Type returns TypeHello.
+func (*Hello) Type() Type { return TypeHello }
+
+// Type returns TypeInv.
+func (*Inv) Type() Type { return TypeInv }
+
+// Type returns TypeWant.
+func (*Want) Type() Type { return TypeWant }
+
+// Type returns TypeTx.
+func (*Tx) Type() Type { return TypeTx }
+
+// Type returns TypeNotFound.
+func (*NotFound) Type() Type { return TypeNotFound }
+
+// Type returns TypeQuery.
+func (*Query) Type() Type { return TypeQuery }
+
+// Type returns TypeAnswer.
+func (*Answer) Type() Type { return TypeAnswer }
+
+// Type returns TypePing.
+func (*Ping) Type() Type { return TypePing }
+
+// Type returns TypePong.
+func (*Pong) Type() Type { return TypePong }
+
+// Type returns TypeReconQuery.
+func (*ReconQuery) Type() Type { return TypeReconQuery }
+
+// Type returns TypeReconReply.
+func (*ReconReply) Type() Type { return TypeReconReply }

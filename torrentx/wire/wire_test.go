@@ -1,0 +1,290 @@
+package wire
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/torrentx/recon"
+)
+
+func id(b ...byte) dag.TxID {
+	var x dag.TxID
+	copy(x[:], b)
+	x[31] |= 1 // never zero
+	return x
+}
+
+func ids(n int) []dag.TxID {
+	out := make([]dag.TxID, n)
+	for i := range out {
+		out[i] = id(byte(i>>8), byte(i))
+	}
+	return out
+}
+
+var digest = dag.Digest{Count: 12345, Fingerprint: [16]byte{9, 8, 7, 6, 5, 4, 3, 2, 1}}
+
+// validMessages are messages within every limit, by type; they also seed
+// the fuzz targets.
+func validMessages() map[Type][]Message {
+	return map[Type][]Message{
+		TypeHello: {
+			&Hello{Version: 1, Network: id(1), Digest: digest, Agent: "ttx/0.1", ListenPort: 42069},
+			&Hello{Version: math.MaxUint64, Network: id(2), Agent: strings.Repeat("a", MaxAgentSize)},
+		},
+		TypeInv:      {&Inv{IDs: ids(1)}, &Inv{IDs: ids(MaxIDs)}},
+		TypeWant:     {&Want{IDs: ids(3)}},
+		TypeNotFound: {&NotFound{IDs: ids(2)}},
+		TypeTx: {
+			&Tx{Txs: []TxEntry{{ID: id(1), Raw: []byte(`{"v":1}`)}}},
+			&Tx{Txs: []TxEntry{{ID: id(1), Raw: bytes.Repeat([]byte{'x'}, dag.MaxTxSize)}, {ID: id(2), Raw: []byte("y")}}},
+		},
+		TypeQuery: {&Query{Nonce: 7, IDs: ids(MaxIDs)}, &Query{IDs: ids(1)}},
+		TypeAnswer: {&Answer{Nonce: 7, Statuses: []Status{
+			{ID: id(1), State: dag.StateAccepted},
+			{ID: id(2), State: dag.StateRejected, Code: dag.ErrDoubleSpend, Conflicts: ids(MaxConflicts)},
+			{ID: id(3), State: dag.StateUnknown},
+		}}},
+		TypePing: {&Ping{Nonce: 1, Digest: digest}, &Ping{}},
+		TypePong: {&Pong{Nonce: math.MaxUint64, Digest: digest}},
+		TypeReconQuery: {&ReconQuery{Session: 3, Msg: recon.Message{Ranges: []recon.Range{
+			{Upper: id(0x80), Mode: recon.ModeFingerprint, Count: 4, Fingerprint: [16]byte{1}},
+			{Mode: recon.ModeIDList, IDs: []dag.TxID{id(0x90)}},
+		}}}},
+		TypeReconReply: {&ReconReply{Session: 3}},
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	for typ, ms := range validMessages() {
+		for i, m := range ms {
+			t.Run(typ.String(), func(t *testing.T) {
+				if m.Type() != typ {
+					t.Fatalf("message %d has type %s", i, m.Type())
+				}
+				b, err := Encode(m)
+				if err != nil {
+					t.Fatalf("Encode: %v", err)
+				}
+				got, err := Decode(b)
+				if err != nil {
+					t.Fatalf("Decode: %v", err)
+				}
+				if !reflect.DeepEqual(got, m) {
+					t.Errorf("round trip:\n got %+v\nwant %+v", got, m)
+				}
+			})
+		}
+	}
+}
+
+func TestEncodeLimits(t *testing.T) {
+	big := bytes.Repeat([]byte{'x'}, dag.MaxTxSize)
+	tests := []struct {
+		name string
+		m    Message
+		want error
+	}{
+		{"hello version 0", &Hello{Network: id(1)}, ErrInvalid},
+		{"hello zero network", &Hello{Version: 1}, ErrInvalid},
+		{"hello agent too long", &Hello{Version: 1, Network: id(1), Agent: strings.Repeat("a", MaxAgentSize+1)}, ErrInvalid},
+		{"hello agent not ascii", &Hello{Version: 1, Network: id(1), Agent: "é"}, ErrInvalid},
+		{"hello agent control", &Hello{Version: 1, Network: id(1), Agent: "a\nb"}, ErrInvalid},
+		{"inv empty", &Inv{}, ErrInvalid},
+		{"inv too many", &Inv{IDs: ids(MaxIDs + 1)}, ErrInvalid},
+		{"want too many", &Want{IDs: ids(MaxIDs + 1)}, ErrInvalid},
+		{"want empty", &Want{}, ErrInvalid},
+		{"notfound too many", &NotFound{IDs: ids(MaxIDs + 1)}, ErrInvalid},
+		{"query too many", &Query{IDs: ids(MaxIDs + 1)}, ErrInvalid},
+		{"query empty", &Query{Nonce: 1}, ErrInvalid},
+		{"tx empty", &Tx{}, ErrInvalid},
+		{"tx empty raw", &Tx{Txs: []TxEntry{{ID: id(1)}}}, ErrInvalid},
+		{"tx raw too large", &Tx{Txs: []TxEntry{{ID: id(1), Raw: append(big, 'x')}}}, ErrInvalid},
+		{"tx message too large", &Tx{Txs: []TxEntry{{ID: id(1), Raw: big}, {ID: id(2), Raw: big}, {ID: id(3), Raw: big}, {ID: id(4), Raw: big}}}, ErrTooLarge},
+		{"answer empty", &Answer{Nonce: 1}, ErrInvalid},
+		{"answer too many", &Answer{Statuses: make([]Status, MaxIDs+1)}, ErrInvalid},
+		{"answer bad state", &Answer{Statuses: []Status{{ID: id(1), State: dag.StateRejected + 1}}}, ErrInvalid},
+		{"answer too many conflicts", &Answer{Statuses: []Status{{ID: id(1), Conflicts: ids(MaxConflicts + 1)}}}, ErrInvalid},
+		{"recon bad message", &ReconQuery{Msg: recon.Message{Ranges: []recon.Range{{Upper: id(2)}, {Upper: id(1)}}}}, recon.ErrMalformed},
+		{"nil", nil, ErrInvalid},
+		{"nil hello", (*Hello)(nil), ErrInvalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := Encode(tc.m)
+			if !errors.Is(err, tc.want) {
+				t.Errorf("Encode = %d bytes, %v; want %v", len(b), err, tc.want)
+			}
+		})
+	}
+}
+
+// The size helpers are upper bounds: messages packed with them fit.
+func TestSizeHelpers(t *testing.T) {
+	t.Run("tx", func(t *testing.T) {
+		for _, size := range []int{1, 23, 24, 255, 256, 700, dag.MaxTxSize} {
+			m := &Tx{}
+			used := TxOverhead
+			for i := 0; used+TxEntrySize(size) <= MaxMessageSize; i++ {
+				m.Txs = append(m.Txs, TxEntry{ID: id(byte(i)), Raw: bytes.Repeat([]byte{'a'}, size)})
+				used += TxEntrySize(size)
+			}
+			b, err := Encode(m)
+			if err != nil {
+				t.Fatalf("%d entries of %d bytes: %v", len(m.Txs), size, err)
+			}
+			if len(b) > used {
+				t.Errorf("%d entries of %d bytes encode to %d, helpers said at most %d", len(m.Txs), size, len(b), used)
+			}
+		}
+	})
+	t.Run("answer", func(t *testing.T) {
+		for _, n := range []int{0, 1, MaxConflicts} {
+			m := &Answer{Nonce: math.MaxUint64}
+			used := AnswerOverhead
+			for used+StatusSize(n) <= MaxMessageSize && len(m.Statuses) < MaxIDs {
+				m.Statuses = append(m.Statuses, Status{ID: id(1), State: dag.StateRejected, Code: 255, Conflicts: ids(n)})
+				used += StatusSize(n)
+			}
+			b, err := Encode(m)
+			if err != nil || len(b) > used {
+				t.Errorf("%d statuses of %d conflicts: %d bytes (bound %d), %v", len(m.Statuses), n, len(b), used, err)
+			}
+		}
+	})
+	t.Run("recon", func(t *testing.T) {
+		// The biggest ID list a recon writer may build within MaxReconSize.
+		list := recon.Range{Mode: recon.ModeIDList}
+		for {
+			next := append(list.IDs, ids(len(list.IDs)+1)[len(list.IDs)])
+			m := &recon.Message{Ranges: []recon.Range{{Upper: id(0xff, 0xff, 0xff), Mode: recon.ModeSkip}, {Mode: recon.ModeIDList, IDs: next}}}
+			b, err := recon.Encode(m)
+			if err != nil || len(b) > MaxReconSize {
+				break
+			}
+			list.IDs = next
+		}
+		msg := recon.Message{Ranges: []recon.Range{{Upper: id(0xff, 0xff, 0xff), Mode: recon.ModeSkip}, list}}
+		for _, m := range []Message{&ReconQuery{Session: math.MaxUint64, Msg: msg}, &ReconReply{Session: math.MaxUint64, Msg: msg}} {
+			if b, err := Encode(m); err != nil {
+				t.Errorf("%s with a %d-ID list: %d bytes, %v", m.Type(), len(list.IDs), len(b), err)
+			}
+		}
+	})
+}
+
+// raw encodes a frame as a generic map, for crafting inputs.
+func raw(t *testing.T, kv map[int]any) []byte {
+	t.Helper()
+	b, err := encMode.Marshal(kv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestDecodeErrors(t *testing.T) {
+	net := bytes.Repeat([]byte{1}, 32)
+	fp := make([]byte, 16)
+	hello := func(kv map[int]any) map[int]any {
+		m := map[int]any{0: 1, 1: 1, 2: net, 4: fp}
+		for k, v := range kv {
+			if v == nil {
+				delete(m, k)
+			} else {
+				m[k] = v
+			}
+		}
+		return m
+	}
+	inv := append([]byte{0xa2, 0x00, 0x02, 0x07, 0x58, 0x20}, net...) // {0: 2, 7: id}
+	invReordered := append(append([]byte{0xa2, 0x07, 0x58, 0x20}, net...), 0x00, 0x02)
+	invNonMinimal := append([]byte{0xa2, 0x00, 0x18, 0x02, 0x07, 0x58, 0x20}, net...)
+	statuses := make([]any, MaxIDs+1)
+	for i := range statuses {
+		statuses[i] = []any{net, 1, 0, []byte{}}
+	}
+	tests := []struct {
+		name string
+		in   []byte
+		want error
+	}{
+		{"valid inv", inv, nil},
+		{"empty input", nil, ErrMalformed},
+		{"not cbor", []byte{0xff}, ErrMalformed},
+		{"not a map", []byte{0x01}, ErrMalformed},
+		{"array", []byte{0x80}, ErrMalformed},
+		{"trailing bytes", append(raw(t, hello(nil)), 0), ErrMalformed},
+		{"no type", raw(t, map[int]any{7: net}), ErrUnknownType},
+		{"type 0", raw(t, map[int]any{0: 0}), ErrUnknownType},
+		{"type 12", raw(t, map[int]any{0: 12}), ErrUnknownType},
+		{"type 255", raw(t, map[int]any{0: 255}), ErrUnknownType},
+		{"unknown field", raw(t, hello(map[int]any{13: 1})), ErrMalformed},
+		{"field of another type", raw(t, hello(map[int]any{9: 5})), ErrMalformed},
+		{"zero field present", raw(t, hello(map[int]any{6: 0})), ErrMalformed},
+		{"duplicate key", []byte{0xa2, 0x00, 0x08, 0x00, 0x08}, ErrMalformed},
+		{"keys out of order", invReordered, ErrMalformed},
+		{"non-minimal integer", invNonMinimal, ErrMalformed},
+		{"indefinite map", []byte{0xbf, 0x00, 0x08, 0xff}, ErrMalformed},
+		{"tag", []byte{0xc1, 0xa1, 0x00, 0x08}, ErrMalformed},
+		{"string key", []byte{0xa2, 0x00, 0x02, 0x61, 'a', 0x01}, ErrMalformed},
+		{"network 31 bytes", raw(t, hello(map[int]any{2: net[:31]})), ErrMalformed},
+		{"network missing", raw(t, hello(map[int]any{2: nil})), ErrMalformed},
+		{"network as text", raw(t, hello(map[int]any{2: string(net)})), ErrMalformed},
+		{"fingerprint 15 bytes", raw(t, hello(map[int]any{4: fp[:15]})), ErrMalformed},
+		{"fingerprint missing", raw(t, hello(map[int]any{4: nil})), ErrMalformed},
+		{"port too big", raw(t, hello(map[int]any{6: 70000})), ErrMalformed},
+		{"negative version", raw(t, hello(map[int]any{1: -1})), ErrMalformed},
+		{"version 0", raw(t, hello(map[int]any{1: nil})), ErrInvalid},
+		{"zero network", raw(t, hello(map[int]any{2: make([]byte, 32)})), ErrInvalid},
+		{"agent invalid utf-8", raw(t, hello(map[int]any{5: "\xff"})), ErrMalformed},
+		{"agent control", raw(t, hello(map[int]any{5: "\x01"})), ErrInvalid},
+		{"inv empty", raw(t, map[int]any{0: 2}), ErrInvalid},
+		{"inv ragged", raw(t, map[int]any{0: 2, 7: make([]byte, 33)}), ErrMalformed},
+		{"inv too many", raw(t, map[int]any{0: 2, 7: make([]byte, 32*(MaxIDs+1))}), ErrInvalid},
+		{"want too many", raw(t, map[int]any{0: 3, 7: make([]byte, 32*(MaxIDs+1))}), ErrInvalid},
+		{"query too many", raw(t, map[int]any{0: 6, 7: make([]byte, 32*(MaxIDs+1))}), ErrInvalid},
+		{"tx item not array", raw(t, map[int]any{0: 4, 8: []any{net}}), ErrMalformed},
+		{"tx item short", raw(t, map[int]any{0: 4, 8: []any{[]any{net}}}), ErrMalformed},
+		{"tx id short", raw(t, map[int]any{0: 4, 8: []any{[]any{net[:5], []byte("x")}}}), ErrMalformed},
+		{"tx raw too large", raw(t, map[int]any{0: 4, 8: []any{[]any{net, make([]byte, dag.MaxTxSize+1)}}}), ErrInvalid},
+		{"tx raw empty", raw(t, map[int]any{0: 4, 8: []any{[]any{net, []byte{}}}}), ErrInvalid},
+		{"answer state too big", raw(t, map[int]any{0: 7, 10: []any{[]any{net, 5, 0, []byte{}}}}), ErrInvalid},
+		{"answer state 256", raw(t, map[int]any{0: 7, 10: []any{[]any{net, 256, 0, []byte{}}}}), ErrMalformed},
+		{"answer conflicts", raw(t, map[int]any{0: 7, 10: []any{[]any{net, 1, 0, make([]byte, 32*(MaxConflicts+1))}}}), ErrInvalid},
+		{"answer too many", raw(t, map[int]any{0: 7, 10: statuses}), ErrInvalid},
+		{"ping fingerprint missing", raw(t, map[int]any{0: 8, 9: 1}), ErrMalformed},
+		{"recon missing", raw(t, map[int]any{0: 10, 11: 1}), ErrMalformed},
+		{"recon bad bound", raw(t, map[int]any{0: 10, 12: []any{[]any{[]byte{1, 0}, 0}}}), ErrMalformed},
+		{"recon not array", raw(t, map[int]any{0: 11, 12: 5}), ErrMalformed},
+		{"too deep", raw(t, map[int]any{0: 4, 8: []any{[]any{[]any{[]any{[]any{[]any{1}}}}}}}), ErrMalformed},
+		{"too large", make([]byte, MaxMessageSize+1), ErrTooLarge},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := Decode(tc.in)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Decode = %+v, %v; want %v", m, err, tc.want)
+			}
+			if (m == nil) != (err != nil) {
+				t.Errorf("Decode = %+v, %v: want exactly one of them", m, err)
+			}
+		})
+	}
+}
+
+func TestTypeString(t *testing.T) {
+	for typ := TypeHello; typ < maxType; typ++ {
+		if s := typ.String(); s == "" || strings.HasPrefix(s, "Type(") {
+			t.Errorf("type %d has no name", typ)
+		}
+	}
+	if s := maxType.String(); s != "Type(12)" {
+		t.Errorf("unknown type = %q", s)
+	}
+}
