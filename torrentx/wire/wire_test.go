@@ -161,7 +161,7 @@ func TestSizeHelpers(t *testing.T) {
 		// The biggest ID list a recon writer may build within MaxReconSize.
 		list := recon.Range{Mode: recon.ModeIDList}
 		for {
-			next := append(list.IDs, ids(len(list.IDs)+1)[len(list.IDs)])
+			next := append(list.IDs, ids(len(list.IDs) + 1)[len(list.IDs)])
 			m := &recon.Message{Ranges: []recon.Range{{Upper: id(0xff, 0xff, 0xff), Mode: recon.ModeSkip}, {Mode: recon.ModeIDList, IDs: next}}}
 			b, err := recon.Encode(m)
 			if err != nil || len(b) > MaxReconSize {
