@@ -1,0 +1,190 @@
+package gossip
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/torrentx/wire"
+)
+
+// Peer is a connection to a node that speaks the ttx extension. The
+// transport (torrentx) implements it; its methods are safe for concurrent
+// use.
+type Peer interface {
+	// ID names the connection, e.g. "ip:port". It is the ban key.
+	ID() string
+	// Send queues payload as one ttx message. It must not block for long;
+	// an error means the message was dropped.
+	Send(payload []byte) error
+	// Close drops the connection; reason says why.
+	Close(reason error)
+}
+
+// Ledger is what the engine needs of the node's transaction graph;
+// *dag.Graph satisfies it.
+type Ledger interface {
+	// Add checks and stores one transaction from src (a peer ID).
+	Add(ctx context.Context, raw []byte, src string) (dag.Result, error)
+	// AddBatch is Add for many transactions from one source, committed in
+	// order, so parents first.
+	AddBatch(ctx context.Context, raws [][]byte, src string) ([]dag.Result, error)
+	// State returns what the node holds id to be (pending included).
+	State(id dag.TxID) (dag.State, error)
+	// Missing returns the parents the orphan pool waits for.
+	Missing() []dag.TxID
+}
+
+// Fetcher downloads a transaction by plain BitTorrent: the fallback when
+// no ttx peer pushes it. torrentx.Client implements it.
+type Fetcher interface {
+	// Fetch returns the bytes of id, asking peers ("ip:port") first.
+	Fetch(ctx context.Context, id dag.TxID, peers []string) ([]byte, error)
+}
+
+var (
+	_ Ledger = (*dag.Graph)(nil)
+)
+
+// Defaults for Config. The rates are per peer; a sender paces itself at
+// half of what a receiver tolerates.
+const (
+	DefaultPingInterval   = 30 * time.Second
+	DefaultWantTimeout    = 5 * time.Second
+	DefaultFetchTimeout   = time.Minute
+	DefaultMaxFetches     = 8
+	DefaultBanDuration    = 30 * time.Minute
+	DefaultMsgRate        = 2000
+	DefaultMsgBurst       = 4000
+	DefaultByteRate       = 16 << 20
+	DefaultByteBurst      = 16 << 20
+	DefaultReconRate      = 20
+	DefaultReconBurst     = 40
+	DefaultPushRate       = 8 << 20
+	DefaultPushMax        = 1024
+	DefaultSyncWindow     = 192 << 10
+	DefaultMaxWanted      = 4000
+	DefaultSyncTimeout    = time.Minute
+	DefaultTick           = 250 * time.Millisecond
+	DefaultKnownPerPeer   = 4096
+	DefaultMaxSyncBackoff = 30 * time.Minute
+)
+
+// Config configures an Engine. Zero fields get defaults.
+type Config struct {
+	// Network, Ledger and Store are required. Store is read for raw
+	// transactions, digests, ranges and the Seq order.
+	Network *dag.Network
+	Ledger  Ledger
+	Store   dag.Store
+	// Fetcher, if set, downloads what no ttx peer pushes in time.
+	Fetcher Fetcher
+	// Logger gets peer misbehaviour at Debug and the node's own faults at
+	// Error (default: discard). Lines carry subsystem=gossip.
+	Logger *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Agent and ListenPort go into our hello.
+	Agent      string
+	ListenPort uint16
+	// MinVersion is the lowest protocol version accepted from a peer
+	// (default 1). Peers speak the lower of their two versions.
+	MinVersion uint64
+
+	// PingInterval: how often each peer is pinged (keeps idle seed-to-seed
+	// connections open; compares digests).
+	PingInterval time.Duration
+	// WantTimeout: how long a wanted transaction may take before it is
+	// wanted from another announcer or fetched by Fetcher.
+	WantTimeout time.Duration
+	// FetchTimeout bounds one Fetcher call; MaxFetches bounds how many run.
+	FetchTimeout time.Duration
+	MaxFetches   int
+	// BanDuration: how long a misbehaving peer stays banned.
+	BanDuration time.Duration
+	// MsgRate/MsgBurst (messages per second), ByteRate/ByteBurst (bytes per
+	// second) and ReconRate/ReconBurst (reconciliation queries per second)
+	// are what a peer may send us. Each message past a limit is dropped and
+	// scored; ByteRate also bounds the transaction bytes we serve a peer.
+	MsgRate, MsgBurst     float64
+	ByteRate, ByteBurst   float64
+	ReconRate, ReconBurst float64
+	// PushRate (bytes per second) paces what catch-up sync pushes to a
+	// peer; it must stay below the peers' ByteRate.
+	PushRate float64
+	// PushMax: a new transaction of at most this many bytes is pushed with
+	// its announcement rather than announced by inv (default 1 KiB, -1:
+	// never).
+	PushMax int
+	// SyncWindow bounds the transaction bytes pushed per sync step; each
+	// step ends with a ping, and the next starts on its pong.
+	SyncWindow int
+	// MaxWanted bounds the transactions wanted and not yet received, per
+	// peer.
+	MaxWanted int
+	// SyncTimeout aborts a catch-up sync that made no progress for that
+	// long.
+	SyncTimeout time.Duration
+	// Tick is how often timers (want timeouts, pings, bans) are checked.
+	Tick time.Duration
+	// KnownPerPeer bounds the IDs remembered as known to each peer (so
+	// they are not announced back).
+	KnownPerPeer int
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Network == nil || c.Ledger == nil || c.Store == nil {
+		return c, errors.New("gossip: Network, Ledger and Store are required")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Agent == "" {
+		c.Agent = "ttx"
+	}
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	deff := func(v *float64, d float64) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defi := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if c.MinVersion == 0 {
+		c.MinVersion = 1
+	}
+	def(&c.PingInterval, DefaultPingInterval)
+	def(&c.WantTimeout, DefaultWantTimeout)
+	def(&c.FetchTimeout, DefaultFetchTimeout)
+	def(&c.BanDuration, DefaultBanDuration)
+	def(&c.SyncTimeout, DefaultSyncTimeout)
+	def(&c.Tick, DefaultTick)
+	deff(&c.MsgRate, DefaultMsgRate)
+	deff(&c.MsgBurst, DefaultMsgBurst)
+	deff(&c.ByteRate, DefaultByteRate)
+	deff(&c.ByteBurst, DefaultByteBurst)
+	deff(&c.ReconRate, DefaultReconRate)
+	deff(&c.ReconBurst, DefaultReconBurst)
+	deff(&c.PushRate, DefaultPushRate)
+	defi(&c.MaxFetches, DefaultMaxFetches)
+	defi(&c.PushMax, DefaultPushMax)
+	defi(&c.SyncWindow, DefaultSyncWindow)
+	defi(&c.MaxWanted, DefaultMaxWanted)
+	defi(&c.KnownPerPeer, DefaultKnownPerPeer)
+	if c.ByteBurst < wire.MaxMessageSize || c.SyncWindow < wire.MaxMessageSize/4 {
+		return c, errors.New("gossip: ByteBurst must hold a whole message and SyncWindow a quarter of one")
+	}
+	return c, nil
+}

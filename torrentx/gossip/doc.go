@@ -1,0 +1,87 @@
+// Package gossip runs the ttx extension protocol (package wire) over any
+// transport: it spreads new transactions, fetches missing ones, answers
+// queries, catches peers up by set reconciliation (package recon) and
+// scores peers. torrentx carries its messages over BitTorrent; tests carry
+// them over in-memory pipes. It imports dag and never the torrent client.
+//
+// # Protocol
+//
+// Connection. Each side sends hello first (protocol version, network ID,
+// digest of its stored IDs, agent, listen port) and nothing before it. A
+// peer whose hello names another network is dropped; one below
+// Config.MinVersion too; otherwise both speak the lower version. Any other
+// message before hello bans the sender.
+//
+// Propagation. When the ledger stores a new transaction (Announce, wired
+// to dag.GraphConfig.OnChange), it goes to every ready peer not known to
+// have it: pushed whole in a tx message if it is at most Config.PushMax
+// bytes, else announced by inv. Double-spend evidence (a transaction
+// stored as rejected with ErrDoubleSpend) is relayed the same way, once:
+// the ledger reports a transaction as new only once, so when two nodes
+// accepted opposite sides, each learns the other side as evidence and
+// both end with the winner conflicted and the loser rejected. An inv of
+// unknown IDs is answered by a want; the peer answers with tx messages (in
+// its Seq order, parents first) and notfound for what it lacks. Each tx
+// entry carries the ID it is sent as: the receiver rebuilds the ID from
+// the bytes (dag.CheckID) and bans the sender on a mismatch; then it adds
+// the batch to the ledger in order. Missing parents of a pending
+// transaction are wanted from the same peer. A want not answered within
+// Config.WantTimeout (or answered by notfound) moves to the next peer that
+// announced the ID, then to Config.Fetcher (plain BitTorrent); the orphan
+// pool's missing parents are wanted the same way every WantTimeout.
+//
+// Catch-up sync. Digests are compared in pairs that both sides see alike:
+// the two hellos, and each ping with its pong (pings carry the pinger's
+// digest, pongs the ponger's). When the pair differs, the side with the
+// larger digest (count, then fingerprint) starts a sync; the other only
+// answers. The initiator reconciles (reconquery/reconreply, stateless on
+// the answering side) until it knows the IDs it lacks and the ones the
+// peer lacks, without either set crossing the wire. Then it runs steps:
+// each wants up to 1,000 of the IDs it lacks and pushes up to
+// Config.SyncWindow bytes of what the peer lacks in its own Seq order (so
+// parents arrive first), then pings; the pong (peers handle messages in
+// order) means the step was processed, and the next starts, paced at
+// Config.PushRate. A sync that keeps finding the same differences backs
+// off (the peer refuses them, e.g. children of what it holds as evidence).
+//
+// Queries. Query asks peers what they hold IDs to be (state, rejection
+// code, known conflicts) for a receiver's confidence; one query may be
+// answered in several messages.
+//
+// Keep-alive. Each ready peer is pinged every Config.PingInterval (30 s):
+// this keeps idle seed-to-seed connections open (anacrolix closes them
+// after 150 s) and compares digests.
+//
+// # Limits and scoring
+//
+// Per peer, token buckets bound the messages and bytes it may send
+// (Config.MsgRate, ByteRate), its reconciliation queries (ReconRate), and
+// the transaction bytes we serve it (ByteRate; wants past it get
+// notfound). Each message past a limit is dropped and costs 10 points. A
+// peer is banned at 100 points for Config.BanDuration, by ID and, unless
+// loopback, by IP, and closed. Malformed or oversized messages, a message
+// before hello, a wrong ID and an invalid transaction cost 100 at once; a
+// reconciliation protocol error 50; a notfound for an ID the peer
+// announced 10. Policy rejections cost nothing: a duplicate, a pending
+// transaction, a full orphan pool (ErrOrphanLimit), double-spend evidence
+// (ErrDoubleSpend) and a child of a transaction we hold as rejected
+// (ErrParentRejected). Unknown message types are ignored.
+//
+// # Invariants
+//
+//   - For one peer, Handle runs in arrival order from one goroutine (the
+//     transport's contract), so a pong proves the messages before its ping
+//     were processed.
+//   - The engine never holds its lock while it calls the Ledger, the Store
+//     or Peer.Close; Announce does not block and never calls the Ledger,
+//     so it may run in the Graph's committer.
+//   - Memory is bounded per peer (known set, wanted count, one sync with a
+//     bounded recon.Session) and in total by the number of peers.
+//
+// # Errors
+//
+// Peers are closed with reasons wrapping ErrWrongNetwork, ErrVersion or
+// ErrBanned (with what the peer did). Query returns ErrNoPeers or
+// ErrClosed. The node's own faults (storage) are logged at Error; peer
+// misbehaviour at Debug.
+package gossip

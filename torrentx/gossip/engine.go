@@ -1,0 +1,444 @@
+package gossip
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/torrentx/recon"
+	"github.com/torrenttx/ttx/torrentx/wire"
+)
+
+// banScore is the score at which a peer is banned.
+const banScore = 100
+
+// Engine runs the ttx gossip over any number of peers. It implements the
+// torrentx Handler contract: for each peer, AddPeer, then Handle for each
+// message in arrival order from one goroutine, then RemovePeer.
+type Engine struct {
+	cfg    Config
+	log    *slog.Logger
+	recon  recon.Config
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the timer loop and fetches
+
+	mu      sync.Mutex
+	closed  bool
+	peers   map[string]*peer
+	bans    map[string]time.Time // peer ID or IP -> until
+	wants   map[dag.TxID]*want
+	queries map[uint64]*query
+	nonce   uint64
+	fetches int
+	// lastMissing is when the orphan pool's missing parents were last
+	// wanted.
+	lastMissing time.Time
+}
+
+// New starts an engine. Wire Announce to the Graph's OnChange, and the
+// engine (as Handler) to the transport.
+func New(cfg Config) (*Engine, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		cfg:     c,
+		log:     c.Logger.With(logSubsystem, "gossip"),
+		recon:   recon.Config{MaxMessageSize: wire.MaxReconSize},
+		peers:   make(map[string]*peer),
+		bans:    make(map[string]time.Time),
+		wants:   make(map[dag.TxID]*want),
+		queries: make(map[uint64]*query),
+		nonce:   rand.Uint64() >> 1,
+	}
+	e.ctx, e.cancel = context.WithCancel(context.Background())
+	e.wg.Add(1)
+	go e.loop()
+	return e, nil
+}
+
+// Close stops the engine: timers and fetches end, and later calls do
+// nothing. It does not close the peers; the transport owns them.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	for _, ps := range e.peers {
+		e.endSync(ps)
+	}
+	for _, q := range e.queries {
+		q.finish()
+	}
+	e.mu.Unlock()
+	e.cancel()
+	e.wg.Wait()
+	return nil
+}
+
+// AddPeer starts the conversation with p: it sends our hello. A banned
+// peer is closed at once.
+func (e *Engine) AddPeer(p Peer) {
+	ours, err := e.digest()
+	if err != nil {
+		e.log.Error("read digest", logErr, err)
+		p.Close(err)
+		return
+	}
+	now := e.cfg.Now()
+	e.mu.Lock()
+	switch {
+	case e.closed:
+		e.mu.Unlock()
+		p.Close(ErrClosed)
+		return
+	case e.bannedLocked(p.ID(), now):
+		e.mu.Unlock()
+		p.Close(ErrBanned)
+		return
+	}
+	ps := e.newPeer(p, now, ours)
+	if old := e.peers[ps.id]; old != nil {
+		e.dropLocked(old)
+	}
+	e.peers[ps.id] = ps
+	e.mu.Unlock()
+	e.send(ps, &wire.Hello{Version: wire.ProtocolVersion, Network: e.cfg.Network.ID, Digest: ours,
+		Agent: e.cfg.Agent, ListenPort: e.cfg.ListenPort})
+}
+
+// RemovePeer forgets p: its sync stops, and what was wanted from it is
+// wanted elsewhere.
+func (e *Engine) RemovePeer(p Peer) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if ps := e.peers[p.ID()]; ps != nil && ps.p == p {
+		e.dropLocked(ps)
+	}
+}
+
+// dropLocked removes ps. It must be called with e.mu held.
+func (e *Engine) dropLocked(ps *peer) {
+	ps.gone = true
+	delete(e.peers, ps.id)
+	e.endSync(ps)
+	now := e.cfg.Now()
+	for _, w := range e.wants {
+		if w.from == ps {
+			w.deadline = now
+		}
+	}
+	for _, q := range e.queries {
+		q.drop(ps.id)
+	}
+}
+
+// Handle processes one message from p.
+func (e *Engine) Handle(p Peer, payload []byte) {
+	now := e.cfg.Now()
+	e.mu.Lock()
+	ps := e.peers[p.ID()]
+	if e.closed || ps == nil || ps.p != p {
+		e.mu.Unlock()
+		return
+	}
+	ps.msgsIn.Add(1)
+	ps.bytesIn.Add(uint64(len(payload)))
+	switch {
+	case len(payload) > wire.MaxMessageSize:
+		e.punishLocked(ps, banScore, "oversized message")
+		e.mu.Unlock()
+		return
+	case !ps.msgs.take(now, 1) || !ps.bytes.take(now, float64(len(payload))):
+		e.punishLocked(ps, 10, "over the rate limit")
+		e.mu.Unlock()
+		return
+	}
+	hello := ps.hello != nil
+	e.mu.Unlock()
+
+	m, err := wire.Decode(payload)
+	if err != nil {
+		if errors.Is(err, wire.ErrUnknownType) {
+			e.log.Debug("unknown message type", logPeer, ps.id, logErr, err)
+			return
+		}
+		e.misbehave(ps, banScore, err.Error())
+		return
+	}
+	if _, ok := m.(*wire.Hello); !ok && !hello {
+		e.misbehave(ps, banScore, "message before hello")
+		return
+	}
+	switch m := m.(type) {
+	case *wire.Hello:
+		e.handleHello(ps, m)
+	case *wire.Inv:
+		e.handleInv(ps, m)
+	case *wire.Want:
+		e.handleWant(ps, m)
+	case *wire.Tx:
+		e.handleTx(ps, m)
+	case *wire.NotFound:
+		e.handleNotFound(ps, m)
+	case *wire.Query:
+		e.handleQuery(ps, m)
+	case *wire.Answer:
+		e.handleAnswer(ps, m)
+	case *wire.Ping:
+		e.handlePing(ps, m)
+	case *wire.Pong:
+		e.handlePong(ps, m)
+	case *wire.ReconQuery:
+		e.handleReconQuery(ps, m)
+	case *wire.ReconReply:
+		e.handleReconReply(ps, m)
+	}
+}
+
+func (e *Engine) handleHello(ps *peer, m *wire.Hello) {
+	if m.Network != e.cfg.Network.ID {
+		e.log.Debug("peer on another network", logPeer, ps.id, "network", m.Network)
+		e.drop(ps, fmt.Errorf("%w: %s", ErrWrongNetwork, m.Network))
+		return
+	}
+	if m.Version < e.cfg.MinVersion {
+		e.drop(ps, fmt.Errorf("%w: %d, we need %d or later", ErrVersion, m.Version, e.cfg.MinVersion))
+		return
+	}
+	e.mu.Lock()
+	first := ps.hello == nil
+	ps.hello, ps.version, ps.digest = m, min(m.Version, wire.ProtocolVersion), m.Digest
+	ours := ps.sentHello
+	e.mu.Unlock()
+	if first {
+		e.log.Debug("peer ready", logPeer, ps.id, "agent", m.Agent, "digest", m.Digest)
+		e.maybeSync(ps, ours, m.Digest)
+	}
+}
+
+func (e *Engine) handlePing(ps *peer, m *wire.Ping) {
+	ours, err := e.digest()
+	if err != nil {
+		e.log.Error("read digest", logErr, err)
+		return
+	}
+	e.mu.Lock()
+	ps.digest = m.Digest
+	e.mu.Unlock()
+	e.send(ps, &wire.Pong{Nonce: m.Nonce, Digest: ours})
+}
+
+func (e *Engine) handlePong(ps *peer, m *wire.Pong) {
+	now := e.cfg.Now()
+	e.mu.Lock()
+	ps.digest = m.Digest
+	barrier := ps.sync != nil && ps.sync.barrier == m.Nonce
+	keepalive := ps.ping.nonce == m.Nonce && m.Nonce != 0
+	var ours dag.Digest
+	if barrier {
+		ps.sync.barrier = 0
+		ps.sync.last = now
+	} else if keepalive {
+		ps.rtt = now.Sub(ps.ping.sent)
+		ours = ps.ping.digest
+		ps.ping = pending{}
+	}
+	e.mu.Unlock()
+	switch {
+	case barrier:
+		e.syncStep(ps)
+	case keepalive:
+		e.maybeSync(ps, ours, m.Digest)
+	}
+}
+
+// pingLocked sends a keep-alive ping. It must be called with e.mu held;
+// it returns the message to send once the lock is released.
+func (e *Engine) pingLocked(ps *peer, now time.Time, ours dag.Digest) wire.Message {
+	ps.ping = pending{nonce: e.nextNonce(), sent: now, digest: ours}
+	ps.lastPing = now
+	return &wire.Ping{Nonce: ps.ping.nonce, Digest: ours}
+}
+
+// nextNonce returns a fresh nonce (never 0). It must be called with e.mu
+// held.
+func (e *Engine) nextNonce() uint64 {
+	e.nonce++
+	if e.nonce == 0 {
+		e.nonce++
+	}
+	return e.nonce
+}
+
+// send encodes m and queues it to ps. A message that does not encode is
+// our own fault; one the transport refuses is dropped.
+func (e *Engine) send(ps *peer, m wire.Message) bool {
+	b, err := wire.Encode(m)
+	if err != nil {
+		e.log.Error("encode message", logType, m.Type(), logErr, err)
+		return false
+	}
+	if err := ps.p.Send(b); err != nil {
+		e.log.Debug("send", logPeer, ps.id, logType, m.Type(), logErr, err)
+		return false
+	}
+	ps.msgsOut.Add(1)
+	ps.bytesOut.Add(uint64(len(b)))
+	return true
+}
+
+// digest returns our store's digest.
+func (e *Engine) digest() (dag.Digest, error) {
+	var d dag.Digest
+	err := e.cfg.Store.View(func(r dag.ReadTx) error {
+		var err error
+		d, err = r.Digest()
+		return err
+	})
+	return d, err
+}
+
+// misbehave scores ps and closes it if that bans it.
+func (e *Engine) misbehave(ps *peer, points int, why string) {
+	e.mu.Lock()
+	e.punishLocked(ps, points, why)
+	e.mu.Unlock()
+}
+
+// punishLocked adds points to ps's score; at banScore the peer is banned
+// for BanDuration by ID (and by IP unless loopback), dropped, and closed.
+// It must be called with e.mu held; Close runs in its own goroutine, since
+// a transport may call RemovePeer from it.
+func (e *Engine) punishLocked(ps *peer, points int, why string) {
+	ps.score += points
+	e.log.Debug("peer misbehaved", logPeer, ps.id, logScore, ps.score, logErr, why)
+	if ps.score < banScore || ps.gone {
+		return
+	}
+	until := e.cfg.Now().Add(e.cfg.BanDuration)
+	e.bans[ps.id] = until
+	if ap, err := netip.ParseAddrPort(ps.id); err == nil && !ap.Addr().IsLoopback() {
+		e.bans[ap.Addr().String()] = until
+	}
+	e.dropLocked(ps)
+	reason := fmt.Errorf("%w: %s", ErrBanned, why)
+	go ps.p.Close(reason)
+}
+
+// drop forgets ps and closes it, without a ban.
+func (e *Engine) drop(ps *peer, reason error) {
+	e.mu.Lock()
+	e.dropLocked(ps)
+	e.mu.Unlock()
+	ps.p.Close(reason)
+}
+
+// bannedLocked reports whether id (or its IP) is banned. It must be called
+// with e.mu held.
+func (e *Engine) bannedLocked(id string, now time.Time) bool {
+	keys := []string{id}
+	if ap, err := netip.ParseAddrPort(id); err == nil {
+		keys = append(keys, ap.Addr().String())
+	}
+	for _, k := range keys {
+		if until, ok := e.bans[k]; ok && now.Before(until) {
+			return true
+		}
+	}
+	return false
+}
+
+// Banned reports whether a peer ID (or its IP) is banned now.
+func (e *Engine) Banned(id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.bannedLocked(id, e.cfg.Now())
+}
+
+// loop runs the timers: pings, want timeouts, sync timeouts and bans.
+func (e *Engine) loop() {
+	defer e.wg.Done()
+	t := time.NewTicker(e.cfg.Tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.ctx.Done():
+			return
+		case <-t.C:
+			e.tick()
+		}
+	}
+}
+
+func (e *Engine) tick() {
+	now := e.cfg.Now()
+	ours, err := e.digest()
+	if err != nil {
+		e.log.Error("read digest", logErr, err)
+		return
+	}
+	type out struct {
+		ps *peer
+		m  wire.Message
+	}
+	var sends []out
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return
+	}
+	for k, until := range e.bans {
+		if !now.Before(until) {
+			delete(e.bans, k)
+		}
+	}
+	var stalled []*peer
+	for _, ps := range e.peers {
+		if ps.ready() && now.Sub(ps.lastPing) >= e.cfg.PingInterval {
+			sends = append(sends, out{ps, e.pingLocked(ps, now, ours)})
+		}
+		if st := ps.sync; st != nil && now.Sub(st.last) >= e.cfg.SyncTimeout {
+			stalled = append(stalled, ps)
+		}
+	}
+	for _, ps := range stalled {
+		e.log.Debug("sync stalled", logPeer, ps.id)
+		e.endSync(ps)
+	}
+	wants, fetches := e.expireWantsLocked(now)
+	missing := now.Sub(e.lastMissing) >= e.cfg.WantTimeout
+	if missing {
+		e.lastMissing = now
+	}
+	e.mu.Unlock()
+
+	for _, s := range sends {
+		e.send(s.ps, s.m)
+	}
+	e.sendWants(wants)
+	e.startFetches(fetches)
+	if missing {
+		e.wantMissing(e.cfg.Ledger.Missing())
+	}
+}
+
+// larger reports whether digest a sorts after b (count, then fingerprint):
+// the side with the larger digest starts a catch-up sync.
+func larger(a, b dag.Digest) bool {
+	if a.Count != b.Count {
+		return a.Count > b.Count
+	}
+	return bytes.Compare(a.Fingerprint[:], b.Fingerprint[:]) > 0
+}

@@ -1,0 +1,108 @@
+package gossip
+
+import (
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/torrentx/wire"
+)
+
+// peer is the engine's state for one connection. Its fields are guarded by
+// Engine.mu, except the counters, which are atomic.
+type peer struct {
+	p     Peer
+	id    string
+	since time.Time
+	// hello is the peer's hello; nil until it arrives.
+	hello   *wire.Hello
+	version uint64
+	// digest is the peer's latest digest (hello, ping or pong).
+	digest dag.Digest
+	// sentHello is our digest as our hello carried it.
+	sentHello dag.Digest
+	gone      bool
+
+	msgs, bytes, recon bucket // what it may send us
+	serve                     bucket // transaction bytes we serve it
+	push                      bucket // bytes catch-up sync pushes to it
+	score                     int
+	known                     *idSet // IDs it has, or was sent
+	wanted                    int    // IDs wanted from it, not yet received
+
+	ping     pending // keep-alive ping awaiting its pong
+	lastPing time.Time
+	rtt      time.Duration
+
+	sync        *syncState
+	syncEnd     time.Time
+	syncBackoff time.Duration
+	lastDiff    int
+
+	msgsIn, bytesIn, msgsOut, bytesOut atomic.Uint64
+}
+
+// pending is a ping awaiting its pong.
+type pending struct {
+	nonce  uint64
+	sent   time.Time
+	digest dag.Digest // ours, as the ping carried it
+}
+
+func (e *Engine) newPeer(p Peer, now time.Time, ours dag.Digest) *peer {
+	c := &e.cfg
+	return &peer{
+		p:         p,
+		id:        p.ID(),
+		since:     now,
+		sentHello: ours,
+		msgs:      newBucket(c.MsgRate, c.MsgBurst, now),
+		bytes:     newBucket(c.ByteRate, c.ByteBurst, now),
+		recon:     newBucket(c.ReconRate, c.ReconBurst, now),
+		serve:     newBucket(c.ByteRate, c.ByteBurst, now),
+		push:      newBucket(c.PushRate, float64(c.SyncWindow), now),
+		known:     newIDSet(c.KnownPerPeer),
+		lastPing:  now,
+	}
+}
+
+// ready reports whether the peer's hello arrived and it is still here.
+func (ps *peer) ready() bool { return ps.hello != nil && !ps.gone }
+
+// PeerInfo describes a ttx peer.
+type PeerInfo struct {
+	ID         string
+	Agent      string
+	Version    uint64 // the version spoken with it
+	ListenPort uint16
+	Digest     dag.Digest // its latest digest
+	Ready      bool       // its hello arrived
+	Syncing    bool       // a catch-up sync with it runs
+	RTT        time.Duration
+	Score      int
+	Since      time.Time
+	// Messages and bytes received from and sent to it.
+	MsgsIn, BytesIn, MsgsOut, BytesOut uint64
+}
+
+// Peers returns the connected ttx peers, by ID.
+func (e *Engine) Peers() []PeerInfo {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]PeerInfo, 0, len(e.peers))
+	for _, ps := range e.peers {
+		pi := PeerInfo{
+			ID: ps.id, Version: ps.version, Digest: ps.digest, Ready: ps.ready(),
+			Syncing: ps.sync != nil, RTT: ps.rtt, Score: ps.score, Since: ps.since,
+			MsgsIn: ps.msgsIn.Load(), BytesIn: ps.bytesIn.Load(),
+			MsgsOut: ps.msgsOut.Load(), BytesOut: ps.bytesOut.Load(),
+		}
+		if ps.hello != nil {
+			pi.Agent, pi.ListenPort = ps.hello.Agent, ps.hello.ListenPort
+		}
+		out = append(out, pi)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}

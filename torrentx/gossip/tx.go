@@ -1,0 +1,251 @@
+package gossip
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"slices"
+
+	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/torrentx/wire"
+)
+
+// policy reports whether a rejection code is one an honest peer can cause
+// (its view of the ledger differs from ours, or our pool is full): such
+// rejections cost the peer nothing. Every other rule violation bans it.
+func policy(c dag.ErrorCode) bool {
+	switch c {
+	case dag.ErrOrphanLimit, dag.ErrDoubleSpend, dag.ErrParentRejected:
+		return true
+	}
+	return false
+}
+
+func (e *Engine) handleInv(ps *peer, m *wire.Inv) {
+	var unknown []dag.TxID
+	for _, id := range m.IDs {
+		st, err := e.cfg.Ledger.State(id)
+		if err != nil {
+			e.log.Error("read state", logTx, id, logErr, err)
+			return
+		}
+		if st == dag.StateUnknown {
+			unknown = append(unknown, id)
+		}
+	}
+	now := e.cfg.Now()
+	e.mu.Lock()
+	for _, id := range m.IDs {
+		ps.known.add(id)
+	}
+	ask := e.wantLocked(ps, unknown, now)
+	e.mu.Unlock()
+	if len(ask) > 0 {
+		e.send(ps, &wire.Want{IDs: ask})
+	}
+}
+
+// handleWant serves the wanted transactions we hold, parents first (in our
+// Seq order), within the peer's serve budget; the rest get a notfound.
+func (e *Engine) handleWant(ps *peer, m *wire.Want) {
+	ids := slices.Compact(slices.SortedFunc(slices.Values(m.IDs), compareIDs))
+	var recs []*dag.Record
+	var missing []dag.TxID
+	err := e.cfg.Store.View(func(r dag.ReadTx) error {
+		for _, id := range ids {
+			rec, err := r.Get(id)
+			switch {
+			case errors.Is(err, dag.ErrNotFound):
+				missing = append(missing, id)
+			case err != nil:
+				return err
+			default:
+				recs = append(recs, rec)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		e.log.Error("read wanted txs", logErr, err)
+		return
+	}
+	slices.SortFunc(recs, func(a, b *dag.Record) int { return cmp.Compare(a.Seq, b.Seq) })
+	now := e.cfg.Now()
+	e.mu.Lock()
+	served := recs[:0]
+	for _, rec := range recs {
+		if ps.serve.take(now, float64(len(rec.Raw))) {
+			served = append(served, rec)
+			ps.known.add(rec.ID)
+		} else {
+			missing = append(missing, rec.ID)
+		}
+	}
+	e.mu.Unlock()
+	e.sendTxs(ps, served)
+	if len(missing) > 0 {
+		e.send(ps, &wire.NotFound{IDs: missing})
+	}
+}
+
+func compareIDs(a, b dag.TxID) int { return bytes.Compare(a[:], b[:]) }
+
+// sendTxs sends records as tx messages, in order, packed under the size
+// limit. It reports how many bytes of transactions it sent.
+func (e *Engine) sendTxs(ps *peer, recs []*dag.Record) int {
+	var m wire.Tx
+	size, total := wire.TxOverhead, 0
+	flush := func() {
+		if len(m.Txs) > 0 {
+			e.send(ps, &m)
+			m, size = wire.Tx{}, wire.TxOverhead
+		}
+	}
+	for _, rec := range recs {
+		if size+wire.TxEntrySize(len(rec.Raw)) > wire.MaxMessageSize {
+			flush()
+		}
+		m.Txs = append(m.Txs, wire.TxEntry{ID: rec.ID, Raw: rec.Raw})
+		size += wire.TxEntrySize(len(rec.Raw))
+		total += len(rec.Raw)
+	}
+	flush()
+	return total
+}
+
+// handleTx checks that every entry hashes to its ID (a wrong ID bans the
+// peer), then adds the transactions in order. Invalid ones ban the peer;
+// the missing parents of pending ones are wanted from it.
+func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
+	raws := make([][]byte, len(m.Txs))
+	for i, t := range m.Txs {
+		if err := dag.CheckID(t.Raw, t.ID); err != nil {
+			e.misbehave(ps, banScore, "wrong ID: "+err.Error())
+			return
+		}
+		raws[i] = t.Raw
+	}
+	e.mu.Lock()
+	for _, t := range m.Txs {
+		ps.known.add(t.ID)
+		e.gotLocked(t.ID)
+	}
+	e.mu.Unlock()
+	results, err := e.cfg.Ledger.AddBatch(e.ctx, raws, ps.id)
+	if err != nil {
+		if !errors.Is(err, dag.ErrClosed) && e.ctx.Err() == nil {
+			e.log.Error("add txs", logPeer, ps.id, logErr, err)
+		}
+		return
+	}
+	var missing []dag.TxID
+	for i, res := range results {
+		if res.State == dag.StatePending {
+			missing = append(missing, res.Missing...)
+			continue
+		}
+		if res.State != dag.StateRejected || res.Known {
+			continue
+		}
+		if re, ok := dag.IsRuleError(res.Err); ok && policy(re.Code) {
+			continue
+		}
+		e.misbehave(ps, banScore, "invalid tx "+m.Txs[i].ID.String()+": "+errString(res.Err))
+		return
+	}
+	if len(missing) > 0 {
+		now := e.cfg.Now()
+		e.mu.Lock()
+		ask := e.wantLocked(ps, slices.Compact(slices.SortedFunc(slices.Values(missing), compareIDs)), now)
+		e.mu.Unlock()
+		for len(ask) > 0 {
+			n := min(len(ask), wire.MaxIDs)
+			e.send(ps, &wire.Want{IDs: ask[:n]})
+			ask = ask[n:]
+		}
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "rejected"
+	}
+	return err.Error()
+}
+
+// handleNotFound moves wants the peer cannot serve on at once. Saying
+// notfound for an ID it announced costs it a little.
+func (e *Engine) handleNotFound(ps *peer, m *wire.NotFound) {
+	now := e.cfg.Now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, id := range m.IDs {
+		if w := e.wants[id]; w != nil && w.from == ps {
+			w.deadline = now
+		}
+		if ps.known.has(id) {
+			e.punishLocked(ps, 10, "notfound for an announced tx")
+			if ps.gone {
+				return
+			}
+		}
+	}
+}
+
+// Announce relays new transactions to every ready peer that does not have
+// them: accepted ones, and double-spend evidence (once: the Graph reports
+// a transaction as new only once). Transactions of at most PushMax bytes
+// are pushed whole; the others are announced by inv. Wire it to
+// dag.GraphConfig.OnChange: it does not block and does not call the Graph.
+func (e *Engine) Announce(changes []dag.Change) {
+	var news []*dag.Record
+	for _, c := range changes {
+		if c.Raw == nil {
+			continue
+		}
+		if c.State.Accepted() || c.State == dag.StateRejected && c.Code == dag.ErrDoubleSpend {
+			news = append(news, &dag.Record{ID: c.ID, Raw: c.Raw})
+		}
+	}
+	if len(news) == 0 {
+		return
+	}
+	type batch struct {
+		ps   *peer
+		inv  []dag.TxID
+		push []*dag.Record
+	}
+	var out []batch
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return
+	}
+	for _, ps := range e.peers {
+		if !ps.ready() {
+			continue
+		}
+		b := batch{ps: ps}
+		for _, rec := range news {
+			if ps.known.has(rec.ID) {
+				continue
+			}
+			ps.known.add(rec.ID)
+			if len(rec.Raw) <= e.cfg.PushMax {
+				b.push = append(b.push, rec)
+			} else {
+				b.inv = append(b.inv, rec.ID)
+			}
+		}
+		out = append(out, b)
+	}
+	e.mu.Unlock()
+	for _, b := range out {
+		e.sendTxs(b.ps, b.push)
+		for ids := b.inv; len(ids) > 0; {
+			n := min(len(ids), wire.MaxIDs)
+			e.send(b.ps, &wire.Inv{IDs: ids[:n]})
+			ids = ids[n:]
+		}
+	}
+}
