@@ -200,7 +200,7 @@ func (kf *KeyFile) Open(passphrase []byte) (*Key, error) {
 	}
 	key, err := KeyFromSeed(seed)
 	if err != nil {
-		return nil, fmt.Errorf("open key file: %w", corrupt("%v", err))
+		return nil, fmt.Errorf("open key file: %w", err) // cannot happen: ParseKeyFile checked the length
 	}
 	if key.PubKey() != kf.pub {
 		return nil, fmt.Errorf("open key file: %w", corrupt("key does not match address %s", kf.f.Address))
