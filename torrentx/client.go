@@ -195,17 +195,21 @@ type PeerInfo struct {
 
 // Peers lists the connections of every loaded torrent.
 func (c *Client) Peers() []PeerInfo {
+	type loaded struct {
+		id dag.TxID
+		t  *torrent.Torrent
+	}
 	c.mu.Lock()
-	entries := make([]*entry, 0, len(c.byID))
+	ts := make([]loaded, 0, len(c.byID))
 	for _, e := range c.byID {
 		if e.t != nil {
-			entries = append(entries, e)
+			ts = append(ts, loaded{e.id, e.t})
 		}
 	}
 	c.mu.Unlock()
 	var out []PeerInfo
-	for _, e := range entries {
-		for _, pc := range e.t.PeerConns() {
+	for _, lt := range ts {
+		for _, pc := range lt.t.PeerConns() {
 			st := pc.Stats()
 			name, _ := pc.PeerClientName.Load().(string)
 			c.mu.Lock()
@@ -215,7 +219,7 @@ func (c *Client) Peers() []PeerInfo {
 				Addr:         pc.RemoteAddr.String(),
 				Client:       name,
 				TTX:          ttx,
-				Torrent:      e.id,
+				Torrent:      lt.id,
 				DownRate:     st.DownloadRate,
 				UpRate:       st.LastWriteUploadRate,
 				BytesRead:    st.BytesRead.Int64(),

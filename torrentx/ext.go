@@ -175,10 +175,13 @@ func (c *Client) handleMetadata(m metaMsg) {
 
 // gotInfo takes an info dict a peer sent for a fetch by ID. It must be
 // exactly the dict of a transaction (dag.ParseInfoDict) and hash to the
-// ID; only then does the library see it, and the download starts.
+// ID; only then does the library see it. The torrent, added by the
+// truncated ID, is then replaced by one added as {InfoHash: v1, InfoBytes}
+// that downloads at once: setting the info on the first would change its
+// infohash under dials in flight (a data race in the library).
 func (c *Client) gotInfo(e *entry, pc *torrent.PeerConn, msg pp.ExtendedMetadataRequestMsg, data []byte) {
 	c.mu.Lock()
-	f, t, known := e.fetch, e.t, e.info != nil
+	f, known := e.fetch, e.info != nil
 	c.mu.Unlock()
 	if f == nil || known {
 		return
@@ -200,14 +203,26 @@ func (c *Client) gotInfo(e *entry, pc *torrent.PeerConn, msg pp.ExtendedMetadata
 		c.dropPeer(pc, fmt.Errorf("info dict hashes to %s", ids.ID))
 		return
 	}
+	c.addMu.Lock()
+	defer c.addMu.Unlock()
 	c.mu.Lock()
-	c.setInfo(e, data, ids.V1)
+	current := !c.closed && c.byID[e.id] == e && e.info == nil
+	if current {
+		c.setInfo(e, data, ids.V1)
+	}
+	old, addrs := e.t, append(slices.Clone(f.addrs), pc.RemoteAddr.String())
 	c.mu.Unlock()
-	if err := t.SetInfoBytes(data); err != nil {
-		f.fail(fmt.Errorf("set info: %w", err))
+	if !current {
+		return
+	}
+	old.Drop()
+	t, err := c.addTorrent(e)
+	if err != nil {
+		f.fail(err)
 		return
 	}
 	t.DownloadAll()
+	t.AddPeers(peerInfos(addrs))
 }
 
 // dropPeer closes a connection that broke the protocol.

@@ -135,11 +135,17 @@ func (c *Client) joinFetch(id dag.TxID, info []byte, v1 [20]byte, peers []string
 		return nil, raw, err
 	case e != nil:
 		e.fetch.refs++
+		e.fetch.addrs = append(e.fetch.addrs, peers...)
+		t := e.t
 		c.mu.Unlock()
-		e.t.AddPeers(peerInfos(peers))
+		t.AddPeers(peerInfos(peers))
 		return e, nil, nil
 	}
 	c.mu.Unlock()
+	given := len(peers) > 0
+	if !given {
+		peers = c.swarmAddrs()
+	}
 	ctx, stop := context.WithCancel(c.ctx)
 	e = &entry{id: id, pinned: true, fetch: &fetch{refs: 1, addrs: peers, done: make(chan struct{}), stop: stop}}
 	if info != nil {
@@ -153,15 +159,12 @@ func (c *Client) joinFetch(id dag.TxID, info []byte, v1 [20]byte, peers []string
 	if info != nil {
 		t.DownloadAll()
 	}
-	if len(peers) == 0 {
-		peers = c.swarmAddrs()
-		if !c.cfg.NoDHT {
-			c.wg.Add(1)
-			go func() {
-				defer c.wg.Done()
-				c.announce(ctx, t)
-			}()
-		}
+	if !given && !c.cfg.NoDHT {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.announce(ctx, t)
+		}()
 	}
 	t.AddPeers(peerInfos(peers))
 	c.wg.Add(1)
@@ -211,15 +214,15 @@ func (c *Client) watchdog(ctx context.Context, e *entry) {
 			return
 		}
 		c.mu.Lock()
-		known := e.info != nil
+		t, known, addrs := e.t, e.info != nil, slices.Clone(f.addrs)
 		c.mu.Unlock()
 		if known {
 			// Toggling the priority makes the library recompute and send
 			// requests; a chunk already on its way is still accepted.
-			e.t.CancelPieces(0, 1)
-			e.t.DownloadPieces(0, 1)
+			t.CancelPieces(0, 1)
+			t.DownloadPieces(0, 1)
 		}
-		e.t.AddPeers(peerInfos(f.addrs))
+		t.AddPeers(peerInfos(addrs))
 	}
 }
 

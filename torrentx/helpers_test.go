@@ -105,7 +105,10 @@ func newTestClient(t testing.TB, cfg Config) *Client {
 
 // plainClient is an ordinary anacrolix client with its own ut_metadata and
 // file storage (by infohash: every tx torrent names its file tx.json), as
-// any BitTorrent user would run: no ttx.
+// any BitTorrent user would run: no ttx. PEX is off because the library
+// races (a dial reads the infohash that metadata completion rewrites) when
+// PEX makes it dial again mid-fetch, and keep-alives are short to bound its
+// lost-wakeup stall (notes/anacrolix §4).
 func plainClient(t testing.TB) *torrent.Client {
 	t.Helper()
 	cfg := torrent.NewDefaultClientConfig()
@@ -119,6 +122,8 @@ func plainClient(t testing.TB) *torrent.Client {
 	cfg.DisableUTP = true
 	cfg.HeaderObfuscationPolicy = torrent.HeaderObfuscationPolicy{}
 	cfg.DialRateLimiter = rate.NewLimiter(rate.Inf, 0)
+	cfg.DisablePEX = true
+	cfg.KeepAliveTimeout = 2 * time.Second
 	st := storage.NewFileByInfoHash(t.TempDir())
 	cfg.DefaultStorage = st
 	cl, err := torrent.NewClient(cfg)

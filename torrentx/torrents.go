@@ -19,7 +19,8 @@ type entry struct {
 	// before the dict arrived), then never changed. Guarded by Client.mu.
 	v1   [20]byte
 	info []byte
-	// t is set once by addTorrent (under Client.mu and Client.addMu).
+	// t is set by addTorrent, with Client.addMu and Client.mu held; read
+	// it holding either. gotInfo replaces a fetch's torrent once.
 	t *torrent.Torrent
 	// pinned entries (the genesis, running fetches) are never evicted.
 	pinned bool
