@@ -25,11 +25,11 @@ type peer struct {
 	gone      bool
 
 	msgs, bytes, recon bucket // what it may send us
-	serve                     bucket // transaction bytes we serve it
-	push                      bucket // bytes catch-up sync pushes to it
-	score                     int
-	known                     *idSet // IDs it has, or was sent
-	wanted                    int    // IDs wanted from it, not yet received
+	serve              bucket // transaction bytes we serve it
+	push               bucket // bytes catch-up sync pushes to it
+	score              int
+	known              *idSet // IDs it has, or was sent
+	wanted             int    // IDs wanted from it, not yet received
 
 	ping     pending // keep-alive ping awaiting its pong
 	lastPing time.Time

@@ -1,0 +1,343 @@
+package gossip
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/dag/dagtest"
+	"github.com/torrenttx/ttx/torrentx/wire"
+)
+
+// A new transaction reaches the other node both ways, pushed whole or
+// announced by inv and then wanted.
+func TestTwoNodes(t *testing.T) {
+	tests := []struct {
+		name    string
+		pushMax int
+	}{
+		{"pushed", 0},
+		{"inv then want", -1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			net, keys := dagtest.NewNetwork(t, 2)
+			cfg := testConfig()
+			cfg.PushMax = tc.pushMax
+			a, b := newNode(t, net, "a", cfg), newNode(t, net, "b", cfg)
+			connect(a, b)
+			eventually(t, 2*time.Second, "ready", func() error {
+				for _, n := range []*node{a, b} {
+					if ps := n.eng.Peers(); len(ps) != 1 || !ps[0].Ready {
+						return fmt.Errorf("%s peers %+v", n.name, ps)
+					}
+				}
+				return nil
+			})
+			tx1, tx2 := pay(t, net, keys[0], 0, "a"), pay(t, net, keys[1], 1, "b")
+			a.add(t, tx1.Raw)
+			b.add(t, tx2.Raw)
+			eventually(t, 5*time.Second, "exchange", hasAll(t, []*node{a, b}, []dag.TxID{tx1.ID, tx2.ID}, accepted))
+			eventually(t, 5*time.Second, "digests", converged(t, []*node{a, b}))
+			if p := a.eng.Peers()[0]; p.Agent != "b" || p.Version != wire.ProtocolVersion || p.Score != 0 {
+				t.Errorf("a's peer info %+v", p)
+			}
+		})
+	}
+}
+
+// A transaction spreads along a line of 5 nodes.
+func TestLine(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 1)
+	nodes := make([]*node, 5)
+	for i := range nodes {
+		nodes[i] = newNode(t, net, fmt.Sprintf("n%d", i), testConfig())
+		if i > 0 {
+			connect(nodes[i-1], nodes[i])
+		}
+	}
+	tx := pay(t, net, keys[0], 0, "line")
+	child := dagtest.Spend(t, net, keys[0], []dag.OutPoint{{TxID: tx.ID, Index: 0}}, dagtest.Out(net, keys[0], dagtest.Funds/2))
+	nodes[0].add(t, tx.Raw)
+	nodes[4].add(t, tx.Raw) // the far end learns it by itself too
+	eventually(t, 5*time.Second, "propagation", hasAll(t, nodes, []dag.TxID{tx.ID}, accepted))
+	nodes[2].add(t, child.Raw)
+	eventually(t, 5*time.Second, "child propagation", hasAll(t, nodes, []dag.TxID{child.ID}, accepted))
+}
+
+// A child pushed before its parent waits in the orphan pool; its parent
+// is wanted from the sender, and both are accepted once it comes.
+func TestChildBeforeParent(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 1)
+	b := newNode(t, net, "b", testConfig())
+	parent := pay(t, net, keys[0], 0, "parent")
+	child := dagtest.Spend(t, net, keys[0], []dag.OutPoint{{TxID: parent.ID, Index: 1}}, dagtest.Out(net, keys[0], dagtest.Funds/2))
+
+	feeder := newRawPeer(b.eng, "feeder")
+	feeder.handle(t, &wire.Hello{Version: 1, Network: net.ID, Digest: b.digest(t)})
+	feeder.handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: child.ID, Raw: child.Raw}}})
+	if st := b.state(t, child.ID); st != dag.StatePending {
+		t.Fatalf("child is %s, want pending", st)
+	}
+	wants := feeder.received(wire.TypeWant)
+	if len(wants) != 1 || len(wants[0].(*wire.Want).IDs) != 1 || wants[0].(*wire.Want).IDs[0] != parent.ID {
+		t.Fatalf("wants = %+v, want one for the parent", wants)
+	}
+	feeder.handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: parent.ID, Raw: parent.Raw}}})
+	eventually(t, time.Second, "both accepted", hasAll(t, []*node{b}, []dag.TxID{parent.ID, child.ID}, accepted))
+	if err := feeder.closeReason(); err != nil {
+		t.Errorf("feeder closed: %v", err)
+	}
+}
+
+// fakeFetcher serves transactions by ID, as torrentx would by BitTorrent.
+type fakeFetcher struct {
+	mu    sync.Mutex
+	txs   map[dag.TxID][]byte
+	calls []dag.TxID
+	peers [][]string
+}
+
+func (f *fakeFetcher) Fetch(ctx context.Context, id dag.TxID, peers []string) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, id)
+	f.peers = append(f.peers, peers)
+	if raw, ok := f.txs[id]; ok {
+		return raw, nil
+	}
+	return nil, fmt.Errorf("fake fetcher: %s not found", id)
+}
+
+// A wanted transaction that is not pushed in time (or is answered with
+// notfound) is fetched with the Fetcher from the peers that announced it.
+func TestFetchFallback(t *testing.T) {
+	tests := []struct {
+		name     string
+		notfound bool
+	}{
+		{"timeout", false},
+		{"notfound", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			net, keys := dagtest.NewNetwork(t, 1)
+			tx := pay(t, net, keys[0], 0, "fetched")
+			f := &fakeFetcher{txs: map[dag.TxID][]byte{tx.ID: tx.Raw}}
+			cfg := testConfig()
+			cfg.Fetcher = f
+			b := newNode(t, net, "b", cfg)
+			lazy := newRawPeer(b.eng, "lazy")
+			lazy.handle(t, &wire.Hello{Version: 1, Network: net.ID, Digest: b.digest(t)})
+			lazy.handle(t, &wire.Inv{IDs: []dag.TxID{tx.ID}})
+			if len(lazy.received(wire.TypeWant)) != 1 {
+				t.Fatalf("no want for the announced tx")
+			}
+			if tc.notfound {
+				lazy.handle(t, &wire.NotFound{IDs: []dag.TxID{tx.ID}})
+			}
+			eventually(t, 3*time.Second, "fetched", hasAll(t, []*node{b}, []dag.TxID{tx.ID}, accepted))
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if len(f.calls) != 1 || f.calls[0] != tx.ID || len(f.peers[0]) != 1 || f.peers[0][0] != "lazy" {
+				t.Errorf("fetches %v from %v, want one of %s from [lazy]", f.calls, f.peers, tx.ID)
+			}
+		})
+	}
+}
+
+// A node that joins late catches up thousands of transactions by
+// reconciliation and pushes in Seq order, and its digest ends equal.
+func TestLateJoiner(t *testing.T) {
+	n := 3000
+	if testing.Short() {
+		n = 500
+	}
+	net, keys := dagtest.NewNetwork(t, 8)
+	seed := newNode(t, net, "seed", testConfig())
+	seed.add(t, dagtest.NewGen(t, net, keys, 1).Raws(n)...)
+	late := newNode(t, net, "late", testConfig())
+	start := time.Now()
+	l := connect(seed, late)
+	eventually(t, 30*time.Second, "catch-up", converged(t, []*node{seed, late}))
+	if d := late.digest(t); d.Count != uint64(n+1) {
+		t.Errorf("late holds %d txs, want %d", d.Count, n+1)
+	}
+	t.Logf("%d txs caught up in %v, %d bytes seed->late, %d bytes late->seed", n, time.Since(start).Round(time.Millisecond), l.a.sentBytes(), l.b.sentBytes())
+	for _, p := range late.eng.Peers() {
+		if p.Score != 0 {
+			t.Errorf("late scored the seed %d", p.Score)
+		}
+	}
+}
+
+// Two halves of a network accept different transactions apart; once a
+// link heals the partition, every node holds everything.
+func TestPartitionHeal(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 8)
+	var nodes []*node
+	for _, name := range []string{"a", "b", "c", "d"} {
+		nodes = append(nodes, newNode(t, net, name, testConfig()))
+	}
+	connect(nodes[0], nodes[1])
+	connect(nodes[2], nodes[3])
+	left := dagtest.NewGen(t, net, keys[:4], 2).Raws(200)
+	right := dagtest.NewGen(t, net, keys[4:], 3).Raws(300)
+	nodes[0].add(t, left...)
+	nodes[3].add(t, right...)
+	eventually(t, 20*time.Second, "left converged", converged(t, nodes[:2]))
+	eventually(t, 20*time.Second, "right converged", converged(t, nodes[2:]))
+	if nodes[0].digest(t) == nodes[3].digest(t) {
+		t.Fatal("halves agree before healing")
+	}
+	connect(nodes[1], nodes[2])
+	eventually(t, 30*time.Second, "healed", converged(t, nodes))
+	if d := nodes[0].digest(t); d.Count != 501 {
+		t.Errorf("healed network holds %d txs, want 501", d.Count)
+	}
+}
+
+// Conflicting transactions injected at both ends of a line at the same
+// moment: no node accepts both, and every node ends holding both, the one
+// it saw first conflicted and the other rejected as evidence.
+func TestDoubleSpendRace(t *testing.T) {
+	const rounds = 20
+	net, keys := dagtest.NewNetwork(t, rounds)
+	nodes := []*node{newNode(t, net, "a", testConfig()), newNode(t, net, "b", testConfig()), newNode(t, net, "c", testConfig())}
+	connect(nodes[0], nodes[1])
+	connect(nodes[1], nodes[2])
+	for r := 0; r < rounds; r++ {
+		t1 := pay(t, net, keys[r], r, fmt.Sprintf("left %d", r))
+		t2 := pay(t, net, keys[r], r, fmt.Sprintf("right %d", r))
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for _, inj := range []struct {
+			n  *node
+			tx *dag.Parsed
+		}{{nodes[0], t1}, {nodes[2], t2}} {
+			wg.Go(func() {
+				<-start
+				inj.n.add(t, inj.tx.Raw)
+			})
+		}
+		close(start)
+		wg.Wait()
+		ids := []dag.TxID{t1.ID, t2.ID}
+		eventually(t, 5*time.Second, fmt.Sprintf("round %d settled", r), func() error {
+			for _, n := range nodes {
+				s1, s2 := n.state(t, t1.ID), n.state(t, t2.ID)
+				if s1.Accepted() && s2.Accepted() && (s1 != dag.StateConflicted || s2 != dag.StateConflicted) {
+					t.Fatalf("round %d: %s accepts both (%s, %s)", r, n.name, s1, s2)
+				}
+				if !(s1 == dag.StateConflicted && s2 == dag.StateRejected || s1 == dag.StateRejected && s2 == dag.StateConflicted) {
+					return fmt.Errorf("%s holds them as %s, %s", n.name, s1, s2)
+				}
+			}
+			return nil
+		})
+		// Each side lists the other as its conflict, and a peer's answer
+		// says so.
+		ans, err := nodes[1].eng.Query(context.Background(), ids, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range ans {
+			if !a.Complete {
+				t.Fatalf("round %d: %s answered %d of 2", r, a.Peer, len(a.Statuses))
+			}
+			for i, id := range ids {
+				if s := a.Statuses[id]; len(s.Conflicts) != 1 || s.Conflicts[0] != ids[1-i] {
+					t.Errorf("round %d: %s says %s conflicts with %v", r, a.Peer, id, s.Conflicts)
+				}
+			}
+		}
+	}
+	eventually(t, 10*time.Second, "digests", converged(t, nodes))
+}
+
+// Query reports, per peer, the state of each ID.
+func TestQuery(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 1)
+	a, b, c := newNode(t, net, "a", testConfig()), newNode(t, net, "b", testConfig()), newNode(t, net, "c", testConfig())
+	connect(a, b)
+	connect(a, c)
+	tx := pay(t, net, keys[0], 0, "q")
+	b.add(t, tx.Raw)
+	eventually(t, 5*time.Second, "spread", hasAll(t, []*node{a, b, c}, []dag.TxID{tx.ID}, accepted))
+	var unknown dag.TxID
+	unknown[0] = 7
+	ans, err := a.eng.Query(context.Background(), []dag.TxID{tx.ID, unknown}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ans) != 2 || ans[0].Peer != "b" || ans[1].Peer != "c" {
+		t.Fatalf("answers from %+v, want b and c", ans)
+	}
+	for _, pa := range ans {
+		if !pa.Complete || pa.Statuses[tx.ID].State != dag.StateAccepted || pa.Statuses[unknown].State != dag.StateUnknown {
+			t.Errorf("%s answered %+v", pa.Peer, pa.Statuses)
+		}
+	}
+	ans, err = a.eng.Query(context.Background(), []dag.TxID{tx.ID}, []string{"c"})
+	if err != nil || len(ans) != 1 || ans[0].Peer != "c" {
+		t.Errorf("query of c = %+v, %v", ans, err)
+	}
+	if _, err := a.eng.Query(context.Background(), []dag.TxID{tx.ID}, []string{"nobody"}); err != ErrNoPeers {
+		t.Errorf("query of nobody: %v, want ErrNoPeers", err)
+	}
+	if _, err := a.eng.Query(context.Background(), nil, nil); err == nil {
+		t.Error("query of no IDs succeeded")
+	}
+}
+
+// Idle peers ping each other, which keeps the connection busy and
+// measures the round trip.
+func TestKeepAlive(t *testing.T) {
+	net, _ := dagtest.NewNetwork(t, 1)
+	cfg := testConfig()
+	cfg.PingInterval = 20 * time.Millisecond
+	a, b := newNode(t, net, "a", cfg), newNode(t, net, "b", cfg)
+	connect(a, b)
+	eventually(t, 2*time.Second, "pings", func() error {
+		p := a.eng.Peers()
+		if len(p) != 1 || p[0].RTT == 0 || p[0].MsgsIn < 5 {
+			return fmt.Errorf("peer info %+v", p)
+		}
+		return nil
+	})
+}
+
+// A peer speaking a newer version is served at ours; a node that needs a
+// newer version than a peer speaks drops it.
+func TestVersion(t *testing.T) {
+	net, _ := dagtest.NewNetwork(t, 1)
+	t.Run("newer peer", func(t *testing.T) {
+		n := newNode(t, net, "n", testConfig())
+		p := newRawPeer(n.eng, "newer")
+		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion + 1, Network: net.ID, Digest: n.digest(t)})
+		p.handle(t, &wire.Ping{Nonce: 5})
+		if pi := n.eng.Peers(); len(pi) != 1 || pi[0].Version != wire.ProtocolVersion || !pi[0].Ready {
+			t.Errorf("peers = %+v", pi)
+		}
+		if len(p.received(wire.TypePong)) != 1 {
+			t.Error("no pong")
+		}
+	})
+	t.Run("older peer", func(t *testing.T) {
+		cfg := testConfig()
+		cfg.MinVersion = wire.ProtocolVersion + 1
+		n := newNode(t, net, "n", cfg)
+		p := newRawPeer(n.eng, "older")
+		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, Network: net.ID, Digest: n.digest(t)})
+		if err := p.closeReason(); err == nil || !strings.Contains(err.Error(), ErrVersion.Error()) {
+			t.Errorf("closed with %v, want ErrVersion", err)
+		}
+		if n.eng.Banned("older") {
+			t.Error("an older peer is banned")
+		}
+	})
+}

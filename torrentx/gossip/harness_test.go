@@ -1,0 +1,318 @@
+package gossip
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/dag/dagtest"
+	"github.com/torrenttx/ttx/torrentx/wire"
+)
+
+// node is an Engine over its own Graph and MemStore.
+type node struct {
+	name  string
+	store *dag.MemStore
+	graph *dag.Graph
+	eng   *Engine
+}
+
+// testConfig is fast: short timers, so tests finish quickly.
+func testConfig() Config {
+	return Config{Tick: 10 * time.Millisecond, WantTimeout: 200 * time.Millisecond, PingInterval: 100 * time.Millisecond}
+}
+
+func newNode(t testing.TB, net *dag.Network, name string, cfg Config) *node {
+	t.Helper()
+	n := &node{name: name, store: dag.NewMemStore()}
+	var eng atomic.Pointer[Engine]
+	n.graph = dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: n.store, OnChange: func(cs []dag.Change) {
+		if e := eng.Load(); e != nil {
+			e.Announce(cs)
+		}
+	}})
+	cfg.Network, cfg.Ledger, cfg.Store = net, n.graph, n.store
+	if cfg.Agent == "" {
+		cfg.Agent = name
+	}
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Store(e)
+	n.eng = e
+	t.Cleanup(func() { e.Close() })
+	return n
+}
+
+// add adds transactions locally and returns their results.
+func (n *node) add(t testing.TB, raws ...[]byte) []dag.Result {
+	t.Helper()
+	res, err := n.graph.AddBatch(context.Background(), raws, "")
+	if err != nil {
+		t.Fatalf("%s: add: %v", n.name, err)
+	}
+	return res
+}
+
+func (n *node) state(t testing.TB, id dag.TxID) dag.State {
+	t.Helper()
+	st, err := n.graph.State(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func (n *node) digest(t testing.TB) dag.Digest {
+	t.Helper()
+	d, err := n.eng.digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// pipe is one end of an in-memory connection: Send queues to the other
+// engine, which a goroutine feeds in order, as torrentx does.
+type pipe struct {
+	id     string
+	remote *Engine
+	peer   *pipe // the remote engine's Peer for this connection
+	link   *link
+
+	mu     sync.Mutex
+	cond   *sync.Cond
+	queue  [][]byte
+	sent   int // bytes
+	reason error
+}
+
+// link is a connection: both ends close together.
+type link struct {
+	once   sync.Once
+	closed chan struct{}
+	a, b   *pipe
+	ea, eb *Engine
+}
+
+func (p *pipe) ID() string { return p.id }
+
+func (p *pipe) Send(b []byte) error {
+	if len(b) > wire.MaxMessageSize {
+		return errors.New("pipe: message too large")
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.link.closed:
+		return errors.New("pipe: closed")
+	default:
+	}
+	p.queue = append(p.queue, b)
+	p.sent += len(b)
+	p.cond.Signal()
+	return nil
+}
+
+func (p *pipe) Close(reason error) {
+	p.mu.Lock()
+	if p.reason == nil {
+		p.reason = reason
+	}
+	p.mu.Unlock()
+	p.link.close()
+}
+
+func (p *pipe) sentBytes() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.sent
+}
+
+func (p *pipe) closeReason() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.reason
+}
+
+func (l *link) close() {
+	l.once.Do(func() {
+		close(l.closed)
+		for _, p := range []*pipe{l.a, l.b} {
+			p.mu.Lock()
+			p.cond.Broadcast()
+			p.mu.Unlock()
+		}
+		go l.ea.RemovePeer(l.a)
+		go l.eb.RemovePeer(l.b)
+	})
+}
+
+// deliver feeds the remote engine in order until the link closes.
+func (p *pipe) deliver() {
+	for {
+		p.mu.Lock()
+		for len(p.queue) == 0 {
+			select {
+			case <-p.link.closed:
+				p.mu.Unlock()
+				return
+			default:
+			}
+			p.cond.Wait()
+		}
+		b := p.queue[0]
+		p.queue = p.queue[1:]
+		p.mu.Unlock()
+		select {
+		case <-p.link.closed:
+			return
+		default:
+		}
+		p.remote.Handle(p.peer, b)
+	}
+}
+
+// connect links a and b; a's Peer for b is named after b and vice versa.
+func connect(a, b *node) *link {
+	l := &link{closed: make(chan struct{}), ea: a.eng, eb: b.eng}
+	pa := &pipe{id: b.name, remote: b.eng, link: l}
+	pb := &pipe{id: a.name, remote: a.eng, link: l}
+	pa.peer, pb.peer = pb, pa
+	pa.cond, pb.cond = sync.NewCond(&pa.mu), sync.NewCond(&pb.mu)
+	l.a, l.b = pa, pb
+	a.eng.AddPeer(pa)
+	b.eng.AddPeer(pb)
+	go pa.deliver()
+	go pb.deliver()
+	return l
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t testing.TB, d time.Duration, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = cond(); err == nil {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("%s: not after %v: %v", what, d, err)
+}
+
+// hasAll reports an error unless every node holds every ID in want state.
+func hasAll(t testing.TB, nodes []*node, ids []dag.TxID, want func(dag.State) bool) func() error {
+	return func() error {
+		for _, n := range nodes {
+			for _, id := range ids {
+				if st := n.state(t, id); !want(st) {
+					return fmt.Errorf("%s holds %s as %s", n.name, id, st)
+				}
+			}
+		}
+		return nil
+	}
+}
+
+func accepted(s dag.State) bool { return s.Accepted() }
+
+// converged reports an error unless all nodes have equal digests.
+func converged(t testing.TB, nodes []*node) func() error {
+	return func() error {
+		d0 := nodes[0].digest(t)
+		for _, n := range nodes[1:] {
+			if d := n.digest(t); d != d0 {
+				return fmt.Errorf("%s has %s, %s has %s", nodes[0].name, d0, n.name, d)
+			}
+		}
+		return nil
+	}
+}
+
+// rawPeer is a Peer the test drives by hand: it calls Handle itself and
+// records what the engine sends it.
+type rawPeer struct {
+	id  string
+	eng *Engine
+
+	mu     sync.Mutex
+	got    []wire.Message
+	reason error
+}
+
+func newRawPeer(e *Engine, id string) *rawPeer {
+	p := &rawPeer{id: id, eng: e}
+	e.AddPeer(p)
+	return p
+}
+
+func (p *rawPeer) ID() string { return p.id }
+
+func (p *rawPeer) Send(b []byte) error {
+	m, err := wire.Decode(b)
+	if err != nil {
+		panic(fmt.Sprintf("engine sent an undecodable message: %v", err))
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.got = append(p.got, m)
+	return nil
+}
+
+func (p *rawPeer) Close(reason error) {
+	p.mu.Lock()
+	if p.reason == nil {
+		p.reason = reason
+	}
+	p.mu.Unlock()
+	go p.eng.RemovePeer(p)
+}
+
+func (p *rawPeer) closeReason() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.reason
+}
+
+// handle sends the engine one message.
+func (p *rawPeer) handle(t testing.TB, m wire.Message) {
+	t.Helper()
+	b, err := wire.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.eng.Handle(p, b)
+}
+
+// received returns the messages of type typ the engine sent.
+func (p *rawPeer) received(typ wire.Type) []wire.Message {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []wire.Message
+	for _, m := range p.got {
+		if m.Type() == typ {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// pay signs a payment from key's genesis output i to itself split in two,
+// with memo making it unique.
+func pay(t testing.TB, net *dag.Network, key ed25519.PrivateKey, i int, memo string) *dag.Parsed {
+	t.Helper()
+	return dagtest.Sign(t, net, key, &dag.Tx{
+		Prev: []string{dagtest.GenesisOut(net, i).String()},
+		Out:  []dag.Output{dagtest.Out(net, key, dagtest.Funds/2), dagtest.Out(net, key, dagtest.Funds-dagtest.Funds/2)},
+		Memo: memo,
+	})
+}
