@@ -61,8 +61,7 @@
 // peer is banned at 100 points for Config.BanDuration, by ID and, unless
 // loopback, by IP, and closed. Malformed or oversized messages, a message
 // before hello, a wrong ID and an invalid transaction cost 100 at once; a
-// reconciliation protocol error 50; a notfound for an ID the peer
-// announced 10. Policy rejections cost nothing: a duplicate, a pending
+// reconciliation protocol error 50. Policy rejections cost nothing: a duplicate, a pending
 // transaction, a full orphan pool (ErrOrphanLimit), double-spend evidence
 // (ErrDoubleSpend) and a child of a transaction we hold as rejected
 // (ErrParentRejected). Unknown message types are ignored.

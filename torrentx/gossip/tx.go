@@ -173,8 +173,8 @@ func errString(err error) string {
 	return err.Error()
 }
 
-// handleNotFound moves wants the peer cannot serve on at once. Saying
-// notfound for an ID it announced costs it a little.
+// handleNotFound moves wants the peer cannot serve on at once. It costs
+// the peer nothing: an honest peer says notfound past its serve budget.
 func (e *Engine) handleNotFound(ps *peer, m *wire.NotFound) {
 	now := e.cfg.Now()
 	e.mu.Lock()
@@ -182,12 +182,6 @@ func (e *Engine) handleNotFound(ps *peer, m *wire.NotFound) {
 	for _, id := range m.IDs {
 		if w := e.wants[id]; w != nil && w.from == ps {
 			w.deadline = now
-		}
-		if ps.known.has(id) {
-			e.punishLocked(ps, 10, "notfound for an announced tx")
-			if ps.gone {
-				return
-			}
 		}
 	}
 }
