@@ -223,6 +223,10 @@ func (c *Client) gotInfo(e *entry, pc *torrent.PeerConn, msg pp.ExtendedMetadata
 	}
 	t.DownloadAll()
 	t.AddPeers(peerInfos(addrs))
+	select {
+	case f.kick <- struct{}{}:
+	default:
+	}
 }
 
 // dropPeer closes a connection that broke the protocol.

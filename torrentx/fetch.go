@@ -10,16 +10,22 @@ import (
 	"time"
 
 	"github.com/anacrolix/torrent"
+	"github.com/anacrolix/torrent/bencode"
+	pp "github.com/anacrolix/torrent/peer_protocol"
 
 	"github.com/torrenttx/ttx/dag"
 )
 
-// Watchdog timing: the library sometimes loses the wakeup that sends a
-// request (notes/anacrolix §4), so a fetch not done after firstNudge is
-// nudged, then again with doubling waits up to maxNudge.
+// Watchdog timing. The library sometimes loses the wakeup that sends a
+// request (notes/anacrolix §4), so a download not done after firstNudge is
+// nudged (see nudge), then checked with doubling waits up to maxNudge. A fetch whose
+// torrent was just replaced (gotInfo) redials from redialWait on: the
+// seeder may refuse the new connection while it still holds the old one
+// (same peer ID).
 const (
 	firstNudge = 500 * time.Millisecond
 	maxNudge   = 8 * time.Second
+	redialWait = 5 * time.Millisecond
 )
 
 // fetch is the state of a running download, shared by the Fetch calls
@@ -30,8 +36,9 @@ type fetch struct {
 	refs    int      // Fetch calls waiting
 	addrs   []string // peers to dial
 	done    chan struct{}
-	err     error // set before done is closed; nil: entry.raw is the result
-	stored  bool  // the result came from the Store, not the network
+	err     error         // set before done is closed; nil: entry.raw is the result
+	stored  bool          // the result came from the Store, not the network
+	kick    chan struct{} // gotInfo replaced the torrent
 	deliver sync.Once
 	stop    context.CancelFunc // ends the watchdog and DHT lookup
 }
@@ -147,7 +154,7 @@ func (c *Client) joinFetch(id dag.TxID, info []byte, v1 [20]byte, peers []string
 		peers = c.swarmAddrs()
 	}
 	ctx, stop := context.WithCancel(c.ctx)
-	e = &entry{id: id, pinned: true, fetch: &fetch{refs: 1, addrs: peers, done: make(chan struct{}), stop: stop}}
+	e = &entry{id: id, pinned: true, fetch: &fetch{refs: 1, addrs: peers, done: make(chan struct{}), kick: make(chan struct{}, 1), stop: stop}}
 	if info != nil {
 		e.info, e.v1 = info, v1
 	}
@@ -192,18 +199,24 @@ func (c *Client) leaveFetch(e *entry) {
 	c.dropTorrent(e)
 }
 
-// watchdog nudges a stalled download and notices a transaction that
-// reached the Store by another path (the gossip).
+// watchdog redials the peers while the fetch has no connection, nudges a
+// stalled download, and notices a transaction that reached the Store by
+// another path (the gossip).
 func (c *Client) watchdog(ctx context.Context, e *entry) {
 	f := e.fetch
-	for wait := firstNudge; ; wait = min(2*wait, maxNudge) {
+	wait, start := firstNudge, time.Now()
+	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-f.done:
 			return
+		case <-f.kick:
+			wait, start = redialWait, time.Now()
+			continue
 		case <-time.After(wait):
 		}
+		wait = min(2*wait, maxNudge)
 		if raw, err := c.stored(e.id); err == nil {
 			c.mu.Lock()
 			if e.raw == nil {
@@ -216,13 +229,26 @@ func (c *Client) watchdog(ctx context.Context, e *entry) {
 		c.mu.Lock()
 		t, known, addrs := e.t, e.info != nil, slices.Clone(f.addrs)
 		c.mu.Unlock()
-		if known {
-			// Toggling the priority makes the library recompute and send
-			// requests; a chunk already on its way is still accepted.
-			t.CancelPieces(0, 1)
-			t.DownloadPieces(0, 1)
+		switch {
+		case len(t.PeerConns()) == 0:
+			t.AddPeers(peerInfos(addrs))
+		case known && time.Since(start) >= firstNudge:
+			c.nudge(t)
 		}
-		t.AddPeers(peerInfos(addrs))
+	}
+}
+
+// nudge wakes the writers of t's connections. In the lost-wakeup stall the
+// library has a request to send but its writer sleeps, and asking it again
+// is a no-op while the first ask is pending; any message written wakes it.
+// We write a ut_metadata request for the (known, tiny) info dict: harmless
+// to any seeder, and its answer wakes the seeder's writer too.
+func (c *Client) nudge(t *torrent.Torrent) {
+	req := bencode.MustMarshal(pp.ExtendedMetadataRequestMsg{Type: pp.RequestMetadataExtensionMsgType})
+	for _, pc := range t.PeerConns() {
+		if err := pc.WriteExtendedMessage(extMetadata, req); err != nil {
+			c.log.Debug("nudge", "peer", pc.RemoteAddr.String(), "err", err)
+		}
 	}
 }
 
