@@ -278,7 +278,7 @@ func (g *Graph) prepareAll(raws [][]byte, src string, results []Result) ([]*requ
 	return reqs, firstErr
 }
 
-// prepare does the work that needs no lock: decode, the known check, and
+// prepare does the work outside the commit: decode, the known check, and
 // CheckSanity (the signature). It returns the final Result, or a request
 // for the committer.
 func (g *Graph) prepare(raw []byte, src string) (Result, *request, error) {
@@ -294,11 +294,14 @@ func (g *Graph) prepare(raw []byte, src string) (Result, *request, error) {
 		res, known, err = g.storedResult(r, p.ID)
 		return err
 	})
-	if err != nil || known {
-		return res, nil, err
+	if err != nil {
+		return Result{}, nil, fmt.Errorf("look up %s: %w", p.ID, err)
+	}
+	if known {
+		return res, nil, nil
 	}
 	g.mu.Lock()
-	res, known = g.poolResult(p.ID, nil)
+	res, known = g.poolResult(p.ID, g.now().UnixNano(), nil)
 	g.mu.Unlock()
 	if known {
 		return res, nil, nil
@@ -337,11 +340,11 @@ func (g *Graph) storedResult(r ReadTx, id TxID) (Result, bool, error) {
 	return res, true, nil
 }
 
-// poolResult returns the Result for a transaction that is pending or
-// remembered as rejected; b, if not nil, adds the rejections of the commit
-// under way. It must be called with g.mu held.
-func (g *Graph) poolResult(id TxID, b *batch) (Result, bool) {
-	if e := g.orphans.get(id); e != nil && !g.orphans.expired(e, g.now().UnixNano()) {
+// poolResult returns the Result for a transaction that is pending (and not
+// expired at now) or remembered as rejected; b, if not nil, adds the
+// rejections of the commit under way. It must be called with g.mu held.
+func (g *Graph) poolResult(id TxID, now int64, b *batch) (Result, bool) {
+	if e := g.orphans.get(id); e != nil && !g.orphans.expired(e, now) {
 		return Result{ID: id, State: StatePending, Known: true, Missing: g.orphans.missingOf(e)}, true
 	}
 	if re, ok := b.rejected(id); ok {
@@ -404,7 +407,7 @@ func (g *Graph) State(id TxID) (State, error) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	res, _ := g.poolResult(id, nil)
+	res, _ := g.poolResult(id, g.now().UnixNano(), nil)
 	return res.State, nil
 }
 
@@ -591,7 +594,9 @@ func (g *Graph) process(b *batch, req *request) error {
 		return err
 	}
 	if !known {
-		res, known = g.poolResult(id, b)
+		// expire has removed every orphan expired at b.now, so whatever
+		// the pool holds counts as known.
+		res, known = g.poolResult(id, b.now, b)
 	}
 	if known {
 		req.res = res
@@ -741,4 +746,11 @@ func (e *entry) setResult(res Result) {
 func (g *Graph) logReject(id TxID, src string, err error) {
 	re, _ := IsRuleError(err)
 	g.log.Debug("tx rejected", logTx, id, logPeer, src, logCode, re.Code, logErr, err)
+}
+
+// Pending returns the number of transactions waiting in the orphan pool.
+func (g *Graph) Pending() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.orphans.byID)
 }
