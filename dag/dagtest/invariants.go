@@ -137,7 +137,7 @@ func checkLedger(r dag.ReadTx, n *dag.Network, fail func(string, ...any)) {
 	if total != n.Supply() {
 		fail("unspent plus burned is %d, the genesis supply is %d", total, n.Supply())
 	}
-	checkConflicts(txs, order, fail)
+	checkConflicts(txs, order, spentBy, fail)
 }
 
 // checkIndexes compares Digest, Range and Lookup with the records.
@@ -169,10 +169,23 @@ func checkIndexes(r dag.ReadTx, txs map[dag.TxID]ledgerTx, order []dag.TxID, acc
 }
 
 // checkConflicts: conflicts are listed on both sides; a conflicted tx has
-// one, and a double-spend loser conflicts only with accepted txs.
-func checkConflicts(txs map[dag.TxID]ledgerTx, order []dag.TxID, fail func(string, ...any)) {
+// one, and a double-spend loser conflicts only with accepted txs that spent
+// its inputs. (Not necessarily all of them: an input the loser named but
+// did not lose may be spent later, by a tx that is then not marked.)
+func checkConflicts(txs map[dag.TxID]ledgerTx, order []dag.TxID, spentBy map[dag.OutPoint]dag.TxID, fail func(string, ...any)) {
 	for _, id := range order {
 		rec := txs[id].rec
+		if rec.State == dag.StateRejected && rec.Code == dag.ErrDoubleSpend {
+			var winners []dag.TxID
+			for _, op := range txs[id].p.Prev {
+				if w, ok := spentBy[op]; ok && !slices.Contains(winners, w) {
+					winners = append(winners, w)
+				}
+			}
+			if !subset(rec.Conflicts, winners) {
+				fail("double spend %s conflicts with %v, but its inputs were spent by %v", id, rec.Conflicts, winners)
+			}
+		}
 		switch {
 		case rec.State == dag.StateConflicted && len(rec.Conflicts) == 0:
 			fail("conflicted %s lists no conflict", id)
@@ -195,4 +208,14 @@ func checkConflicts(txs map[dag.TxID]ledgerTx, order []dag.TxID, fail func(strin
 			}
 		}
 	}
+}
+
+// subset reports whether every ID in a is in b.
+func subset(a, b []dag.TxID) bool {
+	for _, id := range a {
+		if !slices.Contains(b, id) {
+			return false
+		}
+	}
+	return true
 }
