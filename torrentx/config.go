@@ -40,7 +40,7 @@ const (
 	dhtSendRate = 200
 )
 
-// Config configures a Client. Network, Store and OnTx are required.
+// Config configures a Client. Network and Store are required.
 type Config struct {
 	// Network is the ttx network; its genesis torrent is the meeting point
 	// that the Client seeds and announces on the DHT.
@@ -49,10 +49,12 @@ type Config struct {
 	// data straight from it and never writes to it. Client methods must not
 	// be called from inside Store.Update.
 	Store dag.Store
-	// OnTx receives every transaction downloaded by BitTorrent, once, after
-	// its bytes passed dag.CheckID, with the address of the peer that sent
-	// it. It is the single path into the ledger: the node passes Graph.Add.
-	// It runs in the goroutine of a Fetch call, with no lock held.
+	// OnTx, if set, receives every transaction downloaded by BitTorrent,
+	// once, after its bytes passed dag.CheckID, with the address of the
+	// peer that sent it, before Fetch returns them. It runs in the
+	// goroutine of a Fetch call, with no lock held. Nil: the bytes are only
+	// returned by Fetch, and its caller adds them to the ledger (the gossip
+	// engine's Fetcher path does).
 	OnTx func(raw []byte, src string)
 	// Gossip receives the ttx extension traffic of the peers that speak it.
 	// Nil: the Client does not offer the extension (a plain seeder).
@@ -95,8 +97,6 @@ func (cfg *Config) validate() error {
 		return errors.New("config: no network")
 	case cfg.Store == nil:
 		return errors.New("config: no store")
-	case cfg.OnTx == nil:
-		return errors.New("config: no OnTx")
 	case cfg.MaxTorrents < 0 || cfg.PeerQueue < 0 || cfg.AnnounceInterval < 0:
 		return errors.New("config: negative limit")
 	}

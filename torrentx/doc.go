@@ -28,8 +28,9 @@
 //     the piece hash check is ours (SelfHash), because the library checks
 //     hybrid pieces with SHA-1 only (bug B3). A piece that fails it gets
 //     the sender banned.
-//   - Downloaded bytes are never written to the Store here: they go to
-//     Config.OnTx, once, which is the node's single path into the ledger.
+//   - Downloaded bytes are never written to the Store here: Fetch returns
+//     them (and hands them to Config.OnTx, once, if set); the ledger alone
+//     stores transactions.
 //   - Seeders are added as {InfoHash: v1, InfoBytes} (bug B1), and a fetch
 //     by ID as {InfoHash: the truncated ID} (bug B2).
 //   - No ttx payload exceeds MaxMessageSize; callbacks that run under the

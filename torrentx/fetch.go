@@ -61,7 +61,8 @@ func (f *fetch) fail(err error) { f.finish(err) }
 // none: the node's genesis peers, and a DHT lookup). The info dict comes
 // over ut_metadata and must be exactly a transaction's dict hashing to id
 // (dag.ParseInfoDict) before the library parses it; the bytes must pass
-// dag.CheckID. Config.OnTx receives them once, before Fetch returns them.
+// dag.CheckID. Config.OnTx (if set) receives them once, before Fetch
+// returns them.
 // A transaction already stored is returned from the Store. Concurrent
 // calls for one ID share one download. ctx bounds the wait.
 func (c *Client) Fetch(ctx context.Context, id dag.TxID, peers []string) ([]byte, error) {
@@ -113,7 +114,7 @@ func (c *Client) fetch(ctx context.Context, id dag.TxID, info []byte, v1 [20]byt
 	if err != nil {
 		return nil, err
 	}
-	if !stored {
+	if !stored && c.cfg.OnTx != nil {
 		f.deliver.Do(func() { c.cfg.OnTx(raw, src) })
 	}
 	return raw, nil

@@ -4,21 +4,16 @@ import (
 	"sync"
 
 	"github.com/anacrolix/torrent"
+
+	"github.com/torrenttx/ttx/torrentx/gossip"
 )
 
 // Peer is a connected peer that speaks the ttx extension, as the gossip
-// layer sees it. Its methods are safe for concurrent use.
-type Peer interface {
-	// ID names the connection ("ip:port" of the remote end).
-	ID() string
-	// Send queues payload (at most MaxMessageSize bytes) as one ttx
-	// message. It does not block: ErrQueueFull when the peer's queue is
-	// full, ErrClosed once the peer is gone. The caller must not modify
-	// payload afterwards.
-	Send(payload []byte) error
-	// Close drops the connection; reason is logged.
-	Close(reason error)
-}
+// engine sees it. The Client's Peers are safe for concurrent use; their ID
+// is the remote "ip:port", and Send queues without blocking (at most
+// MaxMessageSize bytes; ErrQueueFull when the queue is full, ErrClosed once
+// the peer is gone; the caller must not modify the payload afterwards).
+type Peer = gossip.Peer
 
 // Handler consumes the ttx extension: the gossip engine implements it.
 // For each peer, AddPeer comes first, then Handle for each message in
@@ -45,7 +40,11 @@ type peer struct {
 	once sync.Once
 }
 
-var _ Peer = (*peer)(nil)
+var (
+	_ Peer           = (*peer)(nil)
+	_ Handler        = (*gossip.Engine)(nil)
+	_ gossip.Fetcher = (*Client)(nil)
+)
 
 func newPeer(c *Client, pc *torrent.PeerConn) *peer {
 	return &peer{

@@ -15,7 +15,7 @@ import (
 
 // txStorage is the library's storage: piece data comes straight from the
 // node's dag.Store (no second copy on disk), and downloaded bytes stay in
-// memory until verified and handed to Config.OnTx. A transaction torrent
+// memory until verified and returned by Fetch. A transaction torrent
 // has one piece, the whole tx.json.
 type txStorage struct{ c *Client }
 

@@ -1,0 +1,100 @@
+package torrentx
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/dag/dagtest"
+	"github.com/torrenttx/ttx/torrentx/gossip"
+)
+
+// gossipNode is a Graph, a gossip Engine and a Client wired as the node
+// wires them: the Graph's changes go to the Engine, the Engine speaks over
+// the Client's ttx peers and falls back to its Fetch.
+type gossipNode struct {
+	store *dag.MemStore
+	graph *dag.Graph
+	c     *Client
+}
+
+// clientFetcher lets the Engine, built first, fetch through the Client.
+type clientFetcher struct{ c atomic.Pointer[Client] }
+
+func (f *clientFetcher) Fetch(ctx context.Context, id dag.TxID, peers []string) ([]byte, error) {
+	return f.c.Load().Fetch(ctx, id, peers)
+}
+
+func newGossipNode(t *testing.T, net *dag.Network) *gossipNode {
+	t.Helper()
+	n := &gossipNode{store: dag.NewMemStore()}
+	var eng atomic.Pointer[gossip.Engine]
+	n.graph = dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: n.store, OnChange: func(cs []dag.Change) {
+		if e := eng.Load(); e != nil {
+			e.Announce(cs)
+		}
+	}})
+	f := &clientFetcher{}
+	e, err := gossip.New(gossip.Config{
+		Network: net, Ledger: n.graph, Store: n.store, Fetcher: f,
+		Tick: 10 * time.Millisecond, WantTimeout: 200 * time.Millisecond, PingInterval: time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Store(e)
+	t.Cleanup(func() { e.Close() })
+	cfg := testConfig(net, n.store, &txRecv{})
+	cfg.OnTx = nil // the Engine adds what it fetches
+	cfg.Gossip = e
+	n.c = newTestClient(t, cfg)
+	f.c.Store(n.c)
+	return n
+}
+
+func (n *gossipNode) digest(t *testing.T) dag.Digest {
+	t.Helper()
+	var d dag.Digest
+	if err := n.store.View(func(tx dag.ReadTx) (err error) { d, err = tx.Digest(); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestGossipOverTorrent runs the gossip Engine over two Clients: new
+// transactions are pushed over the ttx extension, and a node that joins
+// late catches up.
+func TestGossipOverTorrent(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 4)
+	raws := dagtest.NewGen(t, net, keys, 7).Raws(40)
+	cases := []struct {
+		name   string
+		before int // added to A before B connects; the rest after
+	}{
+		{"pushed after connect", 0},
+		{"synced on connect", 25},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := newGossipNode(t, net), newGossipNode(t, net)
+			add := func(raws [][]byte) {
+				if _, err := a.graph.AddBatch(context.Background(), raws, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			add(raws[:tc.before])
+			if err := b.c.AddPeers([]string{a.c.ListenAddr()}); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, 5*time.Second, "a ttx peer", func() bool { return len(b.c.swarmAddrs()) == 1 })
+			add(raws[tc.before:])
+			want := a.digest(t)
+			if want.Count != uint64(len(raws))+1 {
+				t.Fatalf("A holds %d transactions, want %d", want.Count, len(raws)+1)
+			}
+			waitFor(t, 10*time.Second, "B to hold what A holds", func() bool { return b.digest(t) == want })
+		})
+	}
+}
