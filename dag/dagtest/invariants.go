@@ -1,7 +1,6 @@
 package dagtest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -153,8 +152,7 @@ func checkIndexes(r dag.ReadTx, txs map[dag.TxID]ledgerTx, order []dag.TxID, acc
 	if err != nil {
 		fail("Range: %v", err)
 	}
-	sorted := slices.Clone(order)
-	slices.SortFunc(sorted, func(a, b dag.TxID) int { return bytes.Compare(a[:], b[:]) })
+	sorted := sortedIDs(order)
 	if !slices.Equal(ranged, sorted) {
 		fail("Range lists %d IDs, Since %d (or the order differs)", len(ranged), len(sorted))
 	}
