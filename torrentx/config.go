@@ -26,7 +26,13 @@ const (
 	// on the DHT while the node has enough peers.
 	DefaultAnnounceInterval = 10 * time.Minute
 	// DefaultPeerQueue is the default length of each ttx peer's queues.
-	DefaultPeerQueue = 128
+	DefaultPeerQueue = 1024
+	// MaxQueuedBytes bounds the ttx payloads received from one peer and not
+	// yet handled. The library reads under its lock, so a slow Handler
+	// cannot push back on the connection; a peer that gets this far ahead
+	// is closed (ErrPeerFlood). It is the gossip engine's default burst of
+	// bytes a peer may send.
+	MaxQueuedBytes = 16 << 20
 	// DefaultVersion is the version reported when Config.Version is empty.
 	DefaultVersion = "dev"
 

@@ -157,3 +157,46 @@ func TestExtensionPlainPeer(t *testing.T) {
 		t.Errorf("handler got %d peers, want 0", added)
 	}
 }
+
+// blockingHandler blocks in Handle until release is closed.
+type blockingHandler struct {
+	testHandler
+	release chan struct{}
+}
+
+func (h *blockingHandler) Handle(p Peer, payload []byte) {
+	<-h.release
+	h.testHandler.Handle(p, payload)
+}
+
+// TestExtensionFlood: a peer that outpaces a stuck handler by more than
+// PeerQueue messages is closed, and both sides remove it.
+func TestExtensionFlood(t *testing.T) {
+	tn := newTestNet(t, 0)
+	var r txRecv
+	ha, hb := &testHandler{}, &blockingHandler{release: make(chan struct{})}
+	defer close(hb.release)
+	cfgA := testConfig(tn.net, tn.store(t, 0), &r)
+	cfgA.Gossip = ha
+	cfgB := testConfig(tn.net, tn.store(t, 0), &r)
+	cfgB.Gossip = hb
+	cfgB.PeerQueue = 4
+	a, b := newTestClient(t, cfgA), newTestClient(t, cfgB)
+	if err := a.AddPeers([]string{b.ListenAddr()}); err != nil {
+		t.Fatal(err)
+	}
+	p := ha.peer(t)
+	hb.peer(t)
+	for range 10 {
+		if err := p.Send([]byte("flood")); err != nil {
+			t.Fatalf("Send: %v", err)
+		}
+	}
+	waitFor(t, 5*time.Second, "A to lose the peer", func() bool {
+		_, removed := ha.counts()
+		return removed == 1
+	})
+	if n := b.conns(tn.net.ID); n != 0 {
+		t.Errorf("B keeps %d genesis connections to the flooding peer", n)
+	}
+}

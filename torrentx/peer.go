@@ -2,6 +2,7 @@ package torrentx
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/anacrolix/torrent"
 
@@ -38,6 +39,8 @@ type peer struct {
 	in   chan []byte
 	done chan struct{} // closed by shut
 	once sync.Once
+	// queued counts the bytes in in.
+	queued atomic.Int64
 }
 
 var (
@@ -86,8 +89,13 @@ func (p *peer) Close(reason error) {
 func (p *peer) shut() { p.once.Do(func() { close(p.done) }) }
 
 // deliver queues an incoming message. Called with the library lock held,
-// so it never blocks: a peer whose queue is full is closed.
+// so it never blocks: a peer whose queue is full (PeerQueue messages or
+// MaxQueuedBytes) is closed.
 func (p *peer) deliver(payload []byte) {
+	if p.queued.Add(int64(len(payload))) > MaxQueuedBytes {
+		p.Close(ErrPeerFlood)
+		return
+	}
 	select {
 	case p.in <- payload:
 	default:
@@ -106,6 +114,7 @@ func (p *peer) run(h Handler) {
 			return
 		case b := <-p.in:
 			h.Handle(p, b)
+			p.queued.Add(-int64(len(b)))
 		}
 	}
 }
