@@ -30,7 +30,7 @@ type Client struct {
 	cfg     Config
 	log     *slog.Logger
 	cl      *torrent.Client
-	genesis *entry // pinned; immutable after New but for entry fields
+	genesis *entry // never evicted; the pointer is immutable after New
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -65,7 +65,7 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		cfg:       cfg,
 		log:       cfg.Logger.With("subsystem", "torrentx"),
-		genesis:   &entry{id: ids.ID, v1: ids.V1, info: dag.InfoDict(raw), raw: raw, pinned: true},
+		genesis:   &entry{id: ids.ID, v1: ids.V1, info: dag.InfoDict(raw), raw: raw},
 		ctx:       ctx,
 		cancel:    cancel,
 		metaQ:     make(chan metaMsg, metaQueue),

@@ -194,7 +194,7 @@ func (c *Client) gotInfo(e *entry, pc *torrent.PeerConn, msg pp.ExtendedMetadata
 	switch {
 	case err != nil && sha256.Sum256(data) == e.id:
 		// The ID itself names a dict that is no transaction's.
-		f.fail(err)
+		f.finish(err)
 		return
 	case err != nil:
 		c.dropPeer(pc, err)
@@ -218,7 +218,7 @@ func (c *Client) gotInfo(e *entry, pc *torrent.PeerConn, msg pp.ExtendedMetadata
 	old.Drop()
 	t, err := c.addTorrent(e)
 	if err != nil {
-		f.fail(err)
+		f.finish(err)
 		return
 	}
 	t.DownloadAll()

@@ -53,9 +53,6 @@ func (f *fetch) finish(err error) {
 	}
 }
 
-// fail ends the fetch with err.
-func (f *fetch) fail(err error) { f.finish(err) }
-
 // Fetch downloads the transaction id by plain BitTorrent, the repair path
 // that works with any seeder, ttx node or not. It dials peers ("host:port";
 // none: the node's genesis peers, and a DHT lookup). The info dict comes
@@ -120,8 +117,8 @@ func (c *Client) fetch(ctx context.Context, id dag.TxID, info []byte, v1 [20]byt
 	return raw, nil
 }
 
-// joinFetch returns the running fetch of id, or starts one: a pinned
-// entry whose torrent dials peers. With info it downloads at once;
+// joinFetch returns the running fetch of id, or starts one: an entry,
+// never evicted, whose torrent dials peers. With info it downloads at once;
 // without, gotInfo starts the download once a peer sent a valid dict. If
 // id turns out to be loaded (stored, or the genesis) it returns its bytes
 // and no entry.
@@ -135,8 +132,9 @@ func (c *Client) joinFetch(id dag.TxID, info []byte, v1 [20]byte, peers []string
 	e := c.byID[id]
 	switch {
 	case e != nil && e.raw != nil && e.fetch == nil:
+		raw := e.raw
 		c.mu.Unlock()
-		return nil, e.raw, nil
+		return nil, raw, nil
 	case e != nil && e.fetch == nil:
 		c.mu.Unlock()
 		raw, err := c.stored(id)
@@ -155,7 +153,7 @@ func (c *Client) joinFetch(id dag.TxID, info []byte, v1 [20]byte, peers []string
 		peers = c.swarmAddrs()
 	}
 	ctx, stop := context.WithCancel(c.ctx)
-	e = &entry{id: id, pinned: true, fetch: &fetch{refs: 1, addrs: peers, done: make(chan struct{}), kick: make(chan struct{}, 1), stop: stop}}
+	e = &entry{id: id, fetch: &fetch{refs: 1, addrs: peers, done: make(chan struct{}), kick: make(chan struct{}, 1), stop: stop}}
 	if info != nil {
 		e.info, e.v1 = info, v1
 	}

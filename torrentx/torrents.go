@@ -22,9 +22,9 @@ type entry struct {
 	// t is set by addTorrent, with Client.addMu and Client.mu held; read
 	// it holding either. gotInfo replaces a fetch's torrent once.
 	t *torrent.Torrent
-	// pinned entries (the genesis, running fetches) are never evicted.
-	pinned bool
-	lru    *list.Element // position in Client.lru; nil if pinned
+	// lru is the position in Client.lru of a seeded transaction; nil for
+	// the genesis and running fetches, which are never evicted.
+	lru *list.Element
 	// raw holds the bytes when they are not (yet) in the Store: the
 	// genesis, and a fetched transaction once verified. Guarded by
 	// Client.mu.
