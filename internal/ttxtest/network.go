@@ -207,26 +207,29 @@ func (n *Network) Connect(a, b string) {
 	Wait(n.t, ConnectTimeout, func() error {
 		// Every connection is outgoing on one side, which sees the
 		// other's listen address.
-		if n.isPeer(na, nb.ListenAddr()) || n.isPeer(nb, na.ListenAddr()) {
+		ab, abTTX := isPeer(na, nb.ListenAddr())
+		ba, baTTX := isPeer(nb, na.ListenAddr())
+		if abTTX || baTTX {
 			return nil
 		}
-		return fmt.Errorf("%s and %s are not ttx peers", a, b)
+		return fmt.Errorf("%s and %s are not ttx peers (connected by BitTorrent: %v)", a, b, ab || ba)
 	})
 }
 
-// isPeer reports whether nd has a ttx connection on the genesis swarm to
-// addr.
-func (n *Network) isPeer(nd *node.Node, addr string) bool {
+// isPeer reports whether nd is connected to addr, and whether as a ttx
+// peer.
+func isPeer(nd *node.Node, addr string) (connected, ttx bool) {
 	peers, err := nd.Peers(context.Background())
 	if err != nil {
-		return false
+		return false, false
 	}
 	for _, p := range peers {
-		if p.Addr == addr && p.TTX {
-			return true
+		if p.Addr == addr {
+			connected = true
+			ttx = ttx || p.TTX
 		}
 	}
-	return false
+	return connected, ttx
 }
 
 // ConnectAll connects every pair of running nodes.
