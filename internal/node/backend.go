@@ -11,6 +11,7 @@ import (
 	"github.com/torrenttx/ttx/internal/api"
 	"github.com/torrenttx/ttx/internal/wallet"
 	"github.com/torrenttx/ttx/proofs"
+	"github.com/torrenttx/ttx/torrentx/gossip"
 )
 
 var _ api.Backend = (*Node)(nil)
@@ -125,9 +126,20 @@ func (n *Node) AskPeers(ctx context.Context, id dag.TxID, trusted []string) ([]a
 
 // Peers implements api.Backend.
 func (n *Node) Peers(ctx context.Context) ([]api.Peer, error) {
+	var d dag.Digest
+	if err := n.store.View(func(r dag.ReadTx) (err error) {
+		d, err = r.Digest()
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	gp := make(map[string]gossip.PeerInfo)
+	for _, p := range n.gossip.engine.Load().Peers() {
+		gp[p.ID] = p
+	}
 	var out []api.Peer
 	for _, p := range n.client.Peers() {
-		out = append(out, n.gossip.describe(p))
+		out = append(out, n.gossip.describe(p, d, gp))
 	}
 	return out, nil
 }

@@ -2,28 +2,213 @@ package node
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync/atomic"
+	"time"
 
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/internal/api"
 	"github.com/torrenttx/ttx/torrentx"
+	"github.com/torrenttx/ttx/torrentx/gossip"
 )
 
-// gossipLink connects the node to the gossip engine.
-type gossipLink struct{ n *Node }
+// gossipLink connects the node to the gossip engine: the Graph's changes go
+// out through it, and it pulls what no peer pushes through the BitTorrent
+// client. The engine starts before the client (the client hands it its
+// peers), so the client reaches it through the fetcher once it exists.
+type gossipLink struct {
+	n      *Node
+	engine atomic.Pointer[gossip.Engine]
+	client atomic.Pointer[torrentx.Client] // set once the client runs
+}
 
 func newGossipLink(n *Node) *gossipLink { return &gossipLink{n: n} }
 
-func (g *gossipLink) start() error                  { return nil }
-func (g *gossipLink) handler() torrentx.Handler     { return nil }
-func (g *gossipLink) announce(changes []dag.Change) {}
-func (g *gossipLink) close()                        {}
-func (g *gossipLink) inSync(d dag.Digest) int       { return 0 }
-
-func (g *gossipLink) ask(ctx context.Context, id dag.TxID, trusted []string) ([]api.PeerAnswer, error) {
-	return nil, errors.New("not yet")
+// start starts the engine; listenPort goes into our hello so that peers
+// can dial us back.
+func (g *gossipLink) start(listenPort uint16) error {
+	n := g.n
+	e, err := gossip.New(gossip.Config{
+		Network:    n.cfg.Network,
+		Ledger:     n.graph,
+		Store:      n.store,
+		Fetcher:    fetcher{g},
+		Logger:     n.cfg.Logger,
+		Now:        n.cfg.Now,
+		Agent:      "ttx/" + Version,
+		ListenPort: listenPort,
+	})
+	if err != nil {
+		return fmt.Errorf("start gossip: %w", err)
+	}
+	g.engine.Store(e)
+	return nil
 }
 
-func (g *gossipLink) describe(p torrentx.PeerInfo) api.Peer {
-	return api.Peer{Addr: p.Addr, Agent: p.Client, TTX: p.TTX}
+// handler is what the BitTorrent client hands its ttx peers to.
+func (g *gossipLink) handler() torrentx.Handler { return g.engine.Load() }
+
+// announce relays committed changes; before the engine starts (the genesis
+// commit) there is nobody to tell.
+func (g *gossipLink) announce(changes []dag.Change) {
+	if e := g.engine.Load(); e != nil {
+		e.Announce(changes)
+	}
+}
+
+func (g *gossipLink) close() {
+	if e := g.engine.Load(); e != nil {
+		e.Close()
+	}
+}
+
+// inSync counts the ttx peers whose last digest equals d.
+func (g *gossipLink) inSync(d dag.Digest) int {
+	k := 0
+	for _, p := range g.engine.Load().Peers() {
+		if p.Ready && p.Digest == d {
+			k++
+		}
+	}
+	return k
+}
+
+// ask queries peers about id: the trusted ones (dialled if need be) or
+// every connected ttx peer.
+func (g *gossipLink) ask(ctx context.Context, id dag.TxID, trusted []string) ([]api.PeerAnswer, error) {
+	e := g.engine.Load()
+	var ids []string
+	var unreachable []string
+	if len(trusted) > 0 {
+		if err := g.n.client.AddPeers(trusted); err != nil {
+			return nil, api.NewError(400, api.CodeBadRequest, err)
+		}
+		ids, unreachable = g.resolve(ctx, trusted)
+		if len(ids) == 0 {
+			return answersFor(unreachable, "not connected"), nil
+		}
+	}
+	answers, err := e.Query(ctx, []dag.TxID{id}, ids)
+	if err != nil && len(answers) == 0 {
+		return nil, err
+	}
+	out := make([]api.PeerAnswer, 0, len(answers)+len(unreachable))
+	for _, a := range answers {
+		pa := api.PeerAnswer{Peer: a.Peer}
+		if st, ok := a.Statuses[id]; ok {
+			pa.State = st.State.String()
+			pa.Conflicts = st.Conflicts
+		} else {
+			pa.Error = "no answer in time"
+		}
+		out = append(out, pa)
+	}
+	return append(out, answersFor(unreachable, "not connected")...), nil
+}
+
+func answersFor(peers []string, why string) []api.PeerAnswer {
+	out := make([]api.PeerAnswer, len(peers))
+	for i, p := range peers {
+		out[i] = api.PeerAnswer{Peer: p, Error: why}
+	}
+	return out
+}
+
+// resolve maps listen addresses to the IDs of connected ttx peers: a peer
+// matches by its connection address or by its IP and announced listen port.
+// It waits (until ctx ends) for freshly dialled peers to say hello.
+func (g *gossipLink) resolve(ctx context.Context, addrs []string) (ids, missing []string) {
+	for {
+		ids, missing = ids[:0], missing[:0]
+		peers := g.engine.Load().Peers()
+		for _, a := range addrs {
+			if id, ok := matchPeer(peers, a); ok {
+				ids = append(ids, id)
+			} else {
+				missing = append(missing, a)
+			}
+		}
+		if len(missing) == 0 {
+			return ids, nil
+		}
+		select {
+		case <-ctx.Done():
+			return ids, missing
+		case <-waitTick():
+		}
+	}
+}
+
+func matchPeer(peers []gossip.PeerInfo, addr string) (string, bool) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", false
+	}
+	for _, p := range peers {
+		if !p.Ready {
+			continue
+		}
+		if p.ID == addr {
+			return p.ID, true
+		}
+		if h, _, err := net.SplitHostPort(p.ID); err == nil && h == host && strconv.Itoa(int(p.ListenPort)) == port {
+			return p.ID, true
+		}
+	}
+	return "", false
+}
+
+// describe joins what the BitTorrent client and the gossip engine know of a
+// connection.
+func (g *gossipLink) describe(p torrentx.PeerInfo, ours dag.Digest, gp map[string]gossip.PeerInfo) api.Peer {
+	out := api.Peer{Addr: p.Addr, Agent: p.Client, TTX: p.TTX}
+	if info, ok := gp[p.Addr]; ok {
+		if info.Agent != "" {
+			out.Agent = info.Agent
+		}
+		out.ConnectedAt = info.Since
+		if info.Ready {
+			out.Digest = info.Digest.String()
+			out.InSync = info.Digest == ours
+		}
+	}
+	return out
+}
+
+// fetcher lets the engine download by plain BitTorrent.
+type fetcher struct{ g *gossipLink }
+
+func (f fetcher) Fetch(ctx context.Context, id dag.TxID, peers []string) ([]byte, error) {
+	c := f.g.client.Load()
+	if c == nil {
+		return nil, torrentx.ErrClosed
+	}
+	return c.Fetch(ctx, id, peers)
+}
+
+// waitTick paces polling for peers to appear.
+func waitTick() <-chan time.Time { return time.After(50 * time.Millisecond) }
+
+// resolveListen turns a listen address with port 0 into one with a free
+// port, so that the port can go into our hello before the client listens.
+func resolveListen(addr string) (string, uint16, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	if port == "0" {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return "", 0, fmt.Errorf("find a free port on %q: %w", addr, err)
+		}
+		port = strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+		l.Close()
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return "", 0, fmt.Errorf("listen address %q: bad port", addr)
+	}
+	return net.JoinHostPort(host, port), uint16(p), nil
 }

@@ -125,7 +125,11 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
-	if err := n.gossip.start(); err != nil {
+	listen, port, err := resolveListen(cfg.ListenAddr)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.gossip.start(port); err != nil {
 		return nil, err
 	}
 	n.client, err = torrentx.New(torrentx.Config{
@@ -133,7 +137,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		Store:        n.store,
 		OnTx:         n.onTx,
 		Gossip:       n.gossip.handler(),
-		ListenAddr:   cfg.ListenAddr,
+		ListenAddr:   listen,
 		NoDHT:        cfg.NoDHT,
 		DHTBootstrap: cfg.DHTBootstrap,
 		Trackers:     cfg.Trackers,
@@ -143,6 +147,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("start BitTorrent client: %w", err)
 	}
+	n.gossip.client.Store(n.client)
 	n.importProofDir(ctx)
 
 	n.api, err = api.NewServer(api.Config{
