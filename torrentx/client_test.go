@@ -3,7 +3,11 @@ package torrentx
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/torrenttx/ttx/dag"
 )
@@ -70,5 +74,53 @@ func TestClosed(t *testing.T) {
 	}
 	if err := c.Announce(tn.net.ID); !errors.Is(err, ErrClosed) {
 		t.Errorf("Announce after Close = %v, want ErrClosed", err)
+	}
+}
+
+// recordHandler keeps the records it is given.
+type recordHandler struct {
+	mu   sync.Mutex
+	recs []slog.Record
+}
+
+func (h *recordHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *recordHandler) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.recs = append(h.recs, r)
+	return nil
+}
+func (h *recordHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *recordHandler) WithGroup(string) slog.Handler      { return h }
+
+func (h *recordHandler) find(prefix string) (slog.Record, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, r := range h.recs {
+		if strings.HasPrefix(r.Message, prefix) {
+			return r, true
+		}
+	}
+	return slog.Record{}, false
+}
+
+// TestBootstrapNodeLogs: a DHT node with no bootstrap nodes (the
+// bootstrap node of a devnet) reports it as a warning, not an error.
+func TestBootstrapNodeLogs(t *testing.T) {
+	tn := newTestNet(t, 0)
+	var r txRecv
+	h := &recordHandler{}
+	cfg := testConfig(tn.net, tn.store(t, 0), &r)
+	cfg.NoDHT = false
+	cfg.DHTBootstrap = []string{}
+	cfg.Logger = slog.New(h)
+	newTestClient(t, cfg)
+	var rec slog.Record
+	waitFor(t, 5*time.Second, "the bootstrap failure", func() (ok bool) {
+		rec, ok = h.find("error bootstrapping")
+		return ok
+	})
+	if rec.Level != slog.LevelWarn {
+		t.Errorf("%q logged at %v, want WARN", rec.Message, rec.Level)
 	}
 }

@@ -158,7 +158,7 @@ func (c *Client) libConfig() (*torrent.ClientConfig, error) {
 	lc.NoDefaultPortForwarding = !cfg.PortForwarding
 	lc.AlwaysWantConns = true
 	lc.ExtendedHandshakeClientVersion = "ttx/" + cfg.Version
-	lc.Slogger = cfg.Logger.With("subsystem", "torrent")
+	lc.Slogger = slog.New(libHandler{cfg.Logger.Handler()}).With("subsystem", "torrent")
 	lc.NoDHT = cfg.NoDHT
 	lc.PeriodicallyAnnounceTorrentsToDht = false
 	if cfg.DHTBootstrap != nil {
