@@ -1,6 +1,8 @@
 package torrentx
 
 import (
+	"context"
+	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -88,9 +90,20 @@ func testConfig(net *dag.Network, store dag.Store, r *txRecv) Config {
 	}
 }
 
-// newTestClient starts a Client that is closed when the test ends.
+// newTestClient starts a Client that is closed when the test ends. Unless
+// cfg has a Logger, the test fails if the Client logs an error: errors are
+// for our own faults.
 func newTestClient(t testing.TB, cfg Config) *Client {
 	t.Helper()
+	if cfg.Logger == nil {
+		h := &errorHandler{}
+		cfg.Logger = slog.New(h)
+		t.Cleanup(func() {
+			for _, msg := range h.errors() {
+				t.Errorf("logged an error: %s", msg)
+			}
+		})
+	}
 	c, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -101,6 +114,33 @@ func newTestClient(t testing.TB, cfg Config) *Client {
 		}
 	})
 	return c
+}
+
+// errorHandler keeps the messages of ERROR records and drops the rest.
+type errorHandler struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (h *errorHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelError }
+func (h *errorHandler) Handle(_ context.Context, r slog.Record) error {
+	msg := r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		msg += " " + a.String()
+		return true
+	})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.msgs = append(h.msgs, msg)
+	return nil
+}
+func (h *errorHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *errorHandler) WithGroup(string) slog.Handler      { return h }
+
+func (h *errorHandler) errors() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.msgs)
 }
 
 // plainClient is an ordinary anacrolix client with its own ut_metadata and
