@@ -3,6 +3,7 @@ package ttxtest_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/dag/dagtest"
+	"github.com/torrenttx/ttx/internal/node"
+	"github.com/torrenttx/ttx/internal/store"
 	"github.com/torrenttx/ttx/internal/ttxtest"
 )
 
@@ -100,6 +103,28 @@ func TestRestart(t *testing.T) {
 		"bob":   1 * dag.Unit,
 		"carol": 2*dagtest.Funds + 6*dag.Unit,
 	})
+}
+
+// TestStopRemembersPeers: a node that stops remembers where to dial its
+// ttx peers next time, also the ones that dialled it (whose connection
+// address is an ephemeral port nobody listens on).
+func TestStopRemembersPeers(t *testing.T) {
+	n := ttxtest.NewNetwork(t, "alice", "bob")
+	n.Connect("alice", "bob") // alice dials bob
+	want := n.Node("alice").ListenAddr()
+	n.Stop("bob")
+	st, err := store.Open(filepath.Join(n.DataDir("bob"), node.StoreFile), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	peers, err := st.Peers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(peers, want) {
+		t.Errorf("bob remembers peers %v, want alice's listen address %s among them", peers, want)
+	}
 }
 
 // TestPartitionHeal: two halves that share a history make different
