@@ -123,12 +123,6 @@ func (n *Network) Node(name string) *node.Node {
 	return m.node
 }
 
-// DataDir returns the named node's data dir.
-func (n *Network) DataDir(name string) string {
-	n.t.Helper()
-	return n.member(name).dir
-}
-
 // Key returns the private key of the named node's wallet, for signing
 // transactions by hand (dagtest.Sign).
 func (n *Network) Key(name string) ed25519.PrivateKey {
