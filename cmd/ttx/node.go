@@ -13,6 +13,7 @@ import (
 	"github.com/torrenttx/ttx/internal/api"
 	"github.com/torrenttx/ttx/internal/node"
 	"github.com/torrenttx/ttx/internal/wallet"
+	"github.com/torrenttx/ttx/internal/web"
 )
 
 // shutdownTimeout bounds a clean shutdown after Ctrl-C.
@@ -31,12 +32,18 @@ func runNode(ctx context.Context, o nodeOptions) error {
 	if err != nil {
 		return err
 	}
+	ws, err := web.New(web.Config{Logger: o.Logger})
+	if err != nil {
+		return err
+	}
 	nc := node.Config{
 		DataDir:    cfg.DataDir,
 		Network:    o.Network,
 		Wallet:     key,
 		ListenAddr: cfg.Listen,
 		APIAddr:    cfg.API,
+		Web:        ws,
+		APIAuth:    []api.Authenticator{ws.Authorized},
 		Logger:     o.Logger,
 	}
 	if o.Loopback {
@@ -57,10 +64,17 @@ func runNode(ctx context.Context, o nodeOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Out != nil {
+	ws.Attach(n)
+	// The login URL opens a session that can spend: it goes to the
+	// terminal (or, for devnet nodes, to the log), like Jupyter's.
+	login := ws.LoginURL(n.APIURL())
+	if o.Out == nil {
+		o.Logger.Info("web wallet", "url", login)
+	} else {
 		fmt.Fprintf(o.Out, "ttx %s on %s (%s)\n", node.Version, o.Network.Params.Name, o.Network.ID)
 		fmt.Fprintf(o.Out, "  address  %s\n", n.Address())
 		fmt.Fprintf(o.Out, "  API      %s\n", n.APIURL())
+		fmt.Fprintf(o.Out, "  wallet   %s  (opens the web wallet with the right to spend; works once)\n", login)
 		fmt.Fprintf(o.Out, "  peers    BitTorrent on %s\n", n.ListenAddr())
 		fmt.Fprintf(o.Out, "Press Ctrl-C to stop.\n")
 		go statusLines(ctx, n, o)

@@ -1,0 +1,289 @@
+package web_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/genesis"
+	"github.com/torrenttx/ttx/internal/api"
+	"github.com/torrenttx/ttx/internal/node"
+	"github.com/torrenttx/ttx/internal/wallet"
+	"github.com/torrenttx/ttx/internal/web"
+)
+
+// burnPerByte is the test network's burn, so that the send form has a burn
+// to show.
+const burnPerByte = 10
+
+// testNetwork returns a devnet-like network whose genesis pays funds[i] to
+// key i.
+func testNetwork(t *testing.T, funds ...dag.Amount) (*dag.Network, []*wallet.Key) {
+	t.Helper()
+	p := genesis.DefaultParams("devnet", "dev")
+	p.BurnPerByte = burnPerByte
+	keys := make([]*wallet.Key, len(funds))
+	alloc := make([]genesis.Alloc, len(funds))
+	for i, f := range funds {
+		seed := sha256.Sum256(fmt.Appendf(nil, "web test key %d", i))
+		k, err := wallet.KeyFromSeed(seed[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[i] = k
+		alloc[i] = genesis.Alloc{To: k.PubKey(), Amount: f}
+	}
+	raw, err := genesis.New(p, alloc, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := dag.NewNetwork(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net, keys
+}
+
+// startNode runs a loopback-only node (no DHT, no trackers) serving the web
+// UI, as ttx start wires it.
+func startNode(t *testing.T, ctx context.Context, net *dag.Network, key *wallet.Key) (*node.Node, *web.Server) {
+	t.Helper()
+	ws, err := web.New(web.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.Open(ctx, node.Config{
+		DataDir:    t.TempDir(),
+		Network:    net,
+		Wallet:     key,
+		ListenAddr: "127.0.0.1:0",
+		APIAddr:    "127.0.0.1:0",
+		NoDHT:      true,
+		Web:        ws,
+		APIAuth:    []api.Authenticator{ws.Authorized},
+	})
+	if err != nil {
+		t.Fatalf("open node: %v", err)
+	}
+	ws.Attach(n)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := n.Close(ctx); err != nil {
+			t.Errorf("close node: %v", err)
+		}
+	})
+	return n, ws
+}
+
+// screenshotDir is $TTX_SCREENSHOTS, or a temporary directory.
+func screenshotDir(t *testing.T) string {
+	dir := os.Getenv("TTX_SCREENSHOTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// ungroup drops the thin spaces the pages group thousands with.
+func ungroup(s string) string { return strings.ReplaceAll(s, "\u202f", "") }
+
+// TestBrowserPayment drives Debian's headless Chromium through a payment
+// on a two-node loopback network: node A's wallet page, logged in by its
+// one-time URL, sends through the form; node B's DAG view, open
+// beforehand, shows the payment arrive live as accepted, and B's read-only
+// wallet and tx pages show it too.
+func TestBrowserPayment(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a browser: skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	br := startBrowser(t)
+	net, keys := testNetwork(t, 1000*dag.Unit, 250*dag.Unit)
+	a, wa := startNode(t, ctx, net, keys[0])
+	b, _ := startNode(t, ctx, net, keys[1])
+	if err := a.Connect(b.ListenAddr()); err != nil {
+		t.Fatal(err)
+	}
+	shots := screenshotDir(t)
+	addrB := b.Address()
+
+	// B's DAG view is open before the payment: it must update by itself.
+	dagB := br.newTab(ctx)
+	dagB.navigate(b.APIURL() + "/dag")
+	dagB.waitFor("B's DAG drawn", `document.querySelector('#dag-svg a[data-id="`+net.ID.String()+`"]')`)
+	dagB.waitFor("B's live stream", `document.querySelector('#live[data-up="yes"]')`)
+
+	// A: the login link opens a session and strips the token.
+	pa := br.newTab(ctx)
+	pa.navigate(wa.LoginURL(a.APIURL()))
+	var href, cookies string
+	if err := pa.eval(`location.href`, &href); err != nil {
+		t.Fatal(err)
+	}
+	if err := pa.eval(`document.cookie`, &cookies); err != nil {
+		t.Fatal(err)
+	}
+	if href != a.APIURL()+"/" {
+		t.Errorf("after login the page is %s, want %s/ (token stripped)", href, a.APIURL())
+	}
+	if strings.Contains(cookies, "ttx_session") {
+		t.Errorf("the session cookie is visible to scripts: %q", cookies)
+	}
+	if wa.LoginURL(a.APIURL()) != "" {
+		t.Error("the login link still works after its use")
+	}
+	pa.waitFor("A's balance", `document.querySelector('#balance-accepted').textContent !== "…"`)
+	if got := ungroup(pa.text("#balance-accepted")); got != "1000" {
+		t.Fatalf("A's page shows balance %q, want 1000", got)
+	}
+
+	// The recipient's checksum is checked as one types.
+	typo := addrB[:len(addrB)-1] + "q"
+	if strings.HasSuffix(addrB, "q") {
+		typo = addrB[:len(addrB)-1] + "p"
+	}
+	pa.typeInto("#send-to", typo)
+	pa.waitFor("checksum error", `document.querySelector('#send-to-status').dataset.kind === "bad"`)
+	if msg := pa.text("#send-to-status"); !strings.Contains(msg, "checksum") {
+		t.Errorf("a mistyped address says %q, want a checksum error", msg)
+	}
+	pa.typeInto("#send-to", addrB)
+	pa.waitFor("address accepted", `document.querySelector('#send-to-status').dataset.kind === "ok"`)
+	pa.typeInto("#send-amount", "12.5")
+	pa.typeInto("#send-memo", "lunch, paid from a browser")
+	pa.click("#send-review")
+	pa.waitFor("confirmation", `!document.querySelector('#send-confirm').hidden`)
+	burnShown := strings.TrimSuffix(pa.text("#confirm-burn"), " TTX")
+	burn, err := dag.ParseAmount(burnShown)
+	if err != nil || burn == 0 {
+		t.Fatalf("the confirmation shows burn %q, want a positive amount", burnShown)
+	}
+	pa.screenshot(filepath.Join(shots, "wallet-confirm.png"))
+	pa.click("#send-confirm-btn")
+	pa.waitFor("sent", `document.querySelector('#sent a')`)
+	var txPath string
+	if err := pa.eval(`document.querySelector('#sent a').getAttribute('href')`, &txPath); err != nil {
+		t.Fatal(err)
+	}
+	id, err := dag.ParseTxID(strings.TrimPrefix(txPath, "/tx/"))
+	if err != nil {
+		t.Fatalf("the sent notice links to %q: %v", txPath, err)
+	}
+
+	// A's tx page: accepted, and the burn the form announced is the one
+	// paid.
+	pa.navigate(a.APIURL() + "/tx/" + id.String())
+	pa.waitFor("A's tx page", `document.querySelector('#tx-summary [data-state="accepted"]')`)
+	if got := pa.text("#tx-burn"); got != burn.String()+" TTX" {
+		t.Errorf("tx page burn %q, want the confirmed %s TTX", got, burn)
+	}
+	for _, sel := range []string{"#magnet-v2", "#magnet-v1", "#proof", "#tx-raw"} {
+		if !pa.exists(sel) {
+			t.Errorf("tx page has no %s", sel)
+		}
+	}
+	pa.screenshot(filepath.Join(shots, "tx.png"))
+
+	pa.navigate(a.APIURL() + "/")
+	pa.waitFor("A's history", `document.querySelector('#history-table tr[data-id="`+id.String()+`"]')`)
+	wantA := 1000*dag.Unit - 12*dag.Unit - dag.Unit/2 - burn
+	if got := ungroup(pa.text("#balance-accepted")); got != wantA.String() {
+		t.Errorf("A's balance after sending %q, want %s", got, wantA)
+	}
+	pa.screenshot(filepath.Join(shots, "wallet.png"))
+	pa.viewport(390, 844, true)
+	pa.navigate(a.APIURL() + "/")
+	pa.waitFor("A's history on a phone", `document.querySelector('#history-table tr[data-id="`+id.String()+`"]')`)
+	pa.screenshot(filepath.Join(shots, "wallet-phone.png"))
+
+	// B's DAG view shows the payment, accepted, without a reload.
+	reachB(t, ctx, a, b, id)
+	sel := `#dag-svg a[data-id="` + id.String() + `"][data-state="accepted"]`
+	dagB.waitFor("the payment in B's DAG view", `document.querySelector('`+sel+`')`)
+	if label := dagB.text(sel + " .nstate"); label != "accepted" {
+		t.Errorf("B's DAG labels the payment %q, want accepted", label)
+	}
+	dagB.screenshot(filepath.Join(shots, "dag.png"))
+
+	// B's pages are read-only: no send form, and the API refuses a spend
+	// from them.
+	pb := dagB
+	pb.navigate(b.APIURL() + "/")
+	pb.waitFor("B's history", `document.querySelector('#history-table tr[data-id="`+id.String()+`"][data-state="accepted"]')`)
+	if got, want := ungroup(pb.text("#balance-accepted")), (250*dag.Unit + 12*dag.Unit + dag.Unit/2).String(); got != want {
+		t.Errorf("B's balance %q, want %s", got, want)
+	}
+	if pb.exists("#send-form") || !pb.exists("#readonly") {
+		t.Error("B's page without a session shows a send form")
+	}
+	var status int
+	if err := pb.eval(`fetch("/v1/send", {method: "POST", headers: {"Content-Type": "application/json"},
+		body: JSON.stringify({to: "`+a.Address()+`", amount: "1"})}).then(r => r.status)`, &status); err != nil {
+		t.Fatal(err)
+	}
+	if status != 401 {
+		t.Errorf("a spend from B's read-only page got %d, want 401", status)
+	}
+	pb.navigate(b.APIURL() + "/tx/" + id.String())
+	pb.waitFor("B's tx page", `document.querySelector('#tx-summary [data-state="accepted"]')`)
+
+	// A page of another origin on the same host (same site, so the
+	// browser attaches A's SameSite=Strict session cookie) cannot spend.
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "<!doctype html><title>elsewhere</title>")
+	}))
+	defer evil.Close()
+	before, err := a.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb.navigate(evil.URL)
+	if err := pb.eval(`fetch("`+a.APIURL()+`/v1/send", {method: "POST", mode: "no-cors", credentials: "include",
+		body: JSON.stringify({to: "`+addrB+`", amount: "1"})}).then(() => true)`, nil); err != nil {
+		t.Fatal(err)
+	}
+	after, err := a.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Accepted != before.Accepted {
+		t.Error("a page of another origin spent with A's session")
+	}
+	br.checkProblems()
+}
+
+// reachB waits for B to hold the payment. Until the gossip between nodes
+// is finished, it carries the payment over as a proof import after a
+// while; the browser's part of the test is the same either way: B's open
+// DAG page learns of it from B's live events.
+func reachB(t *testing.T, ctx context.Context, a, b *node.Node, id dag.TxID) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if st, err := b.Graph().State(id); err == nil && st == dag.StateAccepted {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Log("gossip did not bring the payment to B in 10s: importing its proof")
+	proof, err := a.ExportProof(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ImportProof(ctx, proof); err != nil {
+		t.Fatal(err)
+	}
+}
