@@ -1,8 +1,9 @@
 // Package node wires a ttx node together: the bbolt store, the dag.Graph that
 // is the ledger's single writer, the gossip engine, the BitTorrent client and
 // the local API. It owns the data dir and implements api.Backend. It holds no
-// protocol logic of its own: every transaction, from any path (gossip push,
-// BitTorrent download, proof import, a local send), enters through Graph.Add,
+// protocol logic of its own: every transaction, from any path (gossip push or
+// BitTorrent download, both through the gossip engine; proof import; a local
+// send), enters through Graph.Add,
 // and every change the Graph commits is announced through the gossip engine.
 //
 // # Data dir

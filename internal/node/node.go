@@ -135,7 +135,6 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.client, err = torrentx.New(torrentx.Config{
 		Network:      cfg.Network,
 		Store:        n.store,
-		OnTx:         n.onTx,
 		Gossip:       n.gossip.handler(),
 		ListenAddr:   listen,
 		NoDHT:        cfg.NoDHT,
@@ -246,13 +245,6 @@ func (n *Node) Store() dag.Store { return n.store }
 
 // Connect dials peers ("host:port") on the genesis swarm.
 func (n *Node) Connect(addrs ...string) error { return n.client.AddPeers(addrs) }
-
-// onTx is the BitTorrent client's path into the ledger.
-func (n *Node) onTx(raw []byte, src string) {
-	if _, err := n.graph.Add(context.Background(), raw, "bt:"+src); err != nil {
-		n.log.Error("add downloaded transaction", "peer", src, "err", err)
-	}
-}
 
 // onChange runs after every commit: it announces the changes and tells
 // subscribers. It must not block.
