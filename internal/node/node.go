@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -213,14 +215,17 @@ func (n *Node) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// peerAddrs lists the addresses of connected ttx peers that dialled out or
-// that we dialled: worth redialling next time.
+// peerAddrs lists where to redial the connected ttx peers next time: each
+// one's IP with the listen port from its hello (an inbound connection's own
+// port is ephemeral).
 func (n *Node) peerAddrs() []string {
 	var addrs []string
-	for _, p := range n.client.Peers() {
-		if p.TTX && p.Torrent == n.cfg.Network.ID {
-			addrs = append(addrs, p.Addr)
+	for _, p := range n.gossip.engine.Load().Peers() {
+		host, _, err := net.SplitHostPort(p.ID)
+		if err != nil || !p.Ready || p.ListenPort == 0 {
+			continue
 		}
+		addrs = append(addrs, net.JoinHostPort(host, strconv.Itoa(int(p.ListenPort))))
 	}
 	return addrs
 }
