@@ -21,6 +21,9 @@ type node struct {
 	store *dag.MemStore
 	graph *dag.Graph
 	eng   *Engine
+
+	mu      sync.Mutex
+	waiters map[dag.TxID]chan struct{}
 }
 
 // testConfig is fast: short timers, so tests finish quickly.
@@ -30,12 +33,20 @@ func testConfig() Config {
 
 func newNode(t testing.TB, net *dag.Network, name string, cfg Config) *node {
 	t.Helper()
-	n := &node{name: name, store: dag.NewMemStore()}
+	n := &node{name: name, store: dag.NewMemStore(), waiters: make(map[dag.TxID]chan struct{})}
 	var eng atomic.Pointer[Engine]
 	n.graph = dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: n.store, OnChange: func(cs []dag.Change) {
 		if e := eng.Load(); e != nil {
 			e.Announce(cs)
 		}
+		n.mu.Lock()
+		for _, c := range cs {
+			if ch := n.waiters[c.ID]; ch != nil && c.State.Accepted() {
+				close(ch)
+				delete(n.waiters, c.ID)
+			}
+		}
+		n.mu.Unlock()
 	}})
 	cfg.Network, cfg.Ledger, cfg.Store = net, n.graph, n.store
 	if cfg.Agent == "" {
@@ -49,6 +60,15 @@ func newNode(t testing.TB, net *dag.Network, name string, cfg Config) *node {
 	n.eng = e
 	t.Cleanup(func() { e.Close() })
 	return n
+}
+
+// accepted returns a channel closed when the ledger next accepts id.
+func (n *node) accepted(id dag.TxID) <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ch := make(chan struct{})
+	n.waiters[id] = ch
+	return ch
 }
 
 // add adds transactions locally and returns their results.
@@ -87,11 +107,10 @@ type pipe struct {
 	peer   *pipe // the remote engine's Peer for this connection
 	link   *link
 
-	mu     sync.Mutex
-	cond   *sync.Cond
-	queue  [][]byte
-	sent   int // bytes
-	reason error
+	mu    sync.Mutex
+	cond  *sync.Cond
+	queue [][]byte
+	sent  int // bytes
 }
 
 // link is a connection: both ends close together.
@@ -121,25 +140,12 @@ func (p *pipe) Send(b []byte) error {
 	return nil
 }
 
-func (p *pipe) Close(reason error) {
-	p.mu.Lock()
-	if p.reason == nil {
-		p.reason = reason
-	}
-	p.mu.Unlock()
-	p.link.close()
-}
+func (p *pipe) Close(error) { p.link.close() }
 
 func (p *pipe) sentBytes() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.sent
-}
-
-func (p *pipe) closeReason() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.reason
 }
 
 func (l *link) close() {

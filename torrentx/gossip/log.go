@@ -6,8 +6,6 @@ const (
 	logPeer      = "peer"
 	logTx        = "tx"
 	logType      = "type"
-	logCode      = "code"
 	logErr       = "err"
-	logCount     = "count"
 	logScore     = "score"
 )
