@@ -116,7 +116,9 @@ type Config struct {
 	PushRate float64
 	// PushMax: a new transaction of at most this many bytes is pushed with
 	// its announcement rather than announced by inv (default 1 KiB, -1:
-	// never).
+	// never). Pushing saves the want round trip at every hop; across a
+	// line of 5 nodes it also sent 8% fewer bytes (BenchmarkPropagation),
+	// but in a dense mesh a node may receive a copy from each neighbour.
 	PushMax int
 	// SyncWindow bounds the transaction bytes pushed per sync step; each
 	// step ends with a ping, and the next starts on its pong.
