@@ -33,9 +33,9 @@
 //	peers:     address -> empty (SavePeers replaces the set)
 //
 // The compact form stores the signature in binary and keys and parents as
-// account numbers and seqs, and rebuilds the canonical tx.json on read; Put
-// uses it only when the rebuilt bytes equal the original, and every read
-// checks that they hash to the stored ID. It is about a third of the size
+// account numbers and seqs, and rebuilds the canonical tx.json on read
+// (so Put needs p as dag.Decode returned it); every read checks that the
+// rebuilt bytes hash to the stored ID. It is about a third of the size
 // of the JSON. The genesis (and anything else that does not rebuild) is
 // stored raw.
 //

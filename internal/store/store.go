@@ -73,9 +73,13 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	start := time.Now()
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:      opts.Timeout,
-		NoSync:       opts.NoSync,
-		FreelistType: bolt.FreelistMapType,
+		Timeout: opts.Timeout,
+		NoSync:  opts.NoSync,
+		// The array freelist hands out the lowest free pages first, so a
+		// commit's pages are close together and fdatasync is about twice
+		// as fast as with the hashmap freelist's scattered pages. Values
+		// are small, so its slow multi-page allocations are rare.
+		FreelistType: bolt.FreelistArrayType,
 		// Read transactions block a remap, so map generously up front.
 		InitialMmapSize: 1 << 30,
 	})

@@ -392,9 +392,12 @@ type writeTx struct {
 
 func newWriteTx(tx *bolt.Tx) *writeTx {
 	r := newReadTx(tx)
-	// Records and keys are only ever appended: fill their pages.
-	r.txs.FillPercent = 1.0
-	r.keys.FillPercent = 1.0
+	// Records and keys are only ever appended, and history and utxo
+	// entries are appended at the end of their account's range: fill the
+	// pages they leave behind.
+	for _, b := range []*bolt.Bucket{r.txs, r.keys, r.history, r.utxo} {
+		b.FillPercent = 1.0
+	}
 	return &writeTx{readTx: r, accts: make(map[dag.PubKey]uint32)}
 }
 
@@ -437,7 +440,8 @@ func (w *writeTx) ensureAccount(m *meta, pk dag.PubKey) (uint32, error) {
 	return acct, nil
 }
 
-// Put implements dag.WriteTx.
+// Put implements dag.WriteTx. p must be as dag.Decode returned it: its
+// fields are stored in binary and its bytes rebuilt from them on read.
 func (w *writeTx) Put(p *dag.Parsed, rec *dag.Record) error {
 	if err := w.put(p, rec); err != nil {
 		return fmt.Errorf("put %s: %w", p.ID, err)
@@ -523,7 +527,7 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 	}
 
 	if accepted {
-		if err := w.spend(p, parents, key); err != nil {
+		if err := w.spend(p, from, parents, key); err != nil {
 			return err
 		}
 		for i, o := range p.Out {
@@ -549,31 +553,44 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 }
 
 // spend marks p's prevs (stored with seqs parents) spent by child and
-// removes them from their owners' unspent outputs.
-func (w *writeTx) spend(p *dag.Parsed, parents []uint64, child []byte) error {
+// removes them from their owners' unspent outputs. By the rules each prev
+// belongs to the signer (account from), so that is looked up first; only
+// otherwise is the parent record read for the owner.
+func (w *writeTx) spend(p *dag.Parsed, from uint32, parents []uint64, child []byte) error {
+	c := w.utxo.Cursor()
 	for i, op := range p.Prev {
 		if op.Index > math.MaxUint16 {
 			return fmt.Errorf("prev %s: %w", op, dag.ErrNotFound)
 		}
-		prec, err := w.recordAt(parents[i])
-		if err != nil {
-			return err
-		}
-		_, acct, ok, err := w.output(&prec, op.Index)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("prev %s: %w", op, dag.ErrNotFound)
-		}
-		sk := spentKey(parents[i], uint16(op.Index))
+		idx := uint16(op.Index)
+		sk := spentKey(parents[i], idx)
 		if w.spent.Get(sk) != nil {
 			return fmt.Errorf("prev %s is already spent", op)
 		}
-		if err := w.spent.Put(sk, child); err != nil {
-			return err
+		uk := utxoKey(from, parents[i], idx)
+		k, _ := c.Seek(uk)
+		if !bytes.Equal(k, uk) {
+			prec, err := w.recordAt(parents[i])
+			if err != nil {
+				return err
+			}
+			_, acct, ok, err := w.output(&prec, op.Index)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("prev %s: %w", op, dag.ErrNotFound)
+			}
+			uk = utxoKey(acct, parents[i], idx)
+			k, _ = c.Seek(uk)
 		}
-		if err := w.utxo.Delete(utxoKey(acct, parents[i], uint16(op.Index))); err != nil {
+		// No entry: an output of a rejected tx (Put does not check rules).
+		if bytes.Equal(k, uk) {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+		}
+		if err := w.spent.Put(sk, child); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,240 @@
+package store
+
+import (
+	"context"
+	"crypto/ed25519"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/dag/dagtest"
+)
+
+// Benchmark sizes (issue 2).
+const (
+	benchTxs    = 100_000   // ingested per measurement
+	benchBigTxs = 1_000_000 // already stored in BenchmarkIngestBig
+	benchKeys   = 100
+	benchSeed   = 2
+	benchChunk  = 100_000 // generated and ingested at a time when filling
+)
+
+// benchStream is a deterministic stream of signed transactions: chains,
+// fan-outs and fan-ins, 10% double spends.
+func benchStream(b *testing.B) (*dag.Network, *dagtest.Gen) {
+	net, keys := dagtest.NewNetwork(b, benchKeys)
+	gen := dagtest.NewGen(b, net, keys, benchSeed)
+	gen.DoubleSpendRate = 0.1
+	return net, gen
+}
+
+// ingestRaws adds raws through a Graph over s (AddBatch: signatures are
+// verified on all cores, commits are grouped) and returns how long it took.
+// It fails b if a transaction ends in an unexpected state.
+func ingestRaws(b *testing.B, net *dag.Network, s dag.Store, raws [][]byte) time.Duration {
+	b.Helper()
+	g, err := dag.NewGraph(dag.GraphConfig{Network: net, Store: s})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer g.Close()
+	start := time.Now()
+	res, err := g.AddBatch(context.Background(), raws, "bench")
+	took := time.Since(start)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, r := range res {
+		if r.State != dag.StateAccepted && !(r.State == dag.StateRejected && r.Err != nil) {
+			b.Fatalf("tx %s ended %v (%v)", r.ID, r.State, r.Err)
+		}
+	}
+	return took
+}
+
+func rawBytes(raws [][]byte) int64 {
+	var n int64
+	for _, r := range raws {
+		n += int64(len(r))
+	}
+	return n
+}
+
+// verifyRate measures Ed25519 verification of raws' signatures on all
+// cores, in signatures per second.
+func verifyRate(b *testing.B, net *dag.Network, raws [][]byte) float64 {
+	b.Helper()
+	type sig struct{ pub, msg, sig []byte }
+	sigs := make([]sig, len(raws))
+	for i, raw := range raws {
+		p, err := dag.Decode(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		msg, err := dag.SigningBytes(net.ID, &p.Tx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sigs[i] = sig{p.From[:], msg, p.Sig}
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(len(sigs)); i = next.Add(1) - 1 {
+				if !ed25519.Verify(sigs[i].pub, sigs[i].msg, sigs[i].sig) {
+					b.Error("bad signature")
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return float64(len(sigs)) / time.Since(start).Seconds()
+}
+
+// heapPerTx reopens the store at path, touches it, and returns the heap it
+// holds after GC divided by the n stored txs, and how long Open plus the
+// first View took.
+func heapPerTx(b *testing.B, path string, n int) (perTx float64, reopen time.Duration) {
+	b.Helper()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	s, err := Open(path, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	err = s.View(func(r dag.ReadTx) error {
+		if _, err := r.Digest(); err != nil {
+			return err
+		}
+		var last *dag.Record
+		if err := r.Since(uint64(n-10), func(rec *dag.Record) bool { last = rec; return true }); err != nil {
+			return err
+		}
+		reopen = time.Since(start)
+		_, err := r.Get(last.ID)
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perTx = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(n)
+	runtime.KeepAlive(s)
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return perTx, reopen
+}
+
+func fileSize(b *testing.B, path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return fi.Size()
+}
+
+// BenchmarkIngest ingests 100,000 pre-signed transactions into a new store
+// on disk and reports: tx/s, the Ed25519 verify rate on all cores
+// (verify/s) and the ratio of the two, disk bytes per tx.json byte, heap
+// bytes per stored tx after reopening, and the reopen time.
+//
+//	go test ./internal/store -run '^$' -bench BenchmarkIngest$ -benchtime 1x
+func BenchmarkIngest(b *testing.B) {
+	net, gen := benchStream(b)
+	raws := gen.Raws(benchTxs)
+	jsonBytes := rawBytes(raws)
+	verify := verifyRate(b, net, raws)
+	var took time.Duration
+	var path string
+	for b.Loop() {
+		path = filepath.Join(b.TempDir(), "ttx.db")
+		s, err := Open(path, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		took += ingestRaws(b, net, s, raws)
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rate := float64(b.N*len(raws)) / took.Seconds()
+	disk := float64(fileSize(b, path)) / float64(jsonBytes)
+	raws = nil
+	perTx, reopen := heapPerTx(b, path, benchTxs+1)
+	b.ReportMetric(rate, "tx/s")
+	b.ReportMetric(verify, "verify/s")
+	b.ReportMetric(rate/verify, "tx/verify")
+	b.ReportMetric(disk, "disk/json")
+	b.ReportMetric(perTx, "heapB/tx")
+	b.ReportMetric(float64(reopen.Microseconds())/1000, "reopen-ms")
+	b.ReportMetric(float64(jsonBytes)/benchTxs, "json-B/tx")
+}
+
+// BenchmarkIngestBig compares the ingest rate of 100,000 transactions into
+// an empty store with the rate into a store that already holds 1,000,000
+// (the same stream, continued), and reports the big store's disk use,
+// heap per tx and reopen time. It takes minutes, so it runs only with
+// TTX_BENCH_BIG=1:
+//
+//	TTX_BENCH_BIG=1 go test ./internal/store -run '^$' -bench BenchmarkIngestBig -benchtime 1x -timeout 60m
+func BenchmarkIngestBig(b *testing.B) {
+	if os.Getenv("TTX_BENCH_BIG") == "" {
+		b.Skip("set TTX_BENCH_BIG=1 to fill a store with 1,000,000 transactions")
+	}
+	for b.Loop() {
+		net, gen := benchStream(b)
+		dir := b.TempDir()
+
+		// Empty store: the first 100,000 of the stream.
+		raws := gen.Raws(benchTxs)
+		empty, err := Open(filepath.Join(dir, "empty.db"), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		emptyRate := float64(len(raws)) / ingestRaws(b, net, empty, raws).Seconds()
+		empty.Close()
+
+		// Big store: the same 100,000, then the next 900,000, then 100,000
+		// measured.
+		path := filepath.Join(dir, "big.db")
+		big, err := Open(path, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		jsonBytes := rawBytes(raws)
+		ingestRaws(b, net, big, raws)
+		for done := benchTxs; done < benchBigTxs; done += benchChunk {
+			raws = gen.Raws(benchChunk)
+			jsonBytes += rawBytes(raws)
+			ingestRaws(b, net, big, raws)
+		}
+		raws = gen.Raws(benchTxs)
+		jsonBytes += rawBytes(raws)
+		bigRate := float64(len(raws)) / ingestRaws(b, net, big, raws).Seconds()
+		if err := big.Close(); err != nil {
+			b.Fatal(err)
+		}
+		raws = nil
+		n := benchBigTxs + benchTxs + 1
+		perTx, reopen := heapPerTx(b, path, n)
+		b.ReportMetric(emptyRate, "empty-tx/s")
+		b.ReportMetric(bigRate, "big-tx/s")
+		b.ReportMetric(bigRate/emptyRate, "big/empty")
+		b.ReportMetric(float64(fileSize(b, path))/float64(jsonBytes), "disk/json")
+		b.ReportMetric(perTx, "heapB/tx")
+		b.ReportMetric(float64(reopen.Microseconds())/1000, "reopen-ms")
+	}
+}
