@@ -20,8 +20,8 @@ const (
 	// ConnectTimeout bounds Connect's wait for two nodes to become ttx
 	// peers.
 	ConnectTimeout = 10 * time.Second
-	// closeTimeout bounds a node's shutdown.
-	closeTimeout = 10 * time.Second
+	// stepTimeout bounds one node operation: a shutdown, a send.
+	stepTimeout = 10 * time.Second
 	// pollEvery is how often waits look again.
 	pollEvery = 20 * time.Millisecond
 )
@@ -181,7 +181,7 @@ func (n *Network) Stop(name string) {
 }
 
 func (n *Network) stop(m *member) {
-	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 	defer cancel()
 	if err := m.node.Close(ctx); err != nil {
 		n.t.Errorf("ttxtest: close node %s: %v", m.name, err)
@@ -258,7 +258,7 @@ func (n *Network) running() []*member {
 // transaction's ID. It fails the test if the node refuses.
 func (n *Network) Send(from, to string, amount dag.Amount) dag.TxID {
 	n.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 	defer cancel()
 	id, err := n.Node(from).Send(ctx, n.PubKey(to), amount, "")
 	if err != nil {

@@ -2,7 +2,6 @@ package ttxtest_test
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -381,7 +380,7 @@ func TestNetworkOffline(t *testing.T) {
 			t.Errorf("%s: PubKey %x, Keys()[%d] %x", name, pk, i, want)
 		}
 	}
-	if s := fmt.Sprint(n.Names()); s != "[alice bob]" {
-		t.Errorf("Names() = %s", s)
+	if got := n.Names(); !slices.Equal(got, []string{"alice", "bob"}) {
+		t.Errorf("Names() = %v, want [alice bob]", got)
 	}
 }
