@@ -70,6 +70,30 @@ func TestLinePropagation(t *testing.T) {
 	})
 }
 
+// TestChildBeforeParent: a node that gets a child before its parent holds
+// it pending, and accepts it once the parent arrives from a peer.
+func TestChildBeforeParent(t *testing.T) {
+	ctx := t.Context()
+	n := ttxtest.NewNetwork(t, "alice", "bob", "carol")
+	n.ConnectAll()
+	key := n.Key("alice")
+	parent := dagtest.Spend(t, n.Net, key, []dag.OutPoint{dagtest.GenesisOut(n.Net, 0)}, dagtest.Out(n.Net, key, dagtest.Funds))
+	child := dagtest.Spend(t, n.Net, key, []dag.OutPoint{{TxID: parent.ID}}, dagtest.Out(n.Net, n.Key("carol"), dagtest.Funds))
+
+	res, err := n.Node("bob").Graph().Add(ctx, child.Raw, "test")
+	if err != nil || res.State != dag.StatePending {
+		t.Fatalf("bob adds the child first: %+v, %v; want pending", res, err)
+	}
+	if _, err := n.Node("alice").Graph().Add(ctx, parent.Raw, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range n.Names() {
+		n.WaitState(name, child.ID, dag.StateAccepted, timeout)
+	}
+	n.WaitConverged(timeout)
+	wantBalances(t, n, map[string]dag.Amount{"alice": 0, "carol": 2 * dagtest.Funds})
+}
+
 // TestRestart: a node that restarts keeps its ledger, redials the peers it
 // remembered, and catches up on what it missed while down.
 func TestRestart(t *testing.T) {
