@@ -111,7 +111,7 @@ func TestBrowserPayment(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	br := startBrowser(t)
-	net, keys := testNetwork(t, 1000*dag.Unit, 250*dag.Unit)
+	net, keys := testNetwork(t, 1000*dag.Unit, 250*dag.Unit, 100*dag.Unit)
 	a, wa := startNode(t, ctx, net, keys[0])
 	b, _ := startNode(t, ctx, net, keys[1])
 	if err := a.Connect(b.ListenAddr()); err != nil {
@@ -209,14 +209,35 @@ func TestBrowserPayment(t *testing.T) {
 	pa.waitFor("A's history on a phone", `document.querySelector('#history-table tr[data-id="`+id.String()+`"]')`)
 	pa.screenshot(filepath.Join(shots, "wallet-phone.png"))
 
-	// B's DAG view shows the payment, accepted, without a reload.
-	reachB(t, ctx, a, b, id)
-	sel := `#dag-svg a[data-id="` + id.String() + `"][data-state="accepted"]`
-	dagB.waitFor("the payment in B's DAG view", `document.querySelector('`+sel+`')`)
-	if label := dagB.text(sel + " .nstate"); label != "accepted" {
+	// B's DAG view shows the payment, gossiped from A, accepted, without
+	// a reload.
+	dagB.waitFor("the payment in B's DAG view", dagNode(id, "accepted"))
+	if label := dagB.text(`#dag-svg a[data-id="` + id.String() + `"] .nstate`); label != "accepted" {
 		t.Errorf("B's DAG labels the payment %q, want accepted", label)
 	}
+
+	// A double spend: the third key pays A and, from the same coin, B.
+	// First seen wins; B's view marks both sides and links them.
+	coin := []wallet.Coin{{OutPoint: dag.OutPoint{TxID: net.ID, Index: 2}, Amount: 100 * dag.Unit}}
+	first := signSend(t, ctx, net, keys[2], coin, keys[0].PubKey(), 40*dag.Unit, "first")
+	second := signSend(t, ctx, net, keys[2], coin, keys[1].PubKey(), 60*dag.Unit, "second, too late")
+	firstID := addTx(t, ctx, a, first)
+	dagB.waitFor("the first spend in B's DAG view", dagNode(firstID, "accepted"))
+	secondID := addTx(t, ctx, a, second)
+	dagB.waitFor("the double spend in B's DAG view", dagNode(firstID, "conflicted")+" && "+dagNode(secondID, "rejected")+
+		` && document.querySelector('#dag-svg .conflict-link')`)
 	dagB.screenshot(filepath.Join(shots, "dag.png"))
+	dagB.navigate(b.APIURL() + "/tx/" + firstID.String())
+	dagB.waitFor("both sides on the tx page", `document.querySelectorAll('#tx-conflicts tbody tr').length === 2 &&
+		document.querySelector('#tx-conflicts [data-state="rejected"]') && document.querySelector('#tx-conflicts [data-state="conflicted"]')`)
+	dagB.screenshot(filepath.Join(shots, "tx-conflict.png"))
+
+	// A's network page: B is a ttx peer, in sync once B holds what A holds.
+	pa.viewport(1280, 900, false)
+	pa.navigate(a.APIURL() + "/network")
+	pa.waitFor("B in sync on A's network page", `document.querySelector('#peers tbody tr .proto-ttx') &&
+		document.querySelector('#peers tbody tr [data-state="accepted"]')`)
+	pa.screenshot(filepath.Join(shots, "network.png"))
 
 	// B's pages are read-only: no send form, and the API refuses a spend
 	// from them.
@@ -265,25 +286,27 @@ func TestBrowserPayment(t *testing.T) {
 	br.checkProblems()
 }
 
-// reachB waits for B to hold the payment. Until the gossip between nodes
-// is finished, it carries the payment over as a proof import after a
-// while; the browser's part of the test is the same either way: B's open
-// DAG page learns of it from B's live events.
-func reachB(t *testing.T, ctx context.Context, a, b *node.Node, id dag.TxID) {
+// dagNode is the condition that the DAG view draws tx id in state.
+func dagNode(id dag.TxID, state string) string {
+	return `document.querySelector('#dag-svg a[data-id="` + id.String() + `"][data-state="` + state + `"]')`
+}
+
+// signSend signs a payment from key's coins, as a wallet elsewhere would.
+func signSend(t *testing.T, ctx context.Context, net *dag.Network, key *wallet.Key, coins []wallet.Coin, to dag.PubKey, amount dag.Amount, memo string) []byte {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if st, err := b.Graph().State(id); err == nil && st == dag.StateAccepted {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Log("gossip did not bring the payment to B in 10s: importing its proof")
-	proof, err := a.ExportProof(ctx, id)
+	raw, _, err := wallet.BuildSend(ctx, net, key, coins, to, amount, memo, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.ImportProof(ctx, proof); err != nil {
+	return raw
+}
+
+// addTx hands a transaction to node n, as if a peer had sent it.
+func addTx(t *testing.T, ctx context.Context, n *node.Node, raw []byte) dag.TxID {
+	t.Helper()
+	res, err := n.Graph().Add(ctx, raw, "test")
+	if err != nil {
 		t.Fatal(err)
 	}
+	return res.ID
 }

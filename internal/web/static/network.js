@@ -87,8 +87,8 @@ function render(st, peers) {
       h('td', { 'data-label': 'Protocol' }, p.ttx ? h('span', { class: 'badge proto-ttx' }, 'ttx') : h('span', { class: 'badge proto-bt' }, 'plain BitTorrent')),
       h('td', { 'data-label': 'Direction' }, p.inbound ? 'inbound' : 'outbound'),
       h('td', { 'data-label': 'Sync' }, !p.ttx ? '—' : p.in_sync
-        ? h('span', { class: 'badge state state-accepted' }, icon('check'), 'in sync')
-        : h('span', { class: 'badge state state-pending', title: p.digest || '' }, icon('clock'), 'differs')),
+        ? h('span', { class: 'badge state state-accepted', 'data-state': 'accepted' }, icon('check'), 'in sync')
+        : h('span', { class: 'badge state state-pending', 'data-state': 'pending', title: p.digest || '' }, icon('clock'), 'differs')),
       h('td', { 'data-label': 'Connected' }, p.connected_at ? when(p.connected_at) : '—'),
       hasRates ? h('td', { 'data-label': 'Down', class: 'num' }, rate(p.down_rate)) : null,
       hasRates ? h('td', { 'data-label': 'Up', class: 'num' }, rate(p.up_rate)) : null))));
