@@ -46,6 +46,9 @@ type Config struct {
 	// Bootstrap lists DHT nodes or peers to start from, host:port (start);
 	// empty means the public DHT routers.
 	Bootstrap []string `json:"bootstrap,omitempty"`
+	// DHT is "on" or "off": off keeps the node off the mainline DHT, so it
+	// meets only the peers in Bootstrap and those that dial it (start).
+	DHT string `json:"dht,omitempty"`
 	// LogLevel is debug, info, warn or error; LogFormat text or json.
 	LogLevel  string `json:"log_level,omitempty"`
 	LogFormat string `json:"log_format,omitempty"`
@@ -56,6 +59,7 @@ type Config struct {
 func defaultConfig() Config {
 	return Config{
 		API:       api.DefaultAddr,
+		DHT:       "on",
 		Listen:    defaultListen,
 		LogLevel:  defaultLogLevel,
 		LogFormat: defaultLogFormat,
@@ -77,6 +81,7 @@ func settings() []setting {
 		{"genesis", "TTX_GENESIS", "genesis tx.json of the network (default: the embedded " + genesis.TestnetName + ")", func(c *Config, v string) { c.Genesis = v }},
 		{"listen", "TTX_LISTEN", "BitTorrent listen address (default " + defaultListen + ")", func(c *Config, v string) { c.Listen = v }},
 		{"bootstrap", "TTX_BOOTSTRAP", "comma-separated DHT nodes or peers to start from, host:port (default: the public DHT)", func(c *Config, v string) { c.Bootstrap = splitList(v) }},
+		{"dht", "TTX_DHT", "mainline DHT: on or off (off: peers only from --bootstrap and those that dial in; default on)", func(c *Config, v string) { c.DHT = v }},
 		{"log-level", "TTX_LOG_LEVEL", "log level: debug, info, warn or error (default " + defaultLogLevel + ")", func(c *Config, v string) { c.LogLevel = v }},
 		{"log-format", "TTX_LOG_FORMAT", "log format: text or json (default " + defaultLogFormat + ")", func(c *Config, v string) { c.LogFormat = v }},
 		{"trusted", "TTX_TRUSTED", "comma-separated peers to ask about a transaction, host:port", func(c *Config, v string) { c.Trusted = splitList(v) }},
@@ -183,7 +188,7 @@ func readConfigFile(path string, cfg *Config) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(cfg); err != nil {
-		return withHint(fmt.Errorf("read config %s: %w", path, err), "fix the file; its keys are api, genesis, listen, bootstrap, log_level, log_format, trusted")
+		return withHint(fmt.Errorf("read config %s: %w", path, err), "fix the file; its keys are api, genesis, listen, bootstrap, dht, log_level, log_format, trusted")
 	}
 	return nil
 }
@@ -206,6 +211,9 @@ func (c *Config) Validate() error {
 	}
 	if err := checkHostPort(c.Listen); err != nil {
 		return &ConfigValidationError{"listen", err}
+	}
+	if c.DHT != "on" && c.DHT != "off" {
+		return &ConfigValidationError{"dht", fmt.Errorf("%q: want on or off", c.DHT)}
 	}
 	for _, p := range c.Bootstrap {
 		if err := checkHostPort(p); err != nil {

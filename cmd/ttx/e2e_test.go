@@ -95,12 +95,11 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// A node that was offline when the payment happened, started with no
-	// peers (its one bootstrap address is a closed loopback port, so no
-	// public DHT router is asked), learns it from the proof.
+	// peers and no DHT, learns it from the proof.
 	offAPI, offDir := "127.0.0.1:"+strconv.Itoa(freePort(t)), filepath.Join(dir, "offline")
 	offline := e.start("e2e passphrase\n", "start", "--genesis", filepath.Join(dir, "genesis", genesis.TxFile),
 		"--datadir", offDir, "--api", offAPI, "--listen", "127.0.0.1:"+strconv.Itoa(freePort(t)),
-		"--bootstrap", "127.0.0.1:"+strconv.Itoa(freePort(t)))
+		"--dht", "off")
 	e.waitAPI(offline, offAPI)
 	if got := e.balance(offAPI, addr1); got != 0 {
 		t.Errorf("the offline node sees %s TTX for node1 before the import, want 0", got)

@@ -167,6 +167,9 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 	t.Run("list from env", func(t *testing.T) {
 		os.Remove(filepath.Join(dir, ConfigFile))
+		if cfg, err := load(map[string]string{"TTX_DHT": "off"}); err != nil || cfg.DHT != "off" {
+			t.Errorf("dht %q, %v; want off", cfg.DHT, err)
+		}
 		cfg, err := load(map[string]string{"TTX_TRUSTED": "127.0.0.1:1, 127.0.0.1:2"})
 		if err != nil || len(cfg.Trusted) != 2 || cfg.Trusted[1] != "127.0.0.1:2" {
 			t.Errorf("trusted %v, %v", cfg.Trusted, err)
@@ -181,6 +184,7 @@ func TestConfigPrecedence(t *testing.T) {
 		{"bad api in file", `{"api":"nope"}`, nil, "api"},
 		{"bad level in env", ``, map[string]string{"TTX_LOG_LEVEL": "loud"}, "log_level"},
 		{"bad trusted", ``, map[string]string{"TTX_TRUSTED": "a"}, "trusted"},
+		{"bad dht", `{"dht":"maybe"}`, nil, "dht"},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {

@@ -46,6 +46,7 @@ func runNode(ctx context.Context, o nodeOptions) error {
 		APIAuth:    []api.Authenticator{ws.Authorized},
 		Logger:     o.Logger,
 	}
+	nc.NoDHT = cfg.DHT == "off"
 	if o.Loopback {
 		// A devnet: the other nodes are the DHT's only routers and the
 		// first peers; nothing public is contacted.
