@@ -250,6 +250,7 @@ func TestBrowserPayment(t *testing.T) {
 	if pb.exists("#send-form") || !pb.exists("#readonly") {
 		t.Error("B's page without a session shows a send form")
 	}
+	pb.screenshot(filepath.Join(shots, "wallet-readonly.png"))
 	var status int
 	if err := pb.eval(`fetch("/v1/send", {method: "POST", headers: {"Content-Type": "application/json"},
 		body: JSON.stringify({to: "`+a.Address()+`", amount: "1"})}).then(r => r.status)`, &status); err != nil {
