@@ -238,6 +238,10 @@ func TestBrowserPayment(t *testing.T) {
 	pa.waitFor("B in sync on A's network page", `document.querySelector('#peers tbody tr .proto-ttx') &&
 		document.querySelector('#peers tbody tr [data-state="accepted"]')`)
 	pa.screenshot(filepath.Join(shots, "network.png"))
+	pa.do("Emulation.setEmulatedMedia", map[string]any{"features": []map[string]string{{"name": "prefers-color-scheme", "value": "dark"}}}, nil)
+	pa.navigate(a.APIURL() + "/dag")
+	pa.waitFor("A's DAG in the dark", dagNode(secondID, "rejected"))
+	pa.screenshot(filepath.Join(shots, "dag-dark.png"))
 
 	// B's pages are read-only: no send form, and the API refuses a spend
 	// from them.
