@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -314,4 +315,115 @@ func addTx(t *testing.T, ctx context.Context, n *node.Node, raw []byte) dag.TxID
 		t.Fatal(err)
 	}
 	return res.ID
+}
+
+// TestBrowserScripts runs the pages' own modules in the browser: money
+// parsing and formatting, and the bech32m check against addresses made by
+// the Go side.
+func TestBrowserScripts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a browser: skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	br := startBrowser(t)
+	ws, err := web.New(web.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ws)
+	defer srv.Close()
+	p := br.newTab(ctx)
+	p.navigate(srv.URL + "/nowhere")
+
+	for _, tc := range []struct{ in, want string }{
+		{"1.5", "150000000"},
+		{" 12 ", "1200000000"},
+		{".5", "50000000"},
+		{"5.", "500000000"},
+		{"0.00000001", "1"},
+		{"184467440737.09551615", "18446744073709551615"},
+		{"184467440737.09551616", "error: amount too large"},
+		{"1.123456789", "error: at most 8 decimal places"},
+		{"1e3", "error: write the amount with digits and at most one \".\" (e.g. 1.5)"},
+		{"-1", "error: write the amount with digits and at most one \".\" (e.g. 1.5)"},
+		{".", "error: write the amount with digits and at most one \".\" (e.g. 1.5)"},
+		{"", "error: enter an amount"},
+	} {
+		t.Run("parse "+tc.in, func(t *testing.T) {
+			var got string
+			err := p.eval(`import("/static/money.js").then(m => { try { return m.parse(`+jsString(tc.in)+`).toString() } catch (e) { return "error: " + e.message } })`, &got)
+			if err != nil || got != tc.want {
+				t.Errorf("parse(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+			}
+		})
+	}
+	for _, units := range []uint64{0, 1, 150000000, 100000000, 123456789012345678, 18446744073709551615} {
+		var got string
+		if err := p.eval(fmt.Sprintf(`import("/static/money.js").then(m => m.format(%dn))`, units), &got); err != nil || got != dag.Amount(units).String() {
+			t.Errorf("format(%d) = %q, %v; want %q", units, got, err, dag.Amount(units))
+		}
+	}
+
+	net, keys := testNetwork(t, 1, 1, 1)
+	check := func(addr string) (ok, partial bool, msg string) {
+		t.Helper()
+		var r struct {
+			OK      bool   `json:"ok"`
+			Partial bool   `json:"partial"`
+			Message string `json:"message"`
+		}
+		if err := p.eval(`import("/static/bech32.js").then(m => m.check(`+jsString(addr)+`, "dev"))`, &r); err != nil {
+			t.Fatal(err)
+		}
+		return r.OK, r.Partial, r.Message
+	}
+	for i := range 40 {
+		seed := sha256.Sum256(fmt.Appendf(nil, "address %d", i))
+		k, err := wallet.KeyFromSeed(seed[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := net.Address(k.PubKey())
+		if ok, _, msg := check(addr); !ok {
+			t.Errorf("%s: %s", addr, msg)
+		}
+		// Every single-character substitution is caught by the checksum.
+		pos := 4 + i%(len(addr)-4)
+		c := "qpzry9x8gf2tvdw0s3jn54khce6mua7l"[(strings.IndexByte("qpzry9x8gf2tvdw0s3jn54khce6mua7l", addr[pos])+1+i)%32]
+		typo := addr[:pos] + string(c) + addr[pos+1:]
+		if typo != addr {
+			if ok, _, msg := check(typo); ok || !strings.Contains(msg, "checksum") {
+				t.Errorf("typo %s: ok=%v %q", typo, ok, msg)
+			}
+		}
+	}
+	addr := keys[0].Address(net)
+	for _, tc := range []struct {
+		name, in    string
+		ok, partial bool
+		msg         string
+	}{
+		{"upper case", strings.ToUpper(addr), true, false, ""},
+		{"mixed case", "D" + addr[1:], false, false, "mixes upper and lower case"},
+		{"other prefix", "ttx1" + addr[4:], false, false, `a dev address starts with "dev1"`},
+		{"typing the prefix", "de", false, true, "keep typing…"},
+		{"half typed", addr[:30], false, true, "keep typing… 32 more characters"},
+		{"one too many", addr + "q", false, false, "1 characters too long"},
+		{"bad character", addr[:10] + "b" + addr[11:], false, false, `"b" (character 11) is not used in addresses`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ok, partial, msg := check(tc.in)
+			if ok != tc.ok || partial != tc.partial || msg != tc.msg {
+				t.Errorf("check(%q) = %v, %v, %q; want %v, %v, %q", tc.in, ok, partial, msg, tc.ok, tc.partial, tc.msg)
+			}
+		})
+	}
+	br.checkProblems()
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }

@@ -189,7 +189,11 @@ function sendForm(from, st) {
     }
   };
   const refreshBalance = async () => {
-    balance = money.units((await api('/v1/balance/' + from)).balance);
+    try {
+      balance = money.units((await api('/v1/balance/' + from)).balance);
+    } catch {
+      // the balance card shows the error; keep the last known balance
+    }
   };
   refreshBalance();
   onTx(debounce(refreshBalance));
@@ -242,7 +246,7 @@ function sendForm(from, st) {
       form.reset();
       say(toSay, '', '');
       say(amtSay, '', '');
-      account(from);
+      account(from).catch((e) => replace(document.getElementById('history'), errorBox(e)));
     } catch (e) {
       const text = e.status === 401
         ? 'This browser\'s session is gone (the node restarted?): log in again with a new link from ttx start.'
