@@ -100,8 +100,8 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Attach connects the node once it runs: until then the event stream and
-// the cookie login answer 503 and fail.
+// Attach connects the node once it runs. Until then /events answers 503
+// and the cookie login fails.
 func (s *Server) Attach(src Source) { s.src.Store(&src) }
 
 func (s *Server) source() Source {
@@ -111,8 +111,8 @@ func (s *Server) source() Source {
 	return nil
 }
 
-// Pages: the path pattern, the page name the template and the script
-// know it by, and what its {arg} must look like.
+// What a page's {arg} must look like: a tx ID (lowercase hex) or the
+// characters of a bech32 address (the page checks the rest).
 var (
 	txIDPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	addrPattern = regexp.MustCompile(`^[a-z0-9]{1,83}$`)
