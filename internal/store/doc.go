@@ -36,8 +36,15 @@
 // account numbers and seqs, and rebuilds the canonical tx.json on read
 // (so Put needs p as dag.Decode returned it); every read checks that the
 // rebuilt bytes hash to the stored ID. It is about a third of the size
-// of the JSON. The genesis (and anything else that does not rebuild) is
+// of the JSON. The genesis (and any tx with a prev that is not stored) is
 // stored raw.
+//
+// Buckets whose keys only grow (txs, keys) or grow at the end of each
+// account's range (history, utxo) fill their pages completely; the
+// hash-keyed ones (ids, v1) and spent keep bbolt's half-full splits.
+// With N stored transactions a commit of k new ones rewrites about
+// min(k, leaves) pages of each hash-keyed index, so commits get slower as
+// the store grows: see docs/BENCHMARKS.md.
 //
 // # Invariants
 //

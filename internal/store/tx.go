@@ -11,9 +11,9 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// readTx implements dag.ReadTx on a bbolt transaction.
+// readTx implements dag.ReadTx on a bbolt transaction; it is valid only
+// inside the View or Update that made it.
 type readTx struct {
-	tx                                   *bolt.Tx
 	meta, txs, ids, v1, spent, conflicts *bolt.Bucket
 	accounts, keys, history, utxo        *bolt.Bucket
 	m                                    *meta // loaded on first use
@@ -21,7 +21,6 @@ type readTx struct {
 
 func newReadTx(tx *bolt.Tx) *readTx {
 	return &readTx{
-		tx:        tx,
 		meta:      tx.Bucket(bucketMeta),
 		txs:       tx.Bucket(bucketTxs),
 		ids:       tx.Bucket(bucketIDs),
