@@ -27,8 +27,10 @@ type Backend interface {
 	// Balance sums owner's unspent outputs of accepted transactions and
 	// counts them.
 	Balance(ctx context.Context, owner dag.PubKey) (dag.Amount, int, error)
-	// History returns up to limit records (any state, pending included) of
-	// transactions that pay owner or are signed by it, newest first.
+	// History returns up to limit stored records (accepted, conflicted or
+	// rejected) of transactions that pay owner or are signed by it, newest
+	// first. Pending transactions wait for unknown ancestors, so nothing
+	// about them is known to be anyone's money yet; they are not listed.
 	History(ctx context.Context, owner dag.PubKey, limit int) ([]*dag.Record, error)
 	// Tx returns the record of id (StatePending for an orphan) and the
 	// accepted transactions that spend its outputs, or dag.ErrNotFound.

@@ -26,7 +26,9 @@
 //     import) needs the cookie token from <datadir>/.cookie (mode 0600,
 //     rewritten at each start, removed on clean exit) as
 //     "Authorization: Bearer <token>", compared in constant time, or
-//     another Authenticator. Clients beyond loopback need it for all.
+//     another Authenticator. Clients beyond loopback need it for all, and
+//     so do requests whose Host is not a loopback name (a page that reached
+//     the API through DNS rebinding).
 //   - The Server checks every input before the Backend sees it: IDs,
 //     addresses (with their checksum), amounts, memo, limits, body sizes.
 //   - A client's mistake is a 4xx, never a 500.

@@ -127,7 +127,10 @@ func (s *Server) routes() {
 // Handler returns the API's handler, for tests and for mounting.
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !isLoopback(r.RemoteAddr) && !s.authorized(r) {
+		if !(isLoopback(r.RemoteAddr) && isLoopbackHost(r.Host)) && !s.authorized(r) {
+			// Beyond loopback, or a page on another site that reached us
+			// through DNS rebinding (its Host is its own name): nothing
+			// without the cookie.
 			s.unauthorized(w, r)
 			return
 		}
@@ -254,6 +257,19 @@ func isLoopback(remote string) bool {
 		return false
 	}
 	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// isLoopbackHost reports whether a request's Host header names this machine
+// by a loopback name: "localhost" or a loopback IP, with or without a port.
+func isLoopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
 	return ip != nil && ip.IsLoopback()
 }
 

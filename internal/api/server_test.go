@@ -126,18 +126,23 @@ func TestRemoteNeedsAuth(t *testing.T) {
 	tests := []struct {
 		name   string
 		remote string
+		host   string
 		token  string
 		want   int
 	}{
-		{"loopback v4", "127.0.0.1:5000", "", http.StatusOK},
-		{"loopback v6", "[::1]:5000", "", http.StatusOK},
-		{"remote without cookie", "192.0.2.7:5000", "", http.StatusUnauthorized},
-		{"remote with cookie", "192.0.2.7:5000", "tok", http.StatusOK},
+		{"loopback v4", "127.0.0.1:5000", "127.0.0.1:8347", "", http.StatusOK},
+		{"loopback v6", "[::1]:5000", "[::1]:8347", "", http.StatusOK},
+		{"localhost", "127.0.0.1:5000", "localhost:8347", "", http.StatusOK},
+		{"remote without cookie", "192.0.2.7:5000", "127.0.0.1:8347", "", http.StatusUnauthorized},
+		{"remote with cookie", "192.0.2.7:5000", "127.0.0.1:8347", "tok", http.StatusOK},
+		{"DNS rebinding without cookie", "127.0.0.1:5000", "evil.example:8347", "", http.StatusUnauthorized},
+		{"DNS rebinding with cookie", "127.0.0.1:5000", "evil.example:8347", "tok", http.StatusOK},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			req := httptest.NewRequest("GET", "/v1/status", nil)
 			req.RemoteAddr = tc.remote
+			req.Host = tc.host
 			if tc.token != "" {
 				req.Header.Set("Authorization", "Bearer "+tc.token)
 			}

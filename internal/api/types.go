@@ -220,6 +220,10 @@ type Peer struct {
 	Digest      string    `json:"digest,omitempty"`
 	InSync      bool      `json:"in_sync"`
 	ConnectedAt time.Time `json:"connected_at"`
+	// DownRate and UpRate are the connection's transfer rates in bytes per
+	// second.
+	DownRate int64 `json:"down_rate"`
+	UpRate   int64 `json:"up_rate"`
 }
 
 // Peers is GET /v1/peers.

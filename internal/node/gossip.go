@@ -163,7 +163,7 @@ func matchPeer(peers []gossip.PeerInfo, addr string) (string, bool) {
 // describe joins what the BitTorrent client and the gossip engine know of a
 // connection.
 func (g *gossipLink) describe(p torrentx.PeerInfo, ours dag.Digest, gp map[string]gossip.PeerInfo) api.Peer {
-	out := api.Peer{Addr: p.Addr, Agent: p.Client, TTX: p.TTX}
+	out := api.Peer{Addr: p.Addr, Agent: p.Client, TTX: p.TTX, DownRate: int64(p.DownRate), UpRate: int64(p.UpRate)}
 	if info, ok := gp[p.Addr]; ok {
 		if info.Agent != "" {
 			out.Agent = info.Agent
