@@ -268,6 +268,16 @@ func loadNetwork(path string) (*dag.Network, error) {
 
 // client returns an API client. Spending commands pass spending = true to
 // send the cookie from the data dir.
+// client resolves the configuration and returns a client for the node's API;
+// spending clients carry the cookie from the data dir.
+func (cf *configFlags) client(e *env, spending bool) (*api.Client, error) {
+	cfg, err := cf.load(e)
+	if err != nil {
+		return nil, err
+	}
+	return cfg.client(spending)
+}
+
 func (c *Config) client(spending bool) (*api.Client, error) {
 	tok := ""
 	if spending {

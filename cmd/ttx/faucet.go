@@ -18,11 +18,7 @@ func runFaucet(e *env, args []string) error {
 	if help, err := e.parse(fs, args, faucetUsage, -1); help || err != nil {
 		return err
 	}
-	cfg, err := cf.load(e)
-	if err != nil {
-		return err
-	}
-	c, err := cfg.client(true)
+	c, err := cf.client(e, true)
 	if err != nil {
 		return err
 	}

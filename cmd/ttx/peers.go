@@ -18,11 +18,7 @@ func runPeers(e *env, args []string) error {
 	if help, err := e.parse(fs, args, peersUsage, 0); help || err != nil {
 		return err
 	}
-	cfg, err := cf.load(e)
-	if err != nil {
-		return err
-	}
-	c, err := cfg.client(false)
+	c, err := cf.client(e, false)
 	if err != nil {
 		return err
 	}

@@ -62,11 +62,7 @@ func runProofExport(e *env, args []string) error {
 	if err != nil {
 		return withHint(err, "a transaction ID is 64 lowercase hex characters")
 	}
-	cfg, err := cf.load(e)
-	if err != nil {
-		return err
-	}
-	c, err := cfg.client(false)
+	c, err := cf.client(e, false)
 	if err != nil {
 		return err
 	}
@@ -195,11 +191,7 @@ func runProofImport(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := cf.load(e)
-	if err != nil {
-		return err
-	}
-	c, err := cfg.client(true)
+	c, err := cf.client(e, true)
 	if err != nil {
 		return err
 	}

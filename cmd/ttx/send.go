@@ -39,11 +39,7 @@ func runSend(e *env, args []string) error {
 	if amt == 0 {
 		return errors.New("amount is zero: nothing to send")
 	}
-	cfg, err := cf.load(e)
-	if err != nil {
-		return err
-	}
-	c, err := cfg.client(true)
+	c, err := cf.client(e, true)
 	if err != nil {
 		return err
 	}

@@ -20,11 +20,7 @@ func runStatus(e *env, args []string) error {
 	if help, err := e.parse(fs, args, statusUsage, 0); help || err != nil {
 		return err
 	}
-	cfg, err := cf.load(e)
-	if err != nil {
-		return err
-	}
-	c, err := cfg.client(false)
+	c, err := cf.client(e, false)
 	if err != nil {
 		return err
 	}
