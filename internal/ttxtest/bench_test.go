@@ -1,0 +1,485 @@
+//go:build unix
+
+package ttxtest_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/dag/dagtest"
+	"github.com/torrenttx/ttx/internal/node"
+	"github.com/torrenttx/ttx/internal/ttxtest"
+)
+
+// The benchmarks below run real nodes over loopback BitTorrent and report
+// their figures with ReportMetric (ns/op is suppressed: each runs one
+// scenario). Run them with -benchtime 1x; docs/BENCHMARKS.md has the exact
+// commands and the figures.
+
+// Bench scenario sizes and limits.
+const (
+	// spreadPayments is the least number of payments BenchmarkSpread
+	// times (-benchtime Nx with a larger N times N).
+	spreadPayments = 200
+	// benchPeers is how many others each node dials in a sparse topology.
+	benchPeers = 4
+	// loadNodes is BenchmarkLoad's network size.
+	loadNodes = 10
+	// bigLedger is the transaction count of BenchmarkColdSync and
+	// BenchmarkMemory.
+	bigLedger = 100_000
+	// longEnv, set to 1, makes BenchmarkLoad run 60 s instead of 10 s.
+	longEnv = "TTX_BENCH_LONG"
+	// benchWait bounds each wait of a benchmark for the network.
+	benchWait = 2 * time.Minute
+)
+
+// names returns k node names, n00 to n<k-1>.
+func names(k int) []string {
+	out := make([]string, k)
+	for i := range out {
+		out[i] = fmt.Sprintf("n%02d", i)
+	}
+	return out
+}
+
+// sparse returns the edges of a connected graph on k nodes in which every
+// node has at least deg neighbours: a ring, plus random chords from a
+// fixed seed until every node has deg.
+func sparse(k, deg int, seed uint64) [][2]int {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	adj := make([]map[int]bool, k)
+	for i := range adj {
+		adj[i] = make(map[int]bool)
+	}
+	var edges [][2]int
+	link := func(a, b int) {
+		adj[a][b], adj[b][a] = true, true
+		edges = append(edges, [2]int{a, b})
+	}
+	for i := range k {
+		link(i, (i+1)%k)
+	}
+	for i := range k {
+		for len(adj[i]) < min(deg, k-1) {
+			if j := rng.IntN(k); j != i && !adj[i][j] {
+				link(i, j)
+			}
+		}
+	}
+	return edges
+}
+
+// mesh returns every pair of k nodes.
+func mesh(k int) [][2]int {
+	var edges [][2]int
+	for i := range k {
+		for j := i + 1; j < k; j++ {
+			edges = append(edges, [2]int{i, j})
+		}
+	}
+	return edges
+}
+
+// connect makes every edge's nodes ttx peers (PEX may add more
+// connections later).
+func connect(b *testing.B, n *ttxtest.Network, edges [][2]int) {
+	b.Helper()
+	names := n.Names()
+	for _, e := range edges {
+		n.Connect(names[e[0]], names[e[1]])
+	}
+}
+
+// meanPeers returns the nodes' mean number of ttx peers.
+func meanPeers(b *testing.B, n *ttxtest.Network) float64 {
+	b.Helper()
+	total := 0
+	for _, name := range n.Names() {
+		st, err := n.Node(name).Status(context.Background())
+		if err != nil {
+			b.Fatalf("status of %s: %v", name, err)
+		}
+		total += st.TTXPeers
+	}
+	return float64(total) / float64(len(n.Names()))
+}
+
+// acceptLog timestamps when each node accepts each transaction: the moment
+// the committed change reaches a node.Subscribe subscriber, which drains
+// its channel at once so that the node never skips it.
+type acceptLog struct {
+	wake  chan struct{} // signalled after each recorded batch
+	stops []func()
+	wg    sync.WaitGroup
+
+	mu sync.Mutex
+	at []map[dag.TxID]time.Time // per node, in name order
+}
+
+// watch subscribes to every node of n until the benchmark ends.
+func watch(b *testing.B, n *ttxtest.Network) *acceptLog {
+	l := &acceptLog{wake: make(chan struct{}, 1)}
+	for i, name := range n.Names() {
+		ch, stop := n.Node(name).Subscribe()
+		l.stops = append(l.stops, stop)
+		l.at = append(l.at, make(map[dag.TxID]time.Time))
+		l.wg.Go(func() {
+			for changes := range ch {
+				now := time.Now()
+				l.mu.Lock()
+				for _, c := range changes {
+					if _, seen := l.at[i][c.ID]; !seen && c.State == dag.StateAccepted {
+						l.at[i][c.ID] = now
+					}
+				}
+				l.mu.Unlock()
+				select {
+				case l.wake <- struct{}{}:
+				default:
+				}
+			}
+		})
+	}
+	b.Cleanup(func() {
+		for _, stop := range l.stops {
+			stop()
+		}
+		l.wg.Wait()
+	})
+	return l
+}
+
+// spread returns how long after since the last node accepted id, or false
+// if some node has not yet.
+func (l *acceptLog) spread(id dag.TxID, since time.Time) (time.Duration, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var last time.Duration
+	for _, at := range l.at {
+		t, ok := at[id]
+		if !ok {
+			return 0, false
+		}
+		last = max(last, t.Sub(since))
+	}
+	return last, true
+}
+
+// waitSpread waits until every node accepted id and returns how long that
+// took after since.
+func (l *acceptLog) waitSpread(b *testing.B, id dag.TxID, since time.Time) time.Duration {
+	b.Helper()
+	deadline := time.NewTimer(benchWait)
+	defer deadline.Stop()
+	for {
+		if d, ok := l.spread(id, since); ok {
+			return d
+		}
+		select {
+		case <-l.wake:
+		case <-deadline.C:
+			b.Fatalf("%s did not reach every node within %v", id, benchWait)
+		}
+	}
+}
+
+// percentile returns the q-quantile (0 < q <= 1) of sorted ds, nearest
+// rank.
+func percentile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	return ds[max(int(math.Ceil(q*float64(len(ds))))-1, 0)]
+}
+
+// ms is d in milliseconds.
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// reportLatencies reports the p50, p99 and max of ds.
+func reportLatencies(b *testing.B, ds []time.Duration) {
+	slices.Sort(ds)
+	b.ReportMetric(ms(percentile(ds, 0.50)), "p50-ms")
+	b.ReportMetric(ms(percentile(ds, 0.99)), "p99-ms")
+	b.ReportMetric(ms(ds[len(ds)-1]), "max-ms")
+}
+
+// cpuTime returns the CPU time (user and system) the process has used:
+// every in-process node's work, the benchmark's own included.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatalf("getrusage: %v", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the process's CPU time per transaction (for the whole
+// in-process network) and the mean number of cores it used, from a
+// cpuTime taken at start, wall time ago.
+func reportCPU(b *testing.B, cpu0, wall time.Duration, txs int) {
+	cpu := cpuTime(b) - cpu0
+	b.ReportMetric(ms(cpu)/float64(txs), "cpu-ms/tx")
+	b.ReportMetric(cpu.Seconds()/wall.Seconds(), "cores")
+}
+
+// BenchmarkSpread: one payment at a time, made with node.Send at a random
+// node to a random other, reaches every node; the time is from Send
+// returning on the origin until the last node accepted it. Reported: p50,
+// p99 and max over the payments, the CPU the process used, and the mean
+// ttx peers per node at the end (PEX may add peers to the sparse
+// topologies).
+func BenchmarkSpread(b *testing.B) {
+	cases := []struct {
+		name  string
+		nodes int
+		edges func(k int) [][2]int
+	}{
+		{name: "nodes=10/peers=4", nodes: 10, edges: func(k int) [][2]int { return sparse(k, benchPeers, 1) }},
+		{name: "nodes=20/peers=4", nodes: 20, edges: func(k int) [][2]int { return sparse(k, benchPeers, 1) }},
+		{name: "nodes=10/mesh", nodes: 10, edges: mesh},
+		{name: "nodes=20/mesh", nodes: 20, edges: mesh},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			n := ttxtest.NewNetwork(b, names(c.nodes)...)
+			connect(b, n, c.edges(c.nodes))
+			log := watch(b, n)
+			rng := rand.New(rand.NewPCG(2, 2))
+			names := n.Names()
+			payments := max(b.N, spreadPayments)
+			ds := make([]time.Duration, 0, payments)
+			b.ResetTimer()
+			cpu0, start := cpuTime(b), time.Now()
+			for range payments {
+				from := rng.IntN(len(names))
+				to := (from + 1 + rng.IntN(len(names)-1)) % len(names)
+				id := n.Send(names[from], names[to], dag.Unit)
+				ds = append(ds, log.waitSpread(b, id, time.Now()))
+			}
+			b.StopTimer()
+			reportCPU(b, cpu0, time.Since(start), payments)
+			b.ReportMetric(0, "ns/op")
+			reportLatencies(b, ds)
+			b.ReportMetric(meanPeers(b, n), "peers/node")
+		})
+	}
+}
+
+// BenchmarkLoad injects pre-signed transactions at a steady rate (the
+// target is rate=1000 per second; the lower rates show what this machine
+// sustains) for 10 s (60 s with TTX_BENCH_LONG=1) across loadNodes nodes,
+// each dialling benchPeers others. Each node gets its own independent
+// chains (a dagtest.Gen over its own key only), so it never waits for
+// another node's transactions, and adds its share with AddBatch as it falls
+// due (every 10 ms at rate=1000). The time to accepted is from the
+// AddBatch call until a node accepts the transaction. Reported: p50/p99/max
+// of the time until the last node accepted, the p99 over every
+// (transaction, node) pair (each-), the injection rate reached, how long
+// the network took to converge after the last injection, the CPU it
+// used, and how many (transaction, node) pairs are missing at the end
+// (lost; must be 0).
+func BenchmarkLoad(b *testing.B) {
+	dur := 10 * time.Second
+	if os.Getenv(longEnv) == "1" {
+		dur = 60 * time.Second
+	}
+	for _, rate := range []int{100, 250, 1000} {
+		b.Run(fmt.Sprintf("rate=%d", rate), func(b *testing.B) { benchLoad(b, rate, dur) })
+	}
+}
+
+func benchLoad(b *testing.B, rate int, dur time.Duration) {
+	n := ttxtest.NewNetwork(b, names(loadNodes)...)
+	connect(b, n, sparse(loadNodes, benchPeers, 1))
+	perNode := int(dur.Seconds()) * rate / loadNodes
+	chains := make([][]dagtest.GenTx, loadNodes)
+	for i, key := range n.Keys() {
+		chains[i] = dagtest.NewGen(b, n.Net, []ed25519.PrivateKey{key}, uint64(i+1)).Next(perNode)
+	}
+	log := watch(b, n)
+	names := n.Names()
+	// sent[i][k] is when chains[i][k] was handed to its node.
+	sent := make([][]time.Time, loadNodes)
+	every := time.Duration(loadNodes) * time.Second / time.Duration(rate)
+	b.ResetTimer()
+	cpu0, start := cpuTime(b), time.Now()
+	var wg sync.WaitGroup
+	for i, name := range names {
+		sent[i] = make([]time.Time, perNode)
+		g := n.Node(name).Graph()
+		// Stagger the nodes over one interval.
+		first := start.Add(time.Duration(i) * every / loadNodes)
+		wg.Go(func() { inject(b, g, chains[i], sent[i], first, every) })
+	}
+	wg.Wait()
+	injected := time.Since(start)
+	// A network that falls behind drains its backlog after the injection:
+	// give it ten times as long as the injection took.
+	n.WaitConverged(max(benchWait, 10*injected))
+	drain := time.Since(start) - injected
+	b.StopTimer()
+	reportCPU(b, cpu0, injected+drain, loadNodes*perNode)
+
+	var each, last []time.Duration
+	lost, unseen := 0, 0
+	for i, chain := range chains {
+		for k, tx := range chain {
+			var worst time.Duration
+			complete := true
+			for j, name := range names {
+				log.mu.Lock()
+				at, ok := log.at[j][tx.ID]
+				log.mu.Unlock()
+				if ok {
+					d := max(at.Sub(sent[i][k]), 0)
+					each = append(each, d)
+					worst = max(worst, d)
+					continue
+				}
+				complete = false
+				if st, err := n.Node(name).Graph().State(tx.ID); err != nil || st != dag.StateAccepted {
+					lost++
+				} else {
+					unseen++ // accepted, but the subscription skipped it
+				}
+			}
+			if complete {
+				last = append(last, worst)
+			}
+		}
+	}
+	if lost > 0 {
+		b.Errorf("%d (transaction, node) pairs lost", lost)
+	}
+	if unseen > 0 {
+		b.Logf("%d acceptances were accepted but not seen by the subscriber: left out of the latencies", unseen)
+	}
+	b.ReportMetric(0, "ns/op")
+	reportLatencies(b, last)
+	slices.Sort(each)
+	b.ReportMetric(ms(percentile(each, 0.99)), "each-p99-ms")
+	b.ReportMetric(float64(loadNodes*perNode)/injected.Seconds(), "tx/s")
+	b.ReportMetric(ms(drain), "converge-ms")
+	b.ReportMetric(float64(lost), "lost")
+	b.ReportMetric(meanPeers(b, n), "peers/node")
+}
+
+// inject adds chain to g on a schedule: chain[k] is due at first+k*every.
+// Each round adds whatever is due in one AddBatch and records the call's
+// time in sent. It reports errors with b.Errorf (it runs off the
+// benchmark's goroutine).
+func inject(b *testing.B, g *dag.Graph, chain []dagtest.GenTx, sent []time.Time, first time.Time, every time.Duration) {
+	ctx := context.Background()
+	for next := 0; next < len(chain); {
+		due := min(int(time.Since(first)/every)+1, len(chain))
+		if due <= next {
+			time.Sleep(time.Until(first.Add(time.Duration(next) * every)))
+			continue
+		}
+		raws := make([][]byte, due-next)
+		for k := range raws {
+			raws[k] = chain[next+k].Raw
+		}
+		now := time.Now()
+		for k := next; k < due; k++ {
+			sent[k] = now
+		}
+		results, err := g.AddBatch(ctx, raws, "bench")
+		if err != nil {
+			b.Errorf("inject: %v", err)
+			return
+		}
+		for _, r := range results {
+			if r.State != dag.StateAccepted {
+				b.Errorf("inject %s: %s (%v)", r.ID, r.State, r.Err)
+				return
+			}
+		}
+		next = due
+	}
+}
+
+// addAll adds raws to the named node in batches of 10,000 and checks that
+// every one was accepted.
+func addAll(b *testing.B, n *ttxtest.Network, at string, raws [][]byte) {
+	b.Helper()
+	for chunk := range slices.Chunk(raws, 10_000) {
+		results, err := n.Node(at).Graph().AddBatch(context.Background(), chunk, "bench")
+		if err != nil {
+			b.Fatalf("add to %s: %v", at, err)
+		}
+		for _, r := range results {
+			if r.State != dag.StateAccepted {
+				b.Fatalf("add %s to %s: %s (%v)", r.ID, at, r.State, r.Err)
+			}
+		}
+	}
+}
+
+// BenchmarkColdSync: node a holds bigLedger transactions (added before the
+// timer starts); a fresh node b connects to it. The time is from the
+// Connect call until both hold the same set (equal digests), by catch-up
+// sync alone.
+func BenchmarkColdSync(b *testing.B) {
+	n := ttxtest.NewNetwork(b, "a", "b")
+	addAll(b, n, "a", dagtest.NewGen(b, n.Net, n.Keys(), 3).Raws(bigLedger))
+	b.ResetTimer()
+	cpu0, start := cpuTime(b), time.Now()
+	n.Connect("b", "a")
+	n.WaitConverged(benchWait)
+	took := time.Since(start)
+	b.StopTimer()
+	reportCPU(b, cpu0, took, bigLedger)
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(took.Seconds(), "sync-s")
+	b.ReportMetric(bigLedger/took.Seconds(), "tx/s")
+}
+
+// BenchmarkMemory: what one node holding bigLedger transactions keeps on
+// the Go heap, and its store's size on disk. Nodes share the test process,
+// so the heap is measured as a difference: HeapAlloc after two GCs with the
+// node stopped, then the transactions are generated, the node started and
+// fed, the transactions dropped, and HeapAlloc again after two GCs. The
+// bbolt file is mapped, not on the heap: its size is reported apart.
+func BenchmarkMemory(b *testing.B) {
+	n := ttxtest.NewNetwork(b, "a")
+	n.Stop("a")
+	before := heapAlloc()
+	b.ResetTimer()
+	raws := dagtest.NewGen(b, n.Net, n.Keys(), 4).Raws(bigLedger)
+	n.Start("a")
+	addAll(b, n, "a", raws) // the last use of raws: the GC may free them
+	after := heapAlloc()
+	b.StopTimer()
+	fi, err := os.Stat(filepath.Join(n.DataDir("a"), node.StoreFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(float64(int64(after)-int64(before))/(1<<20), "heap-MiB")
+	b.ReportMetric(float64(fi.Size())/(1<<20), "store-MiB")
+	b.ReportMetric(float64(fi.Size())/bigLedger, "store-B/tx")
+}
+
+// heapAlloc returns the live heap after two full collections (the second
+// frees what finalizers of the first released).
+func heapAlloc() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
