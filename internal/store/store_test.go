@@ -180,24 +180,27 @@ func TestOpenRefuses(t *testing.T) {
 	}
 }
 
-// TestRecordForms: the genesis is stored raw and a signed tx compact; both
-// read back exact.
+// TestRecordForms: the genesis and a rejected tx with an unknown parent are
+// stored raw, signed txs compact; all read back exact.
 func TestRecordForms(t *testing.T) {
 	s := openTemp(t, Options{})
 	net, keys := dagtest.NewNetwork(t, 2)
 	g := net.Genesis
 	t1 := dagtest.Spend(t, net, keys[0], []dag.OutPoint{dagtest.GenesisOut(net, 0)}, dagtest.Out(net, keys[1], 5))
+	orphan := dagtest.Spend(t, net, keys[1], []dag.OutPoint{{TxID: dag.TxID{7}}}, dagtest.Out(net, keys[0], 7))
 	tests := []struct {
-		name string
-		p    *dag.Parsed
-		kind byte
+		name  string
+		p     *dag.Parsed
+		state dag.State
+		kind  byte
 	}{
-		{"genesis", g, kindRaw},
-		{"signed", t1, kindCompact},
+		{"genesis", g, dag.StateAccepted, kindRaw},
+		{"signed", t1, dag.StateAccepted, kindCompact},
+		{"unknown parent", orphan, dag.StateRejected, kindRaw},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := &dag.Record{ID: tc.p.ID, Raw: tc.p.Raw, State: dag.StateAccepted, FirstSeen: 42}
+			rec := &dag.Record{ID: tc.p.ID, Raw: tc.p.Raw, State: tc.state, FirstSeen: 42}
 			if err := s.Update(func(w dag.WriteTx) error { return w.Put(tc.p, rec) }); err != nil {
 				t.Fatal(err)
 			}
