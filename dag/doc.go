@@ -15,7 +15,8 @@
 // pool), prev outputs exist, are unspent and belong to the signer, and
 // sum(prev) = sum(out) + burn. Double spends: first seen wins; the loser is
 // stored as evidence, rejected with ErrDoubleSpend, and both sides list each
-// other as conflicts. Only a spend that passes every other rule counts as a
+// other as conflicts. The evidence also claims the other outputs it names: a
+// tx accepted later that spends one of them is conflicted with it too. Only a spend that passes every other rule counts as a
 // double spend, so nobody can mark a payment conflicted with a transaction
 // that could never have been accepted.
 //

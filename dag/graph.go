@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,11 +48,14 @@ type Change struct {
 	Code ErrorCode
 	// Conflicts lists the other sides of the double spends this change
 	// records: the winners for a rejected loser, the new loser for a
-	// winner that became conflicted.
+	// winner that became conflicted, the stored losers it contests for a
+	// tx accepted as conflicted (it spends an output that evidence names,
+	// see ReadTx.Claims), and that tx for each such stored loser.
 	Conflicts []TxID
 	// Raw is the transaction's bytes when it is new to the node's ledger
 	// (accepted, stored as evidence, or leaving the orphan pool), and nil
-	// for a stored transaction that became conflicted.
+	// for a stored transaction that became conflicted or, as evidence,
+	// gained a conflict.
 	Raw []byte
 }
 
@@ -669,10 +673,44 @@ func (g *Graph) accept(b *batch, e *entry) error {
 		return fmt.Errorf("store %s: %w", p.ID, err)
 	}
 	g.log.Debug("tx accepted", logTx, p.ID, logPeer, e.src)
-	b.changes = append(b.changes, Change{ID: p.ID, State: StateAccepted, Raw: p.Raw})
-	e.setResult(Result{ID: p.ID, State: StateAccepted})
+	claims, err := g.contest(b, p)
+	if err != nil {
+		return err
+	}
+	st := StateAccepted
+	if len(claims) > 0 {
+		st = StateConflicted
+	}
+	b.changes = append(b.changes, Change{ID: p.ID, State: st, Conflicts: claims, Raw: p.Raw})
+	for _, l := range claims {
+		b.changes = append(b.changes, Change{ID: l, State: StateRejected, Code: ErrDoubleSpend, Conflicts: []TxID{p.ID}})
+	}
+	e.setResult(Result{ID: p.ID, State: st})
 	b.released = append(b.released, g.orphans.waitingFor(p.ID)...)
 	return nil
+}
+
+// contest marks p, just stored as accepted, as conflicting with the stored
+// evidence that names one of its prevs (a loser of an earlier double spend
+// of another of its inputs), and returns that evidence.
+func (g *Graph) contest(b *batch, p *Parsed) ([]TxID, error) {
+	var claims []TxID
+	for _, op := range p.Prev {
+		ids, err := b.w.Claims(op)
+		if err != nil {
+			return nil, fmt.Errorf("read claims on %s: %w", op, err)
+		}
+		for _, l := range ids {
+			if slices.Contains(claims, l) {
+				continue
+			}
+			if err := b.w.AddConflict(p.ID, l); err != nil {
+				return nil, fmt.Errorf("record conflict %s %s: %w", p.ID, l, err)
+			}
+			claims = append(claims, l)
+		}
+	}
+	return claims, nil
 }
 
 // storeEvidence stores e, a valid double spend of winners, as rejected, and

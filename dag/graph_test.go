@@ -386,6 +386,70 @@ func TestGraphDoubleSpend(t *testing.T) {
 	}
 }
 
+// TestGraphEvidenceClaimsOtherInputs: a loser L spends {o1, o2} and loses
+// o1 to W; a later D that spends o2 is accepted but conflicted with L, and
+// the commit reports both sides.
+func TestGraphEvidenceClaimsOtherInputs(t *testing.T) {
+	f := newFixture(t, nil)
+	split := f.spend(alice, []dag.OutPoint{f.gen(alice)}, f.pay(alice, 600), f.pay(alice, dagtest.Funds-600))
+	o1, o2 := out(split, 0), out(split, 1)
+	w := f.spend(alice, []dag.OutPoint{o1}, f.pay(bob, 600))
+	l := f.spend(alice, []dag.OutPoint{o1, o2}, f.pay(carol, dagtest.Funds))
+	d := f.spend(alice, []dag.OutPoint{o2}, f.pay(bob, dagtest.Funds-600))
+	child := f.spend(bob, []dag.OutPoint{out(d, 0)}, f.pay(carol, dagtest.Funds-600))
+
+	wantResult(t, "split", f.add(split), dag.StateAccepted, 0)
+	wantResult(t, "W", f.add(w), dag.StateAccepted, 0)
+	wantResult(t, "L", f.add(l), dag.StateRejected, dag.ErrDoubleSpend)
+	before := len(f.allChanges())
+	wantResult(t, "D", f.add(d), dag.StateConflicted, 0)
+	dChanges := f.allChanges()[before:]
+	wantResult(t, "child of D", f.add(child), dag.StateAccepted, 0)
+
+	tests := []struct {
+		name      string
+		p         *dag.Parsed
+		state     dag.State
+		code      dag.ErrorCode
+		conflicts []*dag.Parsed
+	}{
+		{"W", w, dag.StateConflicted, 0, []*dag.Parsed{l}},
+		{"L", l, dag.StateRejected, dag.ErrDoubleSpend, []*dag.Parsed{w, d}},
+		{"D", d, dag.StateConflicted, 0, []*dag.Parsed{l}},
+		{"child of D", child, dag.StateAccepted, 0, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := f.record(tc.p.ID)
+			if rec == nil {
+				t.Fatal("not stored")
+			}
+			want := make([]dag.TxID, 0, len(tc.conflicts))
+			for _, p := range tc.conflicts {
+				want = append(want, p.ID)
+			}
+			if rec.State != tc.state || rec.Code != tc.code || !slices.Equal(rec.Conflicts, want) {
+				t.Errorf("record = %v %v conflicts %v, want %v %v conflicts %v", rec.State, rec.Code, rec.Conflicts, tc.state, tc.code, want)
+			}
+		})
+	}
+
+	wantChanges := []dag.Change{
+		{ID: d.ID, State: dag.StateConflicted, Conflicts: []dag.TxID{l.ID}, Raw: d.Raw},
+		{ID: l.ID, State: dag.StateRejected, Code: dag.ErrDoubleSpend, Conflicts: []dag.TxID{d.ID}},
+	}
+	if len(dChanges) != len(wantChanges) {
+		t.Fatalf("adding D reported %+v, want %+v", dChanges, wantChanges)
+	}
+	for i, c := range dChanges {
+		want := wantChanges[i]
+		if c.ID != want.ID || c.State != want.State || c.Code != want.Code ||
+			!slices.Equal(c.Conflicts, want.Conflicts) || !slices.Equal(c.Raw, want.Raw) || (c.Raw == nil) != (want.Raw == nil) {
+			t.Errorf("change %d = %+v, want %+v", i, c, want)
+		}
+	}
+}
+
 // TestGraphFirstSeenAmongOrphans: two spends of one output wait for the
 // same parent; the one seen first wins when it arrives.
 func TestGraphFirstSeenAmongOrphans(t *testing.T) {

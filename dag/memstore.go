@@ -25,6 +25,7 @@ type MemStore struct {
 	bySeq    []TxID                           // Seq-1 -> id
 	utxo     map[OutPoint]TxOut               // unspent outputs of accepted txs
 	spent    map[OutPoint]TxID                // output -> the accepted tx that spent it
+	claims   map[OutPoint][]TxID              // output -> evidence naming it, in Seq order
 	children map[TxID][]TxID                  // id -> accepted txs spending its outputs, in Seq order
 	owned    map[PubKey]map[OutPoint]struct{} // owner -> its unspent outputs
 	history  map[PubKey][]seqID               // owner -> txs paying or signed by it, in Seq order
@@ -52,6 +53,7 @@ func NewMemStore() *MemStore {
 		alias:    make(map[[20]byte]TxID),
 		utxo:     make(map[OutPoint]TxOut),
 		spent:    make(map[OutPoint]TxID),
+		claims:   make(map[OutPoint][]TxID),
 		children: make(map[TxID][]TxID),
 		owned:    make(map[PubKey]map[OutPoint]struct{}),
 		history:  make(map[PubKey][]seqID),
@@ -193,6 +195,10 @@ func (r memReadTx) SpentBy(op OutPoint) (TxID, error) {
 	return TxID{}, ErrNotFound
 }
 
+func (r memReadTx) Claims(op OutPoint) ([]TxID, error) {
+	return slices.Clone(r.s.claims[op]), nil
+}
+
 func (r memReadTx) Children(id TxID) ([]TxID, error) {
 	return slices.Clone(r.s.children[id]), nil
 }
@@ -275,11 +281,16 @@ func (w *memWriteTx) Put(p *Parsed, rec *Record) error {
 		return fmt.Errorf("put %s: cannot store state %v", p.ID, rec.State)
 	}
 	accepted := rec.State.Accepted()
-	if accepted {
-		for _, op := range p.Prev {
+	// claimed are the outputs evidence p names, of stored parents.
+	var claimed []OutPoint
+	for _, op := range p.Prev {
+		switch {
+		case accepted:
 			if by, ok := s.spent[op]; ok {
 				return fmt.Errorf("put %s: output %s is already spent by %s", p.ID, op, by)
 			}
+		case s.recs[op.TxID] != nil && !slices.Contains(claimed, op):
+			claimed = append(claimed, op)
 		}
 	}
 
@@ -324,8 +335,19 @@ func (w *memWriteTx) Put(p *Parsed, rec *Record) error {
 	for _, o := range owners {
 		s.history[o] = append(s.history[o], seqID{seq: stored.Seq, id: p.ID})
 	}
+	for _, op := range claimed {
+		s.claims[op] = append(s.claims[op], p.ID)
+	}
 
 	w.undo = append(w.undo, func() {
+		for _, op := range claimed {
+			c := s.claims[op]
+			if len(c) == 1 {
+				delete(s.claims, op)
+			} else {
+				s.claims[op] = c[:len(c)-1]
+			}
+		}
 		for _, o := range owners {
 			h := s.history[o]
 			s.history[o] = h[:len(h)-1]

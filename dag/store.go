@@ -88,6 +88,11 @@ type ReadTx interface {
 	Unspent(op OutPoint) (TxOut, error)
 	// SpentBy returns the accepted transaction that spent op, or ErrNotFound.
 	SpentBy(op OutPoint) (TxID, error)
+	// Claims returns the stored evidence (StateRejected records) that names
+	// op in its prev, in Seq order, or nothing. Only prevs whose parent was
+	// stored when the evidence was Put are indexed. A tx that later spends
+	// op double-spends with each of them.
+	Claims(op OutPoint) ([]TxID, error)
 	// Children returns the accepted transactions that spend outputs of id.
 	Children(id TxID) ([]TxID, error)
 	// UnspentOf calls fn for every unspent output owned by owner.
@@ -113,7 +118,9 @@ type WriteTx interface {
 	// spent by p.ID, adds p.Out as unspent outputs, and indexes p under its
 	// signer and its outputs' owners, and as a child of its parents.
 	// Otherwise (Rejected) it stores the record as evidence only, indexed
-	// under its signer. Put does not check rules: Graph does.
+	// under its signer and, for every p.Prev whose parent is stored, as a
+	// claim on that output (see Claims); it spends nothing. Put does not
+	// check rules: Graph does.
 	Put(p *Parsed, rec *Record) error
 	// AddConflict records that a and b spend a common output: each lists
 	// the other in Conflicts (once), and an accepted side becomes

@@ -12,7 +12,9 @@
 // before children; every parent of an accepted transaction is accepted and
 // records that transaction as the spender; no output is spent twice; the
 // unspent outputs plus everything burned add up to the genesis supply;
-// conflicts are listed on both sides; and the Digest matches the stored IDs.
+// conflicts are listed on both sides, and stored evidence conflicts with
+// exactly the accepted spenders of its prevs and is indexed as a claim on
+// them; and the Digest matches the stored IDs.
 //
 // # Errors
 //

@@ -136,7 +136,7 @@ func checkLedger(r dag.ReadTx, n *dag.Network, fail func(string, ...any)) {
 	if total != n.Supply() {
 		fail("unspent plus burned is %d, the genesis supply is %d", total, n.Supply())
 	}
-	checkConflicts(txs, order, spentBy, fail)
+	checkConflicts(r, txs, order, spentBy, fail)
 }
 
 // checkIndexes compares Digest, Range and Lookup with the records.
@@ -167,21 +167,26 @@ func checkIndexes(r dag.ReadTx, txs map[dag.TxID]ledgerTx, order []dag.TxID, acc
 }
 
 // checkConflicts: conflicts are listed on both sides; a conflicted tx has
-// one, and a double-spend loser conflicts only with accepted txs that spent
-// its inputs. (Not necessarily all of them: an input the loser named but
-// did not lose may be spent later, by a tx that is then not marked.)
-func checkConflicts(txs map[dag.TxID]ledgerTx, order []dag.TxID, spentBy map[dag.OutPoint]dag.TxID, fail func(string, ...any)) {
+// one; stored evidence claims (ReadTx.Claims) each prev of a parent stored
+// before it, and conflicts with exactly the accepted txs that spent its
+// prevs, whether they were stored before it or after.
+func checkConflicts(r dag.ReadTx, txs map[dag.TxID]ledgerTx, order []dag.TxID, spentBy map[dag.OutPoint]dag.TxID, fail func(string, ...any)) {
 	for _, id := range order {
 		rec := txs[id].rec
-		if rec.State == dag.StateRejected && rec.Code == dag.ErrDoubleSpend {
+		if rec.State == dag.StateRejected {
 			var winners []dag.TxID
 			for _, op := range txs[id].p.Prev {
 				if w, ok := spentBy[op]; ok && !slices.Contains(winners, w) {
 					winners = append(winners, w)
 				}
+				if parent, ok := txs[op.TxID]; ok && parent.rec.Seq < rec.Seq {
+					if claims, err := r.Claims(op); err != nil || !slices.Contains(claims, id) {
+						fail("Claims(%s) = %v, %v; want it to list the evidence %s", op, claims, err, id)
+					}
+				}
 			}
-			if !subset(rec.Conflicts, winners) {
-				fail("double spend %s conflicts with %v, but its inputs were spent by %v", id, rec.Conflicts, winners)
+			if !subset(rec.Conflicts, winners) || !subset(winners, rec.Conflicts) {
+				fail("evidence %s conflicts with %v, but its prevs were spent by %v", id, rec.Conflicts, winners)
 			}
 		}
 		switch {

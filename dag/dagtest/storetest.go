@@ -27,6 +27,7 @@ func TestStore(t *testing.T, open func(t *testing.T) dag.Store) {
 		{"AddConflictUnknown", testStoreAddConflictUnknown},
 		{"GetAndLookup", testStoreGetAndLookup},
 		{"UnspentAndSpentBy", testStoreUnspentAndSpentBy},
+		{"Claims", testStoreClaims},
 		{"UnspentOf", testStoreUnspentOf},
 		{"HistoryOf", testStoreHistoryOf},
 		{"Since", testStoreSince},
@@ -580,6 +581,59 @@ func testStoreUnspentAndSpentBy(t *testing.T, s dag.Store, f *storeFixture) {
 			t.Run(tc.name, func(t *testing.T) {
 				checkUnspent(t, r, tc.op, tc.unspent)
 				checkSpentBy(t, r, tc.op, tc.spentBy)
+			})
+		}
+		return nil
+	})
+}
+
+// testStoreClaims: evidence claims the prevs of stored parents, in Seq
+// order; accepted txs claim nothing, and a rolled-back Put leaves no claim.
+func testStoreClaims(t *testing.T, s dag.Store, f *storeFixture) {
+	g := f.genesis
+	put(t, s, g, dag.StateAccepted, 0)
+	split := f.spend(t, "alice", []dag.OutPoint{op(g, 0)}, "", payment{"alice", 600}, payment{"alice", Funds - 600})
+	put(t, s, split, dag.StateAccepted, 0)
+	l1 := f.spend(t, "alice", []dag.OutPoint{op(split, 0), op(split, 1)}, "", payment{"bob", Funds})
+	l2 := f.spend(t, "alice", []dag.OutPoint{op(split, 1)}, "", payment{"carol", Funds - 600})
+	unstored := f.spend(t, "bob", []dag.OutPoint{op(g, 1)}, "", payment{"dave", Funds})
+	orphan := f.spend(t, "dave", []dag.OutPoint{op(unstored, 0)}, "", payment{"carol", Funds})
+	put(t, s, l1, dag.StateRejected, dag.ErrDoubleSpend)
+	put(t, s, l2, dag.StateRejected, dag.ErrDoubleSpend)
+	put(t, s, orphan, dag.StateRejected, dag.ErrDoubleSpend)
+	late := f.spend(t, "carol", []dag.OutPoint{op(g, 2)}, "", payment{"dave", Funds})
+	err := s.Update(func(w dag.WriteTx) error {
+		if err := w.Put(late, &dag.Record{ID: late.ID, Raw: late.Raw, State: dag.StateRejected, Code: dag.ErrDoubleSpend}); err != nil {
+			return err
+		}
+		return errStoreTestAbort
+	})
+	if !errors.Is(err, errStoreTestAbort) {
+		t.Fatalf("Update returned %v, want fn's error", err)
+	}
+	put(t, s, unstored, dag.StateAccepted, 0)
+
+	tests := []struct {
+		name string
+		op   dag.OutPoint
+		want []dag.TxID
+	}{
+		{"one claim", op(split, 0), ids(l1)},
+		{"two claims in seq order", op(split, 1), ids(l1, l2)},
+		{"output nobody names", op(g, 3), nil},
+		{"spent by an accepted tx", op(g, 0), nil},
+		{"no such output", op(split, 2), nil},
+		{"parent stored after the evidence", op(unstored, 0), nil},
+		{"rolled back", op(g, 2), nil},
+		{"unknown tx", dag.OutPoint{TxID: dag.TxID{0x01}}, nil},
+	}
+	view(t, s, func(r dag.ReadTx) error {
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				got, err := r.Claims(tc.op)
+				if err != nil || !slices.Equal(got, tc.want) {
+					t.Errorf("Claims(%s) = %v, %v; want %v", tc.op, got, err, tc.want)
+				}
 			})
 		}
 		return nil

@@ -23,6 +23,9 @@
 //	v1:        v1 infohash [20] -> seq
 //	spent:     parentSeq | index u16 -> child seq (accepted spenders only;
 //	           Children is a prefix scan on parentSeq)
+//	claims:    parentSeq | index u16 | evidenceSeq -> empty (the prevs of
+//	           rejected evidence whose parent was stored; Claims is a prefix
+//	           scan on parentSeq | index)
 //	conflicts: seq | otherSeq -> empty (both directions)
 //	accounts:  pubkey [32] -> account u32
 //	keys:      account u32 -> pubkey [32] (append-only)

@@ -27,6 +27,11 @@ func spentKey(parent uint64, idx uint16) []byte {
 	return binary.BigEndian.AppendUint16(b, idx)
 }
 
+// claimKey is parentSeq | index | evidenceSeq.
+func claimKey(parent uint64, idx uint16, evidence uint64) []byte {
+	return binary.BigEndian.AppendUint64(spentKey(parent, idx), evidence)
+}
+
 // conflictKey is seq | otherSeq.
 func conflictKey(seq, other uint64) []byte {
 	b := make([]byte, 0, 2*seqSize)
@@ -82,7 +87,7 @@ func decodeAmount(b []byte) (uint64, error) {
 }
 
 // decodeTail decodes the seq that follows a prefix of n bytes in a
-// conflicts or history key.
+// claims, conflicts or history key.
 func decodeTail(k []byte, n int) (uint64, error) {
 	if len(k) != n+seqSize {
 		return 0, corruptf("key of %d bytes, want %d", len(k), n+seqSize)

@@ -30,6 +30,7 @@ var (
 	bucketV1        = []byte("v1")
 	bucketSpent     = []byte("spent")
 	bucketConflicts = []byte("conflicts")
+	bucketClaims    = []byte("claims")
 	bucketAccounts  = []byte("accounts")
 	bucketKeys      = []byte("keys")
 	bucketHistory   = []byte("history")
@@ -37,7 +38,7 @@ var (
 	bucketPeers     = []byte("peers")
 
 	allBuckets = [][]byte{bucketMeta, bucketTxs, bucketIDs, bucketV1, bucketSpent,
-		bucketConflicts, bucketAccounts, bucketKeys, bucketHistory, bucketUTXO, bucketPeers}
+		bucketConflicts, bucketClaims, bucketAccounts, bucketKeys, bucketHistory, bucketUTXO, bucketPeers}
 
 	metaVersionKey = []byte("version")
 	metaStateKey   = []byte("state")

@@ -14,9 +14,9 @@ import (
 // readTx implements dag.ReadTx on a bbolt transaction; it is valid only
 // inside the View or Update that made it.
 type readTx struct {
-	meta, txs, ids, v1, spent, conflicts *bolt.Bucket
-	accounts, keys, history, utxo        *bolt.Bucket
-	m                                    *meta // loaded on first use
+	meta, txs, ids, v1, spent, claims, conflicts *bolt.Bucket
+	accounts, keys, history, utxo                *bolt.Bucket
+	m                                            *meta // loaded on first use
 }
 
 func newReadTx(tx *bolt.Tx) *readTx {
@@ -26,6 +26,7 @@ func newReadTx(tx *bolt.Tx) *readTx {
 		ids:       tx.Bucket(bucketIDs),
 		v1:        tx.Bucket(bucketV1),
 		spent:     tx.Bucket(bucketSpent),
+		claims:    tx.Bucket(bucketClaims),
 		conflicts: tx.Bucket(bucketConflicts),
 		accounts:  tx.Bucket(bucketAccounts),
 		keys:      tx.Bucket(bucketKeys),
@@ -231,6 +232,33 @@ func (r *readTx) SpentBy(op dag.OutPoint) (dag.TxID, error) {
 		return id, fmt.Errorf("read spender of %s: %w", op, err)
 	}
 	return id, nil
+}
+
+// Claims implements dag.ReadTx.
+func (r *readTx) Claims(op dag.OutPoint) ([]dag.TxID, error) {
+	seq, err := r.seqOf(op.TxID)
+	if err != nil {
+		return nil, fmt.Errorf("read claims on %s: %w", op, err)
+	}
+	if seq == 0 || op.Index > math.MaxUint16 {
+		return nil, nil
+	}
+	var out []dag.TxID
+	prefix := spentKey(seq, uint16(op.Index))
+	c := r.claims.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		evidence, err := decodeTail(k, len(prefix))
+		if err == nil {
+			var id dag.TxID
+			if id, err = r.idAt(evidence); err == nil {
+				out = append(out, id)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read claims on %s: %w", op, err)
+		}
+	}
+	return out, nil
 }
 
 // Children implements dag.ReadTx. They come in the order they were stored.
@@ -539,6 +567,8 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 				}
 			}
 		}
+	} else if err := w.claim(p, parents, seq); err != nil {
+		return err
 	}
 
 	acc := m.acc()
@@ -548,6 +578,20 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 	*m.counter(rec.State)++
 	w.dirty = true
 	rec.Seq = seq
+	return nil
+}
+
+// claim indexes evidence p (with seq) under each of its prevs whose parent
+// is stored (parents holds their seqs, 0 if not).
+func (w *writeTx) claim(p *dag.Parsed, parents []uint64, seq uint64) error {
+	for i, op := range p.Prev {
+		if parents[i] == 0 || op.Index > math.MaxUint16 {
+			continue
+		}
+		if err := w.claims.Put(claimKey(parents[i], uint16(op.Index), seq), nil); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
