@@ -58,6 +58,8 @@
 //   - ids, v1 and txs describe the same n transactions.
 //   - A utxo entry exists for an output of an accepted tx iff it has no
 //     spent entry.
+//   - A claims entry exists for each prev of a rejected tx whose parent
+//     was stored before it, and for no other.
 //
 // # Errors
 //
