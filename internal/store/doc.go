@@ -25,8 +25,7 @@
 //	           Children is a prefix scan on parentSeq)
 //	claims:    parentSeq | index u16 | evidenceSeq -> empty (the prevs of
 //	           rejected evidence whose parent was stored; Claims is a prefix
-//	           scan on parentSeq | index; Open fills it in for a file
-//	           written before it existed)
+//	           scan on parentSeq | index)
 //	conflicts: seq | otherSeq -> empty (both directions)
 //	accounts:  pubkey [32] -> account u32
 //	keys:      account u32 -> pubkey [32] (append-only)

@@ -105,9 +105,8 @@ func Open(path string, opts Options) (*Store, error) {
 }
 
 // init creates the buckets of a new file and checks the version of an
-// existing one, filling in the claims of one written before that bucket.
+// existing one.
 func (s *Store) init(tx *bolt.Tx) error {
-	noClaims := tx.Bucket(bucketClaims) == nil
 	for _, name := range allBuckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
@@ -118,15 +117,8 @@ func (s *Store) init(tx *bolt.Tx) error {
 		if len(v) != 4 || binary.BigEndian.Uint32(v) != formatVersion {
 			return fmt.Errorf("%w: file has %x, this ttx reads %d", ErrVersion, v, formatVersion)
 		}
-		if _, err := decodeMeta(mb.Get(metaStateKey)); err != nil || !noClaims {
-			return err
-		}
-		n, err := backfillClaims(tx)
-		if err != nil {
-			return fmt.Errorf("index claims: %w", err)
-		}
-		s.log.Info("claims of stored evidence indexed", "evidence", n)
-		return nil
+		_, err := decodeMeta(mb.Get(metaStateKey))
+		return err
 	}
 	if err := mb.Put(metaVersionKey, binary.BigEndian.AppendUint32(nil, formatVersion)); err != nil {
 		return err

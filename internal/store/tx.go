@@ -595,75 +595,6 @@ func (w *writeTx) claim(p *dag.Parsed, parents []uint64, seq uint64) error {
 	return nil
 }
 
-// backfillClaims indexes the claims of every stored evidence record, in a
-// file written before the claims bucket existed, and links each with the
-// accepted txs that spent its prevs (a spend stored after the evidence was
-// not marked then). It returns how many records it indexed.
-func backfillClaims(tx *bolt.Tx) (int, error) {
-	w := newWriteTx(tx)
-	n := 0
-	// links are the (evidence, spender) seq pairs to mark conflicting once
-	// the scan is over: marking rewrites records in txs.
-	var links [][2]uint64
-	c := w.txs.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		seq, err := decodeSeq(k)
-		if err != nil {
-			return n, err
-		}
-		rec, err := parseRecord(v)
-		if err != nil {
-			return n, err
-		}
-		if rec.state != dag.StateRejected {
-			continue
-		}
-		raw, err := rec.raw(w)
-		if err != nil {
-			return n, err
-		}
-		p, err := dag.Decode(raw)
-		if err != nil {
-			return n, corruptf("tx record %s: %v", rec.id, err)
-		}
-		// Only parents stored before the evidence, as Put would have seen.
-		parents := make([]uint64, len(p.Prev))
-		for i, op := range p.Prev {
-			ps, err := w.seqOf(op.TxID)
-			if err != nil {
-				return n, err
-			}
-			if ps < seq {
-				parents[i] = ps
-			}
-		}
-		if err := w.claim(p, parents, seq); err != nil {
-			return n, err
-		}
-		for i, op := range p.Prev {
-			if parents[i] == 0 || op.Index > math.MaxUint16 {
-				continue
-			}
-			v := w.spent.Get(spentKey(parents[i], uint16(op.Index)))
-			if v == nil {
-				continue
-			}
-			child, err := decodeSeq(v)
-			if err != nil {
-				return n, err
-			}
-			links = append(links, [2]uint64{seq, child})
-		}
-		n++
-	}
-	for _, l := range links {
-		if err := w.linkConflict(l[0], l[1]); err != nil {
-			return n, err
-		}
-	}
-	return n, w.flush()
-}
-
 // spend marks p's prevs (stored with seqs parents) spent by child and
 // removes them from their owners' unspent outputs. By the rules each prev
 // belongs to the signer (account from), so that is looked up first; only
@@ -732,12 +663,6 @@ func (w *writeTx) addConflict(a, b dag.TxID) error {
 	if sa == sb {
 		return fmt.Errorf("a transaction cannot conflict with itself")
 	}
-	return w.linkConflict(sa, sb)
-}
-
-// linkConflict records that the txs with seqs sa and sb (both stored,
-// distinct) conflict.
-func (w *writeTx) linkConflict(sa, sb uint64) error {
 	for _, pair := range [][2]uint64{{sa, sb}, {sb, sa}} {
 		if err := w.conflicts.Put(conflictKey(pair[0], pair[1]), nil); err != nil {
 			return err
