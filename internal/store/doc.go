@@ -20,7 +20,8 @@
 //	                 kind u8 | tx (raw tx.json, or its compact binary form;
 //	                 see record.go). Append-only, pages filled to 100%.
 //	ids:       txID [32] -> seq
-//	v1:        v1 infohash [20] -> seq
+//	v1:        epoch u32 (seq >> 16) | v1 infohash [20] -> seq (split
+//	           by epoch so that new keys land in one small range)
 //	spent:     parentSeq | index u16 -> child seq (accepted spenders only;
 //	           Children is a prefix scan on parentSeq)
 //	claims:    parentSeq | index u16 | evidenceSeq -> empty (the prevs of
@@ -45,9 +46,10 @@
 // Buckets whose keys only grow (txs, keys) or grow at the end of each
 // account's range (history, utxo) fill their pages completely; the
 // hash-keyed ones (ids, v1) and spent keep bbolt's half-full splits.
-// With N stored transactions a commit of k new ones rewrites about
-// min(k, leaves) pages of each hash-keyed index, so commits get slower as
-// the store grows: see docs/BENCHMARKS.md.
+// A commit of k new transactions rewrites about min(k, leaves) pages of
+// each index with random keys (ids, and spent and utxo for spends of old
+// outputs), so commits get slower as the store grows (see
+// docs/BENCHMARKS.md); the v1 index avoids that with its epochs.
 //
 // # Invariants
 //

@@ -20,6 +20,19 @@ func acctValue(acct uint32) []byte {
 	return binary.BigEndian.AppendUint32(make([]byte, 0, acctSize), acct)
 }
 
+// v1EpochBits sets the epochs of the v1 index: seqs that agree above
+// their low v1EpochBits bits share a key range. A new v1 infohash is
+// random, so keying by it alone would make every commit rewrite a page of
+// the whole index per tx; within the newest epoch's 65,536 keys it
+// rewrites far fewer. Lookup by v1 then costs one Get per epoch.
+const v1EpochBits = 16
+
+// v1Key is epoch u32 | v1 infohash.
+func v1Key(epoch uint64, v1 [20]byte) []byte {
+	b := binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(v1)), uint32(epoch))
+	return append(b, v1[:]...)
+}
+
 // spentKey is parentSeq | index.
 func spentKey(parent uint64, idx uint16) []byte {
 	b := make([]byte, 0, seqSize+idxSize)

@@ -363,3 +363,55 @@ func TestClosed(t *testing.T) {
 		t.Errorf("SavePeers after Close = %v, want ErrClosed", err)
 	}
 }
+
+// TestLookupEpochs: v1 lookups find transactions on both sides of an epoch
+// boundary of the v1 index. The store starts at seq 65,534 (its meta is
+// patched), so the three transactions get seqs 65,535 to 65,537.
+func TestLookupEpochs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ttx.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	const start = 1<<v1EpochBits - 2
+	patch(t, path, func(tx *bolt.Tx) error {
+		b, err := encodeMeta(&meta{LastSeq: start, Count: start, Accepted: start})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(metaStateKey, b)
+	})
+	if s, err = Open(path, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	net, keys := dagtest.NewNetwork(t, 2)
+	t1 := dagtest.Spend(t, net, keys[0], []dag.OutPoint{dagtest.GenesisOut(net, 0)}, dagtest.Out(net, keys[1], 5))
+	t2 := dagtest.Spend(t, net, keys[1], []dag.OutPoint{dagtest.GenesisOut(net, 1)}, dagtest.Out(net, keys[0], 7))
+	txs := []*dag.Parsed{net.Genesis, t1, t2}
+	for i, p := range txs {
+		rec := &dag.Record{ID: p.ID, Raw: p.Raw, State: dag.StateAccepted}
+		if err := s.Update(func(w dag.WriteTx) error { return w.Put(p, rec) }); err != nil {
+			t.Fatal(err)
+		}
+		if want := uint64(start + 1 + i); rec.Seq != want {
+			t.Fatalf("Put assigned Seq %d, want %d", rec.Seq, want)
+		}
+	}
+	unknown := dagtest.Spend(t, net, keys[0], []dag.OutPoint{dagtest.GenesisOut(net, 1)}, dagtest.Out(net, keys[1], 5))
+	err = s.View(func(r dag.ReadTx) error {
+		for _, p := range txs {
+			if got, err := r.Lookup(p.V1); err != nil || got != p.ID {
+				t.Errorf("Lookup(v1 of %s) = %s, %v", p.ID, got, err)
+			}
+		}
+		if _, err := r.Lookup(unknown.V1); !errors.Is(err, dag.ErrNotFound) {
+			t.Errorf("Lookup(unknown v1) = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -174,18 +174,26 @@ func (r *readTx) Lookup(short [20]byte) (dag.TxID, error) {
 		copy(id[:], k)
 		return id, nil
 	}
-	v := r.v1.Get(short[:])
-	if v == nil {
-		return id, dag.ErrNotFound
-	}
-	seq, err := decodeSeq(v)
-	if err == nil {
-		id, err = r.idAt(seq)
-	}
+	m, err := r.loadMeta()
 	if err != nil {
 		return id, fmt.Errorf("look up %x: %w", short, err)
 	}
-	return id, nil
+	// The v1 index is split by epoch of seq: look in each, newest first.
+	for epoch := m.LastSeq >> v1EpochBits; ; epoch-- {
+		if v := r.v1.Get(v1Key(epoch, short)); v != nil {
+			seq, err := decodeSeq(v)
+			if err == nil {
+				id, err = r.idAt(seq)
+			}
+			if err != nil {
+				return id, fmt.Errorf("look up %x: %w", short, err)
+			}
+			return id, nil
+		}
+		if epoch == 0 {
+			return id, dag.ErrNotFound
+		}
+	}
 }
 
 // Unspent implements dag.ReadTx.
@@ -549,7 +557,7 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 	if err := w.ids.Put(p.ID[:], key); err != nil {
 		return err
 	}
-	if err := w.v1.Put(p.V1[:], key); err != nil {
+	if err := w.v1.Put(v1Key(seq>>v1EpochBits, p.V1), key); err != nil {
 		return err
 	}
 
