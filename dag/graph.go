@@ -286,29 +286,18 @@ func (g *Graph) prepareAll(raws [][]byte, src string, results []Result) ([]*requ
 // CheckSanity (the signature). It returns the final Result, or a request
 // for the committer.
 func (g *Graph) prepare(raw []byte, src string) (Result, *request, error) {
+	// The ID commits to the bytes, so a transaction already held is known
+	// from its ID alone: hashing costs a microsecond, decoding twenty. In a
+	// mesh most pushes are copies of what the node already has.
+	if len(raw) > 0 && len(raw) <= MaxTxSize {
+		if res, known, err := g.knownResult(IDs(raw).ID); err != nil || known {
+			return res, nil, err
+		}
+	}
 	p, err := Decode(raw)
 	if err != nil {
 		g.logReject(TxID{}, src, err)
 		return Result{State: StateRejected, Err: err}, nil, nil
-	}
-	var res Result
-	var known bool
-	err = g.store.View(func(r ReadTx) error {
-		var err error
-		res, known, err = g.storedResult(r, p.ID)
-		return err
-	})
-	if err != nil {
-		return Result{}, nil, fmt.Errorf("look up %s: %w", p.ID, err)
-	}
-	if known {
-		return res, nil, nil
-	}
-	g.mu.Lock()
-	res, known = g.poolResult(p.ID, g.now().UnixNano(), nil)
-	g.mu.Unlock()
-	if known {
-		return res, nil, nil
 	}
 	if err := g.net.CheckSanity(p); err != nil {
 		g.logReject(p.ID, src, err)
@@ -325,6 +314,28 @@ func (g *Graph) prepare(raw []byte, src string) (Result, *request, error) {
 	}
 	p.Raw = bytes.Clone(p.Raw)
 	return Result{}, &request{p: p, src: src, firstSeen: g.now().UnixNano()}, nil
+}
+
+// knownResult returns the Result for a transaction that is stored, pending
+// or remembered as rejected.
+func (g *Graph) knownResult(id TxID) (Result, bool, error) {
+	var res Result
+	var known bool
+	err := g.store.View(func(r ReadTx) error {
+		var err error
+		res, known, err = g.storedResult(r, id)
+		return err
+	})
+	if err != nil {
+		return Result{}, false, fmt.Errorf("look up %s: %w", id, err)
+	}
+	if known {
+		return res, true, nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	res, known = g.poolResult(id, g.now().UnixNano(), nil)
+	return res, known, nil
 }
 
 // storedResult returns the Result for a stored transaction.
