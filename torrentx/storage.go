@@ -96,7 +96,11 @@ func (p *piece) WriteAt(b []byte, off int64) (int, error) {
 	defer p.c.mu.Unlock()
 	f := p.e.fetch
 	if f == nil || p.e.raw != nil {
-		return 0, fmt.Errorf("write piece of %s: not fetching", p.e.id)
+		// A chunk that arrives after its fetch ended (the transaction came
+		// by gossip first, or the fetch gave up) is of no use. Discard it
+		// quietly: an error here makes the library stop all downloads of
+		// the torrent and log at ERROR.
+		return len(b), nil
 	}
 	if off < 0 || off+int64(len(b)) > int64(p.length) {
 		return 0, fmt.Errorf("write piece of %s: %d bytes at %d beyond %d", p.e.id, len(b), off, p.length)
