@@ -17,6 +17,9 @@ type readTx struct {
 	meta, txs, ids, v1, spent, claims, conflicts *bolt.Bucket
 	accounts, keys, history, utxo                *bolt.Bucket
 	m                                            *meta // loaded on first use
+	// seqs caches seqOf (0: not stored) in a write transaction, where
+	// Graph asks for the same parents several times; nil in a View.
+	seqs map[dag.TxID]uint64
 }
 
 func newReadTx(tx *bolt.Tx) *readTx {
@@ -48,11 +51,20 @@ func (r *readTx) loadMeta() (*meta, error) {
 
 // seqOf returns the seq of id, or 0 if it is not stored.
 func (r *readTx) seqOf(id dag.TxID) (uint64, error) {
-	v := r.ids.Get(id[:])
-	if v == nil {
-		return 0, nil
+	if seq, ok := r.seqs[id]; ok {
+		return seq, nil
 	}
-	return decodeSeq(v)
+	var seq uint64
+	if v := r.ids.Get(id[:]); v != nil {
+		var err error
+		if seq, err = decodeSeq(v); err != nil {
+			return 0, err
+		}
+	}
+	if r.seqs != nil {
+		r.seqs[id] = seq
+	}
+	return seq, nil
 }
 
 // recordAt returns the record with seq. Its body is valid until the
@@ -433,6 +445,7 @@ func newWriteTx(tx *bolt.Tx) *writeTx {
 	for _, b := range []*bolt.Bucket{r.txs, r.keys, r.history, r.utxo} {
 		b.FillPercent = 1.0
 	}
+	r.seqs = make(map[dag.TxID]uint64)
 	return &writeTx{readTx: r, accts: make(map[dag.PubKey]uint32)}
 }
 
@@ -495,8 +508,11 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 	case len(p.Out) > math.MaxUint16:
 		return fmt.Errorf("%d outputs", len(p.Out))
 	}
-	if w.ids.Get(p.ID[:]) != nil {
-		return ErrExists
+	if seq, err := w.seqOf(p.ID); err != nil || seq != 0 {
+		if err == nil {
+			err = ErrExists
+		}
+		return err
 	}
 	m, err := w.loadMeta()
 	if err != nil {
@@ -557,6 +573,7 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 	if err := w.ids.Put(p.ID[:], key); err != nil {
 		return err
 	}
+	w.seqs[p.ID] = seq
 	if err := w.v1.Put(v1Key(seq>>v1EpochBits, p.V1), key); err != nil {
 		return err
 	}
