@@ -1,0 +1,304 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/torrenttx/ttx/dag"
+	bolt "go.etcd.io/bbolt"
+)
+
+// writeTx implements dag.WriteTx.
+type writeTx struct {
+	*readTx
+	dirty bool // m changed
+	// accts caches account numbers for the length of one Update.
+	accts map[dag.PubKey]uint32
+}
+
+func newWriteTx(tx *bolt.Tx) *writeTx {
+	r := newReadTx(tx)
+	// Records and keys are only ever appended, and history and utxo
+	// entries are appended at the end of their account's range: fill the
+	// pages they leave behind.
+	for _, b := range []*bolt.Bucket{r.txs, r.keys, r.history, r.utxo} {
+		b.FillPercent = 1.0
+	}
+	r.seqs = make(map[dag.TxID]uint64)
+	return &writeTx{readTx: r, accts: make(map[dag.PubKey]uint32)}
+}
+
+// flush writes the changed meta; Update calls it before the commit.
+func (w *writeTx) flush() error {
+	if !w.dirty {
+		return nil
+	}
+	b, err := encodeMeta(w.m)
+	if err != nil {
+		return err
+	}
+	return w.meta.Put(metaStateKey, b)
+}
+
+// ensureAccount returns pk's account number, assigning the next one if it
+// has none.
+func (w *writeTx) ensureAccount(m *meta, pk dag.PubKey) (uint32, error) {
+	if acct, ok := w.accts[pk]; ok {
+		return acct, nil
+	}
+	acct, err := w.account(pk)
+	if err != nil {
+		return 0, err
+	}
+	if acct == 0 {
+		if m.LastAccount == math.MaxUint32 {
+			return 0, fmt.Errorf("assign account: all %d account numbers are used", uint32(math.MaxUint32))
+		}
+		m.LastAccount++
+		acct = m.LastAccount
+		if err := w.accounts.Put(pk[:], acctValue(acct)); err != nil {
+			return 0, err
+		}
+		if err := w.keys.Put(acctValue(acct), bytes.Clone(pk[:])); err != nil {
+			return 0, err
+		}
+	}
+	w.accts[pk] = acct
+	return acct, nil
+}
+
+// Put implements dag.WriteTx. p must be as dag.Decode returned it: its
+// fields are stored in binary and its bytes rebuilt from them on read.
+func (w *writeTx) Put(p *dag.Parsed, rec *dag.Record) error {
+	if err := w.put(p, rec); err != nil {
+		return fmt.Errorf("put %s: %w", p.ID, err)
+	}
+	return nil
+}
+
+func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
+	switch {
+	case rec.ID != p.ID:
+		return fmt.Errorf("record is for %s", rec.ID)
+	case rec.Raw != nil && !bytes.Equal(rec.Raw, p.Raw):
+		return fmt.Errorf("record bytes differ from the tx's")
+	case !rec.State.Accepted() && rec.State != dag.StateRejected:
+		return fmt.Errorf("cannot store state %v", rec.State)
+	case len(p.Out) > math.MaxUint16:
+		return fmt.Errorf("%d outputs", len(p.Out))
+	}
+	if seq, err := w.seqOf(p.ID); err != nil || seq != 0 {
+		if err == nil {
+			err = ErrExists
+		}
+		return err
+	}
+	m, err := w.loadMeta()
+	if err != nil {
+		return err
+	}
+	seq := m.LastSeq + 1
+	accepted := rec.State.Accepted()
+
+	// The parents' seqs (0: not stored) and the accounts of the signer and
+	// the owners.
+	parents := make([]uint64, len(p.Prev))
+	known := true
+	for i, op := range p.Prev {
+		if parents[i], err = w.seqOf(op.TxID); err != nil {
+			return err
+		}
+		known = known && parents[i] != 0
+	}
+	if accepted && !known {
+		return fmt.Errorf("a prev is not stored: %w", dag.ErrNotFound)
+	}
+	var from uint32
+	if !p.IsGenesis() {
+		if from, err = w.ensureAccount(m, p.From); err != nil {
+			return err
+		}
+		if err := w.history.Put(historyKey(from, seq), nil); err != nil {
+			return err
+		}
+	}
+	r := &record{state: rec.State, code: rec.Code, firstSeen: rec.FirstSeen, id: p.ID, kind: kindRaw, body: p.Raw}
+	compact := known && compactable(p)
+	var owners []uint32
+	if accepted || compact {
+		owners = make([]uint32, len(p.Out))
+		for i, o := range p.Out {
+			if owners[i], err = w.ensureAccount(m, o.Owner); err != nil {
+				return err
+			}
+		}
+	}
+	if compact {
+		c := compactTx{From: from, Prev: make([]prevRef, len(p.Prev)), Out: make([]outRef, len(p.Out)),
+			Burn: p.Tx.Burn, Time: p.Tx.Time, Nonce: p.Tx.Nonce, Prefix: p.Prefix, Memo: p.Tx.Memo}
+		copy(c.Sig[:], p.Sig)
+		for i, op := range p.Prev {
+			c.Prev[i] = prevRef{Seq: parents[i], Index: uint16(op.Index)}
+		}
+		for i, o := range p.Out {
+			c.Out[i] = outRef{Acct: owners[i], Amount: o.Amount}
+		}
+		r.kind, r.body = kindCompact, appendCompact(nil, &c)
+	}
+	key := seqKey(seq)
+	if err := w.txs.Put(key, appendRecord(nil, r)); err != nil {
+		return err
+	}
+	if err := w.ids.Put(p.ID[:], key); err != nil {
+		return err
+	}
+	w.seqs[p.ID] = seq
+	if err := w.v1.Put(v1Key(seq>>v1EpochBits, p.V1), key); err != nil {
+		return err
+	}
+
+	if accepted {
+		if err := w.spend(p, from, parents, key); err != nil {
+			return err
+		}
+		for i, o := range p.Out {
+			if err := w.utxo.Put(utxoKey(owners[i], seq, uint16(i)), binary.BigEndian.AppendUint64(nil, uint64(o.Amount))); err != nil {
+				return err
+			}
+			if owners[i] != from {
+				if err := w.history.Put(historyKey(owners[i], seq), nil); err != nil {
+					return err
+				}
+			}
+		}
+	} else if err := w.claim(p, parents, seq); err != nil {
+		return err
+	}
+
+	acc := m.acc()
+	acc.Add(p.ID)
+	m.setAcc(&acc)
+	m.LastSeq = seq
+	*m.counter(rec.State)++
+	w.dirty = true
+	rec.Seq = seq
+	return nil
+}
+
+// claim indexes evidence p (with seq) under each of its prevs whose parent
+// is stored (parents holds their seqs, 0 if not).
+func (w *writeTx) claim(p *dag.Parsed, parents []uint64, seq uint64) error {
+	for i, op := range p.Prev {
+		if parents[i] == 0 || op.Index > math.MaxUint16 {
+			continue
+		}
+		if err := w.claims.Put(claimKey(parents[i], uint16(op.Index), seq), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// spend marks p's prevs (stored with seqs parents) spent by child and
+// removes them from their owners' unspent outputs. By the rules each prev
+// belongs to the signer (account from), so that is looked up first; only
+// otherwise is the parent record read for the owner.
+func (w *writeTx) spend(p *dag.Parsed, from uint32, parents []uint64, child []byte) error {
+	c := w.utxo.Cursor()
+	for i, op := range p.Prev {
+		if op.Index > math.MaxUint16 {
+			return fmt.Errorf("prev %s: %w", op, dag.ErrNotFound)
+		}
+		idx := uint16(op.Index)
+		sk := spentKey(parents[i], idx)
+		if w.spent.Get(sk) != nil {
+			return fmt.Errorf("prev %s is already spent", op)
+		}
+		uk := utxoKey(from, parents[i], idx)
+		k, _ := c.Seek(uk)
+		if !bytes.Equal(k, uk) {
+			prec, err := w.recordAt(parents[i])
+			if err != nil {
+				return err
+			}
+			_, acct, ok, err := w.output(&prec, op.Index)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("prev %s: %w", op, dag.ErrNotFound)
+			}
+			uk = utxoKey(acct, parents[i], idx)
+			k, _ = c.Seek(uk)
+		}
+		// No entry: an output of a rejected tx (Put does not check rules).
+		if bytes.Equal(k, uk) {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+		}
+		if err := w.spent.Put(sk, child); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddConflict implements dag.WriteTx.
+func (w *writeTx) AddConflict(a, b dag.TxID) error {
+	if err := w.addConflict(a, b); err != nil {
+		return fmt.Errorf("add conflict %s / %s: %w", a, b, err)
+	}
+	return nil
+}
+
+func (w *writeTx) addConflict(a, b dag.TxID) error {
+	sa, err := w.seqOf(a)
+	if err != nil {
+		return err
+	}
+	sb, err := w.seqOf(b)
+	if err != nil {
+		return err
+	}
+	if sa == 0 || sb == 0 {
+		return dag.ErrNotFound
+	}
+	if sa == sb {
+		return fmt.Errorf("a transaction cannot conflict with itself")
+	}
+	for _, pair := range [][2]uint64{{sa, sb}, {sb, sa}} {
+		if err := w.conflicts.Put(conflictKey(pair[0], pair[1]), nil); err != nil {
+			return err
+		}
+		if err := w.markConflicted(pair[0]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// markConflicted turns the accepted record at seq into a conflicted one.
+func (w *writeTx) markConflicted(seq uint64) error {
+	key := seqKey(seq)
+	v := w.txs.Get(key)
+	rec, err := parseRecord(v)
+	if err != nil {
+		return err
+	}
+	if rec.state != dag.StateAccepted {
+		return nil
+	}
+	m, err := w.loadMeta()
+	if err != nil {
+		return err
+	}
+	nv := bytes.Clone(v) // bbolt's bytes are read-only
+	nv[offState] = byte(dag.StateConflicted)
+	m.Accepted--
+	m.Conflicted++
+	w.dirty = true
+	return w.txs.Put(key, nv)
+}
