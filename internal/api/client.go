@@ -99,15 +99,7 @@ func (c *Client) Proof(ctx context.Context, id dag.TxID) ([]byte, error) {
 // ImportProof calls POST /v1/proof with a proof file's bytes (needs the
 // cookie).
 func (c *Client) ImportProof(ctx context.Context, proof []byte) (*ImportResult, error) {
-	resp, err := c.do(ctx, http.MethodPost, "/v1/proof", "application/x-bittorrent", bytes.NewReader(proof))
-	if err != nil {
-		return nil, err
-	}
-	var v ImportResult
-	if err := decodeResponse(resp, &v); err != nil {
-		return nil, err
-	}
-	return &v, nil
+	return request[ImportResult](ctx, c, http.MethodPost, "/v1/proof", "application/x-bittorrent", bytes.NewReader(proof))
 }
 
 // DAG calls GET /v1/dag; limit 0 means the server's default.
@@ -128,15 +120,7 @@ func limitQuery(limit int) string {
 }
 
 func get[T any](ctx context.Context, c *Client, path string) (*T, error) {
-	resp, err := c.do(ctx, http.MethodGet, path, "", nil)
-	if err != nil {
-		return nil, err
-	}
-	var v T
-	if err := decodeResponse(resp, &v); err != nil {
-		return nil, err
-	}
-	return &v, nil
+	return request[T](ctx, c, http.MethodGet, path, "", nil)
 }
 
 func post[T any](ctx context.Context, c *Client, path string, body any) (*T, error) {
@@ -144,7 +128,12 @@ func post[T any](ctx context.Context, c *Client, path string, body any) (*T, err
 	if err != nil {
 		return nil, fmt.Errorf("encode request: %w", err)
 	}
-	resp, err := c.do(ctx, http.MethodPost, path, "application/json", bytes.NewReader(b))
+	return request[T](ctx, c, http.MethodPost, path, "application/json", bytes.NewReader(b))
+}
+
+// request sends a request and decodes a JSON answer into a T.
+func request[T any](ctx context.Context, c *Client, method, path, contentType string, body io.Reader) (*T, error) {
+	resp, err := c.do(ctx, method, path, contentType, body)
 	if err != nil {
 		return nil, err
 	}
