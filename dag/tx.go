@@ -270,7 +270,7 @@ func (p *Parsed) Total() Amount {
 
 // Validate checks genesis parameters.
 func (pr *Params) Validate() error {
-	if pr.Name == "" || len(pr.Name) > 64 || !isPrintable(pr.Name) {
+	if pr.Name == "" || len(pr.Name) > 64 || !IsPrintable(pr.Name) {
 		return ruleError(ErrGenesis, "network name must be 1 to 64 printable ASCII characters")
 	}
 	if !ValidPrefix(pr.Prefix) {
@@ -285,8 +285,9 @@ func (pr *Params) Validate() error {
 	return nil
 }
 
-// isPrintable reports whether s is printable ASCII (0x20-0x7e) only.
-func isPrintable(s string) bool {
+// IsPrintable reports whether s is printable ASCII (0x20-0x7e) only: the
+// one character set of tx.json's free text (memo, network name).
+func IsPrintable(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x20 || s[i] > 0x7e {
 			return false

@@ -473,7 +473,7 @@ func checkParsed(t *testing.T, p *Parsed, raw []byte) {
 	if err := CheckID(raw, p.ID); err != nil {
 		t.Error(err)
 	}
-	if !isPrintable(p.Tx.Memo) || (p.Tx.Genesis != nil && !isPrintable(p.Tx.Genesis.Name)) {
+	if !IsPrintable(p.Tx.Memo) || (p.Tx.Genesis != nil && !IsPrintable(p.Tx.Genesis.Name)) {
 		t.Errorf("free text is not printable ASCII: %q", p.Tx.Memo)
 	}
 	if len(p.Out) != len(p.Tx.Out) || len(p.Prev) != len(p.Tx.Prev) {

@@ -331,10 +331,8 @@ func checkSend(net *dag.Network, req *SendRequest) (dag.PubKey, dag.Amount, erro
 	if len(req.Memo) > net.Params.MaxMemo {
 		return to, 0, dag.RuleError{Code: dag.ErrBadField, Desc: fmt.Sprintf("memo is %d bytes, this network allows %d", len(req.Memo), net.Params.MaxMemo)}
 	}
-	for i := 0; i < len(req.Memo); i++ {
-		if c := req.Memo[i]; c < 0x20 || c > 0x7e {
-			return to, 0, dag.RuleError{Code: dag.ErrBadField, Desc: "memo must be printable ASCII"}
-		}
+	if !dag.IsPrintable(req.Memo) {
+		return to, 0, dag.RuleError{Code: dag.ErrBadField, Desc: "memo must be printable ASCII"}
 	}
 	return to, amount, nil
 }

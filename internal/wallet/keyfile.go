@@ -105,7 +105,7 @@ type Options struct {
 // the address on net as associated data) into a key file. With
 // opts.Plaintext the passphrase must be empty and the seed is stored as is.
 func Seal(key *Key, net *dag.Network, passphrase []byte, opts Options) (*KeyFile, error) {
-	if !printable(opts.Note) || len(opts.Note) > MaxNoteLen {
+	if !dag.IsPrintable(opts.Note) || len(opts.Note) > MaxNoteLen {
 		return nil, fmt.Errorf("seal key: note must be printable ASCII of at most %d bytes", MaxNoteLen)
 	}
 	kf := &KeyFile{
@@ -239,7 +239,7 @@ func ParseKeyFile(b []byte) (*KeyFile, error) {
 	if f.Version != FileVersion {
 		return nil, corrupt("version %d, want %d", f.Version, FileVersion)
 	}
-	if !printable(f.Note) || len(f.Note) > MaxNoteLen {
+	if !dag.IsPrintable(f.Note) || len(f.Note) > MaxNoteLen {
 		return nil, corrupt("note must be printable ASCII of at most %d bytes", MaxNoteLen)
 	}
 	prefix := dag.AddressPrefix(f.Address)
@@ -309,16 +309,6 @@ func parseHex(name, s string, n int) ([]byte, error) {
 		return nil, corrupt("%s is not lowercase hex", name)
 	}
 	return b, nil
-}
-
-// printable reports whether s is printable ASCII (0x20-0x7e) only.
-func printable(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
 }
 
 // Save writes key to a new key file at path with mode 0600, atomically: the

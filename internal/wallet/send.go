@@ -56,7 +56,7 @@ func BuildSend(ctx context.Context, net *dag.Network, key *Key, utxos []Coin, to
 		return nil, nil, fmt.Errorf("build send: %w", ErrZeroAmount)
 	case len(memo) > pr.MaxMemo:
 		return nil, nil, fmt.Errorf("build send: %w: %d bytes, network max_memo is %d", ErrMemoTooLong, len(memo), pr.MaxMemo)
-	case !printable(memo):
+	case !dag.IsPrintable(memo):
 		return nil, nil, fmt.Errorf("build send: %w", ErrBadMemo)
 	case now.Unix() <= 0 || now.Unix() >= 1<<40:
 		return nil, nil, fmt.Errorf("build send: time %v is out of range", now)

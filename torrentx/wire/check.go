@@ -40,10 +40,8 @@ func (m *Hello) check() error {
 	if len(m.Agent) > MaxAgentSize {
 		return fmt.Errorf("%w: agent of %d bytes, limit %d", ErrInvalid, len(m.Agent), MaxAgentSize)
 	}
-	for i := 0; i < len(m.Agent); i++ {
-		if c := m.Agent[i]; c < 0x20 || c > 0x7e {
-			return fmt.Errorf("%w: agent byte %d is 0x%02x, not printable ASCII", ErrInvalid, i, c)
-		}
+	if !dag.IsPrintable(m.Agent) {
+		return fmt.Errorf("%w: agent %q is not printable ASCII", ErrInvalid, m.Agent)
 	}
 	return nil
 }
