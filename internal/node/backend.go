@@ -22,17 +22,23 @@ func (n *Node) Network() *dag.Network { return n.cfg.Network }
 // Wallet implements api.Backend.
 func (n *Node) Wallet(context.Context) (dag.PubKey, error) { return n.cfg.Wallet.PubKey(), nil }
 
+// digest returns the store's digest.
+func (n *Node) digest() (d dag.Digest, err error) {
+	err = n.store.View(func(r dag.ReadTx) error {
+		d, err = r.Digest()
+		return err
+	})
+	return d, err
+}
+
 // Status implements api.Backend.
 func (n *Node) Status(ctx context.Context) (*api.Status, error) {
 	st, err := n.store.Stats()
 	if err != nil {
 		return nil, err
 	}
-	var d dag.Digest
-	if err := n.store.View(func(r dag.ReadTx) error {
-		d, err = r.Digest()
-		return err
-	}); err != nil {
+	d, err := n.digest()
+	if err != nil {
 		return nil, err
 	}
 	s := &api.Status{
@@ -126,11 +132,8 @@ func (n *Node) AskPeers(ctx context.Context, id dag.TxID, trusted []string) ([]a
 
 // Peers implements api.Backend.
 func (n *Node) Peers(ctx context.Context) ([]api.Peer, error) {
-	var d dag.Digest
-	if err := n.store.View(func(r dag.ReadTx) (err error) {
-		d, err = r.Digest()
-		return err
-	}); err != nil {
+	d, err := n.digest()
+	if err != nil {
 		return nil, err
 	}
 	gp := make(map[string]gossip.PeerInfo)
