@@ -207,48 +207,87 @@ func (g *Graph) Add(ctx context.Context, raw []byte, src string) (Result, error)
 // verifies them on GOMAXPROCS workers and commits them in input order, so
 // a parent earlier in raws counts as known. Results are in input order.
 func (g *Graph) AddBatch(ctx context.Context, raws [][]byte, src string) ([]Result, error) {
+	b, err := g.Submit(ctx, raws, src)
+	if err != nil {
+		return nil, err
+	}
+	return b.Wait(ctx)
+}
+
+// Batch is an AddBatch under way: decoded, verified and queued for the
+// committer. Wait gives its results.
+type Batch struct {
+	g       *Graph
+	results []Result
+	jobs    []*job
+	idx     [][]int // per job: the index in results of each request
+	done    <-chan struct{}
+}
+
+// closedChan is the Done of a Batch with nothing to commit.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// Submit is the first half of AddBatch: it returns once the transactions
+// are decoded, verified and queued, without waiting for the commit. The
+// committer takes batches in the order they were submitted, so a parent in
+// an earlier batch counts as known for a later one, and a caller that
+// receives transactions in messages can verify the next message while the
+// last one is being committed. Submit blocks while the committer's queue
+// is full.
+func (g *Graph) Submit(ctx context.Context, raws [][]byte, src string) (*Batch, error) {
 	if g.closed() {
 		return nil, ErrClosed
 	}
-	results := make([]Result, len(raws))
-	type submitted struct {
-		j   *job
-		idx []int // index in raws of each request
-	}
-	var jobs []submitted
+	b := &Batch{g: g, results: make([]Result, len(raws)), done: closedChan}
 	for start := 0; start < len(raws); start += commitMax {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		end := min(start+commitMax, len(raws))
-		reqs, err := g.prepareAll(raws[start:end], src, results[start:end])
+		reqs, err := g.prepareAll(raws[start:end], src, b.results[start:end])
 		if err != nil {
 			return nil, err
 		}
-		s := submitted{j: &job{done: make(chan struct{})}}
+		j := &job{done: make(chan struct{})}
+		var idx []int
 		for i, req := range reqs {
 			if req != nil {
-				s.j.reqs = append(s.j.reqs, req)
-				s.idx = append(s.idx, start+i)
+				j.reqs = append(j.reqs, req)
+				idx = append(idx, start+i)
 			}
 		}
-		if len(s.j.reqs) == 0 {
+		if len(j.reqs) == 0 {
 			continue
 		}
-		if err := g.submit(ctx, s.j); err != nil {
+		if err := g.submit(ctx, j); err != nil {
 			return nil, err
 		}
-		jobs = append(jobs, s)
+		b.jobs, b.idx, b.done = append(b.jobs, j), append(b.idx, idx), j.done
 	}
-	for _, s := range jobs {
-		if err := g.wait(ctx, s.j); err != nil {
+	return b, nil
+}
+
+// Done is closed when Wait will not block: the committer answers jobs in
+// queue order, so the last one answers the batch.
+func (b *Batch) Done() <-chan struct{} { return b.done }
+
+// Wait returns the results, in the order of Submit's raws, once they are
+// committed.
+func (b *Batch) Wait(ctx context.Context) ([]Result, error) {
+	for k, j := range b.jobs {
+		if err := b.g.wait(ctx, j); err != nil {
 			return nil, err
 		}
-		for k, req := range s.j.reqs {
-			results[s.idx[k]] = req.res
+		for n, req := range j.reqs {
+			b.results[b.idx[k][n]] = req.res
 		}
 	}
-	return results, nil
+	b.jobs = nil
+	return b.results, nil
 }
 
 // prepareAll runs prepare on raws in parallel, filling results for the

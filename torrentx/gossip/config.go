@@ -28,9 +28,9 @@ type Peer interface {
 type Ledger interface {
 	// Add checks and stores one transaction from src (a peer ID).
 	Add(ctx context.Context, raw []byte, src string) (dag.Result, error)
-	// AddBatch is Add for many transactions from one source, committed in
-	// order, so parents first.
-	AddBatch(ctx context.Context, raws [][]byte, src string) ([]dag.Result, error)
+	// Submit decodes, verifies and queues many transactions from one
+	// source; they are committed in order of submission, so parents first.
+	Submit(ctx context.Context, raws [][]byte, src string) (*dag.Batch, error)
 	// State returns what the node holds id to be (pending included).
 	State(id dag.TxID) (dag.State, error)
 	// Missing returns the parents the orphan pool waits for.
@@ -62,9 +62,9 @@ const (
 	DefaultByteBurst      = 16 << 20
 	DefaultReconRate      = 20
 	DefaultReconBurst     = 40
-	DefaultPushRate       = 8 << 20
+	DefaultPushRate       = 12 << 20
 	DefaultPushMax        = 1024
-	DefaultSyncWindow     = 192 << 10
+	DefaultSyncWindow     = 1 << 20
 	DefaultMaxWanted      = 4000
 	DefaultSyncTimeout    = time.Minute
 	DefaultTick           = 250 * time.Millisecond

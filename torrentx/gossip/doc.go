@@ -23,8 +23,11 @@
 // unknown IDs is answered by a want; the peer answers with tx messages (in
 // its Seq order, parents first) and notfound for what it lacks. Each tx
 // entry carries the ID it is sent as: the receiver rebuilds the ID from
-// the bytes (dag.CheckID) and bans the sender on a mismatch; then it adds
-// the batch to the ledger in order. Missing parents of a pending
+// the bytes (dag.CheckID) and bans the sender on a mismatch; then it
+// submits the batch to the ledger (dag.Graph.Submit: verified, queued in
+// order) and goes on to the next message while it is committed; up to 32
+// messages per peer wait for their commit, and a ping is answered only
+// once all of them are committed. Missing parents of a pending
 // transaction are wanted from the same peer. A want not answered within
 // Config.WantTimeout (or answered by notfound) moves to the next peer that
 // announced the ID, then to Config.Fetcher (plain BitTorrent); the orphan

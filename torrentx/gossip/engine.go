@@ -229,6 +229,8 @@ func (e *Engine) handleHello(ps *peer, m *wire.Hello) {
 }
 
 func (e *Engine) handlePing(ps *peer, m *wire.Ping) {
+	// The pong says that what came before the ping is processed.
+	e.settle(ps, 0)
 	ours, err := e.digest()
 	if err != nil {
 		e.log.Error("read digest", logErr, err)

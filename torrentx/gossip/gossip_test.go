@@ -80,6 +80,7 @@ func TestChildBeforeParent(t *testing.T) {
 	feeder := newRawPeer(b.eng, "feeder")
 	feeder.handle(t, &wire.Hello{Version: 1, Network: net.ID, Digest: b.digest(t)})
 	feeder.handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: child.ID, Raw: child.Raw}}})
+	feeder.barrier(t)
 	if st := b.state(t, child.ID); st != dag.StatePending {
 		t.Fatalf("child is %s, want pending", st)
 	}

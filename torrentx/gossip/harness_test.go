@@ -299,6 +299,14 @@ func (p *rawPeer) handle(t testing.TB, m wire.Message) {
 	p.eng.Handle(p, b)
 }
 
+// barrier sends a ping and so waits until the engine has processed every
+// earlier message, commits of pushed transactions included (the engine
+// answers a ping only then).
+func (p *rawPeer) barrier(t testing.TB) {
+	t.Helper()
+	p.handle(t, &wire.Ping{Nonce: 1})
+}
+
 // received returns the messages of type typ the engine sent.
 func (p *rawPeer) received(typ wire.Type) []wire.Message {
 	p.mu.Lock()

@@ -97,6 +97,7 @@ func TestHostilePeer(t *testing.T) {
 			p.handle(t, hello(h))
 			rival := pay(t, net, keys[0], 0, "rival")
 			p.handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: rival.ID, Raw: rival.Raw}}})
+			p.barrier(t)
 			if st := h.state(t, rival.ID); st != dag.StateRejected {
 				t.Errorf("rival is %s, want rejected evidence", st)
 			}
@@ -220,6 +221,7 @@ func TestAnnounce(t *testing.T) {
 	fromPeer := pay(t, net, keys[0], 0, "rival") // double spend of small
 	n.add(t, small.Raw, large.Raw)
 	p.handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: fromPeer.ID, Raw: fromPeer.Raw}}})
+	p.barrier(t)
 	n.eng.Announce([]dag.Change{{ID: small.ID, State: dag.StateAccepted, Raw: small.Raw}}) // again: no resend
 	eventually(t, time.Second, "announced", func() error {
 		pushed, invd := map[dag.TxID]int{}, map[dag.TxID]int{}

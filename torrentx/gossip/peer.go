@@ -40,6 +40,11 @@ type peer struct {
 	syncBackoff time.Duration
 	lastDiff    int
 
+	// adds are its tx messages submitted to the ledger whose results are
+	// not handled yet, oldest first. Only its Handle goroutine touches
+	// them, without Engine.mu.
+	adds []txAdd
+
 	msgsIn, bytesIn, msgsOut, bytesOut atomic.Uint64
 }
 

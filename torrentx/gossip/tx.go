@@ -114,8 +114,9 @@ func (e *Engine) sendTxs(ps *peer, recs []*dag.Record) int {
 }
 
 // handleTx checks that every entry hashes to its ID (a wrong ID bans the
-// peer), then adds the transactions in order. Invalid ones ban the peer;
-// the missing parents of pending ones are wanted from it.
+// peer), then submits the transactions to the ledger in order, without
+// waiting for the commit: the next message is verified while this one is
+// committed. settle handles the results.
 func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 	raws := make([][]byte, len(m.Txs))
 	for i, t := range m.Txs {
@@ -131,13 +132,63 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 		e.gotLocked(t.ID)
 	}
 	e.mu.Unlock()
-	results, err := e.cfg.Ledger.AddBatch(e.ctx, raws, ps.id)
+	b, err := e.cfg.Ledger.Submit(e.ctx, raws, ps.id)
 	if err != nil {
-		if !errors.Is(err, dag.ErrClosed) && e.ctx.Err() == nil {
-			e.log.Error("add txs", logPeer, ps.id, logErr, err)
-		}
+		e.addFailed(ps, err)
 		return
 	}
+	ps.adds = append(ps.adds, txAdd{b: b, msg: m})
+	e.settle(ps, maxAdds)
+}
+
+// maxAdds is how many of a peer's tx messages may wait for their commit
+// before handling its next message waits too. The Graph's queue bounds
+// them across peers.
+const maxAdds = 32
+
+// txAdd is a tx message submitted to the ledger.
+type txAdd struct {
+	b   *dag.Batch
+	msg *wire.Tx
+}
+
+// settle handles the results of ps's committed tx messages, oldest first,
+// and waits for commits until at most keep are outstanding. Invalid
+// transactions ban the peer; the missing parents of pending ones are
+// wanted from it. It runs in ps's Handle goroutine, which owns ps.adds.
+func (e *Engine) settle(ps *peer, keep int) {
+	for len(ps.adds) > 0 {
+		a := ps.adds[0]
+		if len(ps.adds) <= keep {
+			select {
+			case <-a.b.Done():
+			default:
+				return
+			}
+		}
+		ps.adds[0] = txAdd{}
+		ps.adds = ps.adds[1:]
+		results, err := a.b.Wait(e.ctx)
+		if err != nil {
+			e.addFailed(ps, err)
+			return
+		}
+		if !e.txResults(ps, a.msg, results) {
+			ps.adds = nil
+			return
+		}
+	}
+}
+
+func (e *Engine) addFailed(ps *peer, err error) {
+	if !errors.Is(err, dag.ErrClosed) && e.ctx.Err() == nil {
+		e.log.Error("add txs", logPeer, ps.id, logErr, err)
+	}
+}
+
+// txResults bans ps if m held an invalid transaction (false) and wants the
+// missing parents of pending ones from it.
+func (e *Engine) txResults(ps *peer, m *wire.Tx, results []dag.Result) bool {
 	var missing []dag.TxID
 	for i, res := range results {
 		if res.State == dag.StatePending {
@@ -151,7 +202,7 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 			continue
 		}
 		e.misbehave(ps, banScore, "invalid tx "+m.Txs[i].ID.String()+": "+errString(res.Err))
-		return
+		return false
 	}
 	if len(missing) > 0 {
 		now := e.cfg.Now()
@@ -164,6 +215,7 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 			ask = ask[n:]
 		}
 	}
+	return true
 }
 
 func errString(err error) string {
