@@ -189,10 +189,12 @@ func (g *Graph) Add(ctx context.Context, raw []byte, src string) (Result, error)
 	if g.closed() {
 		return Result{}, ErrClosed
 	}
-	res, req, err := g.prepare(raw, src)
-	if err != nil || req == nil {
-		return res, err
+	results := make([]Result, 1)
+	reqs, err := g.prepareAll([][]byte{raw}, src, results)
+	if err != nil || reqs[0] == nil {
+		return results[0], err
 	}
+	req := reqs[0]
 	j := &job{reqs: []*request{req}, done: make(chan struct{})}
 	if err := g.submit(ctx, j); err != nil {
 		return Result{}, err
@@ -290,53 +292,74 @@ func (b *Batch) Wait(ctx context.Context) ([]Result, error) {
 	return b.results, nil
 }
 
-// prepareAll runs prepare on raws in parallel, filling results for the
-// transactions that need no commit and returning the requests of the others
-// (nil where none), index for index.
+// prepareAll prepares raws: it hashes them in parallel, looks the IDs up
+// in one short read transaction (a transaction already held is known from
+// its ID alone, and in a mesh most pushes are copies of what the node has),
+// then decodes and verifies the others in parallel. It fills results for
+// the transactions that need no commit and returns the requests of the
+// others (nil where none), index for index.
+//
+// No read transaction stays open while signatures are checked: bbolt can
+// reuse the pages a commit frees only once no reader began before it, so
+// readers that span commits make the file grow.
 func (g *Graph) prepareAll(raws [][]byte, src string, results []Result) ([]*request, error) {
+	ids := make([]TxID, len(raws))
+	parallel(len(raws), func(i int) {
+		if raw := raws[i]; len(raw) > 0 && len(raw) <= MaxTxSize {
+			ids[i] = IDs(raw).ID
+		}
+	})
+	known := make([]bool, len(raws))
+	err := g.store.View(func(r ReadTx) error {
+		for i, id := range ids {
+			if id.IsZero() {
+				continue
+			}
+			var err error
+			if results[i], known[i], err = g.knownResult(r, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	reqs := make([]*request, len(raws))
-	var (
-		next     atomic.Int64
-		wg       sync.WaitGroup
-		errOnce  sync.Once
-		firstErr error
-	)
-	for range min(runtime.GOMAXPROCS(0), len(raws)) {
+	parallel(len(raws), func(i int) {
+		if !known[i] {
+			results[i], reqs[i] = g.prepare(raws[i], src)
+		}
+	})
+	return reqs, nil
+}
+
+// parallel calls fn(0) … fn(n-1) on up to GOMAXPROCS goroutines.
+func parallel(n int, fn func(i int)) {
+	if n == 1 {
+		fn(0)
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
 		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(raws) {
-					return
-				}
-				res, req, err := g.prepare(raws[i], src)
-				if err != nil {
-					errOnce.Do(func() { firstErr = err })
-					return
-				}
-				results[i], reqs[i] = res, req
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
 			}
 		})
 	}
 	wg.Wait()
-	return reqs, firstErr
 }
 
-// prepare does the work outside the commit: decode, the known check, and
-// CheckSanity (the signature). It returns the final Result, or a request
-// for the committer.
-func (g *Graph) prepare(raw []byte, src string) (Result, *request, error) {
-	// The ID commits to the bytes, so a transaction already held is known
-	// from its ID alone: hashing costs a microsecond, decoding twenty. In a
-	// mesh most pushes are copies of what the node already has.
-	if len(raw) > 0 && len(raw) <= MaxTxSize {
-		if res, known, err := g.knownResult(IDs(raw).ID); err != nil || known {
-			return res, nil, err
-		}
-	}
+// prepare does the work outside the commit for a transaction that is not
+// known: decode and CheckSanity (the signature). It returns the final
+// Result, or a request for the committer.
+func (g *Graph) prepare(raw []byte, src string) (Result, *request) {
 	p, err := Decode(raw)
 	if err != nil {
 		g.logReject(TxID{}, src, err)
-		return Result{State: StateRejected, Err: err}, nil, nil
+		return Result{State: StateRejected, Err: err}, nil
 	}
 	if err := g.net.CheckSanity(p); err != nil {
 		g.logReject(p.ID, src, err)
@@ -347,24 +370,18 @@ func (g *Graph) prepare(raw []byte, src string) (Result, *request, error) {
 		waited := len(g.orphans.waiting[p.ID]) > 0
 		g.mu.Unlock()
 		if waited {
-			return res, &request{p: p, src: src, sanity: &re, res: res}, nil
+			return res, &request{p: p, src: src, sanity: &re, res: res}
 		}
-		return res, nil, nil
+		return res, nil
 	}
 	p.Raw = bytes.Clone(p.Raw)
-	return Result{}, &request{p: p, src: src, firstSeen: g.now().UnixNano()}, nil
+	return Result{}, &request{p: p, src: src, firstSeen: g.now().UnixNano()}
 }
 
 // knownResult returns the Result for a transaction that is stored, pending
 // or remembered as rejected.
-func (g *Graph) knownResult(id TxID) (Result, bool, error) {
-	var res Result
-	var known bool
-	err := g.store.View(func(r ReadTx) error {
-		var err error
-		res, known, err = g.storedResult(r, id)
-		return err
-	})
+func (g *Graph) knownResult(r ReadTx, id TxID) (Result, bool, error) {
+	res, known, err := g.storedResult(r, id)
 	if err != nil {
 		return Result{}, false, fmt.Errorf("look up %s: %w", id, err)
 	}
