@@ -113,18 +113,39 @@ func (e *Engine) sendTxs(ps *peer, recs []*dag.Record) int {
 	return total
 }
 
-// handleTx checks that every entry hashes to its ID (a wrong ID bans the
-// peer), then submits the transactions to the ledger in order, without
-// waiting for the commit: the next message is verified while this one is
+// handleTx drops the entries whose ID the store holds (in a mesh most
+// pushes are such copies; their bytes are never read, so they need no
+// check), checks that every other entry hashes to its ID (a wrong ID bans
+// the peer), then submits those to the ledger in order, without waiting
+// for the commit: the next message is verified while this one is
 // committed. settle handles the results.
 func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
-	raws := make([][]byte, len(m.Txs))
+	stored := make([]bool, len(m.Txs))
+	err := e.cfg.Store.View(func(r dag.ReadTx) error {
+		for i, t := range m.Txs {
+			st, err := r.State(t.ID)
+			if err != nil {
+				return err
+			}
+			stored[i] = st != dag.StateUnknown
+		}
+		return nil
+	})
+	if err != nil {
+		e.addFailed(ps, err)
+		return
+	}
+	var raws [][]byte
+	var ids []dag.TxID
 	for i, t := range m.Txs {
+		if stored[i] {
+			continue
+		}
 		if err := dag.CheckID(t.Raw, t.ID); err != nil {
 			e.misbehave(ps, banScore, "wrong ID: "+err.Error())
 			return
 		}
-		raws[i] = t.Raw
+		raws, ids = append(raws, t.Raw), append(ids, t.ID)
 	}
 	e.mu.Lock()
 	for _, t := range m.Txs {
@@ -132,12 +153,15 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 		e.gotLocked(t.ID)
 	}
 	e.mu.Unlock()
+	if len(raws) == 0 {
+		return
+	}
 	b, err := e.cfg.Ledger.Submit(e.ctx, raws, ps.id)
 	if err != nil {
 		e.addFailed(ps, err)
 		return
 	}
-	ps.adds = append(ps.adds, txAdd{b: b, msg: m})
+	ps.adds = append(ps.adds, txAdd{b: b, ids: ids})
 	e.settle(ps, maxAdds)
 }
 
@@ -146,10 +170,11 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 // them across peers.
 const maxAdds = 32
 
-// txAdd is a tx message submitted to the ledger.
+// txAdd is a tx message submitted to the ledger: the IDs of its entries
+// that were submitted, in order.
 type txAdd struct {
 	b   *dag.Batch
-	msg *wire.Tx
+	ids []dag.TxID
 }
 
 // settle handles the results of ps's committed tx messages, oldest first,
@@ -173,7 +198,7 @@ func (e *Engine) settle(ps *peer, keep int) {
 			e.addFailed(ps, err)
 			return
 		}
-		if !e.txResults(ps, a.msg, results) {
+		if !e.txResults(ps, a.ids, results) {
 			ps.adds = nil
 			return
 		}
@@ -186,9 +211,9 @@ func (e *Engine) addFailed(ps *peer, err error) {
 	}
 }
 
-// txResults bans ps if m held an invalid transaction (false) and wants the
-// missing parents of pending ones from it.
-func (e *Engine) txResults(ps *peer, m *wire.Tx, results []dag.Result) bool {
+// txResults bans ps if it sent an invalid transaction (false) and wants
+// the missing parents of pending ones from it; ids are the results' IDs.
+func (e *Engine) txResults(ps *peer, ids []dag.TxID, results []dag.Result) bool {
 	var missing []dag.TxID
 	for i, res := range results {
 		if res.State == dag.StatePending {
@@ -201,7 +226,7 @@ func (e *Engine) txResults(ps *peer, m *wire.Tx, results []dag.Result) bool {
 		if re, ok := dag.IsRuleError(res.Err); ok && policy(re.Code) {
 			continue
 		}
-		e.misbehave(ps, banScore, "invalid tx "+m.Txs[i].ID.String()+": "+errString(res.Err))
+		e.misbehave(ps, banScore, "invalid tx "+ids[i].String()+": "+errString(res.Err))
 		return false
 	}
 	if len(missing) > 0 {
