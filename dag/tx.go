@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // Protocol limits that no network can raise.
@@ -109,11 +110,12 @@ func Encode(tx *Tx) ([]byte, error) {
 }
 
 // Decode parses raw strictly: it must be the canonical encoding of a Tx
-// (re-encoding gives the same bytes), of at most MaxTxSize bytes, with
-// well-formed addresses, outpoints and signature. It derives the IDs from the
-// bytes. It checks no signature and nothing that needs the network or the
-// ledger (see Network.CheckSanity and Graph). Errors are RuleErrors. The
-// Parsed keeps raw itself, not a copy: the caller must not modify it.
+// (re-encoding gives the same bytes, which readTx checks without encoding),
+// of at most MaxTxSize bytes, with well-formed addresses, outpoints and
+// signature. It derives the IDs from the bytes. It checks no signature and
+// nothing that needs the network or the ledger (see Network.CheckSanity and
+// Graph). Errors are RuleErrors. The Parsed keeps raw itself, not a copy:
+// the caller must not modify it.
 func Decode(raw []byte) (*Parsed, error) {
 	if len(raw) == 0 {
 		return nil, ruleError(ErrMalformed, "empty transaction")
@@ -121,36 +123,9 @@ func Decode(raw []byte) (*Parsed, error) {
 	if len(raw) > MaxTxSize {
 		return nil, ruleError(ErrTooLarge, "transaction is %d bytes, limit %d", len(raw), MaxTxSize)
 	}
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c < 0x20 || c > 0x7e {
-			return nil, ruleError(ErrMalformed, "byte %d is 0x%02x: only printable ASCII is allowed", i, c)
-		}
-		// Outside strings a backslash is bad JSON anyway. Escapes such as
-		// \n, \u0000 or \u2028 re-encode to themselves, so the canonical
-		// comparison below would let them put other characters in a memo.
-		if c == '\\' {
-			if i+1 == len(raw) || (raw[i+1] != '"' && raw[i+1] != '\\') {
-				return nil, ruleError(ErrMalformed, `byte %d: strings may escape only '"' and '\'`, i)
-			}
-			i++
-		}
-	}
 	p := &Parsed{Raw: raw}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p.Tx); err != nil {
-		return nil, ruleError(ErrMalformed, "bad tx.json: %v", err)
-	}
-	if dec.More() {
-		return nil, ruleError(ErrMalformed, "bad tx.json: data after the object")
-	}
-	canon, err := Encode(&p.Tx)
-	if err != nil {
-		return nil, ruleError(ErrMalformed, "bad tx.json: %v", err)
-	}
-	if !bytes.Equal(canon, raw) {
-		return nil, ruleError(ErrMalformed, "not canonical at byte %d (fields out of order, whitespace, escapes, case or a duplicate key)", firstDiff(canon, raw))
+	if err := readTx(raw, &p.Tx); err != nil {
+		return nil, err
 	}
 	if err := p.parseFields(); err != nil {
 		return nil, err
@@ -159,15 +134,9 @@ func Decode(raw []byte) (*Parsed, error) {
 	return p, nil
 }
 
-func firstDiff(a, b []byte) int {
-	n := min(len(a), len(b))
-	for i := 0; i < n; i++ {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return n
-}
+// smallPrev is the most prevs that parseFields checks for duplicates by
+// comparing each with those before it rather than with a map.
+const smallPrev = 16
 
 func (p *Parsed) parseFields() error {
 	tx := &p.Tx
@@ -205,16 +174,25 @@ func (p *Parsed) parseFields() error {
 		}
 		p.Sig, _ = hex.DecodeString(tx.Sig)
 		p.Prev = make([]OutPoint, len(tx.Prev))
-		seen := make(map[OutPoint]struct{}, len(tx.Prev))
+		var seen map[OutPoint]struct{} // for many prevs; a few are compared in a loop
+		if len(tx.Prev) > smallPrev {
+			seen = make(map[OutPoint]struct{}, len(tx.Prev))
+		}
 		for i, s := range tx.Prev {
 			op, err := ParseOutPoint(s)
 			if err != nil {
 				return ruleError(ErrBadField, "prev %d: %v", i, err)
 			}
-			if _, dup := seen[op]; dup {
+			dup := false
+			if seen != nil {
+				_, dup = seen[op]
+				seen[op] = struct{}{}
+			} else {
+				dup = slices.Contains(p.Prev[:i], op)
+			}
+			if dup {
 				return ruleError(ErrDuplicatePrev, "prev %s is listed twice", s)
 			}
-			seen[op] = struct{}{}
 			p.Prev[i] = op
 		}
 	}
@@ -243,8 +221,12 @@ func (p *Parsed) parseFields() error {
 }
 
 // decodeAddress decodes a canonical (lowercase) bech32m address of any
-// valid prefix.
+// valid prefix. A canonical address takes the fast path; anything else goes
+// through ParseAddress and a re-encoding, which say what is wrong with it.
 func decodeAddress(s string) (string, PubKey, error) {
+	if hrp, pk, ok := parseCanonicalAddress(s); ok {
+		return hrp, pk, nil
+	}
 	hrp := AddressPrefix(s)
 	if !ValidPrefix(hrp) {
 		return "", PubKey{}, ruleError(ErrBadAddress, "address %q has no valid prefix", s)
