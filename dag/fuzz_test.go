@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -35,8 +36,18 @@ func FuzzDecode(f *testing.F) {
 		f.Add(randomSigned(f, r, n, keys).Raw)
 	}
 	golden := codecNetwork(f, goldenParams, codecPub(codecKey(1)), goldenSupply)
+	var dec Decoder // shared by every input, as a Graph shares its own
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		p, err := Decode(raw)
+		// Twice: the second call takes the addresses from memory.
+		for range 2 {
+			dp, derr := dec.Decode(raw)
+			dre, _ := IsRuleError(derr)
+			re, _ := IsRuleError(err)
+			if !reflect.DeepEqual(dp, p) || (derr == nil) != (err == nil) || dre.Code != re.Code {
+				t.Fatalf("Decoder.Decode = %+v, %v; Decode = %+v, %v", dp, derr, p, err)
+			}
+		}
 		if err != nil {
 			if p != nil {
 				t.Fatalf("Decode returned a Parsed and error %v", err)

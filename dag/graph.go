@@ -98,6 +98,8 @@ type Graph struct {
 	// mu guards the orphan pool and the reject cache. The committer holds
 	// it while a commit's fn runs; it is taken after (never while waiting
 	// for) a store lock.
+	dec Decoder // prepare's; it remembers addresses
+
 	mu      sync.Mutex
 	orphans *orphanPool
 	rejects *rejectCache
@@ -356,7 +358,7 @@ func parallel(n int, fn func(i int)) {
 // known: decode and CheckSanity (the signature). It returns the final
 // Result, or a request for the committer.
 func (g *Graph) prepare(raw []byte, src string) (Result, *request) {
-	p, err := Decode(raw)
+	p, err := g.dec.Decode(raw)
 	if err != nil {
 		g.logReject(TxID{}, src, err)
 		return Result{State: StateRejected, Err: err}, nil

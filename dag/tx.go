@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 )
 
 // Protocol limits that no network can raise.
@@ -117,6 +119,36 @@ func Encode(tx *Tx) ([]byte, error) {
 // Graph). Errors are RuleErrors. The Parsed keeps raw itself, not a copy:
 // the caller must not modify it.
 func Decode(raw []byte) (*Parsed, error) {
+	return (*Decoder)(nil).Decode(raw)
+}
+
+// Decoder is Decode with a memory of the addresses it has checked: bech32m
+// decoding of an address costs more than the rest of a transaction, and
+// the same addresses recur (a wallet's change, the payees of a shop). It
+// holds at most about 4,096 addresses. The zero Decoder is ready; it is
+// safe for concurrent use. A nil *Decoder decodes like Decode.
+type Decoder struct {
+	addrs [addrShards]addrShard
+}
+
+const (
+	addrShards   = 16
+	addrShardMax = 256
+)
+
+// addrShard is one part of a Decoder's memory. It is emptied when full.
+type addrShard struct {
+	mu sync.Mutex
+	m  map[string]decodedAddress
+}
+
+type decodedAddress struct {
+	prefix string
+	key    PubKey
+}
+
+// Decode is the package's Decode.
+func (d *Decoder) Decode(raw []byte) (*Parsed, error) {
 	if len(raw) == 0 {
 		return nil, ruleError(ErrMalformed, "empty transaction")
 	}
@@ -127,7 +159,7 @@ func Decode(raw []byte) (*Parsed, error) {
 	if err := readTx(raw, &p.Tx); err != nil {
 		return nil, err
 	}
-	if err := p.parseFields(); err != nil {
+	if err := p.parseFields(d); err != nil {
 		return nil, err
 	}
 	p.TxIDs = IDs(raw)
@@ -138,7 +170,7 @@ func Decode(raw []byte) (*Parsed, error) {
 // comparing each with those before it rather than with a map.
 const smallPrev = 16
 
-func (p *Parsed) parseFields() error {
+func (p *Parsed) parseFields(d *Decoder) error {
 	tx := &p.Tx
 	if tx.Version != TxVersion {
 		return ruleError(ErrBadField, "version %d, want %d", tx.Version, TxVersion)
@@ -164,7 +196,7 @@ func (p *Parsed) parseFields() error {
 		if len(tx.Prev) == 0 {
 			return ruleError(ErrBadField, "no prev: only a genesis creates money")
 		}
-		hrp, pk, err := decodeAddress(tx.From)
+		hrp, pk, err := d.address(tx.From)
 		if err != nil {
 			return err
 		}
@@ -199,7 +231,7 @@ func (p *Parsed) parseFields() error {
 	p.Out = make([]TxOut, len(tx.Out))
 	var sum Amount
 	for i, o := range tx.Out {
-		hrp, pk, err := decodeAddress(o.To)
+		hrp, pk, err := d.address(o.To)
 		if err != nil {
 			return err
 		}
@@ -220,13 +252,37 @@ func (p *Parsed) parseFields() error {
 	return nil
 }
 
-// decodeAddress decodes a canonical (lowercase) bech32m address of any
-// valid prefix. A canonical address takes the fast path; anything else goes
-// through ParseAddress and a re-encoding, which say what is wrong with it.
-func decodeAddress(s string) (string, PubKey, error) {
-	if hrp, pk, ok := parseCanonicalAddress(s); ok {
-		return hrp, pk, nil
+// address decodes a canonical (lowercase) bech32m address of any valid
+// prefix and returns the prefix and the key, from d's memory if it holds
+// the address.
+func (d *Decoder) address(s string) (string, PubKey, error) {
+	if d == nil || s == "" {
+		return decodeAddress(s)
 	}
+	sh := &d.addrs[int(s[len(s)-1])%addrShards]
+	sh.mu.Lock()
+	a, ok := sh.m[s]
+	sh.mu.Unlock()
+	if ok {
+		return a.prefix, a.key, nil
+	}
+	prefix, key, err := decodeAddress(s)
+	if err != nil {
+		return "", key, err
+	}
+	sh.mu.Lock()
+	if sh.m == nil || len(sh.m) >= addrShardMax {
+		sh.m = make(map[string]decodedAddress, addrShardMax)
+	}
+	// A copy: s shares its memory with the whole transaction.
+	sh.m[strings.Clone(s)] = decodedAddress{prefix, key}
+	sh.mu.Unlock()
+	return prefix, key, nil
+}
+
+// decodeAddress decodes a canonical (lowercase) bech32m address of any
+// valid prefix and returns the prefix and the key.
+func decodeAddress(s string) (string, PubKey, error) {
 	hrp := AddressPrefix(s)
 	if !ValidPrefix(hrp) {
 		return "", PubKey{}, ruleError(ErrBadAddress, "address %q has no valid prefix", s)

@@ -6,10 +6,12 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"flag"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -556,5 +558,64 @@ func TestParamsValidate(t *testing.T) {
 			}
 			wantCode(t, err, ErrGenesis)
 		})
+	}
+}
+
+// A Decoder decodes like Decode, from memory or not, keeps at most its
+// bound of addresses, and may be shared by goroutines.
+func TestDecoder(t *testing.T) {
+	n := codecNetwork(t, goldenParams, codecPub(codecKey(1)), goldenSupply)
+	r := rand.New(rand.NewPCG(3, 3))
+	keys := []ed25519.PrivateKey{codecKey(10), codecKey(11), codecKey(12)}
+	var raws [][]byte
+	for range 200 {
+		raws = append(raws, randomSigned(t, r, n, keys).Raw)
+	}
+	// Variants of each address: other case, a changed checksum.
+	p, err := Decode(raws[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	upper := bytes.Replace(raws[0], []byte(p.Tx.From), []byte(strings.ToUpper(p.Tx.From)), 1)
+	from := []byte(p.Tx.From)
+	from[len(from)-1] ^= 1
+	badSum := bytes.Replace(raws[0], []byte(p.Tx.From), from, 1)
+	raws = append(raws, upper, badSum)
+
+	var dec Decoder
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 3 {
+				for _, raw := range raws {
+					got, gerr := dec.Decode(raw)
+					want, werr := Decode(raw)
+					if !reflect.DeepEqual(got, want) || (gerr == nil) != (werr == nil) {
+						t.Errorf("Decoder.Decode = %v, %v; Decode = %v, %v", got, gerr, want, werr)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if _, err := dec.Decode(upper); err == nil {
+		t.Error("an upper-case address was accepted from memory")
+	}
+
+	// The bound: many distinct addresses.
+	for i := range 3 * addrShards * addrShardMax {
+		var pk PubKey
+		pk[0], pk[1] = byte(i), byte(i>>8)
+		if _, _, err := dec.address(pk.Address(goldenParams.Prefix)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held := 0
+	for i := range dec.addrs {
+		held += len(dec.addrs[i].m)
+	}
+	if held > addrShards*addrShardMax || held == 0 {
+		t.Errorf("the Decoder holds %d addresses, bound %d", held, addrShards*addrShardMax)
 	}
 }
