@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"syscall"
@@ -44,6 +45,9 @@ const (
 	longEnv = "TTX_BENCH_LONG"
 	// benchWait bounds each wait of a benchmark for the network.
 	benchWait = 2 * time.Minute
+	// profileEnv names a file for a CPU profile of BenchmarkColdSync's
+	// sync alone (-cpuprofile would include filling the first node).
+	profileEnv = "TTX_BENCH_SYNC_PROFILE"
 )
 
 // names returns k node names, n00 to n<k-1>.
@@ -433,15 +437,28 @@ func addAll(b *testing.B, n *ttxtest.Network, at string, raws [][]byte) {
 // timer starts); a fresh node b connects to it. The time is from the
 // Connect call until both hold the same set (equal digests), by catch-up
 // sync alone.
+//
+// With TTX_BENCH_SYNC_PROFILE=file it writes a CPU profile of the sync.
 func BenchmarkColdSync(b *testing.B) {
 	n := ttxtest.NewNetwork(b, "a", "b")
 	addAll(b, n, "a", dagtest.NewGen(b, n.Net, n.Keys(), 3).Raws(bigLedger))
+	if path := os.Getenv(profileEnv); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+	}
 	b.ResetTimer()
 	cpu0, start := cpuTime(b), time.Now()
 	n.Connect("b", "a")
 	n.WaitConverged(benchWait)
 	took := time.Since(start)
 	b.StopTimer()
+	pprof.StopCPUProfile()
 	reportCPU(b, cpu0, took, bigLedger)
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(took.Seconds(), "sync-s")
