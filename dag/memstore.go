@@ -23,6 +23,7 @@ type MemStore struct {
 	recs     map[TxID]*Record                 // id -> record
 	alias    map[[20]byte]TxID                // v1 infohash and TxID.Short -> id
 	bySeq    []TxID                           // Seq-1 -> id
+	outs     map[TxID][]TxOut                 // id -> outputs of an accepted tx, spent or not
 	utxo     map[OutPoint]TxOut               // unspent outputs of accepted txs
 	spent    map[OutPoint]TxID                // output -> the accepted tx that spent it
 	claims   map[OutPoint][]TxID              // output -> evidence naming it, in Seq order
@@ -51,6 +52,7 @@ func NewMemStore() *MemStore {
 	return &MemStore{
 		recs:     make(map[TxID]*Record),
 		alias:    make(map[[20]byte]TxID),
+		outs:     make(map[TxID][]TxOut),
 		utxo:     make(map[OutPoint]TxOut),
 		spent:    make(map[OutPoint]TxID),
 		claims:   make(map[OutPoint][]TxID),
@@ -186,6 +188,14 @@ func (r memReadTx) Unspent(op OutPoint) (TxOut, error) {
 		return out, nil
 	}
 	return TxOut{}, ErrNotFound
+}
+
+func (r memReadTx) Output(op OutPoint) (TxOut, error) {
+	outs := r.s.outs[op.TxID]
+	if int64(op.Index) >= int64(len(outs)) {
+		return TxOut{}, ErrNotFound
+	}
+	return outs[op.Index], nil
 }
 
 func (r memReadTx) SpentBy(op OutPoint) (TxID, error) {
@@ -325,6 +335,7 @@ func (w *memWriteTx) Put(p *Parsed, rec *Record) error {
 				s.children[op.TxID] = append(s.children[op.TxID], p.ID)
 			}
 		}
+		s.outs[p.ID] = slices.Clone(p.Out)
 		for i, out := range p.Out {
 			s.addUnspent(OutPoint{TxID: p.ID, Index: uint32(i)}, out)
 			if !slices.Contains(owners, out.Owner) {
@@ -356,6 +367,7 @@ func (w *memWriteTx) Put(p *Parsed, rec *Record) error {
 			for i := range p.Out {
 				s.unspend(OutPoint{TxID: p.ID, Index: uint32(i)})
 			}
+			delete(s.outs, p.ID)
 			for _, parent := range parents {
 				c := s.children[parent]
 				s.children[parent] = c[:len(c)-1]

@@ -86,6 +86,11 @@ type ReadTx interface {
 	// Unspent returns an unspent output of an accepted transaction, or
 	// ErrNotFound if it is spent, never existed, or its tx is not accepted.
 	Unspent(op OutPoint) (TxOut, error)
+	// Output returns output op of an accepted (Accepted or Conflicted)
+	// transaction whether or not it is spent, or ErrNotFound if the
+	// transaction is not stored, is not accepted, or has no such output.
+	// With SpentBy it gives the output a double spend claims.
+	Output(op OutPoint) (TxOut, error)
 	// SpentBy returns the accepted transaction that spent op, or ErrNotFound.
 	SpentBy(op OutPoint) (TxID, error)
 	// Claims returns the stored evidence (StateRejected records) that names

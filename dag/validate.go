@@ -101,16 +101,12 @@ func spentOutput(r ReadTx, op OutPoint) (TxOut, TxID, error) {
 	if err != nil {
 		return TxOut{}, TxID{}, fmt.Errorf("read spender of %s: %w", op, err)
 	}
-	rec, err := r.Get(op.TxID)
-	if err != nil {
-		return TxOut{}, TxID{}, fmt.Errorf("read %s: %w", op.TxID, err)
-	}
-	parent, err := Decode(rec.Raw)
-	if err != nil {
-		return TxOut{}, TxID{}, fmt.Errorf("decode stored %s: %w", op.TxID, err)
-	}
-	if int64(op.Index) >= int64(len(parent.Out)) {
+	out, err := r.Output(op)
+	if errors.Is(err, ErrNotFound) {
 		return TxOut{}, TxID{}, fmt.Errorf("stored %s has no output %d but %s spent it", op.TxID, op.Index, winner)
 	}
-	return parent.Out[op.Index], winner, nil
+	if err != nil {
+		return TxOut{}, TxID{}, fmt.Errorf("read output %s: %w", op, err)
+	}
+	return out, winner, nil
 }

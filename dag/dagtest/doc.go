@@ -12,6 +12,8 @@
 // before children; every parent of an accepted transaction is accepted and
 // records that transaction as the spender; no output is spent twice; the
 // unspent outputs plus everything burned add up to the genesis supply;
+// Output finds every output of an accepted transaction, spent or not, and
+// none of a rejected one;
 // conflicts are listed on both sides, and stored evidence conflicts with
 // exactly the accepted spenders of its prevs and is indexed as a claim on
 // them; and the Digest matches the stored IDs.

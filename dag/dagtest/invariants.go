@@ -112,12 +112,24 @@ func checkLedger(r dag.ReadTx, n *dag.Network, fail func(string, ...any)) {
 
 	// Supply: the unspent outputs of accepted txs plus the burns add up to
 	// what the genesis minted, and the store's unspent set is exactly them.
+	// Output finds every output of an accepted tx, spent or not.
 	total := burned
 	for _, id := range order {
 		tx := txs[id]
+		end := dag.OutPoint{TxID: id, Index: uint32(len(tx.p.Out))}
+		if got, err := r.Output(end); !errors.Is(err, dag.ErrNotFound) {
+			fail("Output(%s) = %v, %v; want ErrNotFound (past the end)", end, got, err)
+		}
 		for i, out := range tx.p.Out {
 			op := dag.OutPoint{TxID: id, Index: uint32(i)}
-			got, err := r.Unspent(op)
+			got, err := r.Output(op)
+			switch {
+			case !tx.rec.State.Accepted() && !errors.Is(err, dag.ErrNotFound):
+				fail("Output(%s) = %v, %v; want ErrNotFound (%v tx)", op, got, err, tx.rec.State)
+			case tx.rec.State.Accepted() && (err != nil || got != out):
+				fail("Output(%s) = %v, %v; want %v", op, got, err, out)
+			}
+			got, err = r.Unspent(op)
 			_, spent := spentBy[op]
 			if !tx.rec.State.Accepted() || spent {
 				if !errors.Is(err, dag.ErrNotFound) {

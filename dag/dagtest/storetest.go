@@ -27,6 +27,7 @@ func TestStore(t *testing.T, open func(t *testing.T) dag.Store) {
 		{"AddConflictUnknown", testStoreAddConflictUnknown},
 		{"GetAndLookup", testStoreGetAndLookup},
 		{"UnspentAndSpentBy", testStoreUnspentAndSpentBy},
+		{"Output", testStoreOutput},
 		{"Claims", testStoreClaims},
 		{"UnspentOf", testStoreUnspentOf},
 		{"HistoryOf", testStoreHistoryOf},
@@ -163,6 +164,17 @@ func checkUnspent(t *testing.T, r dag.ReadTx, o dag.OutPoint, want *dag.TxOut) {
 	}
 }
 
+func checkOutput(t *testing.T, r dag.ReadTx, o dag.OutPoint, want *dag.TxOut) {
+	t.Helper()
+	got, err := r.Output(o)
+	switch {
+	case want == nil && !errors.Is(err, dag.ErrNotFound):
+		t.Errorf("Output(%s) = %v, %v; want ErrNotFound", o, got, err)
+	case want != nil && (err != nil || got != *want):
+		t.Errorf("Output(%s) = %v, %v; want %v", o, got, err, *want)
+	}
+}
+
 func checkSpentBy(t *testing.T, r dag.ReadTx, o dag.OutPoint, want *dag.Parsed) {
 	t.Helper()
 	got, err := r.SpentBy(o)
@@ -282,6 +294,7 @@ func testStoreEmpty(t *testing.T, s dag.Store, f *storeFixture) {
 			t.Errorf("Lookup(unknown) error = %v, want ErrNotFound", err)
 		}
 		checkUnspent(t, r, op(g, 0), nil)
+		checkOutput(t, r, op(g, 0), nil)
 		checkSpentBy(t, r, op(g, 0), nil)
 		checkChildren(t, r, g.ID)
 		checkUnspentOf(t, r, f.pubs["alice"], nil)
@@ -587,6 +600,60 @@ func testStoreUnspentAndSpentBy(t *testing.T, s dag.Store, f *storeFixture) {
 	})
 }
 
+// testStoreOutput: Output finds every output of an accepted or conflicted
+// tx, spent or not, and nothing of rejected or unknown txs.
+func testStoreOutput(t *testing.T, s dag.Store, f *storeFixture) {
+	g, t1, t2, _ := doubleSpend(t, s, f)
+	alice, bob, carol := f.pubs["alice"], f.pubs["bob"], f.pubs["carol"]
+	if err := s.Update(func(w dag.WriteTx) error { return w.AddConflict(t1.ID, t2.ID) }); err != nil {
+		t.Fatalf("AddConflict: %v", err)
+	}
+	// t3 spends the conflicted t1's first output; t4 (evidence) spends the
+	// rejected t2's.
+	t3 := f.spend(t, "bob", []dag.OutPoint{op(t1, 0)}, "", payment{"carol", 200}, payment{"bob", 400})
+	put(t, s, t3, dag.StateAccepted, 0)
+	t4 := f.spend(t, "carol", []dag.OutPoint{op(t2, 0)}, "", payment{"dave", Funds})
+	put(t, s, t4, dag.StateRejected, dag.ErrParentRejected)
+	unknown := f.spend(t, "bob", []dag.OutPoint{op(g, 1)}, "", payment{"bob", Funds})
+
+	tests := []struct {
+		name string
+		op   dag.OutPoint
+		want *dag.TxOut
+	}{
+		{"spent genesis output", op(g, 0), &dag.TxOut{Owner: alice, Amount: Funds}},
+		{"unspent genesis output", op(g, 1), &dag.TxOut{Owner: bob, Amount: Funds}},
+		{"last genesis output", op(g, 3), &dag.TxOut{Owner: f.pubs["dave"], Amount: Funds}},
+		{"genesis index past the end", op(g, 4), nil},
+		{"spent output of conflicted", op(t1, 0), &dag.TxOut{Owner: bob, Amount: 600}},
+		{"unspent output of conflicted", op(t1, 1), &dag.TxOut{Owner: alice, Amount: Funds - 600}},
+		{"index past the end", op(t1, 2), nil},
+		{"index past uint16", op(t1, 1<<16), nil},
+		{"huge index", op(t1, 1<<31), nil},
+		{"output of accepted", op(t3, 0), &dag.TxOut{Owner: carol, Amount: 200}},
+		{"change of accepted", op(t3, 1), &dag.TxOut{Owner: bob, Amount: 400}},
+		{"spent output of rejected", op(t2, 0), nil},
+		{"output of rejected child of rejected", op(t4, 0), nil},
+		{"unknown tx", op(unknown, 0), nil},
+		{"zero outpoint", dag.OutPoint{}, nil},
+	}
+	view(t, s, func(r dag.ReadTx) error {
+		if st, err := r.State(t1.ID); err != nil || st != dag.StateConflicted {
+			t.Fatalf("State(t1) = %v, %v; want conflicted", st, err)
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				checkOutput(t, r, tc.op, tc.want)
+				// Where both answer, Output agrees with Unspent.
+				if u, err := r.Unspent(tc.op); err == nil && (tc.want == nil || u != *tc.want) {
+					t.Errorf("Unspent(%s) = %v, Output wants %v", tc.op, u, tc.want)
+				}
+			})
+		}
+		return nil
+	})
+}
+
 // testStoreClaims: evidence claims the prevs of stored parents, in Seq
 // order; accepted txs claim nothing, and a rolled-back Put leaves no claim.
 func testStoreClaims(t *testing.T, s dag.Store, f *storeFixture) {
@@ -832,6 +899,8 @@ func testStoreUpdateRollback(t *testing.T, s dag.Store, f *storeFixture) {
 		}
 		checkUnspent(t, r, op(g, 0), &dag.TxOut{Owner: f.pubs["alice"], Amount: Funds})
 		checkSpentBy(t, r, op(g, 0), nil)
+		checkOutput(t, r, op(t1, 0), nil)
+		checkOutput(t, r, op(t2, 0), nil)
 		checkChildren(t, r, g.ID)
 		checkUnspentOf(t, r, f.pubs["carol"], map[dag.OutPoint]dag.TxOut{op(g, 2): {Owner: f.pubs["carol"], Amount: Funds}})
 		if h := history(t, r, f.pubs["bob"], 0, 10); !slices.Equal(h, ids(g)) {
@@ -868,7 +937,9 @@ func testStoreReadOwnWrites(t *testing.T, s dag.Store, f *storeFixture) {
 		// transaction already wrote.
 		checkUnspent(t, w, op(g, 0), nil)
 		checkSpentBy(t, w, op(g, 0), t1)
+		checkOutput(t, w, op(g, 0), &dag.TxOut{Owner: f.pubs["alice"], Amount: Funds})
 		checkUnspent(t, w, op(t1, 0), &dag.TxOut{Owner: f.pubs["bob"], Amount: Funds})
+		checkOutput(t, w, op(t1, 0), &dag.TxOut{Owner: f.pubs["bob"], Amount: Funds})
 		if err := w.Put(t2, &dag.Record{ID: t2.ID, Raw: t2.Raw, State: dag.StateRejected, Code: dag.ErrDoubleSpend}); err != nil {
 			return err
 		}

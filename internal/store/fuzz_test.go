@@ -72,6 +72,19 @@ func FuzzDecodeRecord(f *testing.F) {
 				t.Fatalf("out(%d) ok with error %v", i, err)
 			}
 		}
+		// ReadTx.Output reads a compact record's outputs with out, not
+		// parseCompact: the two must agree wherever the body parses.
+		if c, err := parseCompact(r.body); r.kind == kindCompact && err == nil {
+			for i := range len(c.Out) + 1 {
+				out, acct, ok, err := r.out(uint32(i))
+				switch {
+				case i == len(c.Out) && (ok || err != nil):
+					t.Fatalf("out(%d) past the end = ok %v, %v", i, ok, err)
+				case i < len(c.Out) && (!ok || err != nil || acct != c.Out[i].Acct || out.Amount != c.Out[i].Amount):
+					t.Fatalf("out(%d) = %d %d, ok %v, %v; parseCompact has %+v", i, acct, out.Amount, ok, err, c.Out[i])
+				}
+			}
+		}
 		raw, err := r.raw(fuzzResolver{})
 		if (raw == nil) == (err == nil) {
 			t.Fatalf("raw = %d bytes, %v", len(raw), err)

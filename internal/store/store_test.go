@@ -279,6 +279,62 @@ func TestCorruptRecord(t *testing.T) {
 	}
 }
 
+// TestCorruptOutput: Output reads a record's outputs without rebuilding
+// it, and still reports the damage it reads as ErrCorrupt.
+func TestCorruptOutput(t *testing.T) {
+	// t1 has one prev, so its first output's owner account starts here.
+	const outAcct = recHeader + compactFixed + prevRefSize
+	tests := []struct {
+		name string
+		seq  uint64 // 1: the raw genesis, 2: the compact t1
+		fn   func(v []byte) []byte
+	}{
+		{"bad state", 2, func(v []byte) []byte { v[offState] = 9; return v }},
+		{"bad kind", 2, func(v []byte) []byte { v[offKind] = 7; return v }},
+		{"truncated", 2, func(v []byte) []byte { return v[:recHeader+10] }},
+		{"outputs cut off", 2, func(v []byte) []byte { return v[:outAcct+outRefSize-1] }},
+		{"unknown output account", 2, func(v []byte) []byte { v[outAcct] = 0x7f; return v }},
+		{"raw body not a tx", 1, func(v []byte) []byte { v[recHeader] = '['; return v }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openTemp(t, Options{})
+			net, keys := dagtest.NewNetwork(t, 2)
+			t1 := dagtest.Spend(t, net, keys[0], []dag.OutPoint{dagtest.GenesisOut(net, 0)}, dagtest.Out(net, keys[1], 5))
+			err := s.Update(func(w dag.WriteTx) error {
+				for _, p := range []*dag.Parsed{net.Genesis, t1} {
+					if err := w.Put(p, &dag.Record{ID: p.ID, State: dag.StateAccepted}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.db.Update(func(tx *bolt.Tx) error {
+				b := tx.Bucket(bucketTxs)
+				return b.Put(seqKey(tc.seq), tc.fn(bytes.Clone(b.Get(seqKey(tc.seq)))))
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			op := dag.OutPoint{TxID: t1.ID}
+			if tc.seq == 1 {
+				op = dagtest.GenesisOut(net, 0)
+			}
+			var out dag.TxOut
+			err = s.View(func(r dag.ReadTx) error {
+				out, err = r.Output(op)
+				return err
+			})
+			if !errors.Is(err, ErrCorrupt) {
+				t.Errorf("Output(%s) = %v, %v; want ErrCorrupt", op, out, err)
+			}
+		})
+	}
+}
+
 func TestPeers(t *testing.T) {
 	s := openTemp(t, Options{})
 	long := strings.Repeat("x", MaxPeerAddrLen+1)

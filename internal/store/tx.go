@@ -209,6 +209,20 @@ func (r *readTx) Lookup(short [20]byte) (dag.TxID, error) {
 
 // Unspent implements dag.ReadTx.
 func (r *readTx) Unspent(op dag.OutPoint) (dag.TxOut, error) {
+	return r.acceptedOutput(op, true)
+}
+
+// Output implements dag.ReadTx. Of a compact record it reads only the
+// output's owner account and amount (and the account's key): it neither
+// rebuilds the tx.json nor checks that it hashes to the ID, as Unspent
+// does not. A raw record (the genesis) is decoded.
+func (r *readTx) Output(op dag.OutPoint) (dag.TxOut, error) {
+	return r.acceptedOutput(op, false)
+}
+
+// acceptedOutput returns output op of an accepted transaction, or
+// ErrNotFound; with unspent, also ErrNotFound if op is spent.
+func (r *readTx) acceptedOutput(op dag.OutPoint, unspent bool) (dag.TxOut, error) {
 	seq, rec, err := r.lookup(op.TxID)
 	if err != nil {
 		return dag.TxOut{}, fmt.Errorf("read output %s: %w", op, err)
@@ -216,15 +230,18 @@ func (r *readTx) Unspent(op dag.OutPoint) (dag.TxOut, error) {
 	if seq == 0 || !rec.state.Accepted() || op.Index > math.MaxUint16 {
 		return dag.TxOut{}, dag.ErrNotFound
 	}
-	if r.spent.Get(spentKey(seq, uint16(op.Index))) != nil {
+	if unspent && r.spent.Get(spentKey(seq, uint16(op.Index))) != nil {
 		return dag.TxOut{}, dag.ErrNotFound
 	}
-	out, _, ok, err := r.output(&rec, op.Index)
+	out, acct, ok, err := rec.out(op.Index)
+	if err == nil && ok && rec.kind == kindCompact {
+		out.Owner, err = r.pubKey(acct)
+	}
 	if err != nil {
-		return out, fmt.Errorf("read output %s: %w", op, err)
+		return dag.TxOut{}, fmt.Errorf("read output %s: %w", op, err)
 	}
 	if !ok {
-		return out, dag.ErrNotFound
+		return dag.TxOut{}, dag.ErrNotFound
 	}
 	return out, nil
 }
