@@ -114,6 +114,7 @@ func (e *Engine) AddPeer(p Peer) {
 	}
 	e.peers[ps.id] = ps
 	e.mu.Unlock()
+	go e.settler(ps)
 	e.send(ps, &wire.Hello{Version: wire.ProtocolVersion, Network: e.cfg.Network.ID, Digest: ours,
 		Agent: e.cfg.Agent, ListenPort: e.cfg.ListenPort})
 }
@@ -130,6 +131,9 @@ func (e *Engine) RemovePeer(p Peer) {
 
 // dropLocked removes ps. It must be called with e.mu held.
 func (e *Engine) dropLocked(ps *peer) {
+	if !ps.gone {
+		close(ps.quit)
+	}
 	ps.gone = true
 	delete(e.peers, ps.id)
 	e.endSync(ps)
@@ -228,29 +232,39 @@ func (e *Engine) handleHello(ps *peer, m *wire.Hello) {
 	}
 }
 
+// handlePing answers with a pong once everything the peer sent before the
+// ping is processed: committed, for the transactions it pushed. The
+// settler sends it, so the next messages are verified meanwhile.
 func (e *Engine) handlePing(ps *peer, m *wire.Ping) {
-	// The pong says that what came before the ping is processed.
-	e.settle(ps, 0)
+	e.mu.Lock()
+	ps.digest = m.Digest
+	e.mu.Unlock()
+	if ps.unsettled.Load() == 0 { // only this goroutine adds to it
+		e.pong(ps, m.Nonce)
+		return
+	}
+	e.queueAdd(ps, txAdd{pong: m.Nonce})
+}
+
+// pong answers the ping nonce with our digest.
+func (e *Engine) pong(ps *peer, nonce uint64) {
 	ours, err := e.digest()
 	if err != nil {
 		e.log.Error("read digest", logErr, err)
 		return
 	}
-	e.mu.Lock()
-	ps.digest = m.Digest
-	e.mu.Unlock()
-	e.send(ps, &wire.Pong{Nonce: m.Nonce, Digest: ours})
+	e.send(ps, &wire.Pong{Nonce: nonce, Digest: ours})
 }
 
 func (e *Engine) handlePong(ps *peer, m *wire.Pong) {
 	now := e.cfg.Now()
 	e.mu.Lock()
 	ps.digest = m.Digest
-	barrier := ps.sync != nil && ps.sync.barrier == m.Nonce
+	barrier := ps.sync != nil && len(ps.sync.barriers) > 0 && ps.sync.barriers[0] == m.Nonce
 	keepalive := ps.ping.nonce == m.Nonce && m.Nonce != 0
 	var ours dag.Digest
 	if barrier {
-		ps.sync.barrier = 0
+		ps.sync.barriers = ps.sync.barriers[1:]
 		ps.sync.last = now
 	} else if keepalive {
 		ps.rtt = now.Sub(ps.ping.sent)

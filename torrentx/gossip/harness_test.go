@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -299,12 +300,21 @@ func (p *rawPeer) handle(t testing.TB, m wire.Message) {
 	p.eng.Handle(p, b)
 }
 
-// barrier sends a ping and so waits until the engine has processed every
-// earlier message, commits of pushed transactions included (the engine
-// answers a ping only then).
+// barrier sends a ping and waits for its pong: until the engine has
+// processed every earlier message, commits of pushed transactions included
+// (it answers a ping only then).
 func (p *rawPeer) barrier(t testing.TB) {
 	t.Helper()
-	p.handle(t, &wire.Ping{Nonce: 1})
+	nonce := rand.Uint64()
+	p.handle(t, &wire.Ping{Nonce: nonce})
+	eventually(t, 5*time.Second, "pong", func() error {
+		for _, m := range p.received(wire.TypePong) {
+			if m.(*wire.Pong).Nonce == nonce {
+				return nil
+			}
+		}
+		return errors.New("no pong yet")
+	})
 }
 
 // received returns the messages of type typ the engine sent.

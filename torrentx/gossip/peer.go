@@ -40,10 +40,13 @@ type peer struct {
 	syncBackoff time.Duration
 	lastDiff    int
 
-	// adds are its tx messages submitted to the ledger whose results are
-	// not handled yet, oldest first. Only its Handle goroutine touches
-	// them, without Engine.mu.
-	adds []txAdd
+	// adds feeds its settler: tx messages submitted to the ledger and
+	// pings to answer, in arrival order. quit is closed when it is dropped.
+	adds chan txAdd
+	quit chan struct{}
+	// unsettled counts the tx messages queued for the settler and not yet
+	// handled by it.
+	unsettled atomic.Int32
 
 	msgsIn, bytesIn, msgsOut, bytesOut atomic.Uint64
 }
@@ -62,6 +65,8 @@ func (e *Engine) newPeer(p Peer, now time.Time, ours dag.Digest) *peer {
 		id:        p.ID(),
 		since:     now,
 		sentHello: ours,
+		adds:      make(chan txAdd, maxAdds),
+		quit:      make(chan struct{}),
 		msgs:      newBucket(c.MsgRate, c.MsgBurst, now),
 		bytes:     newBucket(c.ByteRate, c.ByteBurst, now),
 		recon:     newBucket(c.ReconRate, c.ReconBurst, now),

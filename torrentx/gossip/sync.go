@@ -14,16 +14,18 @@ import (
 // peer lacks, each ended by a ping whose pong starts the next. Its fields
 // are guarded by Engine.mu; busy marks work under way outside the lock.
 type syncState struct {
-	id      uint64 // session number
-	rs      *recon.Session
-	res     *recon.Result // nil while reconciling
-	need    []dag.TxID    // still to want
-	cursor  uint64        // our Seq pushed up to
-	barrier uint64        // nonce of the ping whose pong we await
-	busy    bool
-	timer   *time.Timer // paces the next step
-	last    time.Time   // last progress
-	pushed  int
+	id     uint64 // session number
+	rs     *recon.Session
+	res    *recon.Result // nil while reconciling
+	need   []dag.TxID    // still to want
+	cursor uint64        // our Seq pushed up to
+	// barriers are the nonces of the pings whose pongs we await, oldest
+	// first: a step ends with one, and up to syncSteps are under way.
+	barriers []uint64
+	busy     bool
+	timer    *time.Timer // paces the next step
+	last     time.Time   // last progress
+	pushed   int
 }
 
 // maybeSync starts a catch-up sync with ps if ours, our digest as the peer
@@ -165,7 +167,7 @@ func (e *Engine) syncStep(ps *peer) {
 	now := e.cfg.Now()
 	e.mu.Lock()
 	st := ps.sync
-	if st == nil || st.res == nil || st.busy || st.barrier != 0 || st.timer != nil {
+	if st == nil || st.res == nil || st.busy || len(st.barriers) >= syncSteps || st.timer != nil {
 		e.mu.Unlock()
 		return
 	}
@@ -243,8 +245,8 @@ func (e *Engine) syncStep(ps *peer) {
 		e.send(ps, ping)
 		return
 	}
-	st.barrier, st.last = e.nextNonce(), now
-	barrier := st.barrier
+	barrier := e.nextNonce()
+	st.barriers, st.last = append(st.barriers, barrier), now
 	e.mu.Unlock()
 
 	for len(ask) > 0 {
@@ -257,7 +259,12 @@ func (e *Engine) syncStep(ps *peer) {
 	ps.push.spend(now, float64(sent))
 	e.mu.Unlock()
 	e.send(ps, &wire.Ping{Nonce: barrier, Digest: ours})
+	e.syncStep(ps) // the next step may start before this one's pong
 }
+
+// syncSteps is how many sync steps may await their pongs: with two, the
+// peer verifies and commits one step while the next is on its way.
+const syncSteps = 2
 
 // finishSync ends a sync that ran to its end. A sync that found the same
 // number of differences as the last one (the peer keeps refusing what we

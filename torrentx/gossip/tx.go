@@ -161,8 +161,8 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 		e.addFailed(ps, err)
 		return
 	}
-	ps.adds = append(ps.adds, txAdd{b: b, ids: ids})
-	e.settle(ps, maxAdds)
+	ps.unsettled.Add(1)
+	e.queueAdd(ps, txAdd{b: b, ids: ids})
 }
 
 // maxAdds is how many of a peer's tx messages may wait for their commit
@@ -170,36 +170,50 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 // them across peers.
 const maxAdds = 32
 
-// txAdd is a tx message submitted to the ledger: the IDs of its entries
-// that were submitted, in order.
+// txAdd is a tx message submitted to the ledger (b, and the IDs of its
+// entries that were submitted, in order), or a ping to answer (pong).
 type txAdd struct {
-	b   *dag.Batch
-	ids []dag.TxID
+	b    *dag.Batch
+	ids  []dag.TxID
+	pong uint64
 }
 
-// settle handles the results of ps's committed tx messages, oldest first,
-// and waits for commits until at most keep are outstanding. Invalid
-// transactions ban the peer; the missing parents of pending ones are
-// wanted from it. It runs in ps's Handle goroutine, which owns ps.adds.
-func (e *Engine) settle(ps *peer, keep int) {
-	for len(ps.adds) > 0 {
-		a := ps.adds[0]
-		if len(ps.adds) <= keep {
-			select {
-			case <-a.b.Done():
-			default:
-				return
-			}
-		}
-		ps.adds[0] = txAdd{}
-		ps.adds = ps.adds[1:]
-		results, err := a.b.Wait(e.ctx)
-		if err != nil {
-			e.addFailed(ps, err)
+// queueAdd hands a to ps's settler, waiting while it holds maxAdds.
+func (e *Engine) queueAdd(ps *peer, a txAdd) {
+	select {
+	case ps.adds <- a:
+	case <-ps.quit:
+	case <-e.ctx.Done():
+	}
+}
+
+// settler handles, in order, the results of ps's tx messages as they are
+// committed (invalid transactions ban the peer; the missing parents of
+// pending ones are wanted from it) and answers its pings once what came
+// before them is done. It runs until ps is dropped.
+func (e *Engine) settler(ps *peer) {
+	for {
+		var a txAdd
+		select {
+		case a = <-ps.adds:
+		case <-ps.quit:
+			return
+		case <-e.ctx.Done():
 			return
 		}
-		if !e.txResults(ps, a.ids, results) {
-			ps.adds = nil
+		if a.b == nil {
+			e.pong(ps, a.pong)
+			continue
+		}
+		results, err := a.b.Wait(e.ctx)
+		ok := true
+		if err != nil {
+			e.addFailed(ps, err)
+		} else {
+			ok = e.txResults(ps, a.ids, results)
+		}
+		ps.unsettled.Add(-1)
+		if !ok {
 			return
 		}
 	}
