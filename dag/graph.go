@@ -18,6 +18,15 @@ import (
 // submits in chunks of this size.
 const commitMax = 4096
 
+// Group commit under load: when the last commit held at least
+// lingerAfter transactions, the committer waits up to lingerFor for
+// lingerUntil before it commits what it has.
+const (
+	lingerAfter = 64
+	lingerUntil = 1024
+	lingerFor   = 3 * time.Millisecond
+)
+
 // GraphConfig configures a Graph.
 type GraphConfig struct {
 	Network *Network
@@ -99,6 +108,10 @@ type Graph struct {
 	// it while a commit's fn runs; it is taken after (never while waiting
 	// for) a store lock.
 	dec Decoder // prepare's; it remembers addresses
+
+	// lastCommit is the size of the last commit; only the committer
+	// uses it.
+	lastCommit int
 
 	mu      sync.Mutex
 	orphans *orphanPool
@@ -514,16 +527,43 @@ func (g *Graph) run() {
 			return
 		}
 		n := len(jobs[0].reqs)
+		// Under load, wait a moment for more: a commit has a fixed cost
+		// (fsync, spilling the trees), and in the hash-keyed indexes a
+		// small commit rewrites a page per key where a large one shares
+		// pages, so while transactions keep coming, larger commits leave
+		// more CPU for verifying them. A lone payment is committed at
+		// once.
+		var linger <-chan time.Time
+		if g.lastCommit >= lingerAfter {
+			linger = time.After(lingerFor)
+		}
 	drain:
 		for n < commitMax {
+			var more <-chan time.Time
+			if n < lingerUntil {
+				more = linger
+			}
 			select {
 			case j := <-g.queue:
 				jobs = append(jobs, j)
 				n += len(j.reqs)
+				continue
 			default:
+			}
+			if more == nil {
+				break
+			}
+			select {
+			case j := <-g.queue:
+				jobs = append(jobs, j)
+				n += len(j.reqs)
+			case <-more:
+				break drain
+			case <-g.quit:
 				break drain
 			}
 		}
+		g.lastCommit = n
 		g.commit(jobs)
 	}
 }

@@ -264,7 +264,7 @@ func (e *Engine) syncStep(ps *peer) {
 
 // syncSteps is how many sync steps may await their pongs: with two, the
 // peer verifies and commits one step while the next is on its way.
-const syncSteps = 2
+const syncSteps = 3
 
 // finishSync ends a sync that ran to its end. A sync that found the same
 // number of differences as the last one (the peer keeps refusing what we
