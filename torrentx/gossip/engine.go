@@ -30,11 +30,14 @@ type Engine struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the timer loop and fetches
 
-	mu      sync.Mutex
-	closed  bool
-	peers   map[string]*peer
-	bans    map[string]time.Time // peer ID or IP -> until
-	wants   map[dag.TxID]*want
+	mu     sync.Mutex
+	closed bool
+	peers  map[string]*peer
+	bans   map[string]time.Time // peer ID or IP -> until
+	wants  map[dag.TxID]*want
+	// adding holds the IDs of pushed transactions submitted to the
+	// ledger whose results the settlers have not handled yet.
+	adding  map[dag.TxID]bool
 	queries map[uint64]*query
 	nonce   uint64
 	fetches int
@@ -57,6 +60,7 @@ func New(cfg Config) (*Engine, error) {
 		peers:   make(map[string]*peer),
 		bans:    make(map[string]time.Time),
 		wants:   make(map[dag.TxID]*want),
+		adding:  make(map[dag.TxID]bool),
 		queries: make(map[uint64]*query),
 		nonce:   rand.Uint64() >> 1,
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -354,4 +355,84 @@ func TestVersion(t *testing.T) {
 			t.Error("an older peer is banned")
 		}
 	})
+}
+
+// gateStore holds every Update until open is closed.
+type gateStore struct {
+	dag.Store
+	open chan struct{}
+}
+
+func (s gateStore) Update(fn func(dag.WriteTx) error) error {
+	<-s.open
+	return s.Store.Update(fn)
+}
+
+// countingLedger counts the transactions submitted to it.
+type countingLedger struct {
+	*dag.Graph
+	submitted atomic.Int64
+}
+
+func (l *countingLedger) Submit(ctx context.Context, raws [][]byte, src string) (*dag.Batch, error) {
+	l.submitted.Add(int64(len(raws)))
+	return l.Graph.Submit(ctx, raws, src)
+}
+
+// Copies of a transaction that arrive while the first is being added are
+// dropped, not verified again; once it is added, both senders are served.
+func TestCopiesWhileAdding(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 1)
+	mem := dag.NewMemStore()
+	store := gateStore{Store: mem, open: make(chan struct{})}
+	close(store.open) // the Graph stores the genesis
+	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: store})
+	store.open = make(chan struct{})
+	ledger := &countingLedger{Graph: g}
+	cfg := testConfig()
+	cfg.Network, cfg.Ledger, cfg.Store = net, ledger, mem
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+
+	tx := pay(t, net, keys[0], 0, "once")
+	msg := &wire.Tx{Txs: []wire.TxEntry{{ID: tx.ID, Raw: tx.Raw}}}
+	var ours dag.Digest
+	if err := mem.View(func(r dag.ReadTx) (err error) { ours, err = r.Digest(); return err }); err != nil {
+		t.Fatal(err)
+	}
+	var peers []*rawPeer
+	for _, id := range []string{"p1", "p2", "p3"} {
+		p := newRawPeer(e, id)
+		p.handle(t, &wire.Hello{Version: 1, Network: net.ID, Digest: ours})
+		p.handle(t, msg)
+		peers = append(peers, p)
+	}
+	if n := ledger.submitted.Load(); n != 1 {
+		t.Errorf("%d copies submitted while the first was being added, want 1", n)
+	}
+	close(store.open)
+	for _, p := range peers {
+		p.barrier(t)
+		if p.eng.Banned(p.id) {
+			t.Errorf("%s is banned", p.id)
+		}
+	}
+	if st, err := g.State(tx.ID); err != nil || st != dag.StateAccepted {
+		t.Fatalf("tx is %v (%v), want accepted", st, err)
+	}
+	// Added: a later copy is dropped as stored, and nothing is pending.
+	peers[0].handle(t, msg)
+	peers[0].barrier(t)
+	if n := ledger.submitted.Load(); n != 1 {
+		t.Errorf("%d submitted after a copy of a stored tx, want 1", n)
+	}
+	e.mu.Lock()
+	left := len(e.adding)
+	e.mu.Unlock()
+	if left != 0 {
+		t.Errorf("%d IDs still marked as being added", left)
+	}
 }

@@ -135,8 +135,6 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 		e.addFailed(ps, err)
 		return
 	}
-	var raws [][]byte
-	var ids []dag.TxID
 	for i, t := range m.Txs {
 		if stored[i] {
 			continue
@@ -145,12 +143,20 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 			e.misbehave(ps, banScore, "wrong ID: "+err.Error())
 			return
 		}
-		raws, ids = append(raws, t.Raw), append(ids, t.ID)
 	}
+	// A copy of a transaction that another message (from this peer or
+	// another) is adding is dropped too: verifying it again would only
+	// repeat that work.
+	var raws [][]byte
+	var ids []dag.TxID
 	e.mu.Lock()
-	for _, t := range m.Txs {
+	for i, t := range m.Txs {
 		ps.known.add(t.ID)
 		e.gotLocked(t.ID)
+		if !stored[i] && !e.adding[t.ID] {
+			e.adding[t.ID] = true
+			raws, ids = append(raws, t.Raw), append(ids, t.ID)
+		}
 	}
 	e.mu.Unlock()
 	if len(raws) == 0 {
@@ -158,11 +164,21 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 	}
 	b, err := e.cfg.Ledger.Submit(e.ctx, raws, ps.id)
 	if err != nil {
+		e.release(ids)
 		e.addFailed(ps, err)
 		return
 	}
 	ps.unsettled.Add(1)
 	e.queueAdd(ps, txAdd{b: b, ids: ids})
+}
+
+// release ends the adding of ids.
+func (e *Engine) release(ids []dag.TxID) {
+	e.mu.Lock()
+	for _, id := range ids {
+		delete(e.adding, id)
+	}
+	e.mu.Unlock()
 }
 
 // maxAdds is how many of a peer's tx messages may wait for their commit
@@ -183,7 +199,28 @@ func (e *Engine) queueAdd(ps *peer, a txAdd) {
 	select {
 	case ps.adds <- a:
 	case <-ps.quit:
+		e.release(a.ids)
+		return
 	case <-e.ctx.Done():
+		e.release(a.ids)
+		return
+	}
+	select {
+	case <-ps.quit: // the settler may have stopped before a arrived
+		e.drainAdds(ps)
+	default:
+	}
+}
+
+// drainAdds releases what waits for a stopped settler.
+func (e *Engine) drainAdds(ps *peer) {
+	for {
+		select {
+		case a := <-ps.adds:
+			e.release(a.ids)
+		default:
+			return
+		}
 	}
 }
 
@@ -192,6 +229,7 @@ func (e *Engine) queueAdd(ps *peer, a txAdd) {
 // pending ones are wanted from it) and answers its pings once what came
 // before them is done. It runs until ps is dropped.
 func (e *Engine) settler(ps *peer) {
+	defer e.drainAdds(ps)
 	for {
 		var a txAdd
 		select {
@@ -206,16 +244,13 @@ func (e *Engine) settler(ps *peer) {
 			continue
 		}
 		results, err := a.b.Wait(e.ctx)
-		ok := true
 		if err != nil {
 			e.addFailed(ps, err)
 		} else {
-			ok = e.txResults(ps, a.ids, results)
+			e.txResults(ps, a.ids, results) // a ban drops ps: quit ends the loop
 		}
+		e.release(a.ids)
 		ps.unsettled.Add(-1)
-		if !ok {
-			return
-		}
 	}
 }
 
@@ -225,9 +260,9 @@ func (e *Engine) addFailed(ps *peer, err error) {
 	}
 }
 
-// txResults bans ps if it sent an invalid transaction (false) and wants
+// txResults bans ps if it sent an invalid transaction and otherwise wants
 // the missing parents of pending ones from it; ids are the results' IDs.
-func (e *Engine) txResults(ps *peer, ids []dag.TxID, results []dag.Result) bool {
+func (e *Engine) txResults(ps *peer, ids []dag.TxID, results []dag.Result) {
 	var missing []dag.TxID
 	for i, res := range results {
 		if res.State == dag.StatePending {
@@ -241,7 +276,7 @@ func (e *Engine) txResults(ps *peer, ids []dag.TxID, results []dag.Result) bool 
 			continue
 		}
 		e.misbehave(ps, banScore, "invalid tx "+ids[i].String()+": "+errString(res.Err))
-		return false
+		return
 	}
 	if len(missing) > 0 {
 		now := e.cfg.Now()
@@ -254,7 +289,6 @@ func (e *Engine) txResults(ps *peer, ids []dag.TxID, results []dag.Result) bool 
 			ask = ask[n:]
 		}
 	}
-	return true
 }
 
 func errString(err error) string {
