@@ -22,12 +22,16 @@
 // both end with the winner conflicted and the loser rejected. An inv of
 // unknown IDs is answered by a want; the peer answers with tx messages (in
 // its Seq order, parents first) and notfound for what it lacks. Each tx
-// entry carries the ID it is sent as: the receiver rebuilds the ID from
+// entry carries the ID it is sent as. The receiver drops the entries whose
+// ID it stores, or is adding from an earlier message (from any peer):
+// their bytes are never read. It rebuilds the ID of every other entry from
 // the bytes (dag.CheckID) and bans the sender on a mismatch; then it
-// submits the batch to the ledger (dag.Graph.Submit: verified, queued in
-// order) and goes on to the next message while it is committed; up to 32
-// messages per peer wait for their commit, and a ping is answered only
-// once all of them are committed. Missing parents of a pending
+// submits them to the ledger (dag.Graph.Submit: verified, queued in order)
+// and goes on to the next message while they are committed. A settler
+// goroutine per peer handles the results in arrival order as commits land
+// (bans for invalid transactions, wants for missing parents) and answers
+// the peer's pings, each only once what came before it is committed; up to
+// 32 messages per peer wait for it. Missing parents of a pending
 // transaction are wanted from the same peer. A want not answered within
 // Config.WantTimeout (or answered by notfound) moves to the next peer that
 // announced the ID, then to Config.Fetcher (plain BitTorrent); the orphan
@@ -42,9 +46,10 @@
 // peer lacks, without either set crossing the wire. Then it runs steps:
 // each wants up to 1,000 of the IDs it lacks and pushes up to
 // Config.SyncWindow bytes of what the peer lacks in its own Seq order (so
-// parents arrive first), then pings; the pong (peers handle messages in
-// order) means the step was processed, and the next starts, paced at
-// Config.PushRate. A sync that keeps finding the same differences backs
+// parents arrive first), then pings; the pong (sent once everything
+// before the ping is committed) means the step was processed. Up to three
+// steps await their pongs, so the peer verifies one while it commits
+// another; steps are paced at Config.PushRate. A sync that keeps finding the same differences backs
 // off (the peer refuses them, e.g. children of what it holds as evidence).
 //
 // Queries. Query asks peers what they hold IDs to be (state, rejection
@@ -72,8 +77,9 @@
 // # Invariants
 //
 //   - For one peer, Handle runs in arrival order from one goroutine (the
-//     transport's contract), so a pong proves the messages before its ping
-//     were processed.
+//     transport's contract), and its settler answers pings in that order
+//     after the commits they follow, so a pong proves the messages before
+//     its ping were processed.
 //   - The engine never holds its lock while it calls the Ledger, the Store
 //     or Peer.Close; Announce does not block and never calls the Ledger,
 //     so it may run in the Graph's committer.
