@@ -234,6 +234,35 @@ func TestRecordForms(t *testing.T) {
 	}
 }
 
+// damagedStore returns a store holding a network's genesis (seq 1) and t1,
+// a compact record spending it (seq 2), after damage rewrote the record of
+// seq.
+func damagedStore(t *testing.T, seq uint64, damage func(v []byte) []byte) (*Store, *dag.Network, *dag.Parsed) {
+	t.Helper()
+	s := openTemp(t, Options{})
+	net, keys := dagtest.NewNetwork(t, 2)
+	t1 := dagtest.Spend(t, net, keys[0], []dag.OutPoint{dagtest.GenesisOut(net, 0)}, dagtest.Out(net, keys[1], 5))
+	err := s.Update(func(w dag.WriteTx) error {
+		for _, p := range []*dag.Parsed{net.Genesis, t1} {
+			if err := w.Put(p, &dag.Record{ID: p.ID, State: dag.StateAccepted}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTxs)
+		return b.Put(seqKey(seq), damage(bytes.Clone(b.Get(seqKey(seq)))))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, net, t1
+}
+
 // TestCorruptRecord: a damaged record is reported, not returned.
 func TestCorruptRecord(t *testing.T) {
 	tests := []struct {
@@ -247,28 +276,8 @@ func TestCorruptRecord(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := openTemp(t, Options{})
-			net, keys := dagtest.NewNetwork(t, 2)
-			t1 := dagtest.Spend(t, net, keys[0], []dag.OutPoint{dagtest.GenesisOut(net, 0)}, dagtest.Out(net, keys[1], 5))
-			err := s.Update(func(w dag.WriteTx) error {
-				for _, p := range []*dag.Parsed{net.Genesis, t1} {
-					if err := w.Put(p, &dag.Record{ID: p.ID, State: dag.StateAccepted}); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = s.db.Update(func(tx *bolt.Tx) error {
-				b := tx.Bucket(bucketTxs)
-				return b.Put(seqKey(2), tc.fn(bytes.Clone(b.Get(seqKey(2)))))
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = s.View(func(r dag.ReadTx) error {
+			s, _, t1 := damagedStore(t, 2, tc.fn)
+			err := s.View(func(r dag.ReadTx) error {
 				_, err := r.Get(t1.ID)
 				return err
 			})
@@ -298,33 +307,13 @@ func TestCorruptOutput(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := openTemp(t, Options{})
-			net, keys := dagtest.NewNetwork(t, 2)
-			t1 := dagtest.Spend(t, net, keys[0], []dag.OutPoint{dagtest.GenesisOut(net, 0)}, dagtest.Out(net, keys[1], 5))
-			err := s.Update(func(w dag.WriteTx) error {
-				for _, p := range []*dag.Parsed{net.Genesis, t1} {
-					if err := w.Put(p, &dag.Record{ID: p.ID, State: dag.StateAccepted}); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = s.db.Update(func(tx *bolt.Tx) error {
-				b := tx.Bucket(bucketTxs)
-				return b.Put(seqKey(tc.seq), tc.fn(bytes.Clone(b.Get(seqKey(tc.seq)))))
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s, net, t1 := damagedStore(t, tc.seq, tc.fn)
 			op := dag.OutPoint{TxID: t1.ID}
 			if tc.seq == 1 {
 				op = dagtest.GenesisOut(net, 0)
 			}
 			var out dag.TxOut
-			err = s.View(func(r dag.ReadTx) error {
+			err := s.View(func(r dag.ReadTx) (err error) {
 				out, err = r.Output(op)
 				return err
 			})
