@@ -238,15 +238,7 @@ type Batch struct {
 	results []Result
 	jobs    []*job
 	idx     [][]int // per job: the index in results of each request
-	done    <-chan struct{}
 }
-
-// closedChan is the Done of a Batch with nothing to commit.
-var closedChan = func() chan struct{} {
-	c := make(chan struct{})
-	close(c)
-	return c
-}()
 
 // Submit is the first half of AddBatch: it returns once the transactions
 // are decoded, verified and queued, without waiting for the commit. The
@@ -259,7 +251,7 @@ func (g *Graph) Submit(ctx context.Context, raws [][]byte, src string) (*Batch, 
 	if g.closed() {
 		return nil, ErrClosed
 	}
-	b := &Batch{g: g, results: make([]Result, len(raws)), done: closedChan}
+	b := &Batch{g: g, results: make([]Result, len(raws))}
 	for start := 0; start < len(raws); start += commitMax {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -283,14 +275,10 @@ func (g *Graph) Submit(ctx context.Context, raws [][]byte, src string) (*Batch, 
 		if err := g.submit(ctx, j); err != nil {
 			return nil, err
 		}
-		b.jobs, b.idx, b.done = append(b.jobs, j), append(b.idx, idx), j.done
+		b.jobs, b.idx = append(b.jobs, j), append(b.idx, idx)
 	}
 	return b, nil
 }
-
-// Done is closed when Wait will not block: the committer answers jobs in
-// queue order, so the last one answers the batch.
-func (b *Batch) Done() <-chan struct{} { return b.done }
 
 // Wait returns the results, in the order of Submit's raws, once they are
 // committed.
@@ -318,20 +306,20 @@ func (b *Batch) Wait(ctx context.Context) ([]Result, error) {
 // reuse the pages a commit frees only once no reader began before it, so
 // readers that span commits make the file grow.
 func (g *Graph) prepareAll(raws [][]byte, src string, results []Result) ([]*request, error) {
-	ids := make([]TxID, len(raws))
+	ids := make([]TxIDs, len(raws))
 	parallel(len(raws), func(i int) {
 		if raw := raws[i]; len(raw) > 0 && len(raw) <= MaxTxSize {
-			ids[i] = IDs(raw).ID
+			ids[i] = IDs(raw)
 		}
 	})
 	known := make([]bool, len(raws))
 	err := g.store.View(func(r ReadTx) error {
 		for i, id := range ids {
-			if id.IsZero() {
+			if id.ID.IsZero() {
 				continue
 			}
 			var err error
-			if results[i], known[i], err = g.knownResult(r, id); err != nil {
+			if results[i], known[i], err = g.knownResult(r, id.ID); err != nil {
 				return err
 			}
 		}
@@ -343,7 +331,7 @@ func (g *Graph) prepareAll(raws [][]byte, src string, results []Result) ([]*requ
 	reqs := make([]*request, len(raws))
 	parallel(len(raws), func(i int) {
 		if !known[i] {
-			results[i], reqs[i] = g.prepare(raws[i], src)
+			results[i], reqs[i] = g.prepare(raws[i], &ids[i], src)
 		}
 	})
 	return reqs, nil
@@ -368,10 +356,11 @@ func parallel(n int, fn func(i int)) {
 }
 
 // prepare does the work outside the commit for a transaction that is not
-// known: decode and CheckSanity (the signature). It returns the final
-// Result, or a request for the committer.
-func (g *Graph) prepare(raw []byte, src string) (Result, *request) {
-	p, err := g.dec.Decode(raw)
+// known: decode and CheckSanity (the signature). ids are raw's IDs if it is
+// not empty or too large. It returns the final Result, or a request for the
+// committer.
+func (g *Graph) prepare(raw []byte, ids *TxIDs, src string) (Result, *request) {
+	p, err := g.dec.decode(raw, ids)
 	if err != nil {
 		g.logReject(TxID{}, src, err)
 		return Result{State: StateRejected, Err: err}, nil
@@ -534,7 +523,7 @@ func (g *Graph) run() {
 		// more CPU for verifying them. A lone payment is committed at
 		// once.
 		var linger <-chan time.Time
-		if g.lastCommit >= lingerAfter {
+		if g.lastCommit >= lingerAfter && n < lingerUntil {
 			linger = time.After(lingerFor)
 		}
 	drain:

@@ -149,6 +149,12 @@ type decodedAddress struct {
 
 // Decode is the package's Decode.
 func (d *Decoder) Decode(raw []byte) (*Parsed, error) {
+	return d.decode(raw, nil)
+}
+
+// decode is Decode with raw's IDs, if the caller has them already (nil:
+// compute them).
+func (d *Decoder) decode(raw []byte, ids *TxIDs) (*Parsed, error) {
 	if len(raw) == 0 {
 		return nil, ruleError(ErrMalformed, "empty transaction")
 	}
@@ -162,7 +168,11 @@ func (d *Decoder) Decode(raw []byte) (*Parsed, error) {
 	if err := p.parseFields(d); err != nil {
 		return nil, err
 	}
-	p.TxIDs = IDs(raw)
+	if ids != nil {
+		p.TxIDs = *ids
+	} else {
+		p.TxIDs = IDs(raw)
+	}
 	return p, nil
 }
 
