@@ -115,7 +115,10 @@ type Graph struct {
 
 	mu      sync.Mutex
 	orphans *orphanPool
-	rejects *rejectCache
+	// rejects remembers recently rejected transactions that are not
+	// stored (a rejected parent, a broken contextual rule, a failed sanity
+	// check), so they are neither fetched nor verified again.
+	rejects *fifo[TxID, RuleError]
 }
 
 // request is one transaction on its way to the committer.
@@ -153,7 +156,7 @@ func NewGraph(cfg GraphConfig) (*Graph, error) {
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
 		orphans:  newOrphanPool(cfg.Orphans.withDefaults()),
-		rejects:  newRejectCache(rejectCacheSize),
+		rejects:  newFIFO[TxID, RuleError](rejectCacheSize),
 	}
 	if g.now == nil {
 		g.now = time.Now

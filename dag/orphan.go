@@ -176,36 +176,3 @@ func (pl *orphanPool) missing(now int64) []TxID {
 	slices.SortFunc(out, compareIDs)
 	return out
 }
-
-// rejectCache remembers recently rejected transactions that are not stored
-// (a rejected parent, a broken contextual rule, a failed sanity check), so
-// they are neither fetched nor verified again. It forgets the oldest first.
-// The Graph guards it with g.mu.
-type rejectCache struct {
-	errs map[TxID]RuleError
-	ring []TxID // insertion order; ring[next] is the oldest once full
-	next int
-}
-
-func newRejectCache(size int) *rejectCache {
-	return &rejectCache{errs: make(map[TxID]RuleError, size), ring: make([]TxID, 0, size)}
-}
-
-func (c *rejectCache) get(id TxID) (RuleError, bool) {
-	re, ok := c.errs[id]
-	return re, ok
-}
-
-func (c *rejectCache) add(id TxID, re RuleError) {
-	if _, ok := c.errs[id]; ok {
-		return
-	}
-	if len(c.ring) < cap(c.ring) {
-		c.ring = append(c.ring, id)
-	} else {
-		delete(c.errs, c.ring[c.next])
-		c.ring[c.next] = id
-		c.next = (c.next + 1) % len(c.ring)
-	}
-	c.errs[id] = re
-}

@@ -2,24 +2,6 @@ package dag
 
 import "testing"
 
-func TestRejectCacheForgetsOldest(t *testing.T) {
-	c := newRejectCache(3)
-	re := ruleError(ErrUnbalanced, "unbalanced")
-	for i := range 5 {
-		c.add(TxID{byte(i)}, re)
-		c.add(TxID{byte(i)}, re) // a second add is a no-op, not an eviction
-	}
-	for i := range 5 {
-		_, ok := c.get(TxID{byte(i)})
-		if want := i >= 2; ok != want {
-			t.Errorf("get(%d) = %v, want %v", i, ok, want)
-		}
-	}
-	if len(c.errs) != 3 {
-		t.Errorf("cache holds %d entries, want 3", len(c.errs))
-	}
-}
-
 func TestOrphanPoolBookkeeping(t *testing.T) {
 	pl := newOrphanPool(OrphanLimits{}.withDefaults())
 	mk := func(id byte, src string, waits ...TxID) *entry {

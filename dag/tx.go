@@ -125,7 +125,7 @@ func Decode(raw []byte) (*Parsed, error) {
 // Decoder is Decode with a memory of the addresses it has checked: bech32m
 // decoding of an address costs more than the rest of a transaction, and
 // the same addresses recur (a wallet's change, the payees of a shop). It
-// holds at most about 4,096 addresses. The zero Decoder is ready; it is
+// holds at most 4,096 addresses, forgetting the oldest first. The zero Decoder is ready; it is
 // safe for concurrent use. A nil *Decoder decodes like Decode.
 type Decoder struct {
 	addrs [addrShards]addrShard
@@ -136,10 +136,10 @@ const (
 	addrShardMax = 256
 )
 
-// addrShard is one part of a Decoder's memory. It is emptied when full.
+// addrShard is one part of a Decoder's memory.
 type addrShard struct {
 	mu sync.Mutex
-	m  map[string]decodedAddress
+	m  *fifo[string, decodedAddress] // nil until the first address
 }
 
 type decodedAddress struct {
@@ -271,7 +271,11 @@ func (d *Decoder) address(s string) (string, PubKey, error) {
 	}
 	sh := &d.addrs[int(s[len(s)-1])%addrShards]
 	sh.mu.Lock()
-	a, ok := sh.m[s]
+	var a decodedAddress
+	ok := false
+	if sh.m != nil {
+		a, ok = sh.m.get(s)
+	}
 	sh.mu.Unlock()
 	if ok {
 		return a.prefix, a.key, nil
@@ -281,11 +285,11 @@ func (d *Decoder) address(s string) (string, PubKey, error) {
 		return "", key, err
 	}
 	sh.mu.Lock()
-	if sh.m == nil || len(sh.m) >= addrShardMax {
-		sh.m = make(map[string]decodedAddress, addrShardMax)
+	if sh.m == nil {
+		sh.m = newFIFO[string, decodedAddress](addrShardMax)
 	}
 	// A copy: s shares its memory with the whole transaction.
-	sh.m[strings.Clone(s)] = decodedAddress{prefix, key}
+	sh.m.add(strings.Clone(s), decodedAddress{prefix, key})
 	sh.mu.Unlock()
 	return prefix, key, nil
 }

@@ -613,7 +613,9 @@ func TestDecoder(t *testing.T) {
 	}
 	held := 0
 	for i := range dec.addrs {
-		held += len(dec.addrs[i].m)
+		if m := dec.addrs[i].m; m != nil {
+			held += m.len()
+		}
 	}
 	if held > addrShards*addrShardMax || held == 0 {
 		t.Errorf("the Decoder holds %d addresses, bound %d", held, addrShards*addrShardMax)

@@ -28,8 +28,8 @@ type peer struct {
 	serve              bucket // transaction bytes we serve it
 	push               bucket // bytes catch-up sync pushes to it
 	score              int
-	known              *idSet // IDs it has, or was sent
-	wanted             int    // IDs wanted from it, not yet received
+	known              *dag.IDSet // IDs it has, or was sent (the latest KnownPerPeer)
+	wanted             int        // IDs wanted from it, not yet received
 
 	ping     pending // keep-alive ping awaiting its pong
 	lastPing time.Time
@@ -72,7 +72,7 @@ func (e *Engine) newPeer(p Peer, now time.Time, ours dag.Digest) *peer {
 		recon:     newBucket(c.ReconRate, c.ReconBurst, now),
 		serve:     newBucket(c.ByteRate, c.ByteBurst, now),
 		push:      newBucket(c.PushRate, float64(c.SyncWindow), now),
-		known:     newIDSet(c.KnownPerPeer),
+		known:     dag.NewIDSet(c.KnownPerPeer),
 		lastPing:  now,
 	}
 }

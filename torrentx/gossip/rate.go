@@ -1,10 +1,6 @@
 package gossip
 
-import (
-	"time"
-
-	"github.com/torrenttx/ttx/dag"
-)
+import "time"
 
 // bucket is a token bucket: it refills at rate tokens per second up to
 // burst. It must be used with Engine.mu held.
@@ -43,36 +39,6 @@ func (b *bucket) wait(now time.Time, n float64) time.Duration {
 		return 0
 	}
 	return time.Duration((n - b.tokens) / b.rate * float64(time.Second))
-}
-
-// idSet is a set of IDs that forgets its oldest entries past a size.
-type idSet struct {
-	m    map[dag.TxID]struct{}
-	ring []dag.TxID
-	next int
-}
-
-func newIDSet(size int) *idSet {
-	return &idSet{m: make(map[dag.TxID]struct{}, size), ring: make([]dag.TxID, 0, size)}
-}
-
-func (s *idSet) has(id dag.TxID) bool {
-	_, ok := s.m[id]
-	return ok
-}
-
-func (s *idSet) add(id dag.TxID) {
-	if s.has(id) {
-		return
-	}
-	if len(s.ring) < cap(s.ring) {
-		s.ring = append(s.ring, id)
-	} else {
-		delete(s.m, s.ring[s.next])
-		s.ring[s.next] = id
-		s.next = (s.next + 1) % len(s.ring)
-	}
-	s.m[id] = struct{}{}
 }
 
 // spend takes n tokens, going into debt if needed: the next wait is

@@ -232,8 +232,8 @@ func (e *Engine) syncStep(ps *peer) {
 	ask := e.wantLocked(ps, unknown, now)
 	push := recs[:0]
 	for _, rec := range recs {
-		if !ps.known.has(rec.ID) {
-			ps.known.add(rec.ID)
+		if !ps.known.Has(rec.ID) {
+			ps.known.Add(rec.ID)
 			push = append(push, rec)
 		}
 	}

@@ -36,7 +36,7 @@ func (e *Engine) handleInv(ps *peer, m *wire.Inv) {
 	now := e.cfg.Now()
 	e.mu.Lock()
 	for _, id := range m.IDs {
-		ps.known.add(id)
+		ps.known.Add(id)
 	}
 	ask := e.wantLocked(ps, unknown, now)
 	e.mu.Unlock()
@@ -76,7 +76,7 @@ func (e *Engine) handleWant(ps *peer, m *wire.Want) {
 	for _, rec := range recs {
 		if ps.serve.take(now, float64(len(rec.Raw))) {
 			served = append(served, rec)
-			ps.known.add(rec.ID)
+			ps.known.Add(rec.ID)
 		} else {
 			missing = append(missing, rec.ID)
 		}
@@ -151,7 +151,7 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 	var ids []dag.TxID
 	e.mu.Lock()
 	for i, t := range m.Txs {
-		ps.known.add(t.ID)
+		ps.known.Add(t.ID)
 		e.gotLocked(t.ID)
 		if !stored[i] && !e.adding[t.ID] {
 			e.adding[t.ID] = true
@@ -346,10 +346,10 @@ func (e *Engine) Announce(changes []dag.Change) {
 		}
 		b := batch{ps: ps}
 		for _, rec := range news {
-			if ps.known.has(rec.ID) {
+			if ps.known.Has(rec.ID) {
 				continue
 			}
-			ps.known.add(rec.ID)
+			ps.known.Add(rec.ID)
 			if len(rec.Raw) <= e.cfg.PushMax {
 				b.push = append(b.push, rec)
 			} else {
