@@ -125,8 +125,9 @@ func Decode(raw []byte) (*Parsed, error) {
 // Decoder is Decode with a memory of the addresses it has checked: bech32m
 // decoding of an address costs more than the rest of a transaction, and
 // the same addresses recur (a wallet's change, the payees of a shop). It
-// holds at most 4,096 addresses, forgetting the oldest first. The zero Decoder is ready; it is
-// safe for concurrent use. A nil *Decoder decodes like Decode.
+// holds at most 4,096 addresses, forgetting the oldest first. The zero
+// Decoder is ready; it is safe for concurrent use. A nil *Decoder decodes
+// like Decode.
 type Decoder struct {
 	addrs [addrShards]addrShard
 }

@@ -130,21 +130,7 @@ func (e *Engine) handleReconReply(ps *peer, m *wire.ReconReply) {
 		next, err = st.rs.Reconcile(r, &m.Msg)
 		return err
 	})
-	e.mu.Lock()
-	st.busy = false
-	if ps.sync != st {
-		e.mu.Unlock()
-		return
-	}
-	if err != nil {
-		e.endSync(ps)
-		if errors.Is(err, recon.ErrProtocol) {
-			e.punishLocked(ps, 50, err.Error())
-		}
-		e.mu.Unlock()
-		if !errors.Is(err, recon.ErrProtocol) {
-			e.log.Error("reconcile", logPeer, ps.id, logErr, err)
-		}
+	if !e.resumeSync(ps, st, err, "reconcile") {
 		return
 	}
 	if next != nil {
@@ -157,6 +143,33 @@ func (e *Engine) handleReconReply(ps *peer, m *wire.ReconReply) {
 	e.mu.Unlock()
 	e.log.Debug("reconciled", logPeer, ps.id, "rounds", st.rs.Rounds(), "need", len(st.res.Need), "complete", st.res.Complete)
 	e.syncStep(ps)
+}
+
+// resumeSync retakes e.mu after st's store work, done without it, and
+// reports whether the sync goes on: st is still ps's sync and err is nil.
+// Otherwise the sync ends, a reconciliation protocol error costs the peer
+// 50 points and another error is logged as what failed. It returns true
+// with e.mu held, false without.
+func (e *Engine) resumeSync(ps *peer, st *syncState, err error, what string) bool {
+	e.mu.Lock()
+	st.busy = false
+	if ps.sync != st {
+		e.mu.Unlock()
+		return false
+	}
+	if err == nil {
+		return true
+	}
+	e.endSync(ps)
+	protocol := errors.Is(err, recon.ErrProtocol)
+	if protocol {
+		e.punishLocked(ps, 50, err.Error())
+	}
+	e.mu.Unlock()
+	if !protocol {
+		e.log.Error(what, logPeer, ps.id, logErr, err)
+	}
+	return false
 }
 
 // syncStep sends the next window: wants for up to wire.MaxIDs of the IDs
@@ -215,17 +228,7 @@ func (e *Engine) syncStep(ps *peer) {
 		ours, err = r.Digest()
 		return err
 	})
-
-	e.mu.Lock()
-	st.busy = false
-	if ps.sync != st {
-		e.mu.Unlock()
-		return
-	}
-	if err != nil {
-		e.endSync(ps)
-		e.mu.Unlock()
-		e.log.Error("read txs to push", logErr, err)
+	if !e.resumeSync(ps, st, err, "read txs to push") {
 		return
 	}
 	st.cursor = cursor
