@@ -55,22 +55,29 @@ type tbHandler struct {
 func (h *tbHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
 
 func (h *tbHandler) Handle(_ context.Context, r slog.Record) error {
+	line := LogLine(r, h.attrs)
+	if r.Level >= slog.LevelError {
+		h.t.Errorf("unexpected error log: %s", line)
+	} else {
+		h.t.Log(line)
+	}
+	return nil
+}
+
+// LogLine formats r for a test log: its level, message, then attrs (a
+// handler's own) and r's attributes as key=value. ttx logs use no groups.
+func LogLine(r slog.Record, attrs []slog.Attr) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s", r.Level, r.Message)
 	attr := func(a slog.Attr) bool {
 		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
 		return true
 	}
-	for _, a := range h.attrs {
+	for _, a := range attrs {
 		attr(a)
 	}
 	r.Attrs(attr)
-	if r.Level >= slog.LevelError {
-		h.t.Errorf("unexpected error log: %s", b.String())
-	} else {
-		h.t.Log(b.String())
-	}
-	return nil
+	return b.String()
 }
 
 func (h *tbHandler) WithAttrs(as []slog.Attr) slog.Handler {

@@ -2,12 +2,12 @@ package ttxtest
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/torrenttx/ttx/dag/dagtest"
 )
 
 // logSink receives one node's log lines for the whole test, across
@@ -53,17 +53,7 @@ type logHandler struct {
 func (h *logHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
 
 func (h *logHandler) Handle(_ context.Context, r slog.Record) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s", r.Time.Format(time.TimeOnly+".000"), r.Level, r.Message)
-	attr := func(a slog.Attr) bool {
-		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
-		return true
-	}
-	for _, a := range h.attrs {
-		attr(a)
-	}
-	r.Attrs(attr)
-	h.sink.write(r.Level, b.String())
+	h.sink.write(r.Level, r.Time.Format(time.TimeOnly+".000")+" "+dagtest.LogLine(r, h.attrs))
 	return nil
 }
 
