@@ -2,6 +2,7 @@ package ttxtest_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -135,6 +136,20 @@ func TestStopRemembersPeers(t *testing.T) {
 	n := ttxtest.NewNetwork(t, "alice", "bob")
 	n.Connect("alice", "bob") // alice dials bob
 	want := n.Node("alice").ListenAddr()
+	// bob learns alice's listen port from her hello, which may come a
+	// moment after the connection.
+	ttxtest.Wait(t, ttxtest.ConnectTimeout, func() error {
+		peers, err := n.Node("bob").Peers(t.Context())
+		if err != nil {
+			return err
+		}
+		for _, p := range peers {
+			if p.TTX && p.Digest != "" {
+				return nil
+			}
+		}
+		return fmt.Errorf("bob has no ttx peer whose hello arrived: %+v", peers)
+	})
 	n.Stop("bob")
 	st, err := store.Open(filepath.Join(n.DataDir("bob"), node.StoreFile), store.Options{})
 	if err != nil {
