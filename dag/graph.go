@@ -104,15 +104,15 @@ type Graph struct {
 	done      chan struct{} // closed when the committer has exited
 	closeOnce sync.Once
 
-	// mu guards the orphan pool and the reject cache. The committer holds
-	// it while a commit's fn runs; it is taken after (never while waiting
-	// for) a store lock.
 	dec Decoder // prepare's; it remembers addresses
 
 	// lastCommit is the size of the last commit; only the committer
 	// uses it.
 	lastCommit int
 
+	// mu guards the orphan pool and the reject cache. The committer holds
+	// it for one request at a time, inside the store's write lock; no one
+	// waits for a store lock while holding it.
 	mu      sync.Mutex
 	orphans *orphanPool
 	// rejects remembers recently rejected transactions that are not
@@ -299,15 +299,16 @@ func (b *Batch) Wait(ctx context.Context) ([]Result, error) {
 }
 
 // prepareAll prepares raws: it hashes them in parallel, looks the IDs up
-// in one short read transaction (a transaction already held is known from
-// its ID alone, and in a mesh most pushes are copies of what the node has),
-// then decodes and verifies the others in parallel. It fills results for
-// the transactions that need no commit and returns the requests of the
-// others (nil where none), index for index.
+// in one short read transaction and then in the pool (a transaction
+// already held is known from its ID alone, and in a mesh most pushes are
+// copies of what the node has), then decodes and verifies the others in
+// parallel. It fills results for the transactions that need no commit and
+// returns the requests of the others (nil where none), index for index.
 //
-// No read transaction stays open while signatures are checked: bbolt can
-// reuse the pages a commit frees only once no reader began before it, so
-// readers that span commits make the file grow.
+// No read transaction stays open while signatures are checked or while
+// g.mu is awaited: bbolt can reuse the pages a commit frees only once no
+// reader began before it, so readers that span commits make the file
+// grow.
 func (g *Graph) prepareAll(raws [][]byte, src string, results []Result) ([]*request, error) {
 	ids := make([]TxIDs, len(raws))
 	parallel(len(raws), func(i int) {
@@ -322,8 +323,8 @@ func (g *Graph) prepareAll(raws [][]byte, src string, results []Result) ([]*requ
 				continue
 			}
 			var err error
-			if results[i], known[i], err = g.knownResult(r, id.ID); err != nil {
-				return err
+			if results[i], known[i], err = g.storedResult(r, id.ID); err != nil {
+				return fmt.Errorf("look up %s: %w", id.ID, err)
 			}
 		}
 		return nil
@@ -331,10 +332,19 @@ func (g *Graph) prepareAll(raws [][]byte, src string, results []Result) ([]*requ
 	if err != nil {
 		return nil, err
 	}
+	g.mu.Lock()
+	now := g.now().UnixNano()
+	for i, id := range ids {
+		if !id.ID.IsZero() && !known[i] {
+			results[i], known[i] = g.poolResult(id.ID, now, nil)
+		}
+	}
+	g.mu.Unlock()
 	reqs := make([]*request, len(raws))
 	parallel(len(raws), func(i int) {
 		if !known[i] {
 			results[i], reqs[i] = g.prepare(raws[i], &ids[i], src)
+			runtime.Gosched()
 		}
 	})
 	return reqs, nil
@@ -383,22 +393,6 @@ func (g *Graph) prepare(raw []byte, ids *TxIDs, src string) (Result, *request) {
 	}
 	p.Raw = bytes.Clone(p.Raw)
 	return Result{}, &request{p: p, src: src, firstSeen: g.now().UnixNano()}
-}
-
-// knownResult returns the Result for a transaction that is stored, pending
-// or remembered as rejected.
-func (g *Graph) knownResult(r ReadTx, id TxID) (Result, bool, error) {
-	res, known, err := g.storedResult(r, id)
-	if err != nil {
-		return Result{}, false, fmt.Errorf("look up %s: %w", id, err)
-	}
-	if known {
-		return res, true, nil
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	res, known = g.poolResult(id, g.now().UnixNano(), nil)
-	return res, known, nil
 }
 
 // storedResult returns the Result for a stored transaction.
@@ -579,13 +573,19 @@ func (g *Graph) commit(jobs []*job) {
 	b := &batch{}
 	err := g.store.Update(func(w WriteTx) error {
 		g.mu.Lock()
-		defer g.mu.Unlock()
 		b.rollback() // in case the Store runs fn more than once
 		*b = batch{w: w, now: g.now().UnixNano()}
 		g.expire(b)
+		g.mu.Unlock()
+		// g.mu is held for one request at a time, so that lookups of the
+		// pool (prepare's above all) wait for one transaction, not for a
+		// whole commit.
 		for _, j := range jobs {
 			for _, req := range j.reqs {
-				if err := g.process(b, req); err != nil {
+				g.mu.Lock()
+				err := g.process(b, req)
+				g.mu.Unlock()
+				if err != nil {
 					return err
 				}
 			}
