@@ -16,9 +16,12 @@ type readTx struct {
 	meta, txs, ids, v1, spent, claims, conflicts *bolt.Bucket
 	accounts, keys, history, utxo                *bolt.Bucket
 	m                                            *meta // loaded on first use
-	// seqs caches seqOf (0: not stored) in a write transaction, where
-	// Graph asks for the same parents several times; nil in a View.
+	// seqs caches seqOf (0: not stored), recs recordAt and pks pubKey in
+	// a write transaction, where Graph asks for the same parents and
+	// owners several times; nil in a View.
 	seqs map[dag.TxID]uint64
+	recs map[uint64]record
+	pks  map[uint32]dag.PubKey
 }
 
 func newReadTx(tx *bolt.Tx) *readTx {
@@ -69,11 +72,18 @@ func (r *readTx) seqOf(id dag.TxID) (uint64, error) {
 // recordAt returns the record with seq. Its body is valid until the
 // transaction ends.
 func (r *readTx) recordAt(seq uint64) (record, error) {
+	if rec, ok := r.recs[seq]; ok {
+		return rec, nil
+	}
 	v := r.txs.Get(seqKey(seq))
 	if v == nil {
 		return record{}, corruptf("no tx record %d", seq)
 	}
-	return parseRecord(v)
+	rec, err := parseRecord(v)
+	if err == nil && r.recs != nil {
+		r.recs[seq] = rec
+	}
+	return rec, err
 }
 
 // lookup returns the seq and record of id; seq is 0 if it is not stored.
@@ -103,12 +113,18 @@ func (r *readTx) account(pk dag.PubKey) (uint32, error) {
 
 // pubKey returns the public key with account number acct.
 func (r *readTx) pubKey(acct uint32) (dag.PubKey, error) {
+	if pk, ok := r.pks[acct]; ok {
+		return pk, nil
+	}
 	var pk dag.PubKey
 	v := r.keys.Get(acctValue(acct))
 	if len(v) != len(pk) {
 		return pk, corruptf("account %d has a key of %d bytes", acct, len(v))
 	}
 	copy(pk[:], v)
+	if r.pks != nil {
+		r.pks[acct] = pk
+	}
 	return pk, nil
 }
 

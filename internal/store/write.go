@@ -27,6 +27,8 @@ func newWriteTx(tx *bolt.Tx) *writeTx {
 		b.FillPercent = 1.0
 	}
 	r.seqs = make(map[dag.TxID]uint64)
+	r.recs = make(map[uint64]record)
+	r.pks = make(map[uint32]dag.PubKey)
 	return &writeTx{readTx: r, accts: make(map[dag.PubKey]uint32)}
 }
 
@@ -213,12 +215,14 @@ func (w *writeTx) spend(p *dag.Parsed, from uint32, parents []uint64, child []by
 		}
 		idx := uint16(op.Index)
 		sk := spentKey(parents[i], idx)
-		if w.spent.Get(sk) != nil {
-			return fmt.Errorf("prev %s is already spent", op)
-		}
 		uk := utxoKey(from, parents[i], idx)
 		k, _ := c.Seek(uk)
+		// An unspent output has no spent entry, so only a miss needs the
+		// spent index.
 		if !bytes.Equal(k, uk) {
+			if w.spent.Get(sk) != nil {
+				return fmt.Errorf("prev %s is already spent", op)
+			}
 			prec, err := w.recordAt(parents[i])
 			if err != nil {
 				return err
@@ -300,5 +304,6 @@ func (w *writeTx) markConflicted(seq uint64) error {
 	m.Accepted--
 	m.Conflicted++
 	w.dirty = true
+	delete(w.recs, seq)
 	return w.txs.Put(key, nv)
 }
