@@ -110,6 +110,14 @@ type Graph struct {
 	// uses it.
 	lastCommit int
 
+	// lookups is read-held by prepareAll's read transaction and held by
+	// the committer until its write transaction has begun: bbolt reuses
+	// the pages earlier commits freed only if no reader that saw them is
+	// open when a write transaction begins, and the next chunk's lookups
+	// would otherwise now and then overlap that moment and make the
+	// commit grow the file by its size.
+	lookups sync.RWMutex
+
 	// mu guards the orphan pool and the reject cache. The committer holds
 	// it for one request at a time, inside the store's write lock; no one
 	// waits for a store lock while holding it.
@@ -317,6 +325,7 @@ func (g *Graph) prepareAll(raws [][]byte, src string, results []Result) ([]*requ
 		}
 	})
 	known := make([]bool, len(raws))
+	g.lookups.RLock()
 	err := g.store.View(func(r ReadTx) error {
 		for i, id := range ids {
 			if id.ID.IsZero() {
@@ -329,6 +338,7 @@ func (g *Graph) prepareAll(raws [][]byte, src string, results []Result) ([]*requ
 		}
 		return nil
 	})
+	g.lookups.RUnlock()
 	if err != nil {
 		return nil, err
 	}
@@ -571,7 +581,11 @@ func (g *Graph) failQueued() {
 // job gets the error.
 func (g *Graph) commit(jobs []*job) {
 	b := &batch{}
+	g.lookups.Lock()
+	var begun sync.Once
+	unlock := func() { begun.Do(g.lookups.Unlock) }
 	err := g.store.Update(func(w WriteTx) error {
+		unlock()
 		g.mu.Lock()
 		b.rollback() // in case the Store runs fn more than once
 		*b = batch{w: w, now: g.now().UnixNano()}
@@ -592,6 +606,7 @@ func (g *Graph) commit(jobs []*job) {
 		}
 		return nil
 	})
+	unlock() // if the Update failed before it began
 	g.mu.Lock()
 	if err != nil {
 		b.rollback()
