@@ -58,7 +58,9 @@
 //
 // Keep-alive. Each ready peer is pinged every Config.PingInterval (30 s):
 // this keeps idle seed-to-seed connections open (anacrolix closes them
-// after 150 s) and compares digests.
+// after 150 s) and compares digests. A peer is also pinged as soon as its
+// hello arrives if our digest has moved since the hello we sent it: what we
+// accepted in between was not pushed to it.
 //
 // # Limits and scoring
 //

@@ -233,7 +233,31 @@ func (e *Engine) handleHello(ps *peer, m *wire.Hello) {
 	if first {
 		e.log.Debug("peer ready", logPeer, ps.id, "agent", m.Agent, "digest", m.Digest)
 		e.maybeSync(ps, ours, m.Digest)
+		e.pingIfMoved(ps, ours)
 	}
+}
+
+// pingIfMoved pings a peer that just became ready if our digest has moved
+// since the hello we sent it (sent): what we accepted in between was not
+// pushed to it, as it was not ready, and the pong starts a sync if it
+// lacks that, instead of the next keep-alive up to PingInterval later.
+func (e *Engine) pingIfMoved(ps *peer, sent dag.Digest) {
+	now, err := e.digest()
+	if err != nil {
+		e.log.Error("read digest", logErr, err)
+		return
+	}
+	if now == sent {
+		return
+	}
+	e.mu.Lock()
+	if !ps.ready() || ps.ping.nonce != 0 {
+		e.mu.Unlock()
+		return
+	}
+	msg := e.pingLocked(ps, e.cfg.Now(), now)
+	e.mu.Unlock()
+	e.send(ps, msg)
 }
 
 // handlePing answers with a pong once everything the peer sent before the

@@ -436,3 +436,37 @@ func TestCopiesWhileAdding(t *testing.T) {
 		t.Errorf("%d IDs still marked as being added", left)
 	}
 }
+
+// TestCatchUpAfterHello: a transaction accepted after the node sent its
+// hello and before the peer's hello arrived is not pushed (the peer was not
+// ready); the node pings at once, and the pong starts a sync, without
+// waiting for the keep-alive.
+func TestCatchUpAfterHello(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 1)
+	cfg := testConfig()
+	cfg.PingInterval = time.Hour
+	a := newNode(t, net, "a", cfg)
+	before := a.digest(t)
+	p := newRawPeer(a.eng, "p")
+	tx := pay(t, net, keys[0], 0, "between the hellos")
+	a.add(t, tx.Raw)
+	p.handle(t, &wire.Hello{Version: 1, Network: net.ID, Digest: before})
+	var ping *wire.Ping
+	eventually(t, 5*time.Second, "ping", func() error {
+		for _, m := range p.received(wire.TypePing) {
+			ping = m.(*wire.Ping)
+			return nil
+		}
+		return errors.New("no ping")
+	})
+	if ping.Digest != a.digest(t) {
+		t.Errorf("ping carries digest %v, want %v", ping.Digest, a.digest(t))
+	}
+	p.handle(t, &wire.Pong{Nonce: ping.Nonce, Digest: before})
+	eventually(t, 5*time.Second, "recon query", func() error {
+		if len(p.received(wire.TypeReconQuery)) == 0 {
+			return errors.New("no sync started")
+		}
+		return nil
+	})
+}
