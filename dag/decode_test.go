@@ -3,7 +3,6 @@ package dag
 import (
 	"bytes"
 	"crypto/ed25519"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -14,16 +13,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/btcsuite/btcd/btcutil/bech32"
 )
 
-// This file keeps the first implementation of Decode, built on
-// encoding/json, a re-encoding and btcutil's bech32, as the oracle that the
-// hand-written canonical parser and the fast address decoder must agree
-// with: same inputs accepted, same Parsed, same error codes.
+// This file keeps the first implementation of Decode's byte and JSON steps,
+// built on encoding/json and a re-encoding, as the oracle that the
+// hand-written canonical parser must agree with: same inputs accepted, same
+// Parsed, same error codes. Both sides share the field rules (parseFields);
+// TestDecodeManyPrevs and the address tests check those directly.
 
-// oracleDecode is the original Decode.
+// oracleDecode is the original Decode, up to the field rules.
 func oracleDecode(raw []byte) (*Parsed, error) {
 	if len(raw) == 0 {
 		return nil, ruleError(ErrMalformed, "empty transaction")
@@ -47,7 +45,7 @@ func oracleDecode(raw []byte) (*Parsed, error) {
 	if err := oracleReadTx(raw, &p.Tx); err != nil {
 		return nil, err
 	}
-	if err := oracleParseFields(p); err != nil {
+	if err := p.parseFields(nil); err != nil {
 		return nil, err
 	}
 	p.TxIDs = IDs(raw)
@@ -73,117 +71,6 @@ func oracleReadTx(raw []byte, tx *Tx) error {
 		return ruleError(ErrMalformed, "not canonical")
 	}
 	return nil
-}
-
-// oracleParseFields is the original Parsed.parseFields.
-func oracleParseFields(p *Parsed) error {
-	tx := &p.Tx
-	if tx.Version != TxVersion {
-		return ruleError(ErrBadField, "version %d, want %d", tx.Version, TxVersion)
-	}
-	if tx.Time <= 0 || tx.Time >= 1<<40 {
-		return ruleError(ErrBadField, "time %d is out of range", tx.Time)
-	}
-	if len(tx.Out) == 0 {
-		return ruleError(ErrBadField, "no outputs")
-	}
-	if len(tx.Out) > HardMaxOut || len(tx.Prev) > HardMaxPrev || len(tx.Memo) > HardMaxMemo {
-		return ruleError(ErrBadField, "too many outputs, prevs or memo bytes")
-	}
-	if tx.Genesis != nil {
-		if tx.From != "" || len(tx.Prev) != 0 || tx.Sig != "" || tx.Nonce != 0 || tx.Burn != 0 {
-			return ruleError(ErrGenesis, "a genesis has no from, prev, sig, nonce or burn")
-		}
-		if err := tx.Genesis.Validate(); err != nil {
-			return err
-		}
-		p.Prefix = tx.Genesis.Prefix
-	} else {
-		if len(tx.Prev) == 0 {
-			return ruleError(ErrBadField, "no prev: only a genesis creates money")
-		}
-		hrp, pk, err := oracleDecodeAddress(tx.From)
-		if err != nil {
-			return err
-		}
-		p.From, p.Prefix = pk, hrp
-		if len(tx.Sig) != 2*ed25519.SignatureSize || !isLowerHex(tx.Sig) {
-			return ruleError(ErrBadField, "sig must be %d lowercase hex characters", 2*ed25519.SignatureSize)
-		}
-		p.Sig, _ = hex.DecodeString(tx.Sig)
-		p.Prev = make([]OutPoint, len(tx.Prev))
-		seen := make(map[OutPoint]struct{}, len(tx.Prev))
-		for i, s := range tx.Prev {
-			op, err := ParseOutPoint(s)
-			if err != nil {
-				return ruleError(ErrBadField, "prev %d: %v", i, err)
-			}
-			if _, dup := seen[op]; dup {
-				return ruleError(ErrDuplicatePrev, "prev %s is listed twice", s)
-			}
-			seen[op] = struct{}{}
-			p.Prev[i] = op
-		}
-	}
-	p.Out = make([]TxOut, len(tx.Out))
-	var sum Amount
-	for i, o := range tx.Out {
-		hrp, pk, err := oracleDecodeAddress(o.To)
-		if err != nil {
-			return err
-		}
-		if hrp != p.Prefix {
-			return ruleError(ErrBadAddress, "output %d is for prefix %q, the tx for %q", i, hrp, p.Prefix)
-		}
-		if o.Amount == 0 {
-			return ruleError(ErrBadAmount, "output %d is zero", i)
-		}
-		if sum, err = sum.Add(o.Amount); err != nil {
-			return ruleError(ErrBadAmount, "outputs overflow")
-		}
-		p.Out[i] = TxOut{Owner: pk, Amount: o.Amount}
-	}
-	if _, err := sum.Add(tx.Burn); err != nil {
-		return ruleError(ErrBadAmount, "outputs plus burn overflow")
-	}
-	return nil
-}
-
-// oracleDecodeAddress is the original decodeAddress: a full bech32 decode
-// with btcutil, then a re-encoding that must give the input back.
-func oracleDecodeAddress(s string) (string, PubKey, error) {
-	hrp := AddressPrefix(s)
-	if !ValidPrefix(hrp) {
-		return "", PubKey{}, ruleError(ErrBadAddress, "address %q has no valid prefix", s)
-	}
-	var pk PubKey
-	if len(s) > 100 {
-		return "", pk, ruleError(ErrBadAddress, "address is too long")
-	}
-	h, data, version, err := bech32.DecodeGeneric(s)
-	if err != nil {
-		return "", pk, ruleError(ErrBadAddress, "invalid address: %v", err)
-	}
-	if version != bech32.VersionM {
-		return "", pk, ruleError(ErrBadAddress, "bech32, not bech32m")
-	}
-	if h != hrp {
-		return "", pk, ruleError(ErrBadAddress, "wrong prefix")
-	}
-	b, err := bech32.ConvertBits(data, 5, 8, false)
-	if err != nil || len(b) != len(pk) {
-		return "", pk, ruleError(ErrBadAddress, "not a key")
-	}
-	copy(pk[:], b)
-	conv, err := bech32.ConvertBits(pk[:], 8, 5, true)
-	if err != nil {
-		panic(err)
-	}
-	again, err := bech32.EncodeM(hrp, conv)
-	if err != nil || again != s {
-		return "", pk, ruleError(ErrBadAddress, "not canonical")
-	}
-	return hrp, pk, nil
 }
 
 // manyOutputsTx returns a canonical tx.json with n outputs to distinct
