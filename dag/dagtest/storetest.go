@@ -155,23 +155,24 @@ func sortedIDs(ids []dag.TxID) []dag.TxID {
 
 func checkUnspent(t *testing.T, r dag.ReadTx, o dag.OutPoint, want *dag.TxOut) {
 	t.Helper()
-	got, err := r.Unspent(o)
-	switch {
-	case want == nil && !errors.Is(err, dag.ErrNotFound):
-		t.Errorf("Unspent(%s) = %v, %v; want ErrNotFound", o, got, err)
-	case want != nil && (err != nil || got != *want):
-		t.Errorf("Unspent(%s) = %v, %v; want %v", o, got, err, *want)
-	}
+	checkTxOut(t, "Unspent", r.Unspent, o, want)
 }
 
 func checkOutput(t *testing.T, r dag.ReadTx, o dag.OutPoint, want *dag.TxOut) {
 	t.Helper()
-	got, err := r.Output(o)
+	checkTxOut(t, "Output", r.Output, o, want)
+}
+
+// checkTxOut checks what the ReadTx method name (get) returns for o: want,
+// or ErrNotFound if want is nil.
+func checkTxOut(t *testing.T, name string, get func(dag.OutPoint) (dag.TxOut, error), o dag.OutPoint, want *dag.TxOut) {
+	t.Helper()
+	got, err := get(o)
 	switch {
 	case want == nil && !errors.Is(err, dag.ErrNotFound):
-		t.Errorf("Output(%s) = %v, %v; want ErrNotFound", o, got, err)
+		t.Errorf("%s(%s) = %v, %v; want ErrNotFound", name, o, got, err)
 	case want != nil && (err != nil || got != *want):
-		t.Errorf("Output(%s) = %v, %v; want %v", o, got, err, *want)
+		t.Errorf("%s(%s) = %v, %v; want %v", name, o, got, err, *want)
 	}
 }
 
