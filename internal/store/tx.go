@@ -249,10 +249,7 @@ func (r *readTx) acceptedOutput(op dag.OutPoint, unspent bool) (dag.TxOut, error
 	if unspent && r.spent.Get(spentKey(seq, uint16(op.Index))) != nil {
 		return dag.TxOut{}, dag.ErrNotFound
 	}
-	out, acct, ok, err := rec.out(op.Index)
-	if err == nil && ok && rec.kind == kindCompact {
-		out.Owner, err = r.pubKey(acct)
-	}
+	out, _, ok, err := r.output(&rec, op.Index)
 	if err != nil {
 		return dag.TxOut{}, fmt.Errorf("read output %s: %w", op, err)
 	}
