@@ -216,7 +216,7 @@ func (g *Graph) Add(ctx context.Context, raw []byte, src string) (Result, error)
 		return Result{}, ErrClosed
 	}
 	results := make([]Result, 1)
-	reqs, err := g.prepareAll([][]byte{raw}, src, results)
+	reqs, err := g.prepareAll([]Hashed{hash(raw)}, src, results)
 	if err != nil || reqs[0] == nil {
 		return results[0], err
 	}
@@ -259,16 +259,24 @@ type Batch struct {
 // last one is being committed. Submit blocks while the committer's queue
 // is full.
 func (g *Graph) Submit(ctx context.Context, raws [][]byte, src string) (*Batch, error) {
+	txs := make([]Hashed, len(raws))
+	parallel(len(raws), func(i int) { txs[i] = hash(raws[i]) })
+	return g.SubmitHashed(ctx, txs, src)
+}
+
+// SubmitHashed is Submit for transactions already hashed (by Claimed, for
+// a sender's claimed IDs), which it does not hash again.
+func (g *Graph) SubmitHashed(ctx context.Context, txs []Hashed, src string) (*Batch, error) {
 	if g.closed() {
 		return nil, ErrClosed
 	}
-	b := &Batch{g: g, results: make([]Result, len(raws))}
-	for start := 0; start < len(raws); start += commitMax {
+	b := &Batch{g: g, results: make([]Result, len(txs))}
+	for start := 0; start < len(txs); start += commitMax {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		end := min(start+commitMax, len(raws))
-		reqs, err := g.prepareAll(raws[start:end], src, b.results[start:end])
+		end := min(start+commitMax, len(txs))
+		reqs, err := g.prepareAll(txs[start:end], src, b.results[start:end])
 		if err != nil {
 			return nil, err
 		}
@@ -306,34 +314,27 @@ func (b *Batch) Wait(ctx context.Context) ([]Result, error) {
 	return b.results, nil
 }
 
-// prepareAll prepares raws: it hashes them in parallel, looks the IDs up
-// in one short read transaction and then in the pool (a transaction
-// already held is known from its ID alone, and in a mesh most pushes are
-// copies of what the node has), then decodes and verifies the others in
-// parallel. It fills results for the transactions that need no commit and
+// prepareAll prepares txs: it looks their IDs up in one short read
+// transaction and then in the pool (a transaction already held is known
+// from its ID alone, and in a mesh most pushes are copies of what the node
+// has), then decodes and verifies the others in parallel. It fills results for the transactions that need no commit and
 // returns the requests of the others (nil where none), index for index.
 //
 // No read transaction stays open while signatures are checked or while
 // g.mu is awaited: bbolt can reuse the pages a commit frees only once no
 // reader began before it, so readers that span commits make the file
 // grow.
-func (g *Graph) prepareAll(raws [][]byte, src string, results []Result) ([]*request, error) {
-	ids := make([]TxIDs, len(raws))
-	parallel(len(raws), func(i int) {
-		if raw := raws[i]; len(raw) > 0 && len(raw) <= MaxTxSize {
-			ids[i] = IDs(raw)
-		}
-	})
-	known := make([]bool, len(raws))
+func (g *Graph) prepareAll(txs []Hashed, src string, results []Result) ([]*request, error) {
+	known := make([]bool, len(txs))
 	g.lookups.RLock()
 	err := g.store.View(func(r ReadTx) error {
-		for i, id := range ids {
-			if id.ID.IsZero() {
+		for i, tx := range txs {
+			if tx.ids.ID.IsZero() {
 				continue
 			}
 			var err error
-			if results[i], known[i], err = g.storedResult(r, id.ID); err != nil {
-				return fmt.Errorf("look up %s: %w", id.ID, err)
+			if results[i], known[i], err = g.storedResult(r, tx.ids.ID); err != nil {
+				return fmt.Errorf("look up %s: %w", tx.ids.ID, err)
 			}
 		}
 		return nil
@@ -344,16 +345,16 @@ func (g *Graph) prepareAll(raws [][]byte, src string, results []Result) ([]*requ
 	}
 	g.mu.Lock()
 	now := g.now().UnixNano()
-	for i, id := range ids {
-		if !id.ID.IsZero() && !known[i] {
-			results[i], known[i] = g.poolResult(id.ID, now, nil)
+	for i, tx := range txs {
+		if !tx.ids.ID.IsZero() && !known[i] {
+			results[i], known[i] = g.poolResult(tx.ids.ID, now, nil)
 		}
 	}
 	g.mu.Unlock()
-	reqs := make([]*request, len(raws))
-	parallel(len(raws), func(i int) {
+	reqs := make([]*request, len(txs))
+	parallel(len(txs), func(i int) {
 		if !known[i] {
-			results[i], reqs[i] = g.prepare(raws[i], &ids[i], src)
+			results[i], reqs[i] = g.prepare(&txs[i], src)
 			runtime.Gosched()
 		}
 	})
@@ -379,11 +380,10 @@ func parallel(n int, fn func(i int)) {
 }
 
 // prepare does the work outside the commit for a transaction that is not
-// known: decode and CheckSanity (the signature). ids are raw's IDs if it is
-// not empty or too large. It returns the final Result, or a request for the
-// committer.
-func (g *Graph) prepare(raw []byte, ids *TxIDs, src string) (Result, *request) {
-	p, err := g.dec.decode(raw, ids)
+// known: decode and CheckSanity (the signature). It returns the final
+// Result, or a request for the committer.
+func (g *Graph) prepare(tx *Hashed, src string) (Result, *request) {
+	p, err := g.dec.decode(tx.raw, &tx.ids)
 	if err != nil {
 		g.logReject(TxID{}, src, err)
 		return Result{State: StateRejected, Err: err}, nil

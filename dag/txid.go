@@ -165,16 +165,41 @@ func IDs(raw []byte) TxIDs {
 // CheckID is the check every transaction passes, by every path: the info
 // dict rebuilt from raw must hash (SHA-256) to id.
 func CheckID(raw []byte, id TxID) error {
+	_, err := Claimed(raw, id)
+	return err
+}
+
+// Hashed is a transaction's bytes with the IDs they hash to. Only Claimed
+// and the Graph make one, so whoever is handed one need not hash the bytes
+// again.
+type Hashed struct {
+	raw []byte
+	ids TxIDs // zero if raw is empty or larger than MaxTxSize
+}
+
+// Claimed checks raw, which a sender says is id, as CheckID does, and
+// returns it hashed.
+func Claimed(raw []byte, id TxID) (Hashed, error) {
 	if len(raw) == 0 {
-		return ruleError(ErrMalformed, "empty transaction")
+		return Hashed{}, ruleError(ErrMalformed, "empty transaction")
 	}
 	if len(raw) > MaxTxSize {
-		return ruleError(ErrTooLarge, "transaction is %d bytes, limit %d", len(raw), MaxTxSize)
+		return Hashed{}, ruleError(ErrTooLarge, "transaction is %d bytes, limit %d", len(raw), MaxTxSize)
 	}
-	if got := IDs(raw).ID; got != id {
-		return ruleError(ErrIDMismatch, "bytes hash to %s, not %s", got, id)
+	h := hash(raw)
+	if h.ids.ID != id {
+		return Hashed{}, ruleError(ErrIDMismatch, "bytes hash to %s, not %s", h.ids.ID, id)
 	}
-	return nil
+	return h, nil
+}
+
+// hash returns raw hashed, with zero IDs if it is of a size Decode rejects.
+func hash(raw []byte) Hashed {
+	h := Hashed{raw: raw}
+	if len(raw) > 0 && len(raw) <= MaxTxSize {
+		h.ids = IDs(raw)
+	}
+	return h
 }
 
 // TorrentFile returns a minimal standard .torrent for the transaction:

@@ -28,9 +28,10 @@ type Peer interface {
 type Ledger interface {
 	// Add checks and stores one transaction from src (a peer ID).
 	Add(ctx context.Context, raw []byte, src string) (dag.Result, error)
-	// Submit decodes, verifies and queues many transactions from one
-	// source; they are committed in order of submission, so parents first.
-	Submit(ctx context.Context, raws [][]byte, src string) (*dag.Batch, error)
+	// SubmitHashed decodes, verifies and queues many transactions from
+	// one source, hashed already; they are committed in order of
+	// submission, so parents first.
+	SubmitHashed(ctx context.Context, txs []dag.Hashed, src string) (*dag.Batch, error)
 	// State returns what the node holds id to be (pending included).
 	State(id dag.TxID) (dag.State, error)
 	// Missing returns the parents the orphan pool waits for.

@@ -374,9 +374,9 @@ type countingLedger struct {
 	submitted atomic.Int64
 }
 
-func (l *countingLedger) Submit(ctx context.Context, raws [][]byte, src string) (*dag.Batch, error) {
-	l.submitted.Add(int64(len(raws)))
-	return l.Graph.Submit(ctx, raws, src)
+func (l *countingLedger) SubmitHashed(ctx context.Context, txs []dag.Hashed, src string) (*dag.Batch, error) {
+	l.submitted.Add(int64(len(txs)))
+	return l.Graph.SubmitHashed(ctx, txs, src)
 }
 
 // Copies of a transaction that arrive while the first is being added are

@@ -118,7 +118,8 @@ func (e *Engine) sendTxs(ps *peer, recs []*dag.Record) int {
 // check), checks that every other entry hashes to its ID (a wrong ID bans
 // the peer), then submits those to the ledger in order, without waiting
 // for the commit: the next message is verified while this one is
-// committed. settle handles the results.
+// committed; the ledger takes them hashed and does not hash them again.
+// The settler handles the results.
 func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 	stored := make([]bool, len(m.Txs))
 	err := e.cfg.Store.View(func(r dag.ReadTx) error {
@@ -135,11 +136,12 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 		e.addFailed(ps, err)
 		return
 	}
+	hashed := make([]dag.Hashed, len(m.Txs))
 	for i, t := range m.Txs {
 		if stored[i] {
 			continue
 		}
-		if err := dag.CheckID(t.Raw, t.ID); err != nil {
+		if hashed[i], err = dag.Claimed(t.Raw, t.ID); err != nil {
 			e.misbehave(ps, banScore, "wrong ID: "+err.Error())
 			return
 		}
@@ -147,7 +149,7 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 	// A copy of a transaction that another message (from this peer or
 	// another) is adding is dropped too: verifying it again would only
 	// repeat that work.
-	var raws [][]byte
+	var txs []dag.Hashed
 	var ids []dag.TxID
 	e.mu.Lock()
 	for i, t := range m.Txs {
@@ -155,14 +157,14 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 		e.gotLocked(t.ID)
 		if !stored[i] && !e.adding[t.ID] {
 			e.adding[t.ID] = true
-			raws, ids = append(raws, t.Raw), append(ids, t.ID)
+			txs, ids = append(txs, hashed[i]), append(ids, t.ID)
 		}
 	}
 	e.mu.Unlock()
-	if len(raws) == 0 {
+	if len(txs) == 0 {
 		return
 	}
-	b, err := e.cfg.Ledger.Submit(e.ctx, raws, ps.id)
+	b, err := e.cfg.Ledger.SubmitHashed(e.ctx, txs, ps.id)
 	if err != nil {
 		e.release(ids)
 		e.addFailed(ps, err)
