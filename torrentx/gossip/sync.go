@@ -265,8 +265,9 @@ func (e *Engine) syncStep(ps *peer) {
 	e.syncStep(ps) // the next step may start before this one's pong
 }
 
-// syncSteps is how many sync steps may await their pongs: with two, the
-// peer verifies and commits one step while the next is on its way.
+// syncSteps is how many sync steps may await their pongs: with more than
+// one, the peer verifies and commits one step while the next are on their
+// way.
 const syncSteps = 3
 
 // finishSync ends a sync that ran to its end. A sync that found the same
