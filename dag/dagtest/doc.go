@@ -2,8 +2,9 @@
 // funded keys (NewNetwork), transaction builders (Sign, Spend, Out), a Graph
 // that checks the ledger invariants when the test ends (NewGraph,
 // CheckInvariants), a deterministic generator of valid transaction
-// streams with double spends (Gen), and the Store conformance suite
-// (TestStore) that every dag.Store implementation runs.
+// streams with double spends (Gen), the Store conformance suite
+// (TestStore) that every dag.Store implementation runs, and for benchmarks
+// the process's CPU time (CPUTime) and a log line format (LogLine).
 //
 // # Invariants
 //

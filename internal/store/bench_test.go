@@ -47,11 +47,11 @@ func ingestRaws(b *testing.B, net *dag.Network, s dag.Store, raws [][]byte) (too
 		b.Fatal(err)
 	}
 	defer g.Close()
-	busy := cpuTime()
+	busy := dagtest.CPUTime()
 	start := time.Now()
 	res, err := g.AddBatch(context.Background(), raws, "bench")
 	took = time.Since(start)
-	cpu = cpuTime() - busy
+	cpu = dagtest.CPUTime() - busy
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"runtime/pprof"
 	"slices"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -220,21 +219,11 @@ func reportLatencies(b *testing.B, ds []time.Duration) {
 	b.ReportMetric(ms(ds[len(ds)-1]), "max-ms")
 }
 
-// cpuTime returns the CPU time (user and system) the process has used:
-// every in-process node's work, the benchmark's own included.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatalf("getrusage: %v", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // reportCPU reports the process's CPU time per transaction (for the whole
 // in-process network) and the mean number of cores it used, from a
-// cpuTime taken at start, wall time ago.
+// dagtest.CPUTime taken at start, wall time ago.
 func reportCPU(b *testing.B, cpu0, wall time.Duration, txs int) {
-	cpu := cpuTime(b) - cpu0
+	cpu := dagtest.CPUTime() - cpu0
 	b.ReportMetric(ms(cpu)/float64(txs), "cpu-ms/tx")
 	b.ReportMetric(cpu.Seconds()/wall.Seconds(), "cores")
 }
@@ -266,7 +255,7 @@ func BenchmarkSpread(b *testing.B) {
 			payments := max(b.N, spreadPayments)
 			ds := make([]time.Duration, 0, payments)
 			b.ResetTimer()
-			cpu0, start := cpuTime(b), time.Now()
+			cpu0, start := dagtest.CPUTime(), time.Now()
 			for range payments {
 				from := rng.IntN(len(names))
 				to := (from + 1 + rng.IntN(len(names)-1)) % len(names)
@@ -319,7 +308,7 @@ func benchLoad(b *testing.B, rate int, dur time.Duration) {
 	sent := make([][]time.Time, loadNodes)
 	every := time.Duration(loadNodes) * time.Second / time.Duration(rate)
 	b.ResetTimer()
-	cpu0, start := cpuTime(b), time.Now()
+	cpu0, start := dagtest.CPUTime(), time.Now()
 	var wg sync.WaitGroup
 	for i, name := range names {
 		sent[i] = make([]time.Time, perNode)
@@ -453,7 +442,7 @@ func BenchmarkColdSync(b *testing.B) {
 		}
 	}
 	b.ResetTimer()
-	cpu0, start := cpuTime(b), time.Now()
+	cpu0, start := dagtest.CPUTime(), time.Now()
 	n.Connect("b", "a")
 	n.WaitConverged(benchWait)
 	took := time.Since(start)
