@@ -3,8 +3,8 @@
 // that checks the ledger invariants when the test ends (NewGraph,
 // CheckInvariants), a deterministic generator of valid transaction
 // streams with double spends (Gen), the Store conformance suite
-// (TestStore) that every dag.Store implementation runs, and for benchmarks
-// the process's CPU time (CPUTime) and a log line format (LogLine).
+// (TestStore) that every dag.Store implementation runs, the process's CPU
+// time for benchmarks (CPUTime) and a test log line format (LogLine).
 //
 // # Invariants
 //
