@@ -259,24 +259,34 @@ type Batch struct {
 // last one is being committed. Submit blocks while the committer's queue
 // is full.
 func (g *Graph) Submit(ctx context.Context, raws [][]byte, src string) (*Batch, error) {
-	txs := make([]Hashed, len(raws))
-	parallel(len(raws), func(i int) { txs[i] = hash(raws[i]) })
-	return g.SubmitHashed(ctx, txs, src)
+	// Each chunk is hashed just before it is prepared, so that the
+	// committer has the first chunk to commit while the rest are hashed.
+	return g.submitChunks(ctx, len(raws), src, func(start, end int) []Hashed {
+		txs := make([]Hashed, end-start)
+		parallel(len(txs), func(i int) { txs[i] = hash(raws[start+i]) })
+		return txs
+	})
 }
 
 // SubmitHashed is Submit for transactions already hashed (by Claimed, for
 // a sender's claimed IDs), which it does not hash again.
 func (g *Graph) SubmitHashed(ctx context.Context, txs []Hashed, src string) (*Batch, error) {
+	return g.submitChunks(ctx, len(txs), src, func(start, end int) []Hashed { return txs[start:end] })
+}
+
+// submitChunks prepares and queues n transactions in chunks of
+// commitMax; chunk returns the hashed transactions from start to end.
+func (g *Graph) submitChunks(ctx context.Context, n int, src string, chunk func(start, end int) []Hashed) (*Batch, error) {
 	if g.closed() {
 		return nil, ErrClosed
 	}
-	b := &Batch{g: g, results: make([]Result, len(txs))}
-	for start := 0; start < len(txs); start += commitMax {
+	b := &Batch{g: g, results: make([]Result, n)}
+	for start := 0; start < n; start += commitMax {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		end := min(start+commitMax, len(txs))
-		reqs, err := g.prepareAll(txs[start:end], src, b.results[start:end])
+		end := min(start+commitMax, n)
+		reqs, err := g.prepareAll(chunk(start, end), src, b.results[start:end])
 		if err != nil {
 			return nil, err
 		}
