@@ -3,6 +3,7 @@ package dagtest
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 
@@ -148,7 +149,55 @@ func checkLedger(r dag.ReadTx, n *dag.Network, fail func(string, ...any)) {
 	if total != n.Supply() {
 		fail("unspent plus burned is %d, the genesis supply is %d", total, n.Supply())
 	}
+	checkSpends(r, txs, order, spentBy, fail)
 	checkConflicts(r, txs, order, spentBy, fail)
+}
+
+// checkSpends compares Children and UnspentOf with the spends the records
+// make (spentBy).
+func checkSpends(r dag.ReadTx, txs map[dag.TxID]ledgerTx, order []dag.TxID, spentBy map[dag.OutPoint]dag.TxID, fail func(string, ...any)) {
+	children := make(map[dag.TxID][]dag.TxID)
+	unspent := make(map[dag.PubKey]map[dag.OutPoint]dag.TxOut)
+	for _, id := range order {
+		tx := txs[id]
+		if !tx.rec.State.Accepted() {
+			continue
+		}
+		for _, op := range tx.p.Prev {
+			if !slices.Contains(children[op.TxID], id) {
+				children[op.TxID] = append(children[op.TxID], id)
+			}
+		}
+		for i, out := range tx.p.Out {
+			op := dag.OutPoint{TxID: id, Index: uint32(i)}
+			if _, spent := spentBy[op]; spent {
+				continue
+			}
+			if unspent[out.Owner] == nil {
+				unspent[out.Owner] = make(map[dag.OutPoint]dag.TxOut)
+			}
+			unspent[out.Owner][op] = out
+		}
+	}
+	owners := make(map[dag.PubKey]bool)
+	for _, id := range order {
+		if got, err := r.Children(id); err != nil || !slices.Equal(got, children[id]) {
+			fail("Children(%s) = %v, %v; want %v", id, got, err, children[id])
+		}
+		owner := txs[id].p.From
+		if owners[owner] {
+			continue
+		}
+		owners[owner] = true
+		got := make(map[dag.OutPoint]dag.TxOut)
+		err := r.UnspentOf(owner, func(op dag.OutPoint, out dag.TxOut) bool {
+			got[op] = out
+			return true
+		})
+		if err != nil || !maps.Equal(got, unspent[owner]) {
+			fail("UnspentOf(%x) lists %d outputs, %v; want %d", owner[:8], len(got), err, len(unspent[owner]))
+		}
+	}
 }
 
 // checkIndexes compares Digest, Range and Lookup with the records.

@@ -26,6 +26,9 @@ const (
 	crashChildEnv  = "TTX_STORE_CRASH_CHILD" // "<store path>|<stream path>|<seed>"
 	crashKeys      = 30
 	crashStreamTxs = 20_000
+	// The child makes the store with epochs of 256 seqs, so that kills
+	// land while the ids filters of finished epochs are being saved.
+	crashEpochBits = 8
 	crashReady     = "ready"
 )
 
@@ -248,7 +251,7 @@ func TestCrashChild(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(seed, 1))
 	net, _ := dagtest.NewNetwork(t, crashKeys)
-	s, err := Open(parts[0], Options{})
+	s, err := Open(parts[0], Options{epochBits: crashEpochBits})
 	if err != nil {
 		t.Fatal(err)
 	}

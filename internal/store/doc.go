@@ -3,27 +3,31 @@
 //
 // Every Update is one bbolt read-write transaction, committed with fsync
 // before Update returns, so a crash loses nothing Update reported written.
-// Nothing is kept in memory per transaction: Open reads one meta value and
-// every query walks bbolt's B+trees.
+// In memory it keeps only a Bloom filter per epoch of the ids index
+// (filter.go, about 2 bytes per tx); every query walks bbolt's B+trees.
 //
 // # Layout
 //
 // Transactions are numbered by arrival (Seq, from 1) and the indexes refer
 // to them by that 8-byte number instead of the 32-byte ID. Public keys get
 // a 4-byte account number the first time they sign or own something.
-// Integers are big-endian so that byte order is numeric order. Buckets:
+// Integers are big-endian so that byte order is numeric order. The epoch
+// of a seq is seq >> meta's EpochBits (16: 65,536 seqs an epoch). Buckets:
 //
-//	meta:      "version" -> u32 format version (1)
+//	meta:      "version" -> u32 format version (2)
 //	           "state"   -> cbor(meta): last seq, last account, Digest
-//	                        accumulator (sum, count), records per state
+//	                        accumulator (sum, count), records per state,
+//	                        epoch bits
 //	txs:       seq -> record: state u8 | code u8 | firstSeen i64 | id [32] |
 //	                 kind u8 | tx (raw tx.json, or its compact binary form;
 //	                 see record.go). Append-only, pages filled to 100%.
-//	ids:       txID [32] -> seq
-//	v1:        epoch u32 (seq >> 16) | v1 infohash [20] -> seq (split
-//	           by epoch so that new keys land in one small range)
-//	spent:     parentSeq | index u16 -> child seq (accepted spenders only;
-//	           Children is a prefix scan on parentSeq)
+//	ids:       epoch u32 | txID [32] -> seq
+//	filters:   epoch u32 -> Bloom filter of that epoch's ids keys (only
+//	           for finished epochs)
+//	v1:        epoch u32 | v1 infohash [20] -> seq
+//	spent:     epoch of the child u32 | parentSeq | index u16 -> child seq
+//	           (accepted spenders only; Children is a prefix scan on
+//	           epoch | parentSeq in each epoch from the parent's on)
 //	claims:    parentSeq | index u16 | evidenceSeq -> empty (the prevs of
 //	           rejected evidence whose parent was stored; Claims is a prefix
 //	           scan on parentSeq | index)
@@ -44,19 +48,28 @@
 // stored raw.
 //
 // Buckets whose keys only grow (txs, keys) or grow at the end of each
-// account's range (history, utxo) fill their pages completely; the
-// hash-keyed ones (ids, v1) and spent keep bbolt's half-full splits.
-// A commit of k new transactions rewrites about min(k, leaves) pages of
-// each index with random keys (ids, and spent and utxo for spends of old
-// outputs), so commits get slower as the store grows (see
-// docs/BENCHMARKS.md); the v1 index avoids that with its epochs.
+// account's range (history, utxo) fill their pages completely; the others
+// keep bbolt's half-full splits. A commit of k new transactions rewrites
+// about min(k, leaves) pages of an index it adds k random keys to. Keyed
+// by hash or parent alone, ids, v1 and spent would grow without bound and
+// commits would slow down as the store grows; keyed by epoch first, each
+// commit's keys land in the newest epoch's range of at most 65,536 IDs
+// (ids, v1) or their spends. The lookups pay for it: by ID, one Get in
+// each epoch whose filter may hold it (parents are mostly in the newest);
+// by v1 infohash or truncated v2 infohash, one in each epoch; the spender
+// of an output, one in each epoch from its tx's. Unspent reads the utxo
+// entry, so the spent index is only read to name a spender. The one index
+// still written at random places is utxo, for spends of old outputs (see
+// docs/BENCHMARKS.md).
 //
 // # Invariants
 //
 //   - meta.state's seq is the highest txs key; seqs are 1..n with no gaps.
 //   - The accumulator holds exactly the IDs in ids; its count is n, and n
 //     is the sum of the per-state counts.
-//   - ids, v1 and txs describe the same n transactions.
+//   - ids, v1 and txs describe the same n transactions, each keyed in the
+//     epoch of its seq; the filter of every finished epoch holds all of
+//     that epoch's ids keys.
 //   - A utxo entry exists for an output of an accepted tx iff it has no
 //     spent entry.
 //   - A claims entry exists for each prev of a rejected tx whose parent

@@ -190,5 +190,11 @@ func FuzzDecodeKeys(f *testing.F) {
 		if acct, seq, idx, err := decodeUTXOKey(b); err == nil && !bytes.Equal(utxoKey(acct, seq, idx), b) {
 			t.Errorf("utxo key %d/%d/%d re-encodes differently", acct, seq, idx)
 		}
+		if id, err := decodeIDKey(b); err == nil && !bytes.Equal(idKey(binary.BigEndian.Uint32(b), &id), b) {
+			t.Errorf("ids key %s re-encodes differently", id)
+		}
+		if f, err := unmarshalFilter(b); err == nil && !bytes.Equal(f.marshal(), b) {
+			t.Errorf("filter re-encodes differently")
+		}
 	})
 }

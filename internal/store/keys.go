@@ -3,6 +3,8 @@ package store
 import (
 	"encoding/binary"
 	"math"
+
+	"github.com/torrenttx/ttx/dag"
 )
 
 // Fixed-size keys and values (big-endian, so byte order is numeric order).
@@ -20,29 +22,58 @@ func acctValue(acct uint32) []byte {
 	return binary.BigEndian.AppendUint32(make([]byte, 0, acctSize), acct)
 }
 
-// v1EpochBits sets the epochs of the v1 index: seqs that agree above
-// their low v1EpochBits bits share a key range. A new v1 infohash is
-// random, so keying by it alone would make every commit rewrite a page of
-// the whole index per tx; within the newest epoch's 65,536 keys it
-// rewrites far fewer. Lookup by v1 then costs one Get per epoch.
-const v1EpochBits = 16
+// Epochs: the hash-keyed indexes (ids, v1) and spent put a new key at a
+// random place, so keyed by hash alone every commit would rewrite about
+// one page of the whole index per key. They are keyed by epoch first,
+// the seq of the tx that adds the key shifted right by the store's epoch
+// bits (meta.EpochBits, DefaultEpochBits unless a test asks for fewer), so
+// that new keys land in the newest epoch's small range. A lookup then
+// looks in each epoch (ids through its filters; see filter.go).
+const (
+	DefaultEpochBits = 16
+	epochSize        = 4
+)
 
-// v1Key is epoch u32 | v1 infohash.
-func v1Key(epoch uint64, v1 [20]byte) []byte {
-	b := binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(v1)), uint32(epoch))
-	return append(b, v1[:]...)
+func epochOf(seq uint64, bits uint8) uint32 { return uint32(seq >> bits) }
+
+func epochKey(e uint32) []byte {
+	return binary.BigEndian.AppendUint32(make([]byte, 0, epochSize), e)
 }
 
-// spentKey is parentSeq | index.
-func spentKey(parent uint64, idx uint16) []byte {
+// idKey is epoch u32 | txID.
+func idKey(e uint32, id *dag.TxID) []byte {
+	return append(binary.BigEndian.AppendUint32(make([]byte, 0, epochSize+dag.TxIDSize), e), id[:]...)
+}
+
+// v1Key is epoch u32 | v1 infohash.
+func v1Key(e uint32, v1 [20]byte) []byte {
+	return append(binary.BigEndian.AppendUint32(make([]byte, 0, epochSize+len(v1)), e), v1[:]...)
+}
+
+// outKey is parentSeq | index: an output, the key of claims' prefix.
+func outKey(parent uint64, idx uint16) []byte {
 	b := make([]byte, 0, seqSize+idxSize)
 	b = binary.BigEndian.AppendUint64(b, parent)
 	return binary.BigEndian.AppendUint16(b, idx)
 }
 
+// spentKey is epoch of the child u32 | parentSeq | index.
+func spentKey(e uint32, parent uint64, idx uint16) []byte {
+	b := binary.BigEndian.AppendUint32(make([]byte, 0, epochSize+seqSize+idxSize), e)
+	b = binary.BigEndian.AppendUint64(b, parent)
+	return binary.BigEndian.AppendUint16(b, idx)
+}
+
+// childPrefix is epoch u32 | parentSeq: the spent keys of one parent's
+// outputs spent in epoch e.
+func childPrefix(e uint32, parent uint64) []byte {
+	b := binary.BigEndian.AppendUint32(make([]byte, 0, epochSize+seqSize), e)
+	return binary.BigEndian.AppendUint64(b, parent)
+}
+
 // claimKey is parentSeq | index | evidenceSeq.
 func claimKey(parent uint64, idx uint16, evidence uint64) []byte {
-	return binary.BigEndian.AppendUint64(spentKey(parent, idx), evidence)
+	return binary.BigEndian.AppendUint64(outKey(parent, idx), evidence)
 }
 
 // conflictKey is seq | otherSeq.
@@ -77,6 +108,14 @@ func decodeSeq(b []byte) (uint64, error) {
 		return 0, corruptf("seq %d", seq)
 	}
 	return seq, nil
+}
+
+// decodeIDKey decodes an ids key.
+func decodeIDKey(k []byte) (dag.TxID, error) {
+	if len(k) != epochSize+dag.TxIDSize {
+		return dag.TxID{}, corruptf("ids key of %d bytes", len(k))
+	}
+	return dag.TxID(k[epochSize:]), nil
 }
 
 // decodeAcct decodes an account number (accounts bucket).

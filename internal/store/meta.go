@@ -22,6 +22,9 @@ type meta struct {
 	Accepted   uint64 `cbor:"5,keyasint"`
 	Conflicted uint64 `cbor:"6,keyasint"`
 	Rejected   uint64 `cbor:"7,keyasint"`
+	// EpochBits splits the epoch-keyed indexes (keys.go); fixed when the
+	// file is made.
+	EpochBits uint8 `cbor:"8,keyasint"`
 }
 
 // encMode and decMode are immutable after init. decMode rejects what a
@@ -100,6 +103,9 @@ func decodeMeta(b []byte) (*meta, error) {
 	if m.Count != m.LastSeq || m.Accepted+m.Conflicted+m.Rejected != m.LastSeq {
 		return nil, corruptf("meta: %d records but count %d and %d+%d+%d by state",
 			m.LastSeq, m.Count, m.Accepted, m.Conflicted, m.Rejected)
+	}
+	if m.EpochBits < 1 || m.EpochBits > 32 {
+		return nil, corruptf("meta: %d epoch bits", m.EpochBits)
 	}
 	if canon, err := encodeMeta(m); err != nil || !bytes.Equal(canon, b) {
 		return nil, corruptf("meta: not in canonical form")

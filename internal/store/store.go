@@ -12,8 +12,9 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// formatVersion is the layout described in doc.go.
-const formatVersion = 1
+// formatVersion is the layout described in doc.go. Version 1 had no
+// epochs in the ids and spent keys.
+const formatVersion = 2
 
 // allocSize is how much the file grows beyond what a commit needs.
 const allocSize = 4 << 20
@@ -36,9 +37,10 @@ var (
 	bucketHistory   = []byte("history")
 	bucketUTXO      = []byte("utxo")
 	bucketPeers     = []byte("peers")
+	bucketFilters   = []byte("filters")
 
 	allBuckets = [][]byte{bucketMeta, bucketTxs, bucketIDs, bucketV1, bucketSpent,
-		bucketConflicts, bucketClaims, bucketAccounts, bucketKeys, bucketHistory, bucketUTXO, bucketPeers}
+		bucketConflicts, bucketClaims, bucketAccounts, bucketKeys, bucketHistory, bucketUTXO, bucketPeers, bucketFilters}
 
 	metaVersionKey = []byte("version")
 	metaStateKey   = []byte("state")
@@ -54,6 +56,10 @@ type Options struct {
 	// NoSync skips fsync on commit. For tests and benchmarks only: a crash
 	// may then lose or corrupt committed updates.
 	NoSync bool
+
+	// epochBits is DefaultEpochBits unless a test wants small epochs; it
+	// only applies to a new file.
+	epochBits uint8
 }
 
 // Store is the bbolt implementation of dag.Store. It is safe for
@@ -62,6 +68,9 @@ type Store struct {
 	db   *bolt.DB
 	path string
 	log  *slog.Logger
+	// bits is the file's meta.EpochBits.
+	bits uint8
+	ids  filters
 }
 
 var _ dag.Store = (*Store)(nil)
@@ -74,6 +83,9 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	if opts.Timeout == 0 {
 		opts.Timeout = DefaultTimeout
+	}
+	if opts.epochBits == 0 {
+		opts.epochBits = DefaultEpochBits
 	}
 	start := time.Now()
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
@@ -95,8 +107,12 @@ func Open(path string, opts Options) (*Store, error) {
 	// Grow the file in small steps: bbolt's default 16 MiB is a fifth of
 	// a 100,000-tx store.
 	db.AllocSize = allocSize
-	s := &Store{db: db, path: path, log: opts.Logger.With("subsystem", "store")}
+	s := &Store{db: db, path: path, log: opts.Logger.With("subsystem", "store"), bits: opts.epochBits}
 	if err := db.Update(s.init); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := db.View(s.load); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -115,7 +131,7 @@ func (s *Store) init(tx *bolt.Tx) error {
 	mb := tx.Bucket(bucketMeta)
 	if v := mb.Get(metaVersionKey); v != nil {
 		if len(v) != 4 || binary.BigEndian.Uint32(v) != formatVersion {
-			return fmt.Errorf("%w: file has %x, this ttx reads %d", ErrVersion, v, formatVersion)
+			return fmt.Errorf("%w: file has %x, this ttx reads %d (the ledger holds only what the network has: move the file away and the node syncs it again)", ErrVersion, v, formatVersion)
 		}
 		_, err := decodeMeta(mb.Get(metaStateKey))
 		return err
@@ -123,11 +139,21 @@ func (s *Store) init(tx *bolt.Tx) error {
 	if err := mb.Put(metaVersionKey, binary.BigEndian.AppendUint32(nil, formatVersion)); err != nil {
 		return err
 	}
-	b, err := encodeMeta(&meta{})
+	b, err := encodeMeta(&meta{EpochBits: s.bits})
 	if err != nil {
 		return err
 	}
 	return mb.Put(metaStateKey, b)
+}
+
+// load reads the file's epoch bits and its ids filters.
+func (s *Store) load(tx *bolt.Tx) error {
+	m, err := decodeMeta(tx.Bucket(bucketMeta).Get(metaStateKey))
+	if err != nil {
+		return err
+	}
+	s.bits = m.EpochBits
+	return s.ids.load(tx, m.EpochBits, m.LastSeq)
 }
 
 // Close closes the file. Later calls fail with dag.ErrClosed.
@@ -144,7 +170,7 @@ func (s *Store) Path() string { return s.path }
 // View implements dag.Store.
 func (s *Store) View(fn func(dag.ReadTx) error) error {
 	return closedErr(s.db.View(func(tx *bolt.Tx) error {
-		return fn(newReadTx(tx))
+		return fn(s.newReadTx(tx))
 	}))
 }
 
@@ -152,7 +178,7 @@ func (s *Store) View(fn func(dag.ReadTx) error) error {
 // (unless Options.NoSync).
 func (s *Store) Update(fn func(dag.WriteTx) error) error {
 	return closedErr(s.db.Update(func(tx *bolt.Tx) error {
-		w := newWriteTx(tx)
+		w := s.newWriteTx(tx)
 		if err := fn(w); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,13 +30,18 @@ func openTemp(t testing.TB, opts Options) *Store {
 }
 
 func TestStoreConformance(t *testing.T) {
-	dagtest.TestStore(t, func(t *testing.T) dag.Store {
-		s, err := Open(filepath.Join(t.TempDir(), "ttx.db"), Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	})
+	// Epochs of two seqs make every test cross several.
+	for _, bits := range []uint8{DefaultEpochBits, 1} {
+		t.Run(fmt.Sprintf("epochBits=%d", bits), func(t *testing.T) {
+			dagtest.TestStore(t, func(t *testing.T) dag.Store {
+				s, err := Open(filepath.Join(t.TempDir(), "ttx.db"), Options{epochBits: bits})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			})
+		})
+	}
 }
 
 // ingest runs n generated transactions (10% double spends) through a
@@ -75,8 +81,16 @@ func snapshot(t testing.TB, s dag.Store) (dag.Digest, []*dag.Record) {
 }
 
 func TestReopen(t *testing.T) {
+	for _, bits := range []uint8{DefaultEpochBits, 3} {
+		t.Run(fmt.Sprintf("epochBits=%d", bits), func(t *testing.T) { testReopen(t, bits) })
+	}
+}
+
+// testReopen: with small epochs, the reopened store has loaded the saved
+// filters of 62 finished epochs and rebuilt the newest one's.
+func testReopen(t *testing.T, bits uint8) {
 	path := filepath.Join(t.TempDir(), "ttx.db")
-	s, err := Open(path, Options{})
+	s, err := Open(path, Options{epochBits: bits})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,8 +171,11 @@ func TestOpenRefuses(t *testing.T) {
 		fn   func(tx *bolt.Tx) error
 		want error
 	}{
-		{"other version", func(tx *bolt.Tx) error {
-			return tx.Bucket(bucketMeta).Put(metaVersionKey, []byte{0, 0, 0, 2})
+		{"version 1", func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketMeta).Put(metaVersionKey, []byte{0, 0, 0, 1})
+		}, ErrVersion},
+		{"newer version", func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketMeta).Put(metaVersionKey, []byte{0, 0, 0, 3})
 		}, ErrVersion},
 		{"corrupt meta", func(tx *bolt.Tx) error {
 			return tx.Bucket(bucketMeta).Put(metaStateKey, []byte{0xa0})
@@ -419,9 +436,9 @@ func TestLookupEpochs(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	const start = 1<<v1EpochBits - 2
+	const start = 1<<DefaultEpochBits - 2
 	patch(t, path, func(tx *bolt.Tx) error {
-		b, err := encodeMeta(&meta{LastSeq: start, Count: start, Accepted: start})
+		b, err := encodeMeta(&meta{LastSeq: start, Count: start, Accepted: start, EpochBits: DefaultEpochBits})
 		if err != nil {
 			return err
 		}

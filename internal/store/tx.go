@@ -2,6 +2,8 @@ package store
 
 import (
 	"bytes"
+	"container/heap"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -14,8 +16,10 @@ import (
 // inside the View or Update that made it.
 type readTx struct {
 	meta, txs, ids, v1, spent, claims, conflicts *bolt.Bucket
-	accounts, keys, history, utxo                *bolt.Bucket
+	accounts, keys, history, utxo, filters       *bolt.Bucket
 	m                                            *meta // loaded on first use
+	bits                                         uint8 // meta.EpochBits
+	idf                                          *filters
 	// seqs caches seqOf (0: not stored), recs recordAt and pks pubKey in
 	// a write transaction, where Graph asks for the same parents and
 	// owners several times; nil in a View.
@@ -24,8 +28,10 @@ type readTx struct {
 	pks  map[uint32]dag.PubKey
 }
 
-func newReadTx(tx *bolt.Tx) *readTx {
+func (s *Store) newReadTx(tx *bolt.Tx) *readTx {
 	return &readTx{
+		bits:      s.bits,
+		idf:       &s.ids,
 		meta:      tx.Bucket(bucketMeta),
 		txs:       tx.Bucket(bucketTxs),
 		ids:       tx.Bucket(bucketIDs),
@@ -37,6 +43,7 @@ func newReadTx(tx *bolt.Tx) *readTx {
 		keys:      tx.Bucket(bucketKeys),
 		history:   tx.Bucket(bucketHistory),
 		utxo:      tx.Bucket(bucketUTXO),
+		filters:   tx.Bucket(bucketFilters),
 	}
 }
 
@@ -51,16 +58,35 @@ func (r *readTx) loadMeta() (*meta, error) {
 	return r.m, nil
 }
 
-// seqOf returns the seq of id, or 0 if it is not stored.
+// epoch returns the newest epoch of the snapshot.
+func (r *readTx) epoch() (uint32, error) {
+	m, err := r.loadMeta()
+	if err != nil {
+		return 0, err
+	}
+	return epochOf(m.LastSeq, r.bits), nil
+}
+
+// seqOf returns the seq of id, or 0 if it is not stored. It looks in the
+// epochs newest first (parents are mostly recent), and only in those
+// whose filter may hold id.
 func (r *readTx) seqOf(id dag.TxID) (uint64, error) {
 	if seq, ok := r.seqs[id]; ok {
 		return seq, nil
 	}
+	cur, err := r.epoch()
+	if err != nil {
+		return 0, err
+	}
 	var seq uint64
-	if v := r.ids.Get(id[:]); v != nil {
-		var err error
-		if seq, err = decodeSeq(v); err != nil {
-			return 0, err
+	for e := int64(cur); e >= 0 && seq == 0; e-- {
+		if f := r.idf.get(uint32(e)); f != nil && !f.has(&id) {
+			continue
+		}
+		if v := r.ids.Get(idKey(uint32(e), &id)); v != nil {
+			if seq, err = decodeSeq(v); err != nil {
+				return 0, err
+			}
 		}
 	}
 	if r.seqs != nil {
@@ -196,31 +222,37 @@ func (r *readTx) State(id dag.TxID) (dag.State, error) {
 
 // Lookup implements dag.ReadTx.
 func (r *readTx) Lookup(short [20]byte) (dag.TxID, error) {
-	var id dag.TxID
-	if k, _ := r.ids.Cursor().Seek(short[:]); k != nil && bytes.HasPrefix(k, short[:]) {
-		copy(id[:], k)
-		return id, nil
-	}
-	m, err := r.loadMeta()
-	if err != nil {
+	id, err := r.lookupShort(short)
+	if err != nil && !errors.Is(err, dag.ErrNotFound) {
 		return id, fmt.Errorf("look up %x: %w", short, err)
 	}
-	// The v1 index is split by epoch of seq: look in each, newest first.
-	for epoch := m.LastSeq >> v1EpochBits; ; epoch-- {
-		if v := r.v1.Get(v1Key(epoch, short)); v != nil {
-			seq, err := decodeSeq(v)
-			if err == nil {
-				id, err = r.idAt(seq)
-			}
-			if err != nil {
-				return id, fmt.Errorf("look up %x: %w", short, err)
-			}
-			return id, nil
-		}
-		if epoch == 0 {
-			return id, dag.ErrNotFound
+	return id, err
+}
+
+// lookupShort looks short up as a truncated v2 infohash (a prefix of an
+// ids key) and as a v1 infohash, in each epoch, newest first.
+func (r *readTx) lookupShort(short [20]byte) (dag.TxID, error) {
+	cur, err := r.epoch()
+	if err != nil {
+		return dag.TxID{}, err
+	}
+	c := r.ids.Cursor()
+	for e := int64(cur); e >= 0; e-- {
+		prefix := v1Key(uint32(e), short) // epoch | first 20 bytes of an ID
+		if k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
+			return decodeIDKey(k)
 		}
 	}
+	for e := int64(cur); e >= 0; e-- {
+		if v := r.v1.Get(v1Key(uint32(e), short)); v != nil {
+			seq, err := decodeSeq(v)
+			if err != nil {
+				return dag.TxID{}, err
+			}
+			return r.idAt(seq)
+		}
+	}
+	return dag.TxID{}, dag.ErrNotFound
 }
 
 // Unspent implements dag.ReadTx.
@@ -237,7 +269,8 @@ func (r *readTx) Output(op dag.OutPoint) (dag.TxOut, error) {
 }
 
 // acceptedOutput returns output op of an accepted transaction, or
-// ErrNotFound; with unspent, also ErrNotFound if op is spent.
+// ErrNotFound; with unspent, also ErrNotFound if op is spent: if its
+// owner has no utxo entry for it.
 func (r *readTx) acceptedOutput(op dag.OutPoint, unspent bool) (dag.TxOut, error) {
 	seq, rec, err := r.lookup(op.TxID)
 	if err != nil {
@@ -246,17 +279,30 @@ func (r *readTx) acceptedOutput(op dag.OutPoint, unspent bool) (dag.TxOut, error
 	if seq == 0 || !rec.state.Accepted() || op.Index > math.MaxUint16 {
 		return dag.TxOut{}, dag.ErrNotFound
 	}
-	if unspent && r.spent.Get(spentKey(seq, uint16(op.Index))) != nil {
-		return dag.TxOut{}, dag.ErrNotFound
-	}
-	out, _, ok, err := r.output(&rec, op.Index)
+	out, acct, ok, err := r.output(&rec, op.Index)
 	if err != nil {
 		return dag.TxOut{}, fmt.Errorf("read output %s: %w", op, err)
 	}
-	if !ok {
+	if !ok || unspent && r.utxo.Get(utxoKey(acct, seq, uint16(op.Index))) == nil {
 		return dag.TxOut{}, dag.ErrNotFound
 	}
 	return out, nil
+}
+
+// spender returns the seq of the accepted tx that spent output idx of the
+// tx with seq parent, or 0. The child came after its parent, so only the
+// spent index's epochs from the parent's on can hold it.
+func (r *readTx) spender(parent uint64, idx uint16) (uint64, error) {
+	cur, err := r.epoch()
+	if err != nil {
+		return 0, err
+	}
+	for e := epochOf(parent, r.bits); e <= cur; e++ {
+		if v := r.spent.Get(spentKey(e, parent, idx)); v != nil {
+			return decodeSeq(v)
+		}
+	}
+	return 0, nil
 }
 
 // SpentBy implements dag.ReadTx.
@@ -268,13 +314,12 @@ func (r *readTx) SpentBy(op dag.OutPoint) (dag.TxID, error) {
 	if seq == 0 || op.Index > math.MaxUint16 {
 		return dag.TxID{}, dag.ErrNotFound
 	}
-	v := r.spent.Get(spentKey(seq, uint16(op.Index)))
-	if v == nil {
-		return dag.TxID{}, dag.ErrNotFound
-	}
-	child, err := decodeSeq(v)
+	child, err := r.spender(seq, uint16(op.Index))
 	if err != nil {
 		return dag.TxID{}, fmt.Errorf("read spender of %s: %w", op, err)
+	}
+	if child == 0 {
+		return dag.TxID{}, dag.ErrNotFound
 	}
 	id, err := r.idAt(child)
 	if err != nil {
@@ -293,7 +338,7 @@ func (r *readTx) Claims(op dag.OutPoint) ([]dag.TxID, error) {
 		return nil, nil
 	}
 	var out []dag.TxID
-	prefix := spentKey(seq, uint16(op.Index))
+	prefix := outKey(seq, uint16(op.Index))
 	c := r.claims.Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		evidence, err := decodeTail(k, len(prefix))
@@ -319,15 +364,21 @@ func (r *readTx) Children(id dag.TxID) ([]dag.TxID, error) {
 	if seq == 0 {
 		return nil, nil
 	}
+	cur, err := r.epoch()
+	if err != nil {
+		return nil, fmt.Errorf("read children of %s: %w", id, err)
+	}
 	var seqs []uint64
-	prefix := seqKey(seq)
 	c := r.spent.Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		child, err := decodeSeq(v)
-		if err != nil {
-			return nil, fmt.Errorf("read children of %s: %w", id, err)
+	for e := epochOf(seq, r.bits); e <= cur; e++ {
+		prefix := childPrefix(e, seq)
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			child, err := decodeSeq(v)
+			if err != nil {
+				return nil, fmt.Errorf("read children of %s: %w", id, err)
+			}
+			seqs = append(seqs, child)
 		}
-		seqs = append(seqs, child)
 	}
 	slices.Sort(seqs)
 	seqs = slices.Compact(seqs)
@@ -431,21 +482,76 @@ func (r *readTx) Since(seq uint64, fn func(*dag.Record) bool) error {
 	return nil
 }
 
-// Range implements dag.ReadTx.
+// Range implements dag.ReadTx. It merges the epochs of the ids index,
+// each in byte order, with a heap of one cursor per epoch.
 func (r *readTx) Range(from, to dag.TxID, fn func(dag.TxID) bool) error {
-	c := r.ids.Cursor()
-	for k, _ := c.Seek(from[:]); k != nil; k, _ = c.Next() {
-		if len(k) != dag.TxIDSize {
-			return corruptf("ids key of %d bytes", len(k))
+	cur, err := r.epoch()
+	if err != nil {
+		return err
+	}
+	h := make(idCursors, 0, cur+1)
+	for e := range cur + 1 {
+		ic := &idCursor{c: r.ids.Cursor(), prefix: epochKey(e)}
+		k, _ := ic.c.Seek(idKey(e, &from))
+		if err := ic.set(k); err != nil {
+			return err
 		}
-		if !to.IsZero() && bytes.Compare(k, to[:]) >= 0 {
+		if ic.ok {
+			h = append(h, ic)
+		}
+	}
+	heap.Init(&h)
+	for len(h) > 0 {
+		ic := h[0]
+		if !to.IsZero() && bytes.Compare(ic.id[:], to[:]) >= 0 {
 			return nil
 		}
-		if !fn(dag.TxID(k)) {
+		if !fn(ic.id) {
 			return nil
+		}
+		k, _ := ic.c.Next()
+		if err := ic.set(k); err != nil {
+			return err
+		}
+		if ic.ok {
+			heap.Fix(&h, 0)
+		} else {
+			heap.Pop(&h)
 		}
 	}
 	return nil
+}
+
+// idCursor walks one epoch of the ids index.
+type idCursor struct {
+	c      *bolt.Cursor
+	prefix []byte
+	id     dag.TxID
+	ok     bool // id is valid: the cursor is inside its epoch
+}
+
+func (ic *idCursor) set(k []byte) error {
+	ic.ok = k != nil && bytes.HasPrefix(k, ic.prefix)
+	if !ic.ok {
+		return nil
+	}
+	id, err := decodeIDKey(k)
+	ic.id = id
+	return err
+}
+
+// idCursors is a min-heap of cursors by their current ID.
+type idCursors []*idCursor
+
+func (h idCursors) Len() int           { return len(h) }
+func (h idCursors) Less(i, j int) bool { return bytes.Compare(h[i].id[:], h[j].id[:]) < 0 }
+func (h idCursors) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *idCursors) Push(x any)        { *h = append(*h, x.(*idCursor)) }
+func (h *idCursors) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // Digest implements dag.ReadTx.

@@ -18,8 +18,8 @@ type writeTx struct {
 	accts map[dag.PubKey]uint32
 }
 
-func newWriteTx(tx *bolt.Tx) *writeTx {
-	r := newReadTx(tx)
+func (s *Store) newWriteTx(tx *bolt.Tx) *writeTx {
+	r := s.newReadTx(tx)
 	// Records and keys are only ever appended, and history and utxo
 	// entries are appended at the end of their account's range: fill the
 	// pages they leave behind.
@@ -153,16 +153,21 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 	if err := w.txs.Put(key, appendRecord(nil, r)); err != nil {
 		return err
 	}
-	if err := w.ids.Put(p.ID[:], key); err != nil {
+	epoch := epochOf(seq, w.bits)
+	if err := w.newEpoch(epoch, seq); err != nil {
+		return err
+	}
+	w.idf.ensure(epoch).add(&p.ID)
+	if err := w.ids.Put(idKey(epoch, &p.ID), key); err != nil {
 		return err
 	}
 	w.seqs[p.ID] = seq
-	if err := w.v1.Put(v1Key(seq>>v1EpochBits, p.V1), key); err != nil {
+	if err := w.v1.Put(v1Key(epoch, p.V1), key); err != nil {
 		return err
 	}
 
 	if accepted {
-		if err := w.spend(p, from, parents, key); err != nil {
+		if err := w.spend(p, from, parents, seq, key); err != nil {
 			return err
 		}
 		for i, o := range p.Out {
@@ -189,6 +194,19 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 	return nil
 }
 
+// newEpoch saves the ids filter of the epoch before e when seq is the
+// first of epoch e: that epoch is finished.
+func (w *writeTx) newEpoch(e uint32, seq uint64) error {
+	if e == 0 || seq != uint64(e)<<w.bits {
+		return nil
+	}
+	f := w.idf.get(e - 1)
+	if f == nil {
+		return corruptf("no filter for epoch %d", e-1)
+	}
+	return w.filters.Put(epochKey(e-1), f.marshal())
+}
+
 // claim indexes evidence p (with seq) under each of its prevs whose parent
 // is stored (parents holds their seqs, 0 if not).
 func (w *writeTx) claim(p *dag.Parsed, parents []uint64, seq uint64) error {
@@ -203,26 +221,21 @@ func (w *writeTx) claim(p *dag.Parsed, parents []uint64, seq uint64) error {
 	return nil
 }
 
-// spend marks p's prevs (stored with seqs parents) spent by child and
-// removes them from their owners' unspent outputs. By the rules each prev
-// belongs to the signer (account from), so that is looked up first; only
-// otherwise is the parent record read for the owner.
-func (w *writeTx) spend(p *dag.Parsed, from uint32, parents []uint64, child []byte) error {
+// spend marks p's prevs (stored with seqs parents) spent by child (with
+// seq) and removes them from their owners' unspent outputs. By the rules
+// each prev belongs to the signer (account from), so that is looked up
+// first; only otherwise is the parent record read for the owner.
+func (w *writeTx) spend(p *dag.Parsed, from uint32, parents []uint64, seq uint64, child []byte) error {
 	c := w.utxo.Cursor()
+	epoch := epochOf(seq, w.bits)
 	for i, op := range p.Prev {
 		if op.Index > math.MaxUint16 {
 			return fmt.Errorf("prev %s: %w", op, dag.ErrNotFound)
 		}
 		idx := uint16(op.Index)
-		sk := spentKey(parents[i], idx)
 		uk := utxoKey(from, parents[i], idx)
 		k, _ := c.Seek(uk)
-		// An unspent output has no spent entry, so only a miss needs the
-		// spent index.
 		if !bytes.Equal(k, uk) {
-			if w.spent.Get(sk) != nil {
-				return fmt.Errorf("prev %s is already spent", op)
-			}
 			prec, err := w.recordAt(parents[i])
 			if err != nil {
 				return err
@@ -237,13 +250,17 @@ func (w *writeTx) spend(p *dag.Parsed, from uint32, parents []uint64, child []by
 			uk = utxoKey(acct, parents[i], idx)
 			k, _ = c.Seek(uk)
 		}
-		// No entry: an output of a rejected tx (Put does not check rules).
 		if bytes.Equal(k, uk) {
 			if err := c.Delete(); err != nil {
 				return err
 			}
+		} else if spender, err := w.spender(parents[i], idx); err != nil {
+			return err
+		} else if spender != 0 {
+			return fmt.Errorf("prev %s is already spent", op)
 		}
-		if err := w.spent.Put(sk, child); err != nil {
+		// Otherwise an output of a rejected tx (Put does not check rules).
+		if err := w.spent.Put(spentKey(epoch, parents[i], idx), child); err != nil {
 			return err
 		}
 	}
