@@ -3,8 +3,9 @@
 //
 // Every Update is one bbolt read-write transaction, committed with fsync
 // before Update returns, so a crash loses nothing Update reported written.
-// In memory it keeps only a Bloom filter per epoch of the ids index
-// (filter.go, about 2 bytes per tx); every query walks bbolt's B+trees.
+// In memory it keeps only Bloom filters: one per epoch of the ids index
+// (about 2 bytes per tx) and one per epoch of the spent index that is not
+// swept yet (filter.go); every query walks bbolt's B+trees.
 //
 // # Layout
 //
@@ -17,7 +18,7 @@
 //	meta:      "version" -> u32 format version (2)
 //	           "state"   -> cbor(meta): last seq, last account, Digest
 //	                        accumulator (sum, count), records per state,
-//	                        epoch bits
+//	                        epoch bits, how far utxo is swept
 //	txs:       seq -> record: state u8 | code u8 | firstSeen i64 | id [32] |
 //	                 kind u8 | tx (raw tx.json, or its compact binary form;
 //	                 see record.go). Append-only, pages filled to 100%.
@@ -25,9 +26,10 @@
 //	filters:   epoch u32 -> Bloom filter of that epoch's ids keys (only
 //	           for finished epochs)
 //	v1:        epoch u32 | v1 infohash [20] -> seq
-//	spent:     epoch of the child u32 | parentSeq | index u16 -> child seq
-//	           (accepted spenders only; Children is a prefix scan on
-//	           epoch | parentSeq in each epoch from the parent's on)
+//	spent:     epoch of the child u32 | parentSeq | index u16 -> child seq |
+//	           owner account u32 (accepted spenders only; Children is a
+//	           prefix scan on epoch | parentSeq in each epoch from the
+//	           parent's on)
 //	claims:    parentSeq | index u16 | evidenceSeq -> empty (the prevs of
 //	           rejected evidence whose parent was stored; Claims is a prefix
 //	           scan on parentSeq | index)
@@ -36,8 +38,9 @@
 //	keys:      account u32 -> pubkey [32] (append-only)
 //	history:   account u32 | seq -> empty (signer of any stored tx; owners
 //	           of the outputs of accepted ones)
-//	utxo:      account u32 | seq | index u16 -> amount u64 (unspent outputs
-//	           of accepted txs, by owner)
+//	utxo:      account u32 | seq | index u16 -> amount u64 (outputs of
+//	           accepted txs, by owner, until a sweep removes the spent
+//	           ones; see sweep.go)
 //	peers:     address -> empty (SavePeers replaces the set)
 //
 // The compact form stores the signature in binary and keys and parents as
@@ -57,10 +60,12 @@
 // (ids, v1) or their spends. The lookups pay for it: by ID, one Get in
 // each epoch whose filter may hold it (parents are mostly in the newest);
 // by v1 infohash or truncated v2 infohash, one in each epoch; the spender
-// of an output, one in each epoch from its tx's. Unspent reads the utxo
-// entry, so the spent index is only read to name a spender. The one index
-// still written at random places is utxo, for spends of old outputs (see
-// docs/BENCHMARKS.md).
+// of an output, one in each epoch from its tx's. utxo, keyed by owner,
+// would still take a delete at a random place for every spend of an old
+// output; instead a spend only adds its spent entry, and the commits after
+// every four finished epochs delete those epochs' spent outputs from utxo
+// in key order (sweep.go). Unspent reads the utxo entry and, through their
+// filters, the spent entries of the epochs not swept yet.
 //
 // # Invariants
 //
@@ -71,7 +76,9 @@
 //     epoch of its seq; the filter of every finished epoch holds all of
 //     that epoch's ids keys.
 //   - A utxo entry exists for an output of an accepted tx iff it has no
-//     spent entry.
+//     spent entry in an epoch before meta's Swept, and none in the group
+//     from Swept with a utxo key at most meta's SweepAt. The spent filter
+//     of every epoch from Swept on holds all its keys.
 //   - A claims entry exists for each prev of a rejected tx whose parent
 //     was stored before it, and for no other.
 //

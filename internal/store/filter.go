@@ -10,16 +10,18 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// The ids index is split by epoch of seq (see doc.go), so a lookup would
-// cost one Get per epoch. Each epoch has a Bloom filter of its IDs in
-// memory instead: a lookup reads only the epochs whose filter may hold
-// the ID, which for an absent ID is almost never any.
+// The ids and spent indexes are split by epoch of seq (see doc.go), so a
+// lookup would cost one Get per epoch. An epoch of ids has a Bloom filter
+// of its IDs in memory instead, and so has an epoch of spent until it is
+// swept (sweep.go): a lookup reads only the epochs whose filter may hold
+// the key, which for an absent one is almost never any.
 //
-// A filter only ever gains keys, so it may hold IDs of an Update that
-// was rolled back; that makes false positives, never false negatives. The
-// filter of a finished epoch is written to the filters bucket by the
-// Update that stores the first tx of the next epoch; Open loads those and
-// rebuilds the newest epoch's from its keys.
+// A filter only ever gains keys, so it may hold keys of an Update that
+// was rolled back; that makes false positives, never false negatives, and
+// a missing filter means "maybe". The ids filter of a finished epoch is
+// written to the filters bucket by the Update that stores the first tx of
+// the next epoch; Open loads those and rebuilds the newest epoch's, and
+// the spent filters of the epochs not swept, from their keys.
 const (
 	// filterBits is the size of one epoch's filter: 128 KiB, 16 bits per
 	// key of a full epoch of 65,536 IDs.
@@ -37,30 +39,48 @@ type filter struct {
 
 func newFilter() *filter { return &filter{words: make([]atomic.Uint64, filterBits/64)} }
 
-// idHashes derives the two hashes of the double-hashing scheme from an
-// ID, which is already a SHA-256 output.
-func idHashes(id *dag.TxID) (h1, h2 uint64) {
-	return binary.LittleEndian.Uint64(id[0:8]), binary.LittleEndian.Uint64(id[8:16]) | 1
+// hashes are the two hashes of a key in the double-hashing scheme: probe
+// i tests bit h1 + i*h2.
+type hashes struct{ h1, h2 uint64 }
+
+// idHashes takes them from an ID, which is already a SHA-256 output.
+func idHashes(id *dag.TxID) hashes {
+	return hashes{binary.LittleEndian.Uint64(id[0:8]), binary.LittleEndian.Uint64(id[8:16]) | 1}
 }
 
-func (f *filter) add(id *dag.TxID) {
-	h1, h2 := idHashes(id)
+// outHashes mixes them from an output (a spent key without its epoch).
+func outHashes(parent uint64, idx uint16) hashes {
+	h1 := mix64(parent ^ uint64(idx)<<48 ^ uint64(idx))
+	return hashes{h1, mix64(h1) | 1}
+}
+
+// mix64 is SplitMix64's finaliser.
+func mix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+func (f *filter) add(h hashes) {
 	for i := range uint64(filterProbes) {
-		b := (h1 + i*h2) % filterBits
+		b := (h.h1 + i*h.h2) % filterBits
 		f.words[b/64].Or(1 << (b % 64))
 	}
 }
 
-func (f *filter) has(id *dag.TxID) bool {
-	h1, h2 := idHashes(id)
+func (f *filter) has(h hashes) bool {
 	for i := range uint64(filterProbes) {
-		b := (h1 + i*h2) % filterBits
+		b := (h.h1 + i*h.h2) % filterBits
 		if f.words[b/64].Load()&(1<<(b%64)) == 0 {
 			return false
 		}
 	}
 	return true
 }
+
+// mayHold reports whether f may hold h: true also for a missing filter.
+func (f *filter) mayHold(h hashes) bool { return f == nil || f.has(h) }
 
 func (f *filter) marshal() []byte {
 	b := make([]byte, 0, filterBits/8)
@@ -115,36 +135,75 @@ func (fs *filters) ensure(e uint32) *filter {
 	return fs.epochs[e]
 }
 
-// load fills fs from a store whose newest seq is last: the saved filters of
-// finished epochs, and the others rebuilt from the ids index.
-func (fs *filters) load(tx *bolt.Tx, bits uint8, last uint64) error {
+// drop forgets the filter of epoch e; readers then read e's index.
+func (fs *filters) drop(e uint32) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if int64(e) < int64(len(fs.epochs)) {
+		fs.epochs[e] = nil
+	}
+}
+
+// set replaces fs's filters.
+func (fs *filters) set(epochs []*filter) {
+	fs.mu.Lock()
+	fs.epochs = epochs
+	fs.mu.Unlock()
+}
+
+// loadIDs fills the ids filters of a store whose newest epoch is cur: the
+// saved filters of finished epochs, the newest rebuilt from its keys.
+func loadIDs(tx *bolt.Tx, cur uint32) ([]*filter, error) {
 	saved := tx.Bucket(bucketFilters)
-	ids := tx.Bucket(bucketIDs)
-	cur := epochOf(last, bits)
 	loaded := make([]*filter, cur+1)
 	for e := range cur + 1 {
 		if v := saved.Get(epochKey(e)); v != nil && e < cur {
 			f, err := unmarshalFilter(v)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			loaded[e] = f
 			continue
 		}
-		f := newFilter()
-		prefix := epochKey(e)
-		c := ids.Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		f, err := buildFilter(tx.Bucket(bucketIDs), e, func(k []byte) (hashes, error) {
 			id, err := decodeIDKey(k)
-			if err != nil {
-				return err
-			}
-			f.add(&id)
+			return idHashes(&id), err
+		})
+		if err != nil {
+			return nil, err
 		}
 		loaded[e] = f
 	}
-	fs.mu.Lock()
-	fs.epochs = loaded
-	fs.mu.Unlock()
-	return nil
+	return loaded, nil
+}
+
+// loadSpent builds the spent filters of the epochs from swept to cur.
+func loadSpent(tx *bolt.Tx, swept, cur uint32) ([]*filter, error) {
+	loaded := make([]*filter, cur+1)
+	for e := swept; e <= cur; e++ {
+		f, err := buildFilter(tx.Bucket(bucketSpent), e, func(k []byte) (hashes, error) {
+			_, parent, idx, err := decodeSpentKey(k)
+			return outHashes(parent, idx), err
+		})
+		if err != nil {
+			return nil, err
+		}
+		loaded[e] = f
+	}
+	return loaded, nil
+}
+
+// buildFilter makes the filter of epoch e of an epoch-keyed bucket.
+func buildFilter(b *bolt.Bucket, e uint32, hash func(k []byte) (hashes, error)) (*filter, error) {
+	f := newFilter()
+	prefix := epochKey(e)
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		h, err := hash(k)
+		if err != nil {
+			return nil, err
+		}
+		f.add(h)
+	}
+	return f, nil
 }

@@ -17,7 +17,7 @@ func TestFilter(t *testing.T) {
 	f := newFilter()
 	for i := range n {
 		k := id(i)
-		f.add(&k)
+		f.add(idHashes(&k))
 	}
 	g, err := unmarshalFilter(f.marshal())
 	if err != nil {
@@ -27,13 +27,13 @@ func TestFilter(t *testing.T) {
 		t.Fatal("filter changed in a save and load")
 	}
 	for i := range n {
-		if k := id(i); !g.has(&k) {
+		if k := id(i); !g.has(idHashes(&k)) {
 			t.Fatalf("ID %d was added but is not found", i)
 		}
 	}
 	var passed int
 	for i := n; i < 2*n; i++ {
-		if k := id(i); g.has(&k) {
+		if k := id(i); g.has(idHashes(&k)) {
 			passed++
 		}
 	}

@@ -11,9 +11,10 @@ import (
 // The layouts are listed in doc.go.
 
 const (
-	seqSize  = 8
-	acctSize = 4
-	idxSize  = 2
+	seqSize     = 8
+	acctSize    = 4
+	idxSize     = 2
+	utxoKeySize = acctSize + seqSize + idxSize
 )
 
 func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, seqSize), seq) }
@@ -108,6 +109,33 @@ func decodeSeq(b []byte) (uint64, error) {
 		return 0, corruptf("seq %d", seq)
 	}
 	return seq, nil
+}
+
+// spentValue is child seq | owner account of the spent output.
+func spentValue(child uint64, acct uint32) []byte {
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, seqSize+acctSize), child)
+	return binary.BigEndian.AppendUint32(b, acct)
+}
+
+// decodeSpent decodes a spent value. The account is 0 for an output whose
+// owner had no account (one of a rejected tx; Put does not check rules).
+func decodeSpent(v []byte) (child uint64, acct uint32, err error) {
+	if len(v) != seqSize+acctSize {
+		return 0, 0, corruptf("spent value of %d bytes", len(v))
+	}
+	child, err = decodeSeq(v[:seqSize])
+	return child, binary.BigEndian.Uint32(v[seqSize:]), err
+}
+
+// decodeSpentKey decodes a spent key.
+func decodeSpentKey(k []byte) (e uint32, parent uint64, idx uint16, err error) {
+	if len(k) != epochSize+seqSize+idxSize {
+		return 0, 0, 0, corruptf("spent key of %d bytes", len(k))
+	}
+	if parent, err = decodeSeq(k[epochSize : epochSize+seqSize]); err != nil {
+		return 0, 0, 0, err
+	}
+	return binary.BigEndian.Uint32(k), parent, binary.BigEndian.Uint16(k[epochSize+seqSize:]), nil
 }
 
 // decodeIDKey decodes an ids key.

@@ -25,6 +25,11 @@ type meta struct {
 	// EpochBits splits the epoch-keyed indexes (keys.go); fixed when the
 	// file is made.
 	EpochBits uint8 `cbor:"8,keyasint"`
+	// Swept and SweepAt say which spends have been removed from utxo: all
+	// those of children in epochs before Swept, and those of epoch Swept
+	// whose utxo key is at most SweepAt (none if it is empty).
+	Swept   uint32 `cbor:"9,keyasint"`
+	SweepAt []byte `cbor:"10,keyasint,omitempty"`
 }
 
 // encMode and decMode are immutable after init. decMode rejects what a
@@ -106,6 +111,9 @@ func decodeMeta(b []byte) (*meta, error) {
 	}
 	if m.EpochBits < 1 || m.EpochBits > 32 {
 		return nil, corruptf("meta: %d epoch bits", m.EpochBits)
+	}
+	if cur := epochOf(m.LastSeq, m.EpochBits); m.Swept > cur || len(m.SweepAt) != 0 && (len(m.SweepAt) != utxoKeySize || m.Swept == cur) {
+		return nil, corruptf("meta: swept to epoch %d, key %x, in epoch %d", m.Swept, m.SweepAt, cur)
 	}
 	if canon, err := encodeMeta(m); err != nil || !bytes.Equal(canon, b) {
 		return nil, corruptf("meta: not in canonical form")

@@ -70,7 +70,12 @@ type Store struct {
 	log  *slog.Logger
 	// bits is the file's meta.EpochBits.
 	bits uint8
-	ids  filters
+	// ids has a filter per epoch of the ids index, spends one per epoch
+	// of the spent index that is not swept yet (see sweep.go).
+	ids, spends filters
+	// sweeping is the work list of the epoch being swept; only Update
+	// uses it.
+	sweeping *sweepList
 }
 
 var _ dag.Store = (*Store)(nil)
@@ -153,7 +158,18 @@ func (s *Store) load(tx *bolt.Tx) error {
 		return err
 	}
 	s.bits = m.EpochBits
-	return s.ids.load(tx, m.EpochBits, m.LastSeq)
+	cur := epochOf(m.LastSeq, m.EpochBits)
+	ids, err := loadIDs(tx, cur)
+	if err != nil {
+		return err
+	}
+	spends, err := loadSpent(tx, m.Swept, cur)
+	if err != nil {
+		return err
+	}
+	s.ids.set(ids)
+	s.spends.set(spends)
+	return nil
 }
 
 // Close closes the file. Later calls fail with dag.ErrClosed.

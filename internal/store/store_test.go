@@ -477,3 +477,51 @@ func TestLookupEpochs(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSweep: with epochs of 8 seqs, the commits after each group of
+// finished epochs delete the utxo entries of all their spends, and keep
+// up: fewer than two groups are not swept yet.
+func TestSweep(t *testing.T) {
+	s := openTemp(t, Options{epochBits: 3})
+	net := ingest(t, s, 500)
+	dagtest.CheckInvariants(t, s, net)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		m, err := decodeMeta(tx.Bucket(bucketMeta).Get(metaStateKey))
+		if err != nil {
+			return err
+		}
+		if cur := epochOf(m.LastSeq, m.EpochBits); m.Swept+2*sweepGroup <= cur {
+			t.Errorf("swept to epoch %d of %d", m.Swept, cur)
+		}
+		utxo := tx.Bucket(bucketUTXO)
+		var swept, left int
+		c := tx.Bucket(bucketSpent).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			e, parent, idx, err := decodeSpentKey(k)
+			if err != nil {
+				return err
+			}
+			_, acct, err := decodeSpent(v)
+			if err != nil {
+				return err
+			}
+			listed := utxo.Get(utxoKey(acct, parent, idx)) != nil
+			switch {
+			case e < m.Swept && listed:
+				t.Errorf("output %d:%d spent in swept epoch %d is still in utxo", parent, idx, e)
+			case e < m.Swept:
+				swept++
+			case listed:
+				left++
+			}
+		}
+		t.Logf("swept to epoch %d: %d spends swept, %d waiting", m.Swept, swept, left)
+		if swept < 300 {
+			t.Errorf("only %d spends swept", swept)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

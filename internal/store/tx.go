@@ -19,7 +19,7 @@ type readTx struct {
 	accounts, keys, history, utxo, filters       *bolt.Bucket
 	m                                            *meta // loaded on first use
 	bits                                         uint8 // meta.EpochBits
-	idf                                          *filters
+	idf, spf                                     *filters
 	// seqs caches seqOf (0: not stored), recs recordAt and pks pubKey in
 	// a write transaction, where Graph asks for the same parents and
 	// owners several times; nil in a View.
@@ -32,6 +32,7 @@ func (s *Store) newReadTx(tx *bolt.Tx) *readTx {
 	return &readTx{
 		bits:      s.bits,
 		idf:       &s.ids,
+		spf:       &s.spends,
 		meta:      tx.Bucket(bucketMeta),
 		txs:       tx.Bucket(bucketTxs),
 		ids:       tx.Bucket(bucketIDs),
@@ -80,7 +81,7 @@ func (r *readTx) seqOf(id dag.TxID) (uint64, error) {
 	}
 	var seq uint64
 	for e := int64(cur); e >= 0 && seq == 0; e-- {
-		if f := r.idf.get(uint32(e)); f != nil && !f.has(&id) {
+		if !r.idf.get(uint32(e)).mayHold(idHashes(&id)) {
 			continue
 		}
 		if v := r.ids.Get(idKey(uint32(e), &id)); v != nil {
@@ -269,8 +270,7 @@ func (r *readTx) Output(op dag.OutPoint) (dag.TxOut, error) {
 }
 
 // acceptedOutput returns output op of an accepted transaction, or
-// ErrNotFound; with unspent, also ErrNotFound if op is spent: if its
-// owner has no utxo entry for it.
+// ErrNotFound; with unspent, also ErrNotFound if op is spent.
 func (r *readTx) acceptedOutput(op dag.OutPoint, unspent bool) (dag.TxOut, error) {
 	seq, rec, err := r.lookup(op.TxID)
 	if err != nil {
@@ -280,26 +280,50 @@ func (r *readTx) acceptedOutput(op dag.OutPoint, unspent bool) (dag.TxOut, error
 		return dag.TxOut{}, dag.ErrNotFound
 	}
 	out, acct, ok, err := r.output(&rec, op.Index)
+	if err == nil && ok && unspent {
+		ok, err = r.unspent(acct, seq, uint16(op.Index))
+	}
 	if err != nil {
 		return dag.TxOut{}, fmt.Errorf("read output %s: %w", op, err)
 	}
-	if !ok || unspent && r.utxo.Get(utxoKey(acct, seq, uint16(op.Index))) == nil {
+	if !ok {
 		return dag.TxOut{}, dag.ErrNotFound
 	}
 	return out, nil
 }
 
+// unspent reports whether output idx of the accepted tx with seq, owned
+// by acct, is unspent: it has a utxo entry and no spender in an epoch
+// whose spends are not all swept from utxo yet.
+func (r *readTx) unspent(acct uint32, seq uint64, idx uint16) (bool, error) {
+	if r.utxo.Get(utxoKey(acct, seq, idx)) == nil {
+		return false, nil
+	}
+	m, err := r.loadMeta()
+	if err != nil {
+		return false, err
+	}
+	child, err := r.spender(m.Swept, seq, idx)
+	return child == 0, err
+}
+
 // spender returns the seq of the accepted tx that spent output idx of the
-// tx with seq parent, or 0. The child came after its parent, so only the
-// spent index's epochs from the parent's on can hold it.
-func (r *readTx) spender(parent uint64, idx uint16) (uint64, error) {
+// tx with seq parent, or 0. It looks in the spent index's epochs from
+// first (or the parent's, if later: a child comes after its parent) to the
+// newest, and skips those whose filter cannot hold it.
+func (r *readTx) spender(first uint32, parent uint64, idx uint16) (uint64, error) {
 	cur, err := r.epoch()
 	if err != nil {
 		return 0, err
 	}
-	for e := epochOf(parent, r.bits); e <= cur; e++ {
+	h := outHashes(parent, idx)
+	for e := max(first, epochOf(parent, r.bits)); e <= cur; e++ {
+		if !r.spf.get(e).mayHold(h) {
+			continue
+		}
 		if v := r.spent.Get(spentKey(e, parent, idx)); v != nil {
-			return decodeSeq(v)
+			child, _, err := decodeSpent(v)
+			return child, err
 		}
 	}
 	return 0, nil
@@ -314,7 +338,7 @@ func (r *readTx) SpentBy(op dag.OutPoint) (dag.TxID, error) {
 	if seq == 0 || op.Index > math.MaxUint16 {
 		return dag.TxID{}, dag.ErrNotFound
 	}
-	child, err := r.spender(seq, uint16(op.Index))
+	child, err := r.spender(0, seq, uint16(op.Index))
 	if err != nil {
 		return dag.TxID{}, fmt.Errorf("read spender of %s: %w", op, err)
 	}
@@ -373,7 +397,7 @@ func (r *readTx) Children(id dag.TxID) ([]dag.TxID, error) {
 	for e := epochOf(seq, r.bits); e <= cur; e++ {
 		prefix := childPrefix(e, seq)
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			child, err := decodeSeq(v)
+			child, _, err := decodeSpent(v)
 			if err != nil {
 				return nil, fmt.Errorf("read children of %s: %w", id, err)
 			}
@@ -398,12 +422,22 @@ func (r *readTx) UnspentOf(owner dag.PubKey, fn func(dag.OutPoint, dag.TxOut) bo
 	if err != nil || acct == 0 {
 		return err
 	}
+	m, err := r.loadMeta()
+	if err != nil {
+		return err
+	}
 	prefix := acctValue(acct)
 	c := r.utxo.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		_, seq, idx, err := decodeUTXOKey(k)
 		if err != nil {
 			return err
+		}
+		if child, err := r.spender(m.Swept, seq, idx); err != nil || child != 0 {
+			if err != nil {
+				return err
+			}
+			continue
 		}
 		amount, err := decodeAmount(v)
 		if err != nil {

@@ -13,7 +13,9 @@ import (
 // writeTx implements dag.WriteTx.
 type writeTx struct {
 	*readTx
+	s     *Store
 	dirty bool // m changed
+	puts  int  // txs Put
 	// accts caches account numbers for the length of one Update.
 	accts map[dag.PubKey]uint32
 }
@@ -29,11 +31,15 @@ func (s *Store) newWriteTx(tx *bolt.Tx) *writeTx {
 	r.seqs = make(map[dag.TxID]uint64)
 	r.recs = make(map[uint64]record)
 	r.pks = make(map[uint32]dag.PubKey)
-	return &writeTx{readTx: r, accts: make(map[dag.PubKey]uint32)}
+	return &writeTx{readTx: r, s: s, accts: make(map[dag.PubKey]uint32)}
 }
 
-// flush writes the changed meta; Update calls it before the commit.
+// flush sweeps and writes the changed meta; Update calls it before the
+// commit.
 func (w *writeTx) flush() error {
+	if err := w.sweep(); err != nil {
+		return err
+	}
 	if !w.dirty {
 		return nil
 	}
@@ -157,7 +163,7 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 	if err := w.newEpoch(epoch, seq); err != nil {
 		return err
 	}
-	w.idf.ensure(epoch).add(&p.ID)
+	w.idf.ensure(epoch).add(idHashes(&p.ID))
 	if err := w.ids.Put(idKey(epoch, &p.ID), key); err != nil {
 		return err
 	}
@@ -167,7 +173,7 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 	}
 
 	if accepted {
-		if err := w.spend(p, from, parents, seq, key); err != nil {
+		if err := w.spend(p, from, parents, seq); err != nil {
 			return err
 		}
 		for i, o := range p.Out {
@@ -190,6 +196,7 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 	m.LastSeq = seq
 	*m.counter(rec.State)++
 	w.dirty = true
+	w.puts++
 	rec.Seq = seq
 	return nil
 }
@@ -222,45 +229,52 @@ func (w *writeTx) claim(p *dag.Parsed, parents []uint64, seq uint64) error {
 }
 
 // spend marks p's prevs (stored with seqs parents) spent by child (with
-// seq) and removes them from their owners' unspent outputs. By the rules
-// each prev belongs to the signer (account from), so that is looked up
-// first; only otherwise is the parent record read for the owner.
-func (w *writeTx) spend(p *dag.Parsed, from uint32, parents []uint64, seq uint64, child []byte) error {
-	c := w.utxo.Cursor()
+// seq). Their utxo entries stay until the epoch's sweep (sweep.go); the
+// spent entry names the owner's account for it. By the rules each prev
+// belongs to the signer (account from), so that is looked up first; only
+// otherwise is the parent record read for the owner.
+func (w *writeTx) spend(p *dag.Parsed, from uint32, parents []uint64, seq uint64) error {
+	m, err := w.loadMeta()
+	if err != nil {
+		return err
+	}
 	epoch := epochOf(seq, w.bits)
+	spends := w.spf.ensure(epoch)
 	for i, op := range p.Prev {
 		if op.Index > math.MaxUint16 {
 			return fmt.Errorf("prev %s: %w", op, dag.ErrNotFound)
 		}
 		idx := uint16(op.Index)
-		uk := utxoKey(from, parents[i], idx)
-		k, _ := c.Seek(uk)
-		if !bytes.Equal(k, uk) {
+		acct := from
+		listed := w.utxo.Get(utxoKey(from, parents[i], idx)) != nil
+		if !listed {
 			prec, err := w.recordAt(parents[i])
 			if err != nil {
 				return err
 			}
-			_, acct, ok, err := w.output(&prec, op.Index)
-			if err != nil {
+			var ok bool
+			if _, acct, ok, err = w.output(&prec, op.Index); err != nil {
 				return err
 			}
 			if !ok {
 				return fmt.Errorf("prev %s: %w", op, dag.ErrNotFound)
 			}
-			uk = utxoKey(acct, parents[i], idx)
-			k, _ = c.Seek(uk)
+			listed = w.utxo.Get(utxoKey(acct, parents[i], idx)) != nil
 		}
-		if bytes.Equal(k, uk) {
-			if err := c.Delete(); err != nil {
-				return err
-			}
-		} else if spender, err := w.spender(parents[i], idx); err != nil {
+		// An output with a utxo entry can only have been spent in an
+		// epoch not swept yet; one without was spent earlier, or is an
+		// output of a rejected tx (Put does not check rules).
+		first := m.Swept
+		if !listed {
+			first = 0
+		}
+		if spender, err := w.spender(first, parents[i], idx); err != nil {
 			return err
 		} else if spender != 0 {
 			return fmt.Errorf("prev %s is already spent", op)
 		}
-		// Otherwise an output of a rejected tx (Put does not check rules).
-		if err := w.spent.Put(spentKey(epoch, parents[i], idx), child); err != nil {
+		spends.add(outHashes(parents[i], idx))
+		if err := w.spent.Put(spentKey(epoch, parents[i], idx), spentValue(seq, acct)); err != nil {
 			return err
 		}
 	}
