@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -524,4 +526,95 @@ func TestSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestReadsDuringIngest: Views that run while a Graph commits (epochs of
+// 8 seqs, so that filters are made, saved and dropped and sweeps run all
+// along) each see one consistent state: Range lists Digest's count of
+// IDs, each of them stored, and an output of an accepted tx is unspent
+// exactly when it has no spender.
+func TestReadsDuringIngest(t *testing.T) {
+	s := openTemp(t, Options{epochBits: 3})
+	net, keys := dagtest.NewNetwork(t, 20)
+	gen := dagtest.NewGen(t, net, keys, 3)
+	gen.DoubleSpendRate = 0.1
+	g, err := dag.NewGraph(dag.GraphConfig{Network: net, Store: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	n := 2000
+	if testing.Short() {
+		n = 800
+	}
+	raws := gen.Raws(n)
+
+	done := make(chan struct{})
+	var views atomic.Int64
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if err := s.View(func(r dag.ReadTx) error { return checkView(r) }); err != nil {
+					t.Error(err)
+					return
+				}
+				views.Add(1)
+			}
+		})
+	}
+	for start := 0; start < len(raws); start += 50 {
+		if _, err := g.AddBatch(context.Background(), raws[start:start+50], ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	wg.Wait()
+	if views.Load() < 10 {
+		t.Errorf("only %d views ran during the ingest", views.Load())
+	}
+	t.Logf("%d consistent views during the ingest", views.Load())
+	dagtest.CheckInvariants(t, s, net)
+}
+
+// checkView checks that r is one consistent state (TestReadsDuringIngest).
+func checkView(r dag.ReadTx) error {
+	d, err := r.Digest()
+	if err != nil {
+		return err
+	}
+	var ids []dag.TxID
+	if err := r.Range(dag.TxID{}, dag.TxID{}, func(id dag.TxID) bool { ids = append(ids, id); return true }); err != nil {
+		return err
+	}
+	if uint64(len(ids)) != d.Count {
+		return fmt.Errorf("Range lists %d IDs, Digest counts %d", len(ids), d.Count)
+	}
+	for _, id := range ids {
+		rec, err := r.Get(id)
+		if err != nil {
+			return fmt.Errorf("Get(%s) of a listed ID: %v", id, err)
+		}
+		if !rec.State.Accepted() {
+			continue
+		}
+		p, err := dag.Decode(rec.Raw)
+		if err != nil {
+			return err
+		}
+		for i := range p.Out {
+			op := dag.OutPoint{TxID: id, Index: uint32(i)}
+			_, uerr := r.Unspent(op)
+			_, serr := r.SpentBy(op)
+			if errors.Is(uerr, dag.ErrNotFound) == errors.Is(serr, dag.ErrNotFound) {
+				return fmt.Errorf("%s: Unspent says %v, SpentBy %v", op, uerr, serr)
+			}
+		}
+	}
+	return nil
 }
