@@ -80,8 +80,9 @@ func (r *readTx) seqOf(id dag.TxID) (uint64, error) {
 		return 0, err
 	}
 	var seq uint64
+	h := idHashes(&id)
 	for e := int64(cur); e >= 0 && seq == 0; e-- {
-		if !r.idf.get(uint32(e)).mayHold(idHashes(&id)) {
+		if !r.idf.get(uint32(e)).mayHold(h) {
 			continue
 		}
 		if v := r.ids.Get(idKey(uint32(e), &id)); v != nil {
