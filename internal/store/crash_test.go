@@ -27,7 +27,8 @@ const (
 	crashKeys      = 30
 	crashStreamTxs = 20_000
 	// The child makes the store with epochs of 256 seqs, so that kills
-	// land while the ids filters of finished epochs are being saved.
+	// land while the ids filters of finished epochs are being saved and
+	// while utxo is being swept.
 	crashEpochBits = 8
 	crashReady     = "ready"
 )

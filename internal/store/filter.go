@@ -101,7 +101,7 @@ func unmarshalFilter(b []byte) (*filter, error) {
 	return f, nil
 }
 
-// filters holds one filter per epoch of the ids index.
+// filters holds one filter per epoch of an epoch-keyed index.
 type filters struct {
 	mu     sync.RWMutex
 	epochs []*filter

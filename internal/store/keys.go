@@ -37,19 +37,19 @@ const (
 
 func epochOf(seq uint64, bits uint8) uint32 { return uint32(seq >> bits) }
 
-func epochKey(e uint32) []byte {
-	return binary.BigEndian.AppendUint32(make([]byte, 0, epochSize), e)
+// epochKey is epoch u32: the prefix of one epoch's keys.
+func epochKey(e uint32) []byte { return withEpoch(e, 0) }
+
+// withEpoch starts an epoch-keyed key of n more bytes.
+func withEpoch(e uint32, n int) []byte {
+	return binary.BigEndian.AppendUint32(make([]byte, 0, epochSize+n), e)
 }
 
 // idKey is epoch u32 | txID.
-func idKey(e uint32, id *dag.TxID) []byte {
-	return append(binary.BigEndian.AppendUint32(make([]byte, 0, epochSize+dag.TxIDSize), e), id[:]...)
-}
+func idKey(e uint32, id *dag.TxID) []byte { return append(withEpoch(e, len(id)), id[:]...) }
 
 // v1Key is epoch u32 | v1 infohash.
-func v1Key(e uint32, v1 [20]byte) []byte {
-	return append(binary.BigEndian.AppendUint32(make([]byte, 0, epochSize+len(v1)), e), v1[:]...)
-}
+func v1Key(e uint32, v1 [20]byte) []byte { return append(withEpoch(e, len(v1)), v1[:]...) }
 
 // outKey is parentSeq | index: an output, the key of claims' prefix.
 func outKey(parent uint64, idx uint16) []byte {
@@ -58,18 +58,15 @@ func outKey(parent uint64, idx uint16) []byte {
 	return binary.BigEndian.AppendUint16(b, idx)
 }
 
-// spentKey is epoch of the child u32 | parentSeq | index.
-func spentKey(e uint32, parent uint64, idx uint16) []byte {
-	b := binary.BigEndian.AppendUint32(make([]byte, 0, epochSize+seqSize+idxSize), e)
-	b = binary.BigEndian.AppendUint64(b, parent)
-	return binary.BigEndian.AppendUint16(b, idx)
-}
-
 // childPrefix is epoch u32 | parentSeq: the spent keys of one parent's
 // outputs spent in epoch e.
 func childPrefix(e uint32, parent uint64) []byte {
-	b := binary.BigEndian.AppendUint32(make([]byte, 0, epochSize+seqSize), e)
-	return binary.BigEndian.AppendUint64(b, parent)
+	return binary.BigEndian.AppendUint64(withEpoch(e, seqSize+idxSize), parent)
+}
+
+// spentKey is epoch of the child u32 | parentSeq | index.
+func spentKey(e uint32, parent uint64, idx uint16) []byte {
+	return binary.BigEndian.AppendUint16(childPrefix(e, parent), idx)
 }
 
 // claimKey is parentSeq | index | evidenceSeq.

@@ -70,9 +70,9 @@ type Store struct {
 	log  *slog.Logger
 	// bits is the file's meta.EpochBits.
 	bits uint8
-	// ids has a filter per epoch of the ids index, spends one per epoch
-	// of the spent index that is not swept yet (see sweep.go).
-	ids, spends filters
+	// idFilters has a filter per epoch of the ids index, spentFilters one
+	// per epoch of the spent index that is not swept yet (see sweep.go).
+	idFilters, spentFilters filters
 	// sweeping is the work list of the epoch being swept; only Update
 	// uses it.
 	sweeping *sweepList
@@ -117,16 +117,12 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	if err := db.View(s.load); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
 	s.log.Debug("store opened", "path", path, "took", time.Since(start))
 	return s, nil
 }
 
 // init creates the buckets of a new file and checks the version of an
-// existing one.
+// existing one, then loads it.
 func (s *Store) init(tx *bolt.Tx) error {
 	for _, name := range allBuckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -138,8 +134,7 @@ func (s *Store) init(tx *bolt.Tx) error {
 		if len(v) != 4 || binary.BigEndian.Uint32(v) != formatVersion {
 			return fmt.Errorf("%w: file has %x, this ttx reads %d (the ledger holds only what the network has: move the file away and the node syncs it again)", ErrVersion, v, formatVersion)
 		}
-		_, err := decodeMeta(mb.Get(metaStateKey))
-		return err
+		return s.load(tx)
 	}
 	if err := mb.Put(metaVersionKey, binary.BigEndian.AppendUint32(nil, formatVersion)); err != nil {
 		return err
@@ -148,10 +143,13 @@ func (s *Store) init(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	return mb.Put(metaStateKey, b)
+	if err := mb.Put(metaStateKey, b); err != nil {
+		return err
+	}
+	return s.load(tx)
 }
 
-// load reads the file's epoch bits and its ids filters.
+// load checks the file's meta and reads its epoch bits and filters.
 func (s *Store) load(tx *bolt.Tx) error {
 	m, err := decodeMeta(tx.Bucket(bucketMeta).Get(metaStateKey))
 	if err != nil {
@@ -167,8 +165,8 @@ func (s *Store) load(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	s.ids.set(ids)
-	s.spends.set(spends)
+	s.idFilters.set(ids)
+	s.spentFilters.set(spends)
 	return nil
 }
 

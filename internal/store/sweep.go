@@ -47,24 +47,25 @@ func (w *writeTx) sweep() error {
 	if err != nil {
 		return err
 	}
-	cur := epochOf(m.LastSeq, w.bits)
+	cur := epochOf(m.LastSeq, w.st.bits)
 	// budget is in seqs: sweeping all of an epoch's spends costs an epoch.
 	for budget := uint64(w.puts) * sweepPace; budget > 0 && m.Swept+sweepGroup <= cur; {
-		list := w.s.sweeping
+		list := w.st.sweeping
 		if list == nil || list.epoch != m.Swept {
 			if list, err = w.sweepList(m.Swept); err != nil {
 				return err
 			}
-			w.s.sweeping = list
+			w.st.sweeping = list
 		}
 		n := uint64(len(list.keys))
-		start, _ := slices.BinarySearchFunc(list.keys, m.SweepAt, func(k [utxoKeySize]byte, at []byte) int {
+		// Resume after the last key deleted (from the start if none).
+		start, done := slices.BinarySearchFunc(list.keys, m.SweepAt, func(k [utxoKeySize]byte, at []byte) int {
 			return bytes.Compare(k[:], at)
 		})
-		if len(m.SweepAt) != 0 && start < len(list.keys) && bytes.Equal(list.keys[start][:], m.SweepAt) {
+		if done {
 			start++
 		}
-		end := min(n, uint64(start)+max(1, n*budget/(sweepGroup<<w.bits)))
+		end := min(n, uint64(start)+max(1, n*budget/(sweepGroup<<w.st.bits)))
 		c := w.utxo.Cursor()
 		for _, k := range list.keys[start:end] {
 			if got, _ := c.Seek(k[:]); bytes.Equal(got, k[:]) {
@@ -79,14 +80,14 @@ func (w *writeTx) sweep() error {
 			break
 		}
 		if n > 0 {
-			budget -= min(budget, (end-uint64(start))*(sweepGroup<<w.bits)/n)
+			budget -= min(budget, (end-uint64(start))*(sweepGroup<<w.st.bits)/n)
 		}
 		for range sweepGroup {
-			w.spf.drop(m.Swept)
+			w.st.spentFilters.drop(m.Swept)
 			m.Swept++
 		}
 		m.SweepAt = nil
-		w.s.sweeping = nil
+		w.st.sweeping = nil
 	}
 	return nil
 }

@@ -17,9 +17,8 @@ import (
 type readTx struct {
 	meta, txs, ids, v1, spent, claims, conflicts *bolt.Bucket
 	accounts, keys, history, utxo, filters       *bolt.Bucket
-	m                                            *meta // loaded on first use
-	bits                                         uint8 // meta.EpochBits
-	idf, spf                                     *filters
+	m                                            *meta  // loaded on first use
+	st                                           *Store // its epoch bits and filters
 	// seqs caches seqOf (0: not stored), recs recordAt and pks pubKey in
 	// a write transaction, where Graph asks for the same parents and
 	// owners several times; nil in a View.
@@ -30,9 +29,7 @@ type readTx struct {
 
 func (s *Store) newReadTx(tx *bolt.Tx) *readTx {
 	return &readTx{
-		bits:      s.bits,
-		idf:       &s.ids,
-		spf:       &s.spends,
+		st:        s,
 		meta:      tx.Bucket(bucketMeta),
 		txs:       tx.Bucket(bucketTxs),
 		ids:       tx.Bucket(bucketIDs),
@@ -65,7 +62,7 @@ func (r *readTx) epoch() (uint32, error) {
 	if err != nil {
 		return 0, err
 	}
-	return epochOf(m.LastSeq, r.bits), nil
+	return epochOf(m.LastSeq, r.st.bits), nil
 }
 
 // seqOf returns the seq of id, or 0 if it is not stored. It looks in the
@@ -82,7 +79,7 @@ func (r *readTx) seqOf(id dag.TxID) (uint64, error) {
 	var seq uint64
 	h := idHashes(&id)
 	for e := int64(cur); e >= 0 && seq == 0; e-- {
-		if !r.idf.get(uint32(e)).mayHold(h) {
+		if !r.st.idFilters.get(uint32(e)).mayHold(h) {
 			continue
 		}
 		if v := r.ids.Get(idKey(uint32(e), &id)); v != nil {
@@ -318,8 +315,8 @@ func (r *readTx) spender(first uint32, parent uint64, idx uint16) (uint64, error
 		return 0, err
 	}
 	h := outHashes(parent, idx)
-	for e := max(first, epochOf(parent, r.bits)); e <= cur; e++ {
-		if !r.spf.get(e).mayHold(h) {
+	for e := max(first, epochOf(parent, r.st.bits)); e <= cur; e++ {
+		if !r.st.spentFilters.get(e).mayHold(h) {
 			continue
 		}
 		if v := r.spent.Get(spentKey(e, parent, idx)); v != nil {
@@ -395,7 +392,7 @@ func (r *readTx) Children(id dag.TxID) ([]dag.TxID, error) {
 	}
 	var seqs []uint64
 	c := r.spent.Cursor()
-	for e := epochOf(seq, r.bits); e <= cur; e++ {
+	for e := epochOf(seq, r.st.bits); e <= cur; e++ {
 		prefix := childPrefix(e, seq)
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			child, _, err := decodeSpent(v)

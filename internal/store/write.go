@@ -13,7 +13,6 @@ import (
 // writeTx implements dag.WriteTx.
 type writeTx struct {
 	*readTx
-	s     *Store
 	dirty bool // m changed
 	puts  int  // txs Put
 	// accts caches account numbers for the length of one Update.
@@ -31,7 +30,7 @@ func (s *Store) newWriteTx(tx *bolt.Tx) *writeTx {
 	r.seqs = make(map[dag.TxID]uint64)
 	r.recs = make(map[uint64]record)
 	r.pks = make(map[uint32]dag.PubKey)
-	return &writeTx{readTx: r, s: s, accts: make(map[dag.PubKey]uint32)}
+	return &writeTx{readTx: r, accts: make(map[dag.PubKey]uint32)}
 }
 
 // flush sweeps and writes the changed meta; Update calls it before the
@@ -159,11 +158,11 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 	if err := w.txs.Put(key, appendRecord(nil, r)); err != nil {
 		return err
 	}
-	epoch := epochOf(seq, w.bits)
+	epoch := epochOf(seq, w.st.bits)
 	if err := w.newEpoch(epoch, seq); err != nil {
 		return err
 	}
-	w.idf.ensure(epoch).add(idHashes(&p.ID))
+	w.st.idFilters.ensure(epoch).add(idHashes(&p.ID))
 	if err := w.ids.Put(idKey(epoch, &p.ID), key); err != nil {
 		return err
 	}
@@ -204,10 +203,10 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 // newEpoch saves the ids filter of the epoch before e when seq is the
 // first of epoch e: that epoch is finished.
 func (w *writeTx) newEpoch(e uint32, seq uint64) error {
-	if e == 0 || seq != uint64(e)<<w.bits {
+	if e == 0 || seq != uint64(e)<<w.st.bits {
 		return nil
 	}
-	f := w.idf.get(e - 1)
+	f := w.st.idFilters.get(e - 1)
 	if f == nil {
 		return corruptf("no filter for epoch %d", e-1)
 	}
@@ -238,8 +237,8 @@ func (w *writeTx) spend(p *dag.Parsed, from uint32, parents []uint64, seq uint64
 	if err != nil {
 		return err
 	}
-	epoch := epochOf(seq, w.bits)
-	spends := w.spf.ensure(epoch)
+	epoch := epochOf(seq, w.st.bits)
+	spends := w.st.spentFilters.ensure(epoch)
 	for i, op := range p.Prev {
 		if op.Index > math.MaxUint16 {
 			return fmt.Errorf("prev %s: %w", op, dag.ErrNotFound)
