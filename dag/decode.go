@@ -134,14 +134,12 @@ func (r *txReader) str(field string) (string, error) {
 				return unescape(r.s[start:j]), nil
 			}
 			return r.s[start:j], nil
-		case c == '\\':
-			if j+1 == len(r.s) || (r.s[j+1] != '"' && r.s[j+1] != '\\') {
-				return "", r.fail(j, `strings may escape only '"' and '\'`)
-			}
+		case c == '\\' && j+1 < len(r.s) && (r.s[j+1] == '"' || r.s[j+1] == '\\'):
 			escaped = true
 			j++
-		case c < 0x20 || c > 0x7e:
-			return "", r.fail(j, "byte 0x%02x: only printable ASCII is allowed", c)
+		case c == '\\' || c < 0x20 || c > 0x7e:
+			// explainMalformed reports it in checkBytes's words.
+			return "", r.fail(j, "a byte checkBytes rejects")
 		}
 	}
 	return "", r.fail(r.i, "unterminated string for %s", field)

@@ -23,23 +23,11 @@ import (
 
 // oracleDecode is the original Decode, up to the field rules.
 func oracleDecode(raw []byte) (*Parsed, error) {
-	if len(raw) == 0 {
-		return nil, ruleError(ErrMalformed, "empty transaction")
+	if err := checkSize(raw); err != nil {
+		return nil, err
 	}
-	if len(raw) > MaxTxSize {
-		return nil, ruleError(ErrTooLarge, "transaction is %d bytes, limit %d", len(raw), MaxTxSize)
-	}
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c < 0x20 || c > 0x7e {
-			return nil, ruleError(ErrMalformed, "byte %d is 0x%02x: only printable ASCII is allowed", i, c)
-		}
-		if c == '\\' {
-			if i+1 == len(raw) || (raw[i+1] != '"' && raw[i+1] != '\\') {
-				return nil, ruleError(ErrMalformed, `byte %d: strings may escape only '"' and '\'`, i)
-			}
-			i++
-		}
+	if err := checkBytes(raw); err != nil {
+		return nil, err
 	}
 	p := &Parsed{Raw: raw}
 	if err := oracleReadTx(raw, &p.Tx); err != nil {
@@ -93,13 +81,13 @@ func BenchmarkDecodeOutputs(b *testing.B) {
 		raw := manyOutputsTx(b, n)
 		for _, c := range []struct {
 			name string
-			dec  *Decoder
-		}{{"outs=" + strconv.Itoa(n), nil}, {"outs=" + strconv.Itoa(n) + "/remembered", new(Decoder)}} {
+			dec  *decoder
+		}{{"outs=" + strconv.Itoa(n), nil}, {"outs=" + strconv.Itoa(n) + "/remembered", new(decoder)}} {
 			b.Run(c.name, func(b *testing.B) {
 				b.SetBytes(int64(len(raw)))
 				b.ReportAllocs()
 				for b.Loop() {
-					if _, err := c.dec.Decode(raw); err != nil {
+					if _, err := c.dec.decode(raw, nil); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -24,7 +24,7 @@
 //
 // Graph is the ledger's single writer. Add, AddBatch and Submit hash the
 // transactions (SubmitHashed takes them hashed by Claimed, which checked a
-// sender's claimed IDs), look the IDs up, then decode (with a Decoder that remembers addresses) and verify
+// sender's claimed IDs), look the IDs up, then decode (with a decoder that remembers addresses) and verify
 // signatures in the callers' goroutines, in parallel, with no read
 // transaction open; one committer goroutine then applies whatever is queued
 // in one Store.Update (group commit; under load it waits up to 3 ms to group

@@ -36,16 +36,16 @@ func FuzzDecode(f *testing.F) {
 		f.Add(randomSigned(f, r, n, keys).Raw)
 	}
 	golden := codecNetwork(f, goldenParams, codecPub(codecKey(1)), goldenSupply)
-	var dec Decoder // shared by every input, as a Graph shares its own
+	var dec decoder // shared by every input, as a Graph shares its own
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		p, err := Decode(raw)
 		// Twice: the second call takes the addresses from memory.
 		for range 2 {
-			dp, derr := dec.Decode(raw)
+			dp, derr := dec.decode(raw, nil)
 			dre, _ := IsRuleError(derr)
 			re, _ := IsRuleError(err)
 			if !reflect.DeepEqual(dp, p) || (derr == nil) != (err == nil) || dre.Code != re.Code {
-				t.Fatalf("Decoder.Decode = %+v, %v; Decode = %+v, %v", dp, derr, p, err)
+				t.Fatalf("decoder.decode = %+v, %v; Decode = %+v, %v", dp, derr, p, err)
 			}
 		}
 		if err != nil {

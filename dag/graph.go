@@ -104,11 +104,7 @@ type Graph struct {
 	done      chan struct{} // closed when the committer has exited
 	closeOnce sync.Once
 
-	dec Decoder // prepare's; it remembers addresses
-
-	// lastCommit is the size of the last commit; only the committer
-	// uses it.
-	lastCommit int
+	dec decoder // prepare's; it remembers addresses
 
 	// lookups is read-held by prepareAll's read transaction and held by
 	// the committer until its write transaction has begun: bbolt reuses
@@ -247,8 +243,8 @@ func (g *Graph) AddBatch(ctx context.Context, raws [][]byte, src string) ([]Resu
 type Batch struct {
 	g       *Graph
 	results []Result
+	reqs    []*request // index for index with results; nil where prepare answered
 	jobs    []*job
-	idx     [][]int // per job: the index in results of each request
 }
 
 // Submit is the first half of AddBatch: it returns once the transactions
@@ -280,7 +276,7 @@ func (g *Graph) submitChunks(ctx context.Context, n int, src string, chunk func(
 	if g.closed() {
 		return nil, ErrClosed
 	}
-	b := &Batch{g: g, results: make([]Result, n)}
+	b := &Batch{g: g, results: make([]Result, n), reqs: make([]*request, n)}
 	for start := 0; start < n; start += commitMax {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -290,12 +286,11 @@ func (g *Graph) submitChunks(ctx context.Context, n int, src string, chunk func(
 		if err != nil {
 			return nil, err
 		}
+		copy(b.reqs[start:end], reqs)
 		j := &job{done: make(chan struct{})}
-		var idx []int
-		for i, req := range reqs {
+		for _, req := range reqs {
 			if req != nil {
 				j.reqs = append(j.reqs, req)
-				idx = append(idx, start+i)
 			}
 		}
 		if len(j.reqs) == 0 {
@@ -304,7 +299,7 @@ func (g *Graph) submitChunks(ctx context.Context, n int, src string, chunk func(
 		if err := g.submit(ctx, j); err != nil {
 			return nil, err
 		}
-		b.jobs, b.idx = append(b.jobs, j), append(b.idx, idx)
+		b.jobs = append(b.jobs, j)
 	}
 	return b, nil
 }
@@ -312,12 +307,14 @@ func (g *Graph) submitChunks(ctx context.Context, n int, src string, chunk func(
 // Wait returns the results, in the order of Submit's raws, once they are
 // committed.
 func (b *Batch) Wait(ctx context.Context) ([]Result, error) {
-	for k, j := range b.jobs {
+	for _, j := range b.jobs {
 		if err := b.g.wait(ctx, j); err != nil {
 			return nil, err
 		}
-		for n, req := range j.reqs {
-			b.results[b.idx[k][n]] = req.res
+	}
+	for i, req := range b.reqs {
+		if req != nil {
+			b.results[i] = req.res
 		}
 	}
 	b.jobs = nil
@@ -523,6 +520,7 @@ func (g *Graph) Close() error {
 // transactions, and commits it in one Store.Update.
 func (g *Graph) run() {
 	defer close(g.done)
+	lastCommit := 0 // transactions in the last commit
 	for {
 		var jobs []*job
 		select {
@@ -540,15 +538,11 @@ func (g *Graph) run() {
 		// more CPU for verifying them. A lone payment is committed at
 		// once.
 		var linger <-chan time.Time
-		if g.lastCommit >= lingerAfter && n < lingerUntil {
+		if lastCommit >= lingerAfter && n < lingerUntil {
 			linger = time.After(lingerFor)
 		}
 	drain:
 		for n < commitMax {
-			var more <-chan time.Time
-			if n < lingerUntil {
-				more = linger
-			}
 			select {
 			case j := <-g.queue:
 				jobs = append(jobs, j)
@@ -556,20 +550,20 @@ func (g *Graph) run() {
 				continue
 			default:
 			}
-			if more == nil {
-				break
+			if linger == nil || n >= lingerUntil {
+				break drain
 			}
 			select {
 			case j := <-g.queue:
 				jobs = append(jobs, j)
 				n += len(j.reqs)
-			case <-more:
+			case <-linger:
 				break drain
 			case <-g.quit:
 				break drain
 			}
 		}
-		g.lastCommit = n
+		lastCommit = n
 		g.commit(jobs)
 	}
 }

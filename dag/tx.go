@@ -119,16 +119,16 @@ func Encode(tx *Tx) ([]byte, error) {
 // Graph). Errors are RuleErrors. The Parsed keeps raw itself, not a copy:
 // the caller must not modify it.
 func Decode(raw []byte) (*Parsed, error) {
-	return (*Decoder)(nil).Decode(raw)
+	return (*decoder)(nil).decode(raw, nil)
 }
 
-// Decoder is Decode with a memory of the addresses it has checked: bech32m
+// decoder is Decode with a memory of the addresses it has checked: bech32m
 // decoding of an address costs more than the rest of a transaction, and
 // the same addresses recur (a wallet's change, the payees of a shop). It
 // holds at most 4,096 addresses, forgetting the oldest first. The zero
-// Decoder is ready; it is safe for concurrent use. A nil *Decoder decodes
+// decoder is ready; it is safe for concurrent use. A nil *decoder decodes
 // like Decode.
-type Decoder struct {
+type decoder struct {
 	addrs [addrShards]addrShard
 }
 
@@ -137,7 +137,7 @@ const (
 	addrShardMax = 256
 )
 
-// addrShard is one part of a Decoder's memory.
+// addrShard is one part of a decoder's memory.
 type addrShard struct {
 	mu sync.Mutex
 	m  *fifo[string, decodedAddress] // nil until the first address
@@ -148,19 +148,11 @@ type decodedAddress struct {
 	key    PubKey
 }
 
-// Decode is the package's Decode.
-func (d *Decoder) Decode(raw []byte) (*Parsed, error) {
-	return d.decode(raw, nil)
-}
-
 // decode is Decode with raw's IDs, if the caller has them already (nil:
 // compute them).
-func (d *Decoder) decode(raw []byte, ids *TxIDs) (*Parsed, error) {
-	if len(raw) == 0 {
-		return nil, ruleError(ErrMalformed, "empty transaction")
-	}
-	if len(raw) > MaxTxSize {
-		return nil, ruleError(ErrTooLarge, "transaction is %d bytes, limit %d", len(raw), MaxTxSize)
+func (d *decoder) decode(raw []byte, ids *TxIDs) (*Parsed, error) {
+	if err := checkSize(raw); err != nil {
+		return nil, err
 	}
 	p := &Parsed{Raw: raw}
 	if err := readTx(raw, &p.Tx); err != nil {
@@ -181,7 +173,7 @@ func (d *Decoder) decode(raw []byte, ids *TxIDs) (*Parsed, error) {
 // comparing each with those before it rather than with a map.
 const smallPrev = 16
 
-func (p *Parsed) parseFields(d *Decoder) error {
+func (p *Parsed) parseFields(d *decoder) error {
 	tx := &p.Tx
 	if tx.Version != TxVersion {
 		return ruleError(ErrBadField, "version %d, want %d", tx.Version, TxVersion)
@@ -266,7 +258,7 @@ func (p *Parsed) parseFields(d *Decoder) error {
 // address decodes a canonical (lowercase) bech32m address of any valid
 // prefix and returns the prefix and the key, from d's memory if it holds
 // the address.
-func (d *Decoder) address(s string) (string, PubKey, error) {
+func (d *decoder) address(s string) (string, PubKey, error) {
 	if d == nil || s == "" {
 		return decodeAddress(s)
 	}

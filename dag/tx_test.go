@@ -561,9 +561,9 @@ func TestParamsValidate(t *testing.T) {
 	}
 }
 
-// A Decoder decodes like Decode, from memory or not, keeps at most its
+// A decoder decodes like Decode, from memory or not, keeps at most its
 // bound of addresses, and may be shared by goroutines.
-func TestDecoder(t *testing.T) {
+func TestDecoderMemory(t *testing.T) {
 	n := codecNetwork(t, goldenParams, codecPub(codecKey(1)), goldenSupply)
 	r := rand.New(rand.NewPCG(3, 3))
 	keys := []ed25519.PrivateKey{codecKey(10), codecKey(11), codecKey(12)}
@@ -582,16 +582,16 @@ func TestDecoder(t *testing.T) {
 	badSum := bytes.Replace(raws[0], []byte(p.Tx.From), from, 1)
 	raws = append(raws, upper, badSum)
 
-	var dec Decoder
+	var dec decoder
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
 			for range 3 {
 				for _, raw := range raws {
-					got, gerr := dec.Decode(raw)
+					got, gerr := dec.decode(raw, nil)
 					want, werr := Decode(raw)
 					if !reflect.DeepEqual(got, want) || (gerr == nil) != (werr == nil) {
-						t.Errorf("Decoder.Decode = %v, %v; Decode = %v, %v", got, gerr, want, werr)
+						t.Errorf("decoder.decode = %v, %v; Decode = %v, %v", got, gerr, want, werr)
 						return
 					}
 				}
@@ -599,7 +599,7 @@ func TestDecoder(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if _, err := dec.Decode(upper); err == nil {
+	if _, err := dec.decode(upper, nil); err == nil {
 		t.Error("an upper-case address was accepted from memory")
 	}
 
@@ -618,6 +618,6 @@ func TestDecoder(t *testing.T) {
 		}
 	}
 	if held > addrShards*addrShardMax || held == 0 {
-		t.Errorf("the Decoder holds %d addresses, bound %d", held, addrShards*addrShardMax)
+		t.Errorf("the decoder holds %d addresses, bound %d", held, addrShards*addrShardMax)
 	}
 }

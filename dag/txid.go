@@ -180,11 +180,8 @@ type Hashed struct {
 // Claimed checks raw, which a sender says is id, as CheckID does, and
 // returns it hashed.
 func Claimed(raw []byte, id TxID) (Hashed, error) {
-	if len(raw) == 0 {
-		return Hashed{}, ruleError(ErrMalformed, "empty transaction")
-	}
-	if len(raw) > MaxTxSize {
-		return Hashed{}, ruleError(ErrTooLarge, "transaction is %d bytes, limit %d", len(raw), MaxTxSize)
+	if err := checkSize(raw); err != nil {
+		return Hashed{}, err
 	}
 	h := hash(raw)
 	if h.ids.ID != id {
@@ -196,10 +193,21 @@ func Claimed(raw []byte, id TxID) (Hashed, error) {
 // hash returns raw hashed, with zero IDs if it is of a size Decode rejects.
 func hash(raw []byte) Hashed {
 	h := Hashed{raw: raw}
-	if len(raw) > 0 && len(raw) <= MaxTxSize {
+	if checkSize(raw) == nil {
 		h.ids = IDs(raw)
 	}
 	return h
+}
+
+// checkSize rejects an empty transaction or one over MaxTxSize bytes.
+func checkSize(raw []byte) error {
+	if len(raw) == 0 {
+		return ruleError(ErrMalformed, "empty transaction")
+	}
+	if len(raw) > MaxTxSize {
+		return ruleError(ErrTooLarge, "transaction is %d bytes, limit %d", len(raw), MaxTxSize)
+	}
+	return nil
 }
 
 // TorrentFile returns a minimal standard .torrent for the transaction:
