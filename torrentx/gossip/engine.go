@@ -271,6 +271,7 @@ func (e *Engine) handlePing(ps *peer, m *wire.Ping) {
 		e.pong(ps, m.Nonce)
 		return
 	}
+	ps.unsettled.Add(1)
 	e.queueAdd(ps, txAdd{pong: m.Nonce})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -469,4 +470,59 @@ func TestCatchUpAfterHello(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// heldPeer is a rawPeer whose Send of the pong to nonce hold waits until
+// release is closed; held is closed when that Send begins.
+type heldPeer struct {
+	*rawPeer
+	hold          uint64
+	held, release chan struct{}
+}
+
+func (p *heldPeer) Send(b []byte) error {
+	if m, err := wire.Decode(b); err == nil {
+		if pong, ok := m.(*wire.Pong); ok && pong.Nonce == p.hold {
+			close(p.held)
+			<-p.release
+		}
+	}
+	return p.rawPeer.Send(b)
+}
+
+// Pongs go out in the order of the pings: a ping that comes while the
+// settler is still sending the pong to an earlier one waits for it, though
+// every pushed transaction is settled by then. A pong out of order misses
+// the barrier a sync waits for.
+func TestPongsInOrder(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 1)
+	b := newNode(t, net, "b", testConfig())
+	p := &heldPeer{rawPeer: &rawPeer{id: "p", eng: b.eng}, hold: 1, held: make(chan struct{}), release: make(chan struct{})}
+	p.as = p
+	b.eng.AddPeer(p)
+	p.handle(t, &wire.Hello{Version: 1, Network: net.ID, Digest: b.digest(t)})
+	tx := pay(t, net, keys[0], 0, "before the pings")
+	p.handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: tx.ID, Raw: tx.Raw}}})
+	p.handle(t, &wire.Ping{Nonce: 1})
+	select {
+	case <-p.held: // the tx is settled; pong 1 is being sent
+	case <-time.After(5 * time.Second):
+		t.Fatal("no pong to ping 1")
+	}
+	p.handle(t, &wire.Ping{Nonce: 2})
+	close(p.release)
+	var nonces []uint64
+	eventually(t, 5*time.Second, "both pongs", func() error {
+		nonces = nonces[:0]
+		for _, m := range p.received(wire.TypePong) {
+			nonces = append(nonces, m.(*wire.Pong).Nonce)
+		}
+		if len(nonces) < 2 {
+			return fmt.Errorf("pongs %v", nonces)
+		}
+		return nil
+	})
+	if !slices.Equal(nonces, []uint64{1, 2}) {
+		t.Errorf("pongs to pings 1 and 2 came as %v", nonces)
+	}
 }

@@ -44,8 +44,9 @@ type peer struct {
 	// pings to answer, in arrival order. quit is closed when it is dropped.
 	adds chan txAdd
 	quit chan struct{}
-	// unsettled counts the tx messages queued for the settler and not yet
-	// handled by it.
+	// unsettled counts the tx messages and pings queued for the settler
+	// and not yet handled by it: a ping may be answered at once only when
+	// it is 0, or its pong could overtake an earlier one.
 	unsettled atomic.Int32
 
 	msgsIn, bytesIn, msgsOut, bytesOut atomic.Uint64

@@ -243,6 +243,7 @@ func (e *Engine) settler(ps *peer) {
 		}
 		if a.b == nil {
 			e.pong(ps, a.pong)
+			ps.unsettled.Add(-1)
 			continue
 		}
 		results, err := a.b.Wait(e.ctx)
