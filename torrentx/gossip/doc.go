@@ -25,9 +25,9 @@
 // entry carries the ID it is sent as. The receiver drops the entries whose
 // ID it stores, or is adding from an earlier message (from any peer):
 // their bytes are never read. It rebuilds the ID of every other entry from
-// the bytes (dag.CheckID) and bans the sender on a mismatch; then it
-// submits them to the ledger (dag.Graph.Submit: verified, queued in order)
-// and goes on to the next message while they are committed. A settler
+// the bytes (dag.Claimed) and bans the sender on a mismatch; then it
+// submits them to the ledger (dag.Graph.SubmitHashed: verified, queued in
+// order) and goes on to the next message while they are committed. A settler
 // goroutine per peer handles the results in arrival order as commits land
 // (bans for invalid transactions, wants for missing parents) and answers
 // the peer's pings, each only once what came before it is committed; up to

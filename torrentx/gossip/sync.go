@@ -58,20 +58,11 @@ func (e *Engine) maybeSync(ps *peer, ours, theirs dag.Digest) {
 		q, err = rs.Initiate(r)
 		return err
 	})
-	e.mu.Lock()
-	st.busy = false
-	if err != nil {
-		e.endSync(ps)
-	}
-	live := ps.sync == st
-	e.mu.Unlock()
-	if err != nil {
-		e.log.Error("start reconciliation", logPeer, ps.id, logErr, err)
+	if !e.resumeSync(ps, st, err, "start reconciliation") {
 		return
 	}
-	if live {
-		e.send(ps, &wire.ReconQuery{Session: st.id, Msg: *q})
-	}
+	e.mu.Unlock()
+	e.send(ps, &wire.ReconQuery{Session: st.id, Msg: *q})
 }
 
 // endSync stops ps's sync. It must be called with e.mu held.

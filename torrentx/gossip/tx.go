@@ -113,22 +113,22 @@ func (e *Engine) sendTxs(ps *peer, recs []*dag.Record) int {
 	return total
 }
 
-// handleTx drops the entries whose ID the store holds (in a mesh most
-// pushes are such copies; their bytes are never read, so they need no
-// check), checks that every other entry hashes to its ID (a wrong ID bans
-// the peer), then submits those to the ledger in order, without waiting
-// for the commit: the next message is verified while this one is
-// committed; the ledger takes them hashed and does not hash them again.
-// The settler handles the results.
+// handleTx drops the entries whose ID the store holds or another message
+// is adding (in a mesh most pushes are such copies; their bytes are never
+// read, so they need no check), checks that every other entry hashes to
+// its ID (a wrong ID bans the peer), then submits those to the ledger in
+// order, without waiting for the commit: the next message is verified
+// while this one is committed; the ledger takes them hashed and does not
+// hash them again. The settler handles the results.
 func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
-	stored := make([]bool, len(m.Txs))
+	skip := make([]bool, len(m.Txs))
 	err := e.cfg.Store.View(func(r dag.ReadTx) error {
 		for i, t := range m.Txs {
 			st, err := r.State(t.ID)
 			if err != nil {
 				return err
 			}
-			stored[i] = st != dag.StateUnknown
+			skip[i] = st != dag.StateUnknown
 		}
 		return nil
 	})
@@ -136,9 +136,17 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 		e.addFailed(ps, err)
 		return
 	}
+	// A copy of a transaction that another message (from this peer or
+	// another) is adding is dropped too: checking it again would only
+	// repeat that work.
+	e.mu.Lock()
+	for i, t := range m.Txs {
+		skip[i] = skip[i] || e.adding[t.ID]
+	}
+	e.mu.Unlock()
 	hashed := make([]dag.Hashed, len(m.Txs))
 	for i, t := range m.Txs {
-		if stored[i] {
+		if skip[i] {
 			continue
 		}
 		if hashed[i], err = dag.Claimed(t.Raw, t.ID); err != nil {
@@ -146,16 +154,14 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 			return
 		}
 	}
-	// A copy of a transaction that another message (from this peer or
-	// another) is adding is dropped too: verifying it again would only
-	// repeat that work.
+	// Another message may have begun adding one since.
 	var txs []dag.Hashed
 	var ids []dag.TxID
 	e.mu.Lock()
 	for i, t := range m.Txs {
 		ps.known.Add(t.ID)
 		e.gotLocked(t.ID)
-		if !stored[i] && !e.adding[t.ID] {
+		if !skip[i] && !e.adding[t.ID] {
 			e.adding[t.ID] = true
 			txs, ids = append(txs, hashed[i]), append(ids, t.ID)
 		}
