@@ -28,7 +28,7 @@ type Engine struct {
 	recon  recon.Config
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // the timer loop and fetches
+	wg     sync.WaitGroup // the timer loop, fetches and settlers
 
 	mu     sync.Mutex
 	closed bool
@@ -70,8 +70,8 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// Close stops the engine: timers and fetches end, and later calls do
-// nothing. It does not close the peers; the transport owns them.
+// Close stops the engine: timers, fetches and settlers end, and later
+// calls do nothing. It does not close the peers; the transport owns them.
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	if e.closed {
@@ -117,6 +117,7 @@ func (e *Engine) AddPeer(p Peer) {
 		e.dropLocked(old)
 	}
 	e.peers[ps.id] = ps
+	e.wg.Add(1) // under e.mu, before Close can wait
 	e.mu.Unlock()
 	go e.settler(ps)
 	e.send(ps, &wire.Hello{Version: wire.ProtocolVersion, Network: e.cfg.Network.ID, Digest: ours,

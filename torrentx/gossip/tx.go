@@ -237,6 +237,7 @@ func (e *Engine) drainAdds(ps *peer) {
 // pending ones are wanted from it) and answers its pings once what came
 // before them is done. It runs until ps is dropped.
 func (e *Engine) settler(ps *peer) {
+	defer e.wg.Done()
 	defer e.drainAdds(ps)
 	for {
 		var a txAdd
