@@ -378,9 +378,12 @@ func (p *tab) viewport(width, height int, mobile bool) {
 	}, nil)
 }
 
-// screenshot saves the whole page as a PNG.
+// screenshot saves the whole page as a PNG. The tab comes to the front
+// first: headless Chromium may draw no frame for a tab in the background,
+// and then captureScreenshot waits for one until the test's deadline.
 func (p *tab) screenshot(path string) {
 	p.b.t.Helper()
+	p.do("Page.bringToFront", nil, nil)
 	var m struct {
 		Content struct {
 			Width  float64 `json:"width"`
