@@ -11,8 +11,12 @@ import (
 // FingerprintSize is the size of a set fingerprint.
 const FingerprintSize = 16
 
-// Digest summarises a set of transaction IDs: two nodes that hold the same
-// set have the same Digest, whatever order they learned it in.
+// Digest summarises a ledger: two nodes that hold the same set of
+// transaction IDs, and accept the same ones among them, have the same
+// Digest, whatever order they learned them in. Count is the number of IDs;
+// the fingerprint covers each accepted ID as itself and each rejected one
+// as RejectedKey(id), so two nodes that hold the same IDs but chose
+// opposite sides of a double spend differ.
 type Digest struct {
 	Count       uint64
 	Fingerprint [FingerprintSize]byte
@@ -57,6 +61,38 @@ func (a *Accumulator) Remove(id TxID) {
 		binary.LittleEndian.PutUint64(a.Sum[i:], d)
 	}
 	a.Count--
+}
+
+// RejectedKey is what the ledger fingerprint adds for a rejected id:
+// SHA-256("ttx-rejected" || id). Set reconciliation works on the IDs
+// alone, so a difference in state alone shows in the Digest and not in
+// reconciliation.
+func RejectedKey(id TxID) TxID {
+	h := sha256.New()
+	h.Write([]byte("ttx-rejected"))
+	h.Write(id[:])
+	var k TxID
+	h.Sum(k[:0])
+	return k
+}
+
+// AddRecord adds id to a ledger accumulator: as itself if accepted, else
+// as RejectedKey(id).
+func (a *Accumulator) AddRecord(id TxID, accepted bool) {
+	if accepted {
+		a.Add(id)
+	} else {
+		a.Add(RejectedKey(id))
+	}
+}
+
+// RemoveRecord removes what AddRecord(id, accepted) added.
+func (a *Accumulator) RemoveRecord(id TxID, accepted bool) {
+	if accepted {
+		a.Remove(id)
+	} else {
+		a.Remove(RejectedKey(id))
+	}
 }
 
 // Fingerprint returns the set's fingerprint.

@@ -63,26 +63,38 @@ const (
 	// ErrOrphanLimit: the orphan pool is full (per source or in total), or
 	// the orphan expired before its parents arrived.
 	ErrOrphanLimit
+	// ErrLostVote: the network's vote chose another side of a double
+	// spend of one of its inputs.
+	ErrLostVote
+	// ErrLateConflict: it double-spends an input that this node already
+	// holds spent by a final transaction; it loses without a vote.
+	ErrLateConflict
+	// ErrTooManyCandidates: its input already has the most double spends
+	// a node keeps (MaxCandidates); it is neither stored nor relayed.
+	ErrTooManyCandidates
 )
 
 var codeNames = [...]string{
-	ErrMalformed:        "ErrMalformed",
-	ErrTooLarge:         "ErrTooLarge",
-	ErrBadField:         "ErrBadField",
-	ErrBadAddress:       "ErrBadAddress",
-	ErrBadAmount:        "ErrBadAmount",
-	ErrBadSignature:     "ErrBadSignature",
-	ErrBurnTooLow:       "ErrBurnTooLow",
-	ErrInsufficientWork: "ErrInsufficientWork",
-	ErrDuplicatePrev:    "ErrDuplicatePrev",
-	ErrUnknownOutput:    "ErrUnknownOutput",
-	ErrNotOwner:         "ErrNotOwner",
-	ErrUnbalanced:       "ErrUnbalanced",
-	ErrDoubleSpend:      "ErrDoubleSpend",
-	ErrParentRejected:   "ErrParentRejected",
-	ErrGenesis:          "ErrGenesis",
-	ErrIDMismatch:       "ErrIDMismatch",
-	ErrOrphanLimit:      "ErrOrphanLimit",
+	ErrMalformed:         "ErrMalformed",
+	ErrTooLarge:          "ErrTooLarge",
+	ErrBadField:          "ErrBadField",
+	ErrBadAddress:        "ErrBadAddress",
+	ErrBadAmount:         "ErrBadAmount",
+	ErrBadSignature:      "ErrBadSignature",
+	ErrBurnTooLow:        "ErrBurnTooLow",
+	ErrInsufficientWork:  "ErrInsufficientWork",
+	ErrDuplicatePrev:     "ErrDuplicatePrev",
+	ErrUnknownOutput:     "ErrUnknownOutput",
+	ErrNotOwner:          "ErrNotOwner",
+	ErrUnbalanced:        "ErrUnbalanced",
+	ErrDoubleSpend:       "ErrDoubleSpend",
+	ErrParentRejected:    "ErrParentRejected",
+	ErrGenesis:           "ErrGenesis",
+	ErrIDMismatch:        "ErrIDMismatch",
+	ErrOrphanLimit:       "ErrOrphanLimit",
+	ErrLostVote:          "ErrLostVote",
+	ErrLateConflict:      "ErrLateConflict",
+	ErrTooManyCandidates: "ErrTooManyCandidates",
 }
 
 // String returns the code's name, e.g. "ErrDoubleSpend".

@@ -3,8 +3,9 @@ package dag
 // State is what a node holds a transaction to be.
 type State uint8
 
-// States a user sees. Only the last three are stored; pending transactions
-// live in the Graph's orphan pool.
+// States a user sees. Accepted, Conflicted, Rejected and Final are stored;
+// pending transactions live in the Graph's orphan pool. The numbers are
+// part of the protocol (query answers) and of the store format.
 const (
 	StateUnknown State = iota
 	// StatePending: valid so far, waiting in the orphan pool for ancestors.
@@ -17,9 +18,14 @@ const (
 	// StateRejected: the losing side of a double spend, kept as evidence,
 	// or a transaction whose parent was rejected. Never spent from.
 	StateRejected
+	// StateFinal: accepted, and decided for good: the network's vote (or,
+	// for an uncontested transaction, a quiet period and a successful
+	// poll) settled it, and this node never changes it again. Its
+	// outputs can be spent.
+	StateFinal
 )
 
-var stateNames = [...]string{"unknown", "pending", "accepted", "conflicted", "rejected"}
+var stateNames = [...]string{"unknown", "pending", "accepted", "conflicted", "rejected", "final"}
 
 // String returns the state's lowercase name, as the API and CLI print it.
 func (s State) String() string {
@@ -40,13 +46,15 @@ func ParseState(s string) (State, bool) {
 }
 
 // Accepted reports whether s is a state whose outputs may be spent.
-func (s State) Accepted() bool { return s == StateAccepted || s == StateConflicted }
+func (s State) Accepted() bool {
+	return s == StateAccepted || s == StateConflicted || s == StateFinal
+}
 
 // Record is what a Store keeps about one transaction.
 type Record struct {
 	ID  TxID
 	Raw []byte // the exact tx.json bytes
-	// State is StateAccepted, StateConflicted or StateRejected.
+	// State is StateAccepted, StateConflicted, StateFinal or StateRejected.
 	State State
 	// Code says why the transaction was rejected (StateRejected only).
 	Code ErrorCode
@@ -111,8 +119,15 @@ type ReadTx interface {
 	// Range calls fn for every stored ID in [from, to) in ascending byte
 	// order; a zero `to` means no upper bound.
 	Range(from, to TxID, fn func(TxID) bool) error
-	// Digest summarises the set of stored IDs (every state).
+	// Digest summarises the ledger: the set of stored IDs (every state)
+	// and which of them are accepted (see Accumulator.AddRecord).
 	Digest() (Digest, error)
+	// Contested calls fn for every stored record with a non-empty
+	// Conflicts list, in Seq order.
+	Contested(fn func(*Record) bool) error
+	// Certificate returns the finality certificate stored for id (opaque
+	// bytes, see package vote), or ErrNotFound.
+	Certificate(id TxID) ([]byte, error)
 }
 
 // WriteTx is a ReadTx that can write.
@@ -123,10 +138,33 @@ type WriteTx interface {
 	// spent by p.ID, adds p.Out as unspent outputs, and indexes p under its
 	// signer and its outputs' owners, and as a child of its parents.
 	// Otherwise (Rejected) it stores the record as evidence only, indexed
-	// under its signer and, for every p.Prev whose parent is stored, as a
-	// claim on that output (see Claims); it spends nothing. Put does not
-	// check rules: Graph does.
+	// under its signer and its outputs' owners and, for every p.Prev whose
+	// parent is stored, as a claim on that output (see Claims); it spends
+	// nothing. Put does not check rules: Graph does.
 	Put(p *Parsed, rec *Record) error
+	// SetState changes the state of the stored transaction p (as Decode
+	// returned it) to st (code
+	// is kept for StateRejected and cleared otherwise), keeping its Seq,
+	// FirstSeen, Conflicts and history entries:
+	//   - between accepted states (Accepted, Conflicted, Final): only the
+	//     state changes;
+	//   - from an accepted state to Rejected: none of its outputs may be
+	//     spent by an accepted transaction (reject the children first).
+	//     Its prevs become unspent again, its outputs are no longer
+	//     outputs of an accepted tx (Output, Unspent, UnspentOf), it
+	//     leaves its parents' Children, and it becomes a claim on each
+	//     prev whose parent is stored, as a Put of a rejected record;
+	//   - from Rejected to an accepted state: every prev must be an
+	//     unspent output of an accepted transaction. It spends them, its
+	//     outputs become unspent, it is a child of its parents, and its
+	//     claims are removed, as a Put of an accepted record.
+	// A Final record never changes: SetState on it fails, as does any
+	// unmet condition above (nothing is written then). Like Put it checks
+	// no rules beyond these.
+	SetState(p *Parsed, st State, code ErrorCode) error
+	// PutCertificate stores (or replaces) the finality certificate of the
+	// stored transaction id.
+	PutCertificate(id TxID, cert []byte) error
 	// AddConflict records that a and b spend a common output: each lists
 	// the other in Conflicts (once), and an accepted side becomes
 	// StateConflicted. Both must be stored.

@@ -64,7 +64,7 @@ func checkLedger(r dag.ReadTx, n *dag.Network, fail func(string, ...any)) {
 		}
 		txs[rec.ID] = ledgerTx{rec, p}
 		order = append(order, rec.ID)
-		acc.Add(rec.ID)
+		acc.AddRecord(rec.ID, rec.State.Accepted())
 		return true
 	})
 	if err != nil {

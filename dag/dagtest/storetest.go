@@ -274,10 +274,16 @@ func digest(t *testing.T, r dag.ReadTx) dag.Digest {
 	return d
 }
 
-func accDigest(ps ...*dag.Parsed) dag.Digest {
+// accDigest is the Digest of a ledger that holds ps in the states r gives.
+func accDigest(t *testing.T, r dag.ReadTx, ps ...*dag.Parsed) dag.Digest {
+	t.Helper()
 	var a dag.Accumulator
 	for _, p := range ps {
-		a.Add(p.ID)
+		st, err := r.State(p.ID)
+		if err != nil {
+			t.Fatalf("State(%s): %v", p.ID, err)
+		}
+		a.AddRecord(p.ID, st.Accepted())
 	}
 	return a.Digest()
 }
@@ -404,7 +410,7 @@ func testStorePutRejected(t *testing.T, s dag.Store, f *storeFixture) {
 		checkSpentBy(t, r, op(g, 0), t1)
 		checkChildren(t, r, g.ID, t1)
 		checkUnspentOf(t, r, carol, map[dag.OutPoint]dag.TxOut{op(g, 2): {Owner: carol, Amount: Funds}})
-		if got, want := history(t, r, carol, 0, 10), ids(g); !slices.Equal(got, want) {
+		if got, want := history(t, r, carol, 0, 10), ids(t2, g); !slices.Equal(got, want) {
 			t.Errorf("HistoryOf(payee of a rejected tx) = %v, want %v", got, want)
 		}
 		if got, want := history(t, r, f.pubs["alice"], 0, 10), ids(t2, t1, g); !slices.Equal(got, want) {
@@ -413,8 +419,8 @@ func testStorePutRejected(t *testing.T, s dag.Store, f *storeFixture) {
 		if id, err := r.Lookup(t2.ID.Short()); err != nil || id != t2.ID {
 			t.Errorf("Lookup(rejected) = %s, %v; want %s", id, err, t2.ID)
 		}
-		if d := digest(t, r); d != accDigest(g, t1, t2) {
-			t.Errorf("Digest = %v, want %v (rejected txs count)", d, accDigest(g, t1, t2))
+		if d := digest(t, r); d != accDigest(t, r, g, t1, t2) {
+			t.Errorf("Digest = %v, want %v (rejected txs count)", d, accDigest(t, r, g, t1, t2))
 		}
 		return nil
 	})
@@ -459,8 +465,8 @@ func testStorePutRefused(t *testing.T, s dag.Store, f *storeFixture) {
 					t.Errorf("Since(0) returned %d records, want 1", len(got))
 				}
 				checkUnspent(t, r, op(g, 0), &dag.TxOut{Owner: f.pubs["alice"], Amount: Funds})
-				if d := digest(t, r); d != accDigest(g) {
-					t.Errorf("Digest = %v, want %v", d, accDigest(g))
+				if d := digest(t, r); d != accDigest(t, r, g) {
+					t.Errorf("Digest = %v, want %v", d, accDigest(t, r, g))
 				}
 				return nil
 			})
@@ -503,8 +509,8 @@ func testStoreAddConflict(t *testing.T, s dag.Store, f *storeFixture) {
 	view(t, s, func(r dag.ReadTx) error {
 		checkUnspent(t, r, op(t1, 1), &dag.TxOut{Owner: f.pubs["alice"], Amount: Funds - 600})
 		checkSpentBy(t, r, op(g, 0), t1)
-		if d := digest(t, r); d != accDigest(g, t1, t2, t3) {
-			t.Errorf("Digest after AddConflict = %v, want %v", d, accDigest(g, t1, t2, t3))
+		if d := digest(t, r); d != accDigest(t, r, g, t1, t2, t3) {
+			t.Errorf("Digest after AddConflict = %v, want %v", d, accDigest(t, r, g, t1, t2, t3))
 		}
 		return nil
 	})
@@ -858,7 +864,7 @@ func testStoreDigest(t *testing.T, s dag.Store, f *storeFixture) {
 		put(t, s, p, dag.StateAccepted, 0)
 		stored = append(stored, p)
 		view(t, s, func(r dag.ReadTx) error {
-			if got, want := digest(t, r), accDigest(stored...); got != want {
+			if got, want := digest(t, r), accDigest(t, r, stored...); got != want {
 				t.Errorf("Digest after %d txs = %v, want %v", len(stored), got, want)
 			}
 			return nil
@@ -913,8 +919,8 @@ func testStoreUpdateRollback(t *testing.T, s dag.Store, f *storeFixture) {
 		if got := rangeIDs(t, r, dag.TxID{}, dag.TxID{}); !slices.Equal(got, ids(g)) {
 			t.Errorf("Range after rollback = %v, want %v", got, ids(g))
 		}
-		if d := digest(t, r); d != accDigest(g) {
-			t.Errorf("Digest after rollback = %v, want %v", d, accDigest(g))
+		if d := digest(t, r); d != accDigest(t, r, g) {
+			t.Errorf("Digest after rollback = %v, want %v", d, accDigest(t, r, g))
 		}
 		return nil
 	})
@@ -960,8 +966,8 @@ func testStoreReadOwnWrites(t *testing.T, s dag.Store, f *storeFixture) {
 		if got := rangeIDs(t, w, dag.TxID{}, dag.TxID{}); !slices.Equal(got, sortedIDs(ids(g, t1, t2))) {
 			t.Errorf("Range inside the update = %v", got)
 		}
-		if d := digest(t, w); d != accDigest(g, t1, t2) {
-			t.Errorf("Digest inside the update = %v, want %v", d, accDigest(g, t1, t2))
+		if d := digest(t, w); d != accDigest(t, w, g, t1, t2) {
+			t.Errorf("Digest inside the update = %v, want %v", d, accDigest(t, w, g, t1, t2))
 		}
 		return nil
 	})
@@ -969,8 +975,8 @@ func testStoreReadOwnWrites(t *testing.T, s dag.Store, f *storeFixture) {
 		t.Fatalf("Update: %v", err)
 	}
 	view(t, s, func(r dag.ReadTx) error {
-		if d := digest(t, r); d != accDigest(g, t1, t2) {
-			t.Errorf("Digest after the update = %v, want %v", d, accDigest(g, t1, t2))
+		if d := digest(t, r); d != accDigest(t, r, g, t1, t2) {
+			t.Errorf("Digest after the update = %v, want %v", d, accDigest(t, r, g, t1, t2))
 		}
 		return nil
 	})
