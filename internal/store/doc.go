@@ -15,9 +15,10 @@
 // Integers are big-endian so that byte order is numeric order. The epoch
 // of a seq is seq >> meta's EpochBits (16: 65,536 seqs an epoch). Buckets:
 //
-//	meta:      "version" -> u32 format version (2)
+//	meta:      "version" -> u32 format version (3)
 //	           "state"   -> cbor(meta): last seq, last account, Digest
-//	                        accumulator (sum, count), records per state,
+//	                        accumulator (sum, count; a rejected record
+//	                        counts as dag.RejectedKey), records per state,
 //	                        epoch bits, how far utxo is swept
 //	txs:       seq -> record: state u8 | code u8 | firstSeen i64 | id [32] |
 //	                 kind u8 | tx (raw tx.json, or its compact binary form;
@@ -26,21 +27,23 @@
 //	filters:   epoch u32 -> Bloom filter of that epoch's ids keys (only
 //	           for finished epochs)
 //	v1:        epoch u32 | v1 infohash [20] -> seq
-//	spent:     epoch of the child u32 | parentSeq | index u16 -> child seq |
-//	           owner account u32 (accepted spenders only; Children is a
-//	           prefix scan on epoch | parentSeq in each epoch from the
-//	           parent's on)
+//	spent:     epoch u32 | parentSeq | index u16 -> child seq | owner
+//	           account u32 (accepted spenders only; the epoch is the
+//	           child's, or the newest when SetState accepted the child
+//	           later; Children is a prefix scan on epoch | parentSeq in
+//	           each epoch from the parent's on)
 //	claims:    parentSeq | index u16 | evidenceSeq -> empty (the prevs of
 //	           rejected evidence whose parent was stored; Claims is a prefix
 //	           scan on parentSeq | index)
 //	conflicts: seq | otherSeq -> empty (both directions)
 //	accounts:  pubkey [32] -> account u32
 //	keys:      account u32 -> pubkey [32] (append-only)
-//	history:   account u32 | seq -> empty (signer of any stored tx; owners
-//	           of the outputs of accepted ones)
+//	history:   account u32 | seq -> empty (signer and output owners of
+//	           any stored tx)
 //	utxo:      account u32 | seq | index u16 -> amount u64 (outputs of
 //	           accepted txs, by owner, until a sweep removes the spent
 //	           ones; see sweep.go)
+//	certs:     seq -> finality certificate (opaque bytes)
 //	peers:     address -> empty (SavePeers replaces the set)
 //
 // The compact form stores the signature in binary and keys and parents as
@@ -80,7 +83,14 @@
 //     from Swept with a utxo key at most meta's SweepAt. The spent filter
 //     of every epoch from Swept on holds all its keys.
 //   - A claims entry exists for each prev of a rejected tx whose parent
-//     was stored before it, and for no other.
+//     was stored before it (or, for a tx SetState rejected, stored at
+//     all), and for no other.
+//
+// SetState undoes and redoes what Put did for an accepted record (see
+// state.go): unspending an output deletes its spent entry and lists it in
+// utxo again, since the sweep may have removed it; spending one again
+// puts its spent entry in the newest epoch, which the sweep has not
+// reached.
 //
 // # Errors
 //

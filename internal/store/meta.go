@@ -15,7 +15,8 @@ type meta struct {
 	LastSeq uint64 `cbor:"1,keyasint"`
 	// LastAccount is the newest account number (0: none).
 	LastAccount uint32 `cbor:"2,keyasint"`
-	// Sum and Count are the dag.Accumulator of every stored ID.
+	// Sum and Count are the dag.Accumulator of every stored record (see
+	// dag.Accumulator.AddRecord: a rejected one counts as its RejectedKey).
 	Sum   []byte `cbor:"3,keyasint"`
 	Count uint64 `cbor:"4,keyasint"`
 	// Records per state.
@@ -30,6 +31,8 @@ type meta struct {
 	// whose utxo key is at most SweepAt (none if it is empty).
 	Swept   uint32 `cbor:"9,keyasint"`
 	SweepAt []byte `cbor:"10,keyasint,omitempty"`
+	// Final counts the records in StateFinal.
+	Final uint64 `cbor:"11,keyasint"`
 }
 
 // encMode and decMode are immutable after init. decMode rejects what a
@@ -69,6 +72,8 @@ func (m *meta) counter(s dag.State) *uint64 {
 		return &m.Accepted
 	case dag.StateConflicted:
 		return &m.Conflicted
+	case dag.StateFinal:
+		return &m.Final
 	default:
 		return &m.Rejected
 	}
@@ -105,9 +110,9 @@ func decodeMeta(b []byte) (*meta, error) {
 	if len(m.Sum) != dag.TxIDSize {
 		return nil, corruptf("meta: accumulator sum of %d bytes", len(m.Sum))
 	}
-	if m.Count != m.LastSeq || m.Accepted+m.Conflicted+m.Rejected != m.LastSeq {
-		return nil, corruptf("meta: %d records but count %d and %d+%d+%d by state",
-			m.LastSeq, m.Count, m.Accepted, m.Conflicted, m.Rejected)
+	if m.Count != m.LastSeq || m.Accepted+m.Conflicted+m.Rejected+m.Final != m.LastSeq {
+		return nil, corruptf("meta: %d records but count %d and %d+%d+%d+%d by state",
+			m.LastSeq, m.Count, m.Accepted, m.Conflicted, m.Rejected, m.Final)
 	}
 	if m.EpochBits < 1 || m.EpochBits > 32 {
 		return nil, corruptf("meta: %d epoch bits", m.EpochBits)

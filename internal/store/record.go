@@ -62,7 +62,7 @@ func parseRecord(b []byte) (record, error) {
 		return r, corruptf("tx record of %d bytes", len(b))
 	}
 	r.state = dag.State(b[offState])
-	if r.state != dag.StateAccepted && r.state != dag.StateConflicted && r.state != dag.StateRejected {
+	if !r.state.Accepted() && r.state != dag.StateRejected {
 		return r, corruptf("tx record has state %d", b[offState])
 	}
 	r.code = dag.ErrorCode(b[offCode])

@@ -13,8 +13,9 @@ import (
 )
 
 // formatVersion is the layout described in doc.go. Version 1 had no
-// epochs in the ids and spent keys.
-const formatVersion = 2
+// epochs in the ids and spent keys; version 2 had no final state, no
+// certificates, and counted rejected records in the Digest as accepted.
+const formatVersion = 3
 
 // allocSize is how much the file grows beyond what a commit needs.
 const allocSize = 4 << 20
@@ -38,9 +39,10 @@ var (
 	bucketUTXO      = []byte("utxo")
 	bucketPeers     = []byte("peers")
 	bucketFilters   = []byte("filters")
+	bucketCerts     = []byte("certs")
 
 	allBuckets = [][]byte{bucketMeta, bucketTxs, bucketIDs, bucketV1, bucketSpent,
-		bucketConflicts, bucketClaims, bucketAccounts, bucketKeys, bucketHistory, bucketUTXO, bucketPeers, bucketFilters}
+		bucketConflicts, bucketClaims, bucketAccounts, bucketKeys, bucketHistory, bucketUTXO, bucketPeers, bucketFilters, bucketCerts}
 
 	metaVersionKey = []byte("version")
 	metaStateKey   = []byte("state")
@@ -210,7 +212,7 @@ func closedErr(err error) error {
 // Stats describes a store's contents.
 type Stats struct {
 	// Records per state; their sum is the number of stored transactions.
-	Accepted, Conflicted, Rejected uint64
+	Accepted, Conflicted, Rejected, Final uint64
 	// Accounts is the number of public keys seen as signer or owner.
 	Accounts uint32
 	// FileSize is the size of the data file in bytes.
@@ -225,7 +227,7 @@ func (s *Store) Stats() (Stats, error) {
 		if err != nil {
 			return err
 		}
-		st = Stats{Accepted: m.Accepted, Conflicted: m.Conflicted, Rejected: m.Rejected, Accounts: m.LastAccount}
+		st = Stats{Accepted: m.Accepted, Conflicted: m.Conflicted, Rejected: m.Rejected, Final: m.Final, Accounts: m.LastAccount}
 		return nil
 	})
 	if err != nil {

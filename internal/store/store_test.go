@@ -173,11 +173,11 @@ func TestOpenRefuses(t *testing.T) {
 		fn   func(tx *bolt.Tx) error
 		want error
 	}{
-		{"version 1", func(tx *bolt.Tx) error {
-			return tx.Bucket(bucketMeta).Put(metaVersionKey, []byte{0, 0, 0, 1})
+		{"older version", func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketMeta).Put(metaVersionKey, []byte{0, 0, 0, formatVersion - 1})
 		}, ErrVersion},
 		{"newer version", func(tx *bolt.Tx) error {
-			return tx.Bucket(bucketMeta).Put(metaVersionKey, []byte{0, 0, 0, 3})
+			return tx.Bucket(bucketMeta).Put(metaVersionKey, []byte{0, 0, 0, formatVersion + 1})
 		}, ErrVersion},
 		{"corrupt meta", func(tx *bolt.Tx) error {
 			return tx.Bucket(bucketMeta).Put(metaStateKey, []byte{0xa0})
@@ -617,4 +617,100 @@ func checkView(r dag.ReadTx) error {
 		}
 	}
 	return nil
+}
+
+// TestFlipAfterSweep: SetState moves double spends from one side to the
+// other long after their epochs were swept (epochs of 8 seqs), and the
+// store stays consistent, before and after more ingest and a reopen.
+func TestFlipAfterSweep(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ttx.db")
+	s, err := Open(path, Options{epochBits: 3, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, keys := dagtest.NewNetwork(t, 20)
+	gen := dagtest.NewGen(t, net, keys, 7)
+	gen.DoubleSpendRate = 0.2
+	g, err := dag.NewGraph(dag.GraphConfig{Network: net, Store: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.AddBatch(context.Background(), gen.Raws(600), ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var pairs [][2]*dag.Record
+	err = s.View(func(r dag.ReadTx) error {
+		return r.Contested(func(rec *dag.Record) bool {
+			if rec.State.Accepted() && len(rec.Conflicts) == 1 {
+				other, err := r.Get(rec.Conflicts[0])
+				if err == nil && other.State == dag.StateRejected {
+					pairs = append(pairs, [2]*dag.Record{rec, other})
+				}
+			}
+			return true
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := 0
+	for _, pair := range pairs {
+		winner, loser := mustDecode(t, pair[0].Raw), mustDecode(t, pair[1].Raw)
+		err := s.Update(func(w dag.WriteTx) error {
+			if err := w.SetState(winner, dag.StateRejected, dag.ErrLostVote); err != nil {
+				return err
+			}
+			return w.SetState(loser, dag.StateConflicted, 0)
+		})
+		if err == nil {
+			flipped++
+		}
+	}
+	t.Logf("%d of %d contested pairs flipped", flipped, len(pairs))
+	if flipped < 5 {
+		t.Fatalf("only %d flips", flipped)
+	}
+	dagtest.CheckInvariants(t, s, net)
+	if err := s.View(checkView); err != nil {
+		t.Fatal(err)
+	}
+	// More ingest: the sweep passes the epochs the flips changed.
+	g, err = dag.NewGraph(dag.GraphConfig{Network: net, Store: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.AddBatch(context.Background(), gen.Raws(400), ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+	dagtest.CheckInvariants(t, s, net)
+	if err := s.View(checkView); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := snapshot(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(path, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dagtest.CheckInvariants(t, s, net)
+	if got, _ := snapshot(t, s); got != want {
+		t.Errorf("Digest after reopen = %v, want %v", got, want)
+	}
+}
+
+func mustDecode(t *testing.T, raw []byte) *dag.Parsed {
+	t.Helper()
+	p, err := dag.Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

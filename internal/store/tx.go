@@ -15,10 +15,10 @@ import (
 // readTx implements dag.ReadTx on a bbolt transaction; it is valid only
 // inside the View or Update that made it.
 type readTx struct {
-	meta, txs, ids, v1, spent, claims, conflicts *bolt.Bucket
-	accounts, keys, history, utxo, filters       *bolt.Bucket
-	m                                            *meta  // loaded on first use
-	st                                           *Store // its epoch bits and filters
+	meta, txs, ids, v1, spent, claims, conflicts  *bolt.Bucket
+	accounts, keys, history, utxo, filters, certs *bolt.Bucket
+	m                                             *meta  // loaded on first use
+	st                                            *Store // its epoch bits and filters
 	// seqs caches seqOf (0: not stored), recs recordAt and pks pubKey in
 	// a write transaction, where Graph asks for the same parents and
 	// owners several times; nil in a View.
@@ -42,6 +42,7 @@ func (s *Store) newReadTx(tx *bolt.Tx) *readTx {
 		history:   tx.Bucket(bucketHistory),
 		utxo:      tx.Bucket(bucketUTXO),
 		filters:   tx.Bucket(bucketFilters),
+		certs:     tx.Bucket(bucketCerts),
 	}
 }
 
@@ -594,4 +595,52 @@ func (r *readTx) Digest() (dag.Digest, error) {
 	}
 	acc := m.acc()
 	return acc.Digest(), nil
+}
+
+// Contested implements dag.ReadTx. The conflicts index is keyed by seq
+// first, so walking it gives the records in Seq order.
+func (r *readTx) Contested(fn func(*dag.Record) bool) error {
+	c := r.conflicts.Cursor()
+	var last uint64
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if len(k) != 2*seqSize {
+			return corruptf("conflicts key of %d bytes", len(k))
+		}
+		seq, err := decodeSeq(k[:seqSize])
+		if err != nil {
+			return err
+		}
+		if seq == last {
+			continue
+		}
+		last = seq
+		rec, err := r.recordAt(seq)
+		if err != nil {
+			return err
+		}
+		full, err := r.fullRecord(seq, &rec)
+		if err != nil {
+			return err
+		}
+		if !fn(full) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Certificate implements dag.ReadTx.
+func (r *readTx) Certificate(id dag.TxID) ([]byte, error) {
+	seq, err := r.seqOf(id)
+	if err != nil {
+		return nil, fmt.Errorf("read certificate of %s: %w", id, err)
+	}
+	if seq == 0 {
+		return nil, dag.ErrNotFound
+	}
+	v := r.certs.Get(seqKey(seq))
+	if v == nil {
+		return nil, dag.ErrNotFound
+	}
+	return bytes.Clone(v), nil
 }

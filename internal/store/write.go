@@ -133,11 +133,13 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 	}
 	r := &record{state: rec.State, code: rec.Code, firstSeen: rec.FirstSeen, id: p.ID, kind: kindRaw, body: p.Raw}
 	compact := known && compactable(p)
-	var owners []uint32
-	if accepted || compact {
-		owners = make([]uint32, len(p.Out))
-		for i, o := range p.Out {
-			if owners[i], err = w.ensureAccount(m, o.Owner); err != nil {
+	owners := make([]uint32, len(p.Out))
+	for i, o := range p.Out {
+		if owners[i], err = w.ensureAccount(m, o.Owner); err != nil {
+			return err
+		}
+		if owners[i] != from {
+			if err := w.history.Put(historyKey(owners[i], seq), nil); err != nil {
 				return err
 			}
 		}
@@ -172,25 +174,18 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 	}
 
 	if accepted {
-		if err := w.spend(p, from, parents, seq); err != nil {
+		if err := w.spend(p, from, parents, seq, epoch); err != nil {
 			return err
 		}
-		for i, o := range p.Out {
-			if err := w.utxo.Put(utxoKey(owners[i], seq, uint16(i)), binary.BigEndian.AppendUint64(nil, uint64(o.Amount))); err != nil {
-				return err
-			}
-			if owners[i] != from {
-				if err := w.history.Put(historyKey(owners[i], seq), nil); err != nil {
-					return err
-				}
-			}
+		if err := w.addOutputs(p, owners, seq); err != nil {
+			return err
 		}
 	} else if err := w.claim(p, parents, seq); err != nil {
 		return err
 	}
 
 	acc := m.acc()
-	acc.Add(p.ID)
+	acc.AddRecord(p.ID, accepted)
 	m.setAcc(&acc)
 	m.LastSeq = seq
 	*m.counter(rec.State)++
@@ -227,17 +222,28 @@ func (w *writeTx) claim(p *dag.Parsed, parents []uint64, seq uint64) error {
 	return nil
 }
 
+// addOutputs lists the outputs of p (with seq), owned by owners, as
+// unspent.
+func (w *writeTx) addOutputs(p *dag.Parsed, owners []uint32, seq uint64) error {
+	for i, o := range p.Out {
+		if err := w.utxo.Put(utxoKey(owners[i], seq, uint16(i)), binary.BigEndian.AppendUint64(nil, uint64(o.Amount))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // spend marks p's prevs (stored with seqs parents) spent by child (with
-// seq). Their utxo entries stay until the epoch's sweep (sweep.go); the
-// spent entry names the owner's account for it. By the rules each prev
-// belongs to the signer (account from), so that is looked up first; only
-// otherwise is the parent record read for the owner.
-func (w *writeTx) spend(p *dag.Parsed, from uint32, parents []uint64, seq uint64) error {
+// seq), with spent entries in epoch: the child's for a Put, the newest for
+// a SetState. Their utxo entries stay until the epoch's sweep (sweep.go);
+// the spent entry names the owner's account for it. By the rules each
+// prev belongs to the signer (account from), so that is looked up first;
+// only otherwise is the parent record read for the owner.
+func (w *writeTx) spend(p *dag.Parsed, from uint32, parents []uint64, seq uint64, epoch uint32) error {
 	m, err := w.loadMeta()
 	if err != nil {
 		return err
 	}
-	epoch := epochOf(seq, w.st.bits)
 	spends := w.st.spentFilters.ensure(epoch)
 	for i, op := range p.Prev {
 		if op.Index > math.MaxUint16 {
