@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"slices"
 	"sync"
 
@@ -48,8 +49,8 @@ type Client struct {
 	byShort   map[[20]byte]*entry // v1 infohash and TxID.Short -> entry
 	lru       *list.List          // of *entry, most recently used first
 	peers     map[*torrent.PeerConn]*peer
-	dialAddrs map[*torrent.PeerConn]string // genesis connections -> where the peer listens
-	known     []string                     // AddPeers addresses, for redialling
+	dialAddrs map[*torrent.PeerConn]swarmPeer // genesis connections -> where the peer listens
+	known     []string                        // AddPeers addresses, for redialling
 }
 
 // New starts a Client: it listens, joins the DHT, seeds the genesis
@@ -73,7 +74,7 @@ func New(cfg Config) (*Client, error) {
 		byShort:   make(map[[20]byte]*entry),
 		lru:       list.New(),
 		peers:     make(map[*torrent.PeerConn]*peer),
-		dialAddrs: make(map[*torrent.PeerConn]string),
+		dialAddrs: make(map[*torrent.PeerConn]swarmPeer),
 	}
 	lc, err := c.libConfig()
 	if err != nil {
@@ -183,6 +184,12 @@ type PeerInfo struct {
 	Client string
 	// TTX reports whether the peer speaks the ttx extension with us.
 	TTX bool
+	// Inbound reports whether the peer dialled us.
+	Inbound bool
+	// ListenPort is where the peer accepts connections: the remote port
+	// of an outbound connection, else the port its BEP 10 handshake gave
+	// on the genesis swarm; 0 if unknown.
+	ListenPort uint16
 	// Torrent is the transaction whose torrent the connection is on: the
 	// network ID for the genesis swarm.
 	Torrent dag.TxID
@@ -212,13 +219,21 @@ func (c *Client) Peers() []PeerInfo {
 		for _, pc := range lt.t.PeerConns() {
 			st := pc.Stats()
 			name, _ := pc.PeerClientName.Load().(string)
+			inbound := pc.Discovery == torrent.PeerSourceIncoming // set before the conn is added
+			addr := pc.RemoteAddr.String()
 			c.mu.Lock()
 			ttx := c.peers[pc] != nil
+			port := c.dialAddrs[pc].port
 			c.mu.Unlock()
+			if !inbound {
+				port = portOf(addr)
+			}
 			out = append(out, PeerInfo{
-				Addr:         pc.RemoteAddr.String(),
+				Addr:         addr,
 				Client:       name,
 				TTX:          ttx,
+				Inbound:      inbound,
+				ListenPort:   port,
 				Torrent:      lt.id,
 				DownRate:     st.DownloadRate,
 				UpRate:       st.LastWriteUploadRate,
@@ -243,4 +258,13 @@ func (c *Client) onUsefulData(ev torrent.ReceivedUsefulDataEvent) {
 	if e := c.byShort[ih]; e != nil && e.fetch != nil {
 		e.fetch.src = ev.Peer.RemoteAddr.String()
 	}
+}
+
+// portOf returns the port of a "host:port" address, 0 if it has none.
+func portOf(addr string) uint16 {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return 0
+	}
+	return ap.Port()
 }

@@ -2,6 +2,8 @@ package torrentx
 
 import (
 	"context"
+	"crypto/rand"
+	"net/netip"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +19,8 @@ import (
 type gossipNode struct {
 	store *dag.MemStore
 	graph *dag.Graph
+	eng   *gossip.Engine
+	key   dag.PubKey // its node key
 	c     *Client
 }
 
@@ -30,6 +34,7 @@ func (f *clientFetcher) Fetch(ctx context.Context, id dag.TxID, peers []string) 
 func newGossipNode(t *testing.T, net *dag.Network) *gossipNode {
 	t.Helper()
 	n := &gossipNode{store: dag.NewMemStore()}
+	rand.Read(n.key[:])
 	var eng atomic.Pointer[gossip.Engine]
 	n.graph = dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: n.store, OnChange: func(cs []dag.Change) {
 		if e := eng.Load(); e != nil {
@@ -38,13 +43,14 @@ func newGossipNode(t *testing.T, net *dag.Network) *gossipNode {
 	}})
 	f := &clientFetcher{}
 	e, err := gossip.New(gossip.Config{
-		Network: net, Ledger: n.graph, Store: n.store, Fetcher: f,
+		Network: net, Ledger: n.graph, Store: n.store, Fetcher: f, NodeKey: n.key,
 		Tick: 10 * time.Millisecond, WantTimeout: 200 * time.Millisecond, PingInterval: time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	eng.Store(e)
+	n.eng = e
 	t.Cleanup(func() { e.Close() })
 	cfg := testConfig(net, n.store, &txRecv{})
 	cfg.OnTx = nil // the Engine adds what it fetches
@@ -95,6 +101,52 @@ func TestGossipOverTorrent(t *testing.T) {
 				t.Fatalf("A holds %d transactions, want %d", want.Count, len(raws)+1)
 			}
 			waitFor(t, 10*time.Second, "B to hold what A holds", func() bool { return b.digest(t) == want })
+		})
+	}
+}
+
+// TestPeerIdentity: over real connections, each side knows the other's
+// node key from its hello, and which side dialled and where each listens.
+func TestPeerIdentity(t *testing.T) {
+	net, _ := dagtest.NewNetwork(t, 1)
+	a, b := newGossipNode(t, net), newGossipNode(t, net)
+	if err := b.c.AddPeers([]string{a.c.ListenAddr()}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "both ready", func() bool {
+		for _, n := range []*gossipNode{a, b} {
+			if ps := n.eng.Peers(); len(ps) != 1 || !ps[0].Ready {
+				return false
+			}
+		}
+		return true
+	})
+	for _, tc := range []struct {
+		name    string
+		n, peer *gossipNode
+		inbound bool
+	}{
+		{"listener", a, b, true},
+		{"dialler", b, a, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.n.eng.Peers()[0].NodeKey; got != tc.peer.key {
+				t.Errorf("peer's node key %x, want %x", got, tc.peer.key)
+			}
+			want := netip.MustParseAddrPort(tc.peer.c.ListenAddr()).Port()
+			var found bool
+			for _, p := range tc.n.c.Peers() {
+				if p.Torrent != net.ID {
+					continue
+				}
+				found = true
+				if !p.TTX || p.Inbound != tc.inbound || p.ListenPort != want {
+					t.Errorf("peer %+v: want ttx, inbound %v, listen port %d", p, tc.inbound, want)
+				}
+			}
+			if !found {
+				t.Error("no genesis connection listed")
+			}
 		})
 	}
 }

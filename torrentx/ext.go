@@ -57,19 +57,26 @@ func (c *Client) isGenesis(pc *torrent.PeerConn) bool {
 	return pc.Torrent().InfoHash() == c.genesis.v1
 }
 
+// swarmPeer is where a genesis peer listens: the address to dial it at,
+// and the port its BEP 10 handshake gave (0 if none).
+type swarmPeer struct {
+	dial string
+	port uint16
+}
+
 // onExtendedHandshake runs with the library lock held. It records where a
 // genesis peer listens, and starts a gossip peer for one that speaks ttx.
 func (c *Client) onExtendedHandshake(pc *torrent.PeerConn, h *pp.ExtendedHandshakeMessage) {
 	if !c.isGenesis(pc) {
 		return
 	}
-	dial := pc.RemoteAddr.String()
-	if host, _, err := net.SplitHostPort(dial); err == nil && h.Port > 0 && h.Port < 1<<16 {
-		dial = net.JoinHostPort(host, strconv.Itoa(h.Port))
+	sp := swarmPeer{dial: pc.RemoteAddr.String()}
+	if host, _, err := net.SplitHostPort(sp.dial); err == nil && h.Port > 0 && h.Port < 1<<16 {
+		sp = swarmPeer{dial: net.JoinHostPort(host, strconv.Itoa(h.Port)), port: uint16(h.Port)}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.dialAddrs[pc] = dial
+	c.dialAddrs[pc] = sp
 	if pc.LocalLtepProtocolMap != c.genesisMap || h.M[ExtensionName] == 0 || c.peers[pc] != nil {
 		return
 	}

@@ -271,9 +271,9 @@ func (c *Client) swarmAddrs() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := slices.Clone(c.known)
-	for _, a := range c.dialAddrs {
-		if !slices.Contains(out, a) {
-			out = append(out, a)
+	for _, sp := range c.dialAddrs {
+		if !slices.Contains(out, sp.dial) {
+			out = append(out, sp.dial)
 		}
 	}
 	return out

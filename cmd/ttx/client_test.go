@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -47,7 +48,7 @@ func (b *backend) Network() *dag.Network { return b.net }
 func (b *backend) Status(context.Context) (*api.Status, error) {
 	var d dag.Digest
 	err := b.view(func(r dag.ReadTx) (err error) { d, err = r.Digest(); return err })
-	return &api.Status{Agent: "ttx/test", StartedAt: time.Now(), Digest: d.String(), Accepted: d.Count, Listen: []string{"127.0.0.1:6881"}}, err
+	return &api.Status{Agent: "ttx/test", NodeKey: testNodeKey(1), StartedAt: time.Now(), Digest: d.String(), Accepted: d.Count, Listen: []string{"127.0.0.1:6881"}}, err
 }
 func (b *backend) Balance(_ context.Context, owner dag.PubKey) (dag.Amount, int, error) {
 	var sum dag.Amount
@@ -90,8 +91,14 @@ func (b *backend) AskPeers(_ context.Context, id dag.TxID, trusted []string) ([]
 	return out, nil
 }
 func (b *backend) Peers(context.Context) ([]api.Peer, error) {
-	return []api.Peer{{Addr: "127.0.0.1:6882", TTX: true, InSync: true, Agent: "ttx/test", ConnectedAt: time.Now()}}, nil
+	return []api.Peer{
+		{Addr: "127.0.0.1:6882", TTX: true, InSync: true, Agent: "ttx/test", NodeKey: testNodeKey(2), ListenPort: 6882, ConnectedAt: time.Now()},
+		{Addr: "127.0.0.1:50123", Inbound: true, Agent: "other", ConnectedAt: time.Now()},
+	}, nil
 }
+
+// testNodeKey is a node key in hex whose digits are all b.
+func testNodeKey(b int) string { return strings.Repeat(strconv.Itoa(b), 64) }
 func (b *backend) Send(_ context.Context, to dag.PubKey, amount dag.Amount, memo string) (dag.TxID, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -149,14 +156,15 @@ func TestClientCommands(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"status", []string{"status"}, []string{"Network", "dagtest", "2 accepted", "127.0.0.1:6881"}},
+		{"status", []string{"status"}, []string{"Network", "dagtest", "2 accepted", "127.0.0.1:6881", "Node key      " + testNodeKey(1)}},
 		{"address", []string{"address"}, []string{me}},
 		{"balance of mine", []string{"balance"}, []string{me, "999997 TTX", "Outputs  1"}},
 		{"balance of another", []string{"balance", bob}, []string{"3 TTX"}},
 		{"history", []string{"history"}, []string{"-3", "accepted", id[:16], "+1000000"}},
 		{"tx", []string{"tx", id}, []string{"accepted", "3 TTX to " + bob, "magnet:?xt=urn:btmh:1220" + id, "Spent by"}},
 		{"tx peers", []string{"tx", "--trusted", "127.0.0.1:9,127.0.0.1:10", id}, []string{"accepted by 2 of 2, no conflict", "127.0.0.1:9: accepted"}},
-		{"peers", []string{"peers"}, []string{"127.0.0.1:6882", "yes"}},
+		{"peers", []string{"peers"}, []string{"127.0.0.1:6882   yes  yes      out        6882    " + testNodeKey(2)[:16] + "… ", "127.0.0.1:50123  no   no       in         -       -  "}},
+		{"peers long", []string{"peers", "--long"}, []string{"out        6882    " + testNodeKey(2) + "  "}},
 		{"send", []string{"send", "--to", bob, "--amount", "1.25", "--memo", "hi"}, []string{"Sent 1.25 TTX to " + bob, "ID: " + id}},
 		{"faucet", []string{"faucet"}, []string{"Faucet paid " + me}},
 		{"proof export", []string{"proof", "export", "-o", proofPath, id}, []string{"Wrote " + proofPath}},

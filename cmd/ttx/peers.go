@@ -2,19 +2,26 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 )
 
 const peersUsage = `Usage: ttx peers [flags]
 
 Lists the running node's connected peers: whether they speak the ttx
-extension and whether their ledger digest equals the node's.
+extension, whether their ledger digest equals the node's, who dialled whom,
+where they listen, and the node key a ttx peer gave (shortened; -long or
+-json for the whole key).
 `
+
+// shortKey is how many hex digits of a node key the table shows.
+const shortKey = 16
 
 func runPeers(e *env, args []string) error {
 	fs := newFlagSet("peers")
 	cf := clientFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
+	long := fs.Bool("long", false, "show whole node keys")
 	if help, err := e.parse(fs, args, peersUsage, 0); help || err != nil {
 		return err
 	}
@@ -34,13 +41,23 @@ func runPeers(e *env, args []string) error {
 		return nil
 	}
 	tw := e.table()
-	fmt.Fprintln(tw, "ADDRESS\tTTX\tIN SYNC\tDIRECTION\tCONNECTED\tAGENT")
+	fmt.Fprintln(tw, "ADDRESS\tTTX\tIN SYNC\tDIRECTION\tLISTEN\tNODE KEY\tCONNECTED\tAGENT")
 	for _, p := range ps.Peers {
 		dir := "out"
 		if p.Inbound {
 			dir = "in"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Addr, yesNo(p.TTX), yesNo(p.InSync), dir,
+		listen, key := "-", "-"
+		if p.ListenPort != 0 {
+			listen = strconv.Itoa(p.ListenPort)
+		}
+		if p.NodeKey != "" {
+			key = p.NodeKey
+			if !*long && len(key) > shortKey {
+				key = key[:shortKey] + "…"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Addr, yesNo(p.TTX), yesNo(p.InSync), dir, listen, key,
 			time.Since(p.ConnectedAt).Round(time.Second), p.Agent)
 	}
 	return tw.Flush()

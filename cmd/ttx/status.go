@@ -8,9 +8,9 @@ import (
 
 const statusUsage = `Usage: ttx status [flags]
 
-Shows the running node's state: its network, how many transactions it
-holds, its digest (two nodes with the same digest hold the same set), its
-peers and the DHT.
+Shows the running node's state: its network, its node key (its identity
+for peers), how many transactions it holds, its digest (two nodes with the
+same digest hold the same set), its peers and the DHT.
 `
 
 func runStatus(e *env, args []string) error {
@@ -34,6 +34,7 @@ func runStatus(e *env, args []string) error {
 	tw := e.table()
 	fmt.Fprintf(tw, "Network\t%s (%s)\n", st.Network.Name, st.Network.ID)
 	fmt.Fprintf(tw, "Node\t%s, up %s\n", st.Agent, time.Since(st.StartedAt).Round(time.Second))
+	fmt.Fprintf(tw, "Node key\t%s\n", st.NodeKey)
 	fmt.Fprintf(tw, "Transactions\t%d accepted, %d rejected, %d pending\n", st.Accepted, st.Rejected, st.Pending)
 	fmt.Fprintf(tw, "Digest\t%s\n", st.Digest)
 	fmt.Fprintf(tw, "Peers\t%d (%d speak ttx, %d in sync)\n", st.Peers, st.TTXPeers, st.InSync)

@@ -80,6 +80,9 @@ type Status struct {
 	Network NetworkInfo `json:"network"`
 	// Agent is the node software, e.g. "ttx/0.1.0".
 	Agent string `json:"agent"`
+	// NodeKey is the node's identity: its Ed25519 node public key in hex
+	// (64 characters), which its peers see in its hello.
+	NodeKey string `json:"node_key"`
 	// StartedAt is when the node started.
 	StartedAt time.Time `json:"started_at"`
 	// Digest summarises the stored set of IDs ("count/fingerprint"): two
@@ -213,8 +216,15 @@ type Peer struct {
 	Agent string `json:"agent,omitempty"`
 	// TTX reports whether the peer speaks the ttx extension.
 	TTX bool `json:"ttx"`
+	// NodeKey is the node key a ttx peer's hello claimed, in hex (64
+	// characters); empty for other peers.
+	NodeKey string `json:"node_key,omitempty"`
 	// Inbound reports whether the peer connected to us.
 	Inbound bool `json:"inbound"`
+	// ListenPort is where the peer accepts connections (a ttx peer's hello
+	// says; otherwise the BitTorrent handshake or the port we dialled);
+	// 0 if unknown.
+	ListenPort int `json:"listen_port,omitempty"`
 	// Digest is the peer's last reported digest; InSync whether it equals
 	// ours.
 	Digest      string    `json:"digest,omitempty"`

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -41,8 +42,10 @@ func (n *Node) Status(ctx context.Context) (*api.Status, error) {
 	if err != nil {
 		return nil, err
 	}
+	key := n.key.Public()
 	s := &api.Status{
 		Agent:     "ttx/" + Version,
+		NodeKey:   hex.EncodeToString(key[:]),
 		StartedAt: n.started,
 		Digest:    d.String(),
 		Accepted:  st.Accepted + st.Conflicted,

@@ -10,6 +10,8 @@
 //
 //	ttx.db      the bbolt store (exclusive lock: one node per data dir)
 //	wallet.key  the node's key file (see internal/wallet)
+//	node.key    the node's identity key, created at first start (see
+//	            internal/nodekey); a damaged one stops the start
 //	.cookie     the API token for spending (rewritten at start, removed on exit)
 //	proofs/     proof files dropped here are imported at start
 //

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"strconv"
@@ -34,6 +35,7 @@ func (g *gossipLink) start(listenPort uint16) error {
 		Network:    n.cfg.Network,
 		Ledger:     n.graph,
 		Store:      n.store,
+		NodeKey:    n.key.Public(),
 		Fetcher:    fetcher{g},
 		Logger:     n.cfg.Logger,
 		Now:        n.cfg.Now,
@@ -163,7 +165,8 @@ func matchPeer(peers []gossip.PeerInfo, addr string) (string, bool) {
 // describe joins what the BitTorrent client and the gossip engine know of a
 // connection.
 func (g *gossipLink) describe(p torrentx.PeerInfo, ours dag.Digest, gp map[string]gossip.PeerInfo) api.Peer {
-	out := api.Peer{Addr: p.Addr, Agent: p.Client, TTX: p.TTX, DownRate: int64(p.DownRate), UpRate: int64(p.UpRate)}
+	out := api.Peer{Addr: p.Addr, Agent: p.Client, TTX: p.TTX, Inbound: p.Inbound, ListenPort: int(p.ListenPort),
+		DownRate: int64(p.DownRate), UpRate: int64(p.UpRate)}
 	if info, ok := gp[p.Addr]; ok {
 		if info.Agent != "" {
 			out.Agent = info.Agent
@@ -172,6 +175,10 @@ func (g *gossipLink) describe(p torrentx.PeerInfo, ours dag.Digest, gp map[strin
 		if info.Ready {
 			out.Digest = info.Digest.String()
 			out.InSync = info.Digest == ours
+			out.NodeKey = hex.EncodeToString(info.NodeKey[:])
+			if info.ListenPort != 0 {
+				out.ListenPort = int(info.ListenPort)
+			}
 		}
 	}
 	return out

@@ -15,6 +15,7 @@ import (
 
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/internal/api"
+	"github.com/torrenttx/ttx/internal/nodekey"
 	"github.com/torrenttx/ttx/internal/store"
 	"github.com/torrenttx/ttx/internal/wallet"
 	"github.com/torrenttx/ttx/proofs"
@@ -23,9 +24,10 @@ import (
 
 // Names of the files in a data dir.
 const (
-	StoreFile  = "ttx.db"
-	WalletFile = "wallet.key"
-	ProofsDir  = "proofs"
+	StoreFile   = "ttx.db"
+	WalletFile  = "wallet.key"
+	NodeKeyFile = "node.key"
+	ProofsDir   = "proofs"
 )
 
 // Version is the node software's version; peers see "ttx/<Version>".
@@ -70,6 +72,7 @@ type Config struct {
 type Node struct {
 	cfg     Config
 	log     *slog.Logger
+	key     *nodekey.Key
 	store   *store.Store
 	graph   *dag.Graph
 	gossip  *gossipLink
@@ -115,6 +118,10 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.store, err = store.Open(filepath.Join(cfg.DataDir, StoreFile), store.Options{Logger: cfg.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+	// After the store: its lock tells a second node on this dir to go.
+	if n.key, err = nodekey.LoadOrCreate(filepath.Join(cfg.DataDir, NodeKeyFile)); err != nil {
+		return nil, err
 	}
 	n.gossip = newGossipLink(n)
 	n.graph, err = dag.NewGraph(dag.GraphConfig{
@@ -238,6 +245,9 @@ func (n *Node) Token() string { return n.api.Token() }
 
 // ListenAddr returns the BitTorrent listen address.
 func (n *Node) ListenAddr() string { return n.client.ListenAddr() }
+
+// NodeKey returns the node's identity key (from <datadir>/node.key).
+func (n *Node) NodeKey() *nodekey.Key { return n.key }
 
 // Address returns the wallet's address.
 func (n *Node) Address() string { return n.cfg.Wallet.Address(n.cfg.Network) }

@@ -423,3 +423,18 @@ func TestNetworkOffline(t *testing.T) {
 		t.Errorf("Names() = %v, want [alice bob]", got)
 	}
 }
+
+// TestInSyncFresh: after a payment, every node reports all its peers in
+// sync within a second or two, long before the 30 s keep-alive ping: each
+// ledger change pings the peers with the new digest.
+func TestInSyncFresh(t *testing.T) {
+	n := ttxtest.NewNetwork(t, "alice", "bob", "carol")
+	n.ConnectAll()
+	n.WaitInSync(2, timeout)
+	for _, to := range []string{"bob", "carol"} {
+		start := time.Now()
+		n.Send("alice", to, dag.Unit)
+		n.WaitInSync(2, 2*time.Second)
+		t.Logf("all in sync %v after the payment to %s", time.Since(start).Round(time.Millisecond), to)
+	}
+}

@@ -136,3 +136,25 @@ func (n *Network) report() string {
 	}
 	return b.String()
 }
+
+// WaitInSync waits until every running node holds the same transactions
+// and reports, in its status, each of its want ttx peers as in sync with
+// it: what ttx status and the web page show.
+func (n *Network) WaitInSync(want int, timeout time.Duration) {
+	n.t.Helper()
+	Wait(n.t, timeout, func() error {
+		if !n.converged() {
+			return fmt.Errorf("digests differ:\n%s", n.report())
+		}
+		for _, m := range n.running() {
+			st, err := m.node.Status(context.Background())
+			if err != nil {
+				return fmt.Errorf("status of %s: %w", m.name, err)
+			}
+			if st.TTXPeers != want || st.InSync != want {
+				return fmt.Errorf("%s is in sync with %d of %d ttx peers, want %d of %d", m.name, st.InSync, st.TTXPeers, want, want)
+			}
+		}
+		return nil
+	})
+}

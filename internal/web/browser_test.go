@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -238,6 +239,9 @@ func TestBrowserPayment(t *testing.T) {
 	pa.navigate(a.APIURL() + "/network")
 	pa.waitFor("B in sync on A's network page", `document.querySelector('#peers tbody tr .proto-ttx') &&
 		document.querySelector('#peers tbody tr [data-state="accepted"]')`)
+	keyA, keyB := a.NodeKey().Public(), b.NodeKey().Public()
+	pa.waitFor("both node keys on A's network page", `document.querySelector('#node-key').textContent === '`+hex.EncodeToString(keyA[:])+`' &&
+		document.querySelector('#peers tbody tr td[data-key="`+hex.EncodeToString(keyB[:])+`"]')`)
 	pa.screenshot(filepath.Join(shots, "network.png"))
 	pa.do("Emulation.setEmulatedMedia", map[string]any{"features": []map[string]string{{"name": "prefers-color-scheme", "value": "dark"}}}, nil)
 	pa.navigate(a.APIURL() + "/dag")

@@ -87,15 +87,20 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// NodeKey is the node's Ed25519 public key, for our hello. Required.
+	NodeKey dag.PubKey
 	// Agent and ListenPort go into our hello.
 	Agent      string
 	ListenPort uint16
 	// MinVersion is the lowest protocol version accepted from a peer
-	// (default 1). Peers speak the lower of their two versions.
+	// (default wire.NodeKeyVersion, so every ready peer has a node key).
+	// Peers speak the lower of their two versions.
 	MinVersion uint64
 
 	// PingInterval: how often each peer is pinged (keeps idle seed-to-seed
-	// connections open; compares digests).
+	// connections open; compares digests). Peers are also pinged at the
+	// first Tick after the ledger changes, so that both sides see the new
+	// pair of digests within a round trip.
 	PingInterval time.Duration
 	// WantTimeout: how long a wanted transaction may take before it is
 	// wanted from another announcer or fetched by Fetcher.
@@ -130,7 +135,9 @@ type Config struct {
 	// SyncTimeout aborts a catch-up sync that made no progress for that
 	// long.
 	SyncTimeout time.Duration
-	// Tick is how often timers (want timeouts, pings, bans) are checked.
+	// Tick is how often timers (want timeouts, pings, bans) are checked,
+	// and so the most a ledger change waits for its digest ping (default
+	// 250 ms; changes within one tick share one ping per peer).
 	Tick time.Duration
 	// KnownPerPeer bounds the IDs remembered as known to each peer (so
 	// they are not announced back).
@@ -138,8 +145,8 @@ type Config struct {
 }
 
 func (c Config) withDefaults() (Config, error) {
-	if c.Network == nil || c.Ledger == nil || c.Store == nil {
-		return c, errors.New("gossip: Network, Ledger and Store are required")
+	if c.Network == nil || c.Ledger == nil || c.Store == nil || c.NodeKey == (dag.PubKey{}) {
+		return c, errors.New("gossip: Network, Ledger, Store and NodeKey are required")
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -166,7 +173,7 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	if c.MinVersion == 0 {
-		c.MinVersion = 1
+		c.MinVersion = wire.NodeKeyVersion
 	}
 	def(&c.PingInterval, DefaultPingInterval)
 	def(&c.WantTimeout, DefaultWantTimeout)

@@ -7,10 +7,14 @@
 // # Protocol
 //
 // Connection. Each side sends hello first (protocol version, network ID,
-// digest of its stored IDs, agent, listen port) and nothing before it. A
-// peer whose hello names another network is dropped; one below
-// Config.MinVersion too; otherwise both speak the lower version. Any other
-// message before hello bans the sender.
+// digest of its stored IDs, agent, listen port, node key) and nothing
+// before it. A peer whose hello names another network is dropped; one below
+// Config.MinVersion (default 2, the first version with a node key) too;
+// otherwise both speak the lower version. Any other message before hello,
+// and a hello that does not decode (a node key that is not 32 bytes, say),
+// ban the sender. The node key in a hello is a claim: Peers reports it and
+// SendTo addresses a peer by it, but only what the key signs proves
+// anything.
 //
 // Propagation. When the ledger stores a new transaction (Announce, wired
 // to dag.GraphConfig.OnChange), it goes to every ready peer not known to
@@ -60,7 +64,12 @@
 // this keeps idle seed-to-seed connections open (anacrolix closes them
 // after 150 s) and compares digests. A peer is also pinged as soon as its
 // hello arrives if our digest has moved since the hello we sent it: what we
-// accepted in between was not pushed to it.
+// accepted in between was not pushed to it. And when the ledger changes,
+// every ready peer not yet told the new digest is pinged at the next tick
+// (Config.Tick, 250 ms): changes within a tick share one ping, so a busy
+// node pings each peer at most four times a second. The ping tells the
+// peer our digest and its pong tells us the peer's, so both sides' "in
+// sync" follow a change within a tick and a round trip, not PingInterval.
 //
 // # Limits and scoring
 //

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/torrenttx/ttx/dag"
@@ -44,6 +45,9 @@ type Engine struct {
 	// lastMissing is when the orphan pool's missing parents were last
 	// wanted.
 	lastMissing time.Time
+	// moved is set by Announce when the ledger changed, and cleared by the
+	// tick that pings the peers with the new digest.
+	moved atomic.Bool
 }
 
 // New starts an engine. Wire Announce to the Graph's OnChange, and the
@@ -121,7 +125,7 @@ func (e *Engine) AddPeer(p Peer) {
 	e.mu.Unlock()
 	go e.settler(ps)
 	e.send(ps, &wire.Hello{Version: wire.ProtocolVersion, Network: e.cfg.Network.ID, Digest: ours,
-		Agent: e.cfg.Agent, ListenPort: e.cfg.ListenPort})
+		Agent: e.cfg.Agent, ListenPort: e.cfg.ListenPort, NodeKey: e.cfg.NodeKey})
 }
 
 // RemovePeer forgets p: its sync stops, and what was wanted from it is
@@ -314,7 +318,7 @@ func (e *Engine) handlePong(ps *peer, m *wire.Pong) {
 // it returns the message to send once the lock is released.
 func (e *Engine) pingLocked(ps *peer, now time.Time, ours dag.Digest) wire.Message {
 	ps.ping = pending{nonce: e.nextNonce(), sent: now, digest: ours}
-	ps.lastPing = now
+	ps.lastPing, ps.told = now, ours
 	return &wire.Ping{Nonce: ps.ping.nonce, Digest: ours}
 }
 
@@ -328,21 +332,24 @@ func (e *Engine) nextNonce() uint64 {
 	return e.nonce
 }
 
-// send encodes m and queues it to ps. A message that does not encode is
-// our own fault; one the transport refuses is dropped.
-func (e *Engine) send(ps *peer, m wire.Message) bool {
+// send encodes m and queues it to ps, and reports whether it was queued.
+func (e *Engine) send(ps *peer, m wire.Message) bool { return e.trySend(ps, m) == nil }
+
+// trySend encodes m and queues it to ps. A message that does not encode is
+// our own fault (logged); one the transport refuses is dropped.
+func (e *Engine) trySend(ps *peer, m wire.Message) error {
 	b, err := wire.Encode(m)
 	if err != nil {
 		e.log.Error("encode message", logType, m.Type(), logErr, err)
-		return false
+		return err
 	}
 	if err := ps.p.Send(b); err != nil {
 		e.log.Debug("send", logPeer, ps.id, logType, m.Type(), logErr, err)
-		return false
+		return fmt.Errorf("send %s to %s: %w", m.Type(), ps.id, err)
 	}
 	ps.msgsOut.Add(1)
 	ps.bytesOut.Add(uint64(len(b)))
-	return true
+	return nil
 }
 
 // digest returns our store's digest.
@@ -413,7 +420,8 @@ func (e *Engine) Banned(id string) bool {
 	return e.bannedLocked(id, e.cfg.Now())
 }
 
-// loop runs the timers: pings, want timeouts, sync timeouts and bans.
+// loop runs the timers: pings (keep-alive and digest), want timeouts, sync
+// timeouts and bans.
 func (e *Engine) loop() {
 	defer e.wg.Done()
 	t := time.NewTicker(e.cfg.Tick)
@@ -428,8 +436,14 @@ func (e *Engine) loop() {
 	}
 }
 
+// tick runs the timers once. A ready peer is pinged when PingInterval has
+// passed since its last ping, or when the ledger moved since the last tick
+// and the peer was not told our digest yet: it then learns ours from the
+// ping and we learn its from the pong, so "in sync" on both sides follows a
+// change within a tick and a round trip.
 func (e *Engine) tick() {
 	now := e.cfg.Now()
+	moved := e.moved.Swap(false) // before reading the digest: a later change waits for the next tick
 	ours, err := e.digest()
 	if err != nil {
 		e.log.Error("read digest", logErr, err)
@@ -452,7 +466,7 @@ func (e *Engine) tick() {
 	}
 	var stalled []*peer
 	for _, ps := range e.peers {
-		if ps.ready() && now.Sub(ps.lastPing) >= e.cfg.PingInterval {
+		if ps.ready() && (now.Sub(ps.lastPing) >= e.cfg.PingInterval || moved && ps.told != ours) {
 			sends = append(sends, out{ps, e.pingLocked(ps, now, ours)})
 		}
 		if st := ps.sync; st != nil && now.Sub(st.last) >= e.cfg.SyncTimeout {

@@ -15,4 +15,6 @@ var (
 	ErrBanned = errors.New("gossip: peer banned")
 	// ErrNoPeers: a query found no peer to ask.
 	ErrNoPeers = errors.New("gossip: no peers")
+	// ErrUnknownPeer: no ready peer has the node key SendTo was given.
+	ErrUnknownPeer = errors.New("gossip: no peer with that node key")
 )

@@ -3,6 +3,7 @@ package gossip
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -27,6 +28,9 @@ type node struct {
 	waiters map[dag.TxID]chan struct{}
 }
 
+// testKey is the node key of a test node or raw peer called name.
+func testKey(name string) dag.PubKey { return dag.PubKey(sha256.Sum256([]byte(name))) }
+
 // testConfig is fast: short timers, so tests finish quickly.
 func testConfig() Config {
 	return Config{Tick: 10 * time.Millisecond, WantTimeout: 200 * time.Millisecond, PingInterval: 100 * time.Millisecond}
@@ -50,6 +54,9 @@ func newNode(t testing.TB, net *dag.Network, name string, cfg Config) *node {
 		n.mu.Unlock()
 	}})
 	cfg.Network, cfg.Ledger, cfg.Store = net, n.graph, n.store
+	if cfg.NodeKey == (dag.PubKey{}) {
+		cfg.NodeKey = testKey(name)
+	}
 	if cfg.Agent == "" {
 		cfg.Agent = name
 	}

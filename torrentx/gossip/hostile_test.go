@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -36,7 +37,7 @@ func TestHostilePeer(t *testing.T) {
 	orphan := dagtest.Spend(t, net, keys[0], []dag.OutPoint{{TxID: parent.ID, Index: 0}}, dagtest.Out(net, keys[0], dagtest.Funds/2))
 	bad := tampered(t, parent)
 	hello := func(n *node) wire.Message {
-		return &wire.Hello{Version: 1, Network: net.ID, Digest: n.digest(t)}
+		return &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: n.digest(t)}
 	}
 	tests := []struct {
 		name string
@@ -82,8 +83,30 @@ func TestHostilePeer(t *testing.T) {
 					p.handle(t, &wire.Query{Nonce: uint64(i), IDs: ids})
 				}
 			}},
+		{name: "malformed node key", want: ErrBanned, act: func(t *testing.T, h *node, p *rawPeer) {
+			b, err := wire.Encode(hello(h))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The key (field 13, last) is bstr(32); make it bstr(31).
+			n := len(b)
+			if b[n-35] != 0x0d || b[n-34] != 0x58 || b[n-33] != 32 {
+				t.Fatalf("hello does not end with its node key: %x", b)
+			}
+			b[n-33] = 31
+			h.eng.Handle(p, b[:n-1])
+			eventually(t, time.Second, "closed", func() error {
+				if err := p.closeReason(); err == nil || !strings.Contains(err.Error(), "node key is 31 bytes") {
+					return fmt.Errorf("closed with %v, want a reason naming the node key", err)
+				}
+				return nil
+			})
+		}},
+		{name: "version 1 without node key", want: ErrVersion, act: func(t *testing.T, h *node, p *rawPeer) {
+			p.handle(t, &wire.Hello{Version: 1, Network: net.ID, Digest: h.digest(t)})
+		}},
 		{name: "wrong network", want: ErrWrongNetwork, act: func(t *testing.T, h *node, p *rawPeer) {
-			p.handle(t, &wire.Hello{Version: 1, Network: other.ID, Digest: h.digest(t)})
+			p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: other.ID, Digest: h.digest(t)})
 		}},
 		{name: "orphan, duplicate and unknown type cost nothing", act: func(t *testing.T, h *node, p *rawPeer) {
 			p.handle(t, hello(h))
@@ -212,7 +235,7 @@ func TestAnnounce(t *testing.T) {
 	cfg.PushMax = 600
 	n := newNode(t, net, "n", cfg)
 	p := newRawPeer(n.eng, "p")
-	p.handle(t, &wire.Hello{Version: 1, Network: net.ID, Digest: n.digest(t)})
+	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: n.digest(t)})
 	small := pay(t, net, keys[0], 0, "s")
 	large := pay(t, net, keys[1], 1, string(bytes.Repeat([]byte{'x'}, 200)))
 	if len(small.Raw) > cfg.PushMax || len(large.Raw) <= cfg.PushMax {

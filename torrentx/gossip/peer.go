@@ -1,6 +1,7 @@
 package gossip
 
 import (
+	"fmt"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -20,9 +21,10 @@ type peer struct {
 	version uint64
 	// digest is the peer's latest digest (hello, ping or pong).
 	digest dag.Digest
-	// sentHello is our digest as our hello carried it.
-	sentHello dag.Digest
-	gone      bool
+	// sentHello is our digest as our hello carried it; told the one our
+	// last hello or ping carried.
+	sentHello, told dag.Digest
+	gone            bool
 
 	msgs, bytes, recon bucket // what it may send us
 	serve              bucket // transaction bytes we serve it
@@ -66,6 +68,7 @@ func (e *Engine) newPeer(p Peer, now time.Time, ours dag.Digest) *peer {
 		id:        p.ID(),
 		since:     now,
 		sentHello: ours,
+		told:      ours,
 		adds:      make(chan txAdd, maxAdds),
 		quit:      make(chan struct{}),
 		msgs:      newBucket(c.MsgRate, c.MsgBurst, now),
@@ -83,8 +86,12 @@ func (ps *peer) ready() bool { return ps.hello != nil && !ps.gone }
 
 // PeerInfo describes a ttx peer.
 type PeerInfo struct {
-	ID         string
-	Agent      string
+	// ID is the connection's remote address ("ip:port").
+	ID    string
+	Agent string
+	// NodeKey is the node key its hello claimed: an unproven claim, but
+	// what it signs can be checked against it.
+	NodeKey    dag.PubKey
 	Version    uint64 // the version spoken with it
 	ListenPort uint16
 	Digest     dag.Digest // its latest digest
@@ -110,10 +117,33 @@ func (e *Engine) Peers() []PeerInfo {
 			MsgsOut: ps.msgsOut.Load(), BytesOut: ps.bytesOut.Load(),
 		}
 		if ps.hello != nil {
-			pi.Agent, pi.ListenPort = ps.hello.Agent, ps.hello.ListenPort
+			pi.Agent, pi.ListenPort, pi.NodeKey = ps.hello.Agent, ps.hello.ListenPort, ps.hello.NodeKey
 		}
 		out = append(out, pi)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// SendTo queues m to the ready peer whose hello carried key; if several
+// connections claim it, to the oldest. It returns an error wrapping
+// ErrUnknownPeer when no ready peer has the key, ErrClosed after Close, or
+// the transport's refusal (a full queue, a closed connection).
+func (e *Engine) SendTo(key dag.PubKey, m wire.Message) error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return ErrClosed
+	}
+	var to *peer
+	for _, ps := range e.peers {
+		if ps.ready() && ps.hello.NodeKey == key && (to == nil || ps.since.Before(to.since)) {
+			to = ps
+		}
+	}
+	e.mu.Unlock()
+	if to == nil {
+		return fmt.Errorf("send %s: %w: %x", m.Type(), ErrUnknownPeer, key)
+	}
+	return e.trySend(to, m)
 }

@@ -324,9 +324,13 @@ func (e *Engine) handleNotFound(ps *peer, m *wire.NotFound) {
 // Announce relays new transactions to every ready peer that does not have
 // them: accepted ones, and double-spend evidence (once: the Graph reports
 // a transaction as new only once). Transactions of at most PushMax bytes
-// are pushed whole; the others are announced by inv. Wire it to
+// are pushed whole; the others are announced by inv. Any change also marks
+// the digest as moved, for the next tick's digest ping. Wire it to
 // dag.GraphConfig.OnChange: it does not block and does not call the Graph.
 func (e *Engine) Announce(changes []dag.Change) {
+	if len(changes) > 0 {
+		e.moved.Store(true)
+	}
 	var news []*dag.Record
 	for _, c := range changes {
 		if c.Raw == nil {

@@ -43,6 +43,12 @@ func (m *Hello) check() error {
 	if !dag.IsPrintable(m.Agent) {
 		return fmt.Errorf("%w: agent %q is not printable ASCII", ErrInvalid, m.Agent)
 	}
+	switch hasKey := m.NodeKey != (dag.PubKey{}); {
+	case m.Version >= NodeKeyVersion && !hasKey:
+		return fmt.Errorf("%w: version %d hello without a node key", ErrInvalid, m.Version)
+	case m.Version < NodeKeyVersion && hasKey:
+		return fmt.Errorf("%w: version %d hello with a node key", ErrInvalid, m.Version)
+	}
 	return nil
 }
 

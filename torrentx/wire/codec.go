@@ -28,6 +28,7 @@ type frame struct {
 	Statuses    []statusItem   `cbor:"10,keyasint,omitempty"`
 	Session     uint64         `cbor:"11,keyasint,omitempty"`
 	Recon       *recon.Message `cbor:"12,keyasint,omitempty"`
+	NodeKey     []byte         `cbor:"13,keyasint,omitempty"`
 }
 
 // txItem is a TxEntry on the wire: [id, raw].
@@ -146,7 +147,14 @@ func parse(f *frame) (Message, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Hello{Version: f.Version, Network: net, Digest: d, Agent: f.Agent, ListenPort: f.Port}, nil
+		m := &Hello{Version: f.Version, Network: net, Digest: d, Agent: f.Agent, ListenPort: f.Port}
+		if f.NodeKey != nil {
+			if len(f.NodeKey) != len(m.NodeKey) {
+				return nil, fmt.Errorf("%w: node key is %d bytes, want %d", ErrMalformed, len(f.NodeKey), len(m.NodeKey))
+			}
+			copy(m.NodeKey[:], f.NodeKey)
+		}
+		return m, nil
 	case TypeInv, TypeWant, TypeNotFound, TypeQuery:
 		ids, err := parseIDs(f.IDs)
 		if err != nil {
@@ -256,8 +264,12 @@ func parseDigest(f *frame) (dag.Digest, error) {
 }
 
 func (m *Hello) frame() *frame {
-	return &frame{Type: TypeHello, Version: m.Version, Network: bytes.Clone(m.Network[:]),
+	f := &frame{Type: TypeHello, Version: m.Version, Network: bytes.Clone(m.Network[:]),
 		Count: m.Digest.Count, Fingerprint: bytes.Clone(m.Digest.Fingerprint[:]), Agent: m.Agent, Port: m.ListenPort}
+	if m.NodeKey != (dag.PubKey{}) {
+		f.NodeKey = bytes.Clone(m.NodeKey[:])
+	}
+	return f
 }
 
 func (m *Inv) frame() *frame      { return &frame{Type: TypeInv, IDs: packIDs(m.IDs)} }

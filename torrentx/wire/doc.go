@@ -29,6 +29,8 @@
 //	                                    uint
 //	12   recon        reconquery reconreply
 //	                                    recon.Message (an array, see package recon)
+//	13   nodekey      hello             bstr, 32 bytes: Ed25519 node public key
+//	                                    (version >= 2 only, and required there)
 //
 // Types: 1 hello, 2 inv, 3 want, 4 tx, 5 notfound, 6 query, 7 answer,
 // 8 ping, 9 pong, 10 reconquery, 11 reconreply.
@@ -37,7 +39,10 @@
 //
 //   - hello: sent first by each side: the highest protocol version it
 //     speaks, its network ID (genesis tx ID), the digest of its stored IDs,
-//     an agent string and its listen port. Peers speak the lower version.
+//     an agent string, its listen port and, from version 2 on, its node
+//     key (the Ed25519 public key the node signs its statements with). A
+//     version 2 hello without a key, a version 1 hello with one, and a key
+//     that is not 32 bytes are rejected. Peers speak the lower version.
 //   - inv: IDs the sender holds and announces.
 //   - want: IDs the sender asks for; answered by tx messages (and notfound
 //     for the IDs the peer does not hold).

@@ -12,8 +12,10 @@ const (
 	// ExtensionName is the BEP 10 extension name the messages travel under.
 	ExtensionName = "ttx"
 	// ProtocolVersion is the version this package speaks. Peers speak the
-	// lower of their two versions.
-	ProtocolVersion = 1
+	// lower of their two versions. Version 2 added the hello's node key.
+	ProtocolVersion = 2
+	// NodeKeyVersion is the first version whose hello carries a node key.
+	NodeKeyVersion = 2
 	// MaxMessageSize bounds an encoded message. anacrolix/torrent drops a
 	// connection whose extended message exceeds 65,534 bytes of payload.
 	MaxMessageSize = 65000
@@ -104,6 +106,10 @@ type Hello struct {
 	Agent string
 	// ListenPort is the sender's BitTorrent listen port, 0 if unknown.
 	ListenPort uint16
+	// NodeKey is the sender's Ed25519 node public key: required from
+	// NodeKeyVersion on, absent before. It is a claim, not a proof: what a
+	// node signs with it (votes) is checked against it, the hello is not.
+	NodeKey dag.PubKey
 }
 
 // Inv announces IDs the sender holds.

@@ -35,7 +35,8 @@ func validMessages() map[Type][]Message {
 	return map[Type][]Message{
 		TypeHello: {
 			&Hello{Version: 1, Network: id(1), Digest: digest, Agent: "ttx/0.1", ListenPort: 42069},
-			&Hello{Version: math.MaxUint64, Network: id(2), Agent: strings.Repeat("a", MaxAgentSize)},
+			&Hello{Version: ProtocolVersion, Network: id(1), Digest: digest, Agent: "ttx/0.2", ListenPort: 42069, NodeKey: dag.PubKey(id(7))},
+			&Hello{Version: math.MaxUint64, Network: id(2), Agent: strings.Repeat("a", MaxAgentSize), NodeKey: dag.PubKey(id(0xff))},
 		},
 		TypeInv:      {&Inv{IDs: ids(1)}, &Inv{IDs: ids(MaxIDs)}},
 		TypeWant:     {&Want{IDs: ids(3)}},
@@ -95,6 +96,8 @@ func TestEncodeLimits(t *testing.T) {
 		{"hello agent too long", &Hello{Version: 1, Network: id(1), Agent: strings.Repeat("a", MaxAgentSize+1)}, ErrInvalid},
 		{"hello agent not ascii", &Hello{Version: 1, Network: id(1), Agent: "é"}, ErrInvalid},
 		{"hello agent control", &Hello{Version: 1, Network: id(1), Agent: "a\nb"}, ErrInvalid},
+		{"hello v2 without node key", &Hello{Version: NodeKeyVersion, Network: id(1)}, ErrInvalid},
+		{"hello v1 with node key", &Hello{Version: 1, Network: id(1), NodeKey: dag.PubKey(id(7))}, ErrInvalid},
 		{"inv empty", &Inv{}, ErrInvalid},
 		{"inv too many", &Inv{IDs: ids(MaxIDs + 1)}, ErrInvalid},
 		{"want too many", &Want{IDs: ids(MaxIDs + 1)}, ErrInvalid},
@@ -190,6 +193,7 @@ func raw(t *testing.T, kv map[int]any) []byte {
 
 func TestDecodeErrors(t *testing.T) {
 	net := bytes.Repeat([]byte{1}, 32)
+	key := bytes.Repeat([]byte{2}, 32)
 	fp := make([]byte, 16)
 	hello := func(kv map[int]any) map[int]any {
 		m := map[int]any{0: 1, 1: 1, 2: net, 4: fp}
@@ -224,7 +228,15 @@ func TestDecodeErrors(t *testing.T) {
 		{"type 0", raw(t, map[int]any{0: 0}), ErrUnknownType},
 		{"type 12", raw(t, map[int]any{0: 12}), ErrUnknownType},
 		{"type 255", raw(t, map[int]any{0: 255}), ErrUnknownType},
-		{"unknown field", raw(t, hello(map[int]any{13: 1})), ErrMalformed},
+		{"unknown field", raw(t, hello(map[int]any{14: 1})), ErrMalformed},
+		{"valid v2 hello", raw(t, hello(map[int]any{1: 2, 13: key})), nil},
+		{"node key 31 bytes", raw(t, hello(map[int]any{1: 2, 13: key[:31]})), ErrMalformed},
+		{"node key 33 bytes", raw(t, hello(map[int]any{1: 2, 13: append(key, 0)})), ErrMalformed},
+		{"node key as text", raw(t, hello(map[int]any{1: 2, 13: string(key)})), ErrMalformed},
+		{"node key empty", raw(t, hello(map[int]any{1: 2, 13: []byte{}})), ErrMalformed},
+		{"node key zero", raw(t, hello(map[int]any{1: 2, 13: make([]byte, 32)})), ErrInvalid},
+		{"node key missing in v2", raw(t, hello(map[int]any{1: 2})), ErrInvalid},
+		{"node key in v1", raw(t, hello(map[int]any{13: key})), ErrInvalid},
 		{"field of another type", raw(t, hello(map[int]any{9: 5})), ErrMalformed},
 		{"zero field present", raw(t, hello(map[int]any{6: 0})), ErrMalformed},
 		{"duplicate key", []byte{0xa2, 0x00, 0x08, 0x00, 0x08}, ErrMalformed},

@@ -15,9 +15,17 @@ export async function networkPage() {
       replace(box, errorBox(e));
     }
   };
+  // A change here reaches the peers' digests within about a second (they
+  // are pinged at once): look again then, as well as right after it.
   onTx(debounce(load, 500));
+  onTx(debounce(load, 1500));
   setInterval(load, REFRESH_MS);
   await load();
+}
+
+// shortKey shows the start of a hex node key; the title has all of it.
+function shortKey(k) {
+  return h('code', { class: 'mono', title: k }, `${k.slice(0, 16)}…`);
 }
 
 function kv(pairs) {
@@ -62,6 +70,7 @@ function render(st, peers) {
     h('h2', {}, 'This node'),
     kv([
       ['Software', st.agent],
+      ['Node key', h('code', { class: 'mono wrap', id: 'node-key' }, st.node_key)],
       ['Running since', when(st.started_at)],
       ['BitTorrent on', st.listen.join(', ') || '—'],
       ['DHT nodes', String(st.dht_nodes)],
@@ -78,14 +87,16 @@ function render(st, peers) {
       ['Supply', `${n.supply.ttx} TTX`],
     ]));
   const hasRates = peers.some((p) => p.down_rate !== undefined);
-  const cols = ['Address', 'Client', 'Protocol', 'Direction', 'Sync', 'Connected'].concat(hasRates ? ['Down', 'Up'] : []);
+  const cols = ['Address', 'Client', 'Protocol', 'Node key', 'Direction', 'Listens on', 'Sync', 'Connected'].concat(hasRates ? ['Down', 'Up'] : []);
   const table = peers.length === 0 ? h('p', { class: 'muted' }, 'No peers connected.') : h('table', { class: 'list', id: 'peers' },
     h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, peers.map((p) => h('tr', {},
       h('td', { 'data-label': 'Address', class: 'mono' }, p.addr),
       h('td', { 'data-label': 'Client' }, p.agent || h('span', { class: 'muted' }, 'unknown')),
       h('td', { 'data-label': 'Protocol' }, p.ttx ? h('span', { class: 'badge proto-ttx' }, 'ttx') : h('span', { class: 'badge proto-bt' }, 'plain BitTorrent')),
+      h('td', { 'data-label': 'Node key', 'data-key': p.node_key || '' }, p.node_key ? shortKey(p.node_key) : h('span', { class: 'muted' }, '—')),
       h('td', { 'data-label': 'Direction' }, p.inbound ? 'inbound' : 'outbound'),
+      h('td', { 'data-label': 'Listens on', class: 'num' }, p.listen_port ? `port ${p.listen_port}` : h('span', { class: 'muted' }, 'unknown')),
       h('td', { 'data-label': 'Sync' }, !p.ttx ? '—' : p.in_sync
         ? h('span', { class: 'badge state state-accepted', 'data-state': 'accepted' }, icon('check'), 'in sync')
         : h('span', { class: 'badge state state-pending', 'data-state': 'pending', title: p.digest || '' }, icon('clock'), 'differs')),
