@@ -132,20 +132,13 @@ func faucetNode(t *testing.T, seed uint64) *Node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := Open(context.Background(), Config{
+	return openLoopback(t, Config{
 		DataDir:    t.TempDir(),
 		Network:    genesis.Default(),
 		Wallet:     w,
 		Faucet:     faucetKey(t),
 		FaucetRand: seeded(seed),
-		ListenAddr: "127.0.0.1:0",
-		APIAddr:    "127.0.0.1:0",
-		NoDHT:      true,
 	})
-	if err != nil {
-		t.Fatalf("open node: %v", err)
-	}
-	return n
 }
 
 // spentByTx returns what the node's transaction id spends.
