@@ -17,11 +17,19 @@ const (
 	TestnetName   = "ttx-testnet"
 	TestnetPrefix = "ttx"
 	// TestnetSupply is the whole supply of the default network, all of it
-	// minted to the faucet key.
-	TestnetSupply = 21_000_000 * dag.Unit
+	// minted to the faucet key in TestnetFaucetOutputs outputs of
+	// TestnetFaucetOutput each, so that faucets on different nodes can pay
+	// at the same time from different outputs instead of racing for one.
+	TestnetSupply = TestnetFaucetOutputs * TestnetFaucetOutput
+	// TestnetFaucetOutputs is the number of outputs of the default genesis.
+	// It is as many as fit in one transaction (dag.MaxTxSize) at this
+	// amount: the genesis is 16,293 of at most 16,384 bytes.
+	TestnetFaucetOutputs = 168
+	// TestnetFaucetOutput is the amount of each genesis output.
+	TestnetFaucetOutput = 125_000 * dag.Unit
 	// DefaultID is the network ID of the default network: the ID of its
 	// genesis (testnet/tx.json). A test recomputes it from the bytes.
-	DefaultID = "1ae943c475230bf8383eacdd78ebf00eb333bc93599f4b5347d68da902feb5f7"
+	DefaultID = "5f74ce67a628bbe0fb35c1ac0628c32c45795cfbe911f11cd4aef92aef9a9904"
 )
 
 // testnetTime is the fixed creation time of the default genesis, so that

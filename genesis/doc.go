@@ -14,7 +14,10 @@
 // tx.json (the genesis), tx.torrent (dag.TorrentFile of it: the swarm every
 // node joins) and faucet.key. Its whole supply, 21,000,000 TTX, belongs to
 // the faucet key, which ships in this repository as a plaintext key file so
-// that a newcomer can take coins and try a payment (FaucetKey). Everyone
+// that a newcomer can take coins and try a payment (FaucetKey). The supply
+// sits in 168 outputs of 125,000 TTX, as many as fit in the 16 KiB of one
+// transaction (16,293 bytes), so that faucets on many nodes, each paying
+// from one output picked at random, rarely spend the same one. Everyone
 // has that key: the coins of ttx-testnet are TEST MONEY ONLY, worthless,
 // and anyone can spend the faucet's. Never use ttx-testnet for value; make
 // your own network with its own supply key instead.
@@ -33,7 +36,7 @@
 //   - Every genesis from New passes dag.NewNetwork; New is deterministic.
 //   - DefaultID = the ID of testnet/tx.json = the v2 infohash of
 //     testnet/tx.torrent, and the genesis pays TestnetSupply to the
-//     faucet key.
+//     faucet key in TestnetFaucetOutputs outputs of TestnetFaucetOutput.
 //   - NewNetwork never overwrites a network's files and leaves none behind
 //     when it fails.
 //

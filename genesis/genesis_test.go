@@ -22,10 +22,15 @@ var update = flag.Bool("update", false, "regenerate testnet/tx.json and testnet/
 
 const faucetPath = "testnet/faucet.key"
 
-// testnetGenesis builds the default genesis for the faucet key.
+// testnetGenesis builds the default genesis for the faucet key: the
+// supply in TestnetFaucetOutputs equal outputs to it.
 func testnetGenesis(t *testing.T, faucet dag.PubKey) []byte {
 	t.Helper()
-	raw, err := New(DefaultParams(TestnetName, TestnetPrefix), []Alloc{{To: faucet, Amount: TestnetSupply}}, testnetTime)
+	alloc := make([]Alloc, TestnetFaucetOutputs)
+	for i := range alloc {
+		alloc[i] = Alloc{To: faucet, Amount: TestnetFaucetOutput}
+	}
+	raw, err := New(DefaultParams(TestnetName, TestnetPrefix), alloc, testnetTime)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,8 +87,8 @@ func TestDefault(t *testing.T) {
 	if net.Params != want {
 		t.Errorf("Params = %+v, want %+v", net.Params, want)
 	}
-	if net.Supply() != TestnetSupply {
-		t.Errorf("Supply = %s, want %s", net.Supply(), TestnetSupply)
+	if net.Supply() != TestnetSupply || TestnetSupply != 21_000_000*dag.Unit {
+		t.Errorf("Supply = %s, TestnetSupply = %s, want 21000000", net.Supply(), TestnetSupply)
 	}
 	if got := net.Genesis.Tx.Time; got != testnetTime.Unix() {
 		t.Errorf("genesis time %d, want %d", got, testnetTime.Unix())
@@ -102,8 +107,14 @@ func TestFaucetKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(net.Genesis.Out) != 1 || net.Genesis.Out[0].Owner != key.PubKey() {
-		t.Fatalf("the genesis does not pay the faucet key %s", key.Address(net))
+	if len(net.Genesis.Out) != TestnetFaucetOutputs {
+		t.Fatalf("the genesis has %d outputs, want %d", len(net.Genesis.Out), TestnetFaucetOutputs)
+	}
+	for i, o := range net.Genesis.Out {
+		if o.Owner != key.PubKey() || o.Amount != TestnetFaucetOutput {
+			t.Fatalf("genesis output %d pays %s to %s, want %s to the faucet key %s",
+				i, o.Amount, net.Address(o.Owner), TestnetFaucetOutput, key.Address(net))
+		}
 	}
 	kf, err := wallet.ParseKeyFile([]byte(faucetKeyFile))
 	if err != nil {
@@ -117,8 +128,8 @@ func TestFaucetKey(t *testing.T) {
 	}
 }
 
-// TestFaucetCanSend spends from the genesis with the faucet key: the
-// default network works end to end for a newcomer.
+// TestFaucetCanSend spends the first and the last genesis output with the
+// faucet key: the default network works end to end for a newcomer.
 func TestFaucetCanSend(t *testing.T) {
 	net := Default()
 	key, err := FaucetKey()
@@ -129,20 +140,22 @@ func TestFaucetCanSend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	coins := []wallet.Coin{{OutPoint: dag.OutPoint{TxID: net.ID, Index: 0}, Amount: TestnetSupply}}
-	raw, spent, err := wallet.BuildSend(t.Context(), net, key, coins, to.PubKey(), 100*dag.Unit, "welcome", time.Unix(1_800_000_000, 0))
-	if err != nil {
-		t.Fatalf("BuildSend: %v", err)
-	}
-	p, err := dag.Decode(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := net.CheckSanity(p); err != nil {
-		t.Fatalf("CheckSanity: %v", err)
-	}
-	if len(spent) != 1 || p.Out[1].Amount != TestnetSupply-100*dag.Unit {
-		t.Errorf("spent %v, outputs %+v", spent, p.Out)
+	for _, index := range []uint32{0, TestnetFaucetOutputs - 1} {
+		coins := []wallet.Coin{{OutPoint: dag.OutPoint{TxID: net.ID, Index: index}, Amount: TestnetFaucetOutput}}
+		raw, spent, err := wallet.BuildSend(t.Context(), net, key, coins, to.PubKey(), 100*dag.Unit, "welcome", time.Unix(1_800_000_000, 0))
+		if err != nil {
+			t.Fatalf("BuildSend: %v", err)
+		}
+		p, err := dag.Decode(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := net.CheckSanity(p); err != nil {
+			t.Fatalf("CheckSanity: %v", err)
+		}
+		if len(spent) != 1 || spent[0] != coins[0].OutPoint || p.Out[1].Amount != TestnetFaucetOutput-100*dag.Unit {
+			t.Errorf("spent %v, outputs %+v", spent, p.Out)
+		}
 	}
 }
 
@@ -279,7 +292,7 @@ func TestLoadErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A signed transaction is not a genesis.
-	coins := []wallet.Coin{{OutPoint: dag.OutPoint{TxID: Default().ID}, Amount: TestnetSupply}}
+	coins := []wallet.Coin{{OutPoint: dag.OutPoint{TxID: Default().ID}, Amount: TestnetFaucetOutput}}
 	notGenesis, _, err := wallet.BuildSend(t.Context(), Default(), key, coins, dag.PubKey{1}, 1, "", time.Unix(1_800_000_000, 0))
 	if err != nil {
 		t.Fatal(err)

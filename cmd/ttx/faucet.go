@@ -8,7 +8,9 @@ const faucetUsage = `Usage: ttx faucet [flags] [address]
 
 Asks the running node to send test coins from the test network's public
 faucet key to your wallet, or to the given address. TEST MONEY ONLY: the
-faucet key of ttx-testnet ships with ttx, so its coins are worthless.
+faucet key of ttx-testnet ships with ttx, so its coins are worthless. The
+node pays from one of the faucet's outputs picked at random, so that
+newcomers asking other nodes at the same time rarely spend the same one.
 `
 
 func runFaucet(e *env, args []string) error {

@@ -152,29 +152,40 @@ func (n *Node) Peers(ctx context.Context) ([]api.Peer, error) {
 
 // Send implements api.Backend.
 func (n *Node) Send(ctx context.Context, to dag.PubKey, amount dag.Amount, memo string) (dag.TxID, error) {
-	return n.spend(ctx, n.cfg.Wallet, to, amount, memo)
+	return n.spend(ctx, n.cfg.Wallet, to, amount, memo, false)
 }
 
-// Faucet implements api.Backend.
+// Faucet implements api.Backend. It pays from one faucet output picked at
+// random (see buildFromRandomCoin), not from the wallet's usual choice:
+// the faucet key is public and held by every node of the test network, so
+// newcomers on different nodes asking at once would otherwise spend the
+// same output and collide.
 func (n *Node) Faucet(ctx context.Context, to dag.PubKey) (dag.TxID, error) {
 	if n.cfg.Faucet == nil {
 		return dag.TxID{}, api.NewError(http.StatusServiceUnavailable, api.CodeUnavailable,
 			errors.New("this node has no faucet key: only the default test network has a public faucet"))
 	}
-	return n.spend(ctx, n.cfg.Faucet, to, n.cfg.FaucetAmount, "faucet: test money only")
+	return n.spend(ctx, n.cfg.Faucet, to, n.cfg.FaucetAmount, "faucet: test money only", true)
 }
 
-// spend pays amount from key to to. Spends are serialised: Graph.Add returns
-// once the transaction is committed, so the next spend no longer sees the
-// coins this one used, and one wallet never spends an output twice.
-func (n *Node) spend(ctx context.Context, key *wallet.Key, to dag.PubKey, amount dag.Amount, memo string) (dag.TxID, error) {
+// spend pays amount from key to to, from one coin picked at random if
+// random is set, else from the coins wallet.BuildSend selects. Spends are
+// serialised: Graph.Add returns once the transaction is committed, so the
+// next spend no longer sees the coins this one used, and one wallet never
+// spends an output twice.
+func (n *Node) spend(ctx context.Context, key *wallet.Key, to dag.PubKey, amount dag.Amount, memo string, random bool) (dag.TxID, error) {
 	n.sendMu.Lock()
 	defer n.sendMu.Unlock()
 	coins, err := n.coins(key.PubKey())
 	if err != nil {
 		return dag.TxID{}, err
 	}
-	raw, _, err := wallet.BuildSend(ctx, n.cfg.Network, key, coins, to, amount, memo, n.cfg.Now())
+	var raw []byte
+	if random {
+		raw, err = n.buildFromRandomCoin(ctx, key, coins, to, amount, memo)
+	} else {
+		raw, _, err = wallet.BuildSend(ctx, n.cfg.Network, key, coins, to, amount, memo, n.cfg.Now())
+	}
 	if err != nil {
 		return dag.TxID{}, fmt.Errorf("build transaction: %w", err) // the API maps wallet errors to 4xx
 	}
@@ -188,6 +199,26 @@ func (n *Node) spend(ctx context.Context, key *wallet.Key, to dag.PubKey, amount
 	}
 	n.log.Info("transaction sent", "tx", res.ID, "amount", amount.String())
 	return res.ID, nil
+}
+
+// buildFromRandomCoin builds a send of amount that spends a single one of
+// coins, taken in the random order of n.cfg.FaucetRand: the first that
+// pays amount plus the burn by itself. Two nodes that pick so among the
+// same k outputs spend the same one with probability 1/k. It fails with
+// 503 ErrUnavailable when no coin can pay alone: the faucet is empty.
+func (n *Node) buildFromRandomCoin(ctx context.Context, key *wallet.Key, coins []wallet.Coin, to dag.PubKey, amount dag.Amount, memo string) ([]byte, error) {
+	for _, i := range n.cfg.FaucetRand.Perm(len(coins)) {
+		if coins[i].Amount < amount {
+			continue
+		}
+		raw, _, err := wallet.BuildSend(ctx, n.cfg.Network, key, coins[i:i+1], to, amount, memo, n.cfg.Now())
+		if errors.Is(err, wallet.ErrInsufficientFunds) {
+			continue // the coin holds amount but not the burn too
+		}
+		return raw, err
+	}
+	return nil, api.NewError(http.StatusServiceUnavailable, api.CodeUnavailable,
+		fmt.Errorf("faucet is empty: none of its %d unspent outputs holds %s TTX plus the burn", len(coins), amount))
 }
 
 // ExportProof implements api.Backend.

@@ -2,9 +2,11 @@ package node
 
 import (
 	"context"
+	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -45,6 +47,10 @@ type Config struct {
 	Faucet *wallet.Key
 	// FaucetAmount is what one faucet request pays. Default 100 TTX.
 	FaucetAmount dag.Amount
+	// FaucetRand picks the faucet output each request spends. Default: a
+	// ChaCha8 generator seeded from crypto/rand. The node uses it under its
+	// spend lock only.
+	FaucetRand *rand.Rand
 	// ListenAddr is the BitTorrent (TCP) and DHT (UDP) address. Default ":0".
 	ListenAddr string
 	// APIAddr is the API's address. Default api.DefaultAddr.
@@ -98,6 +104,11 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}
 	if cfg.FaucetAmount == 0 {
 		cfg.FaucetAmount = 100 * dag.Unit
+	}
+	if cfg.FaucetRand == nil {
+		var seed [32]byte
+		crand.Read(seed[:])
+		cfg.FaucetRand = rand.New(rand.NewChaCha8(seed))
 	}
 	if cfg.ListenAddr == "" {
 		cfg.ListenAddr = ":0"

@@ -13,14 +13,14 @@ import (
 // testNode opens a loopback-only node (no DHT, no trackers) on net with key.
 func testNode(t *testing.T, net *dag.Network, key *wallet.Key, dir string) *Node {
 	t.Helper()
-	n, err := Open(context.Background(), Config{
-		DataDir:    dir,
-		Network:    net,
-		Wallet:     key,
-		ListenAddr: "127.0.0.1:0",
-		APIAddr:    "127.0.0.1:0",
-		NoDHT:      true,
-	})
+	return openLoopback(t, Config{DataDir: dir, Network: net, Wallet: key})
+}
+
+// openLoopback opens a node with cfg on loopback addresses and no DHT.
+func openLoopback(t *testing.T, cfg Config) *Node {
+	t.Helper()
+	cfg.ListenAddr, cfg.APIAddr, cfg.NoDHT = "127.0.0.1:0", "127.0.0.1:0", true
+	n, err := Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("open node: %v", err)
 	}
