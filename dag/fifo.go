@@ -56,5 +56,26 @@ func (m *fifo[K, V]) add(k K, v V) {
 	m.m[k] = v
 }
 
+// retain forgets the keys for which keep returns false.
+func (m *fifo[K, V]) retain(keep func(K, V) bool) {
+	ring := m.ring[:0]
+	for _, k := range m.orderedKeys() {
+		if keep(k, m.m[k]) {
+			ring = append(ring, k)
+		} else {
+			delete(m.m, k)
+		}
+	}
+	m.ring, m.next = ring, 0
+}
+
+// orderedKeys returns the keys oldest first.
+func (m *fifo[K, V]) orderedKeys() []K {
+	if len(m.ring) < cap(m.ring) {
+		return append([]K(nil), m.ring...)
+	}
+	return append(append([]K(nil), m.ring[m.next:]...), m.ring[:m.next]...)
+}
+
 // len returns how many keys m holds.
 func (m *fifo[K, V]) len() int { return len(m.m) }

@@ -136,11 +136,13 @@ type request struct {
 	res    Result // written by the committer; valid once its job is done
 }
 
-// job is a group of requests that a caller waits for.
+// job is a group of requests that a caller waits for, or one decision
+// (Prefer, Finalize), which the committer commits on its own.
 type job struct {
-	reqs []*request
-	done chan struct{}
-	err  error // the node's own fault, or ErrClosed
+	reqs   []*request
+	decide func(b *batch) error
+	done   chan struct{}
+	err    error // the node's own fault, ErrClosed, or a refused decision
 }
 
 // NewGraph returns a Graph over cfg.Store. It stores the network's genesis as
@@ -194,7 +196,7 @@ func (g *Graph) initGenesis() error {
 	}
 	gen := g.net.Genesis
 	err = g.store.Update(func(w WriteTx) error {
-		return w.Put(gen, &Record{ID: gen.ID, Raw: gen.Raw, State: StateAccepted, FirstSeen: g.now().UnixNano()})
+		return w.Put(gen, &Record{ID: gen.ID, Raw: gen.Raw, State: StateFinal, FirstSeen: g.now().UnixNano()})
 	})
 	if err != nil {
 		return fmt.Errorf("store genesis: %w", err)
@@ -564,7 +566,16 @@ func (g *Graph) run() {
 			}
 		}
 		lastCommit = n
-		g.commit(jobs)
+		// A decision is committed on its own, so that one refused rolls
+		// back nothing else; the order stays the queue's.
+		for len(jobs) > 0 {
+			k := 1
+			for jobs[0].decide == nil && k < len(jobs) && jobs[k].decide == nil {
+				k++
+			}
+			g.commit(jobs[:k])
+			jobs = jobs[k:]
+		}
 	}
 }
 
@@ -599,6 +610,17 @@ func (g *Graph) commit(jobs []*job) {
 		// pool (prepare's above all) wait for one transaction, not for a
 		// whole commit.
 		for _, j := range jobs {
+			if j.decide != nil {
+				g.mu.Lock()
+				err := j.decide(b)
+				if err == nil {
+					err = g.cascade(b)
+				}
+				g.mu.Unlock()
+				if err != nil {
+					return err
+				}
+			}
 			for _, req := range j.reqs {
 				g.mu.Lock()
 				err := g.process(b, req)
@@ -623,10 +645,14 @@ func (g *Graph) commit(jobs []*job) {
 		}
 	}
 	g.mu.Unlock()
-	if err != nil {
+	var refused errDecision
+	switch {
+	case errors.As(err, &refused):
+		err = refused.err
+	case err != nil:
 		g.log.Error("commit transactions", logErr, err, logCount, len(jobs))
 		err = fmt.Errorf("commit transactions: %w", err)
-	} else if g.onChange != nil && len(b.changes) > 0 {
+	case g.onChange != nil && len(b.changes) > 0:
 		g.onChange(b.changes)
 	}
 	for _, j := range jobs {
@@ -776,6 +802,11 @@ func (g *Graph) consider(b *batch, e *entry) error {
 	}
 	switch {
 	case v.reject != nil:
+		if v.reject.Code == ErrParentRejected {
+			if kept, err := g.shadow(b, e); err != nil || kept {
+				return err
+			}
+		}
 		g.reject(b, e, *v.reject)
 	case len(v.waits) > 0:
 		g.orphan(b, e, v.waits)
@@ -834,15 +865,40 @@ func (g *Graph) contest(b *batch, p *Parsed) ([]TxID, error) {
 }
 
 // storeEvidence stores e, a valid double spend of winners, as rejected, and
-// marks each pair as conflicting.
+// marks each pair as conflicting: a candidate of the vote on the outputs it
+// contests (ErrDoubleSpend), or, against a final winner, a loser without
+// a vote (ErrLateConflict). A spend of an output that already has
+// MaxCandidates sides is rejected without being stored.
 func (g *Graph) storeEvidence(b *batch, e *entry, winners []TxID) error {
 	p := e.p
-	re := ruleError(ErrDoubleSpend, "an input is already spent by %s (first seen wins)", winners[0])
-	rec := &Record{ID: p.ID, Raw: p.Raw, State: StateRejected, Code: ErrDoubleSpend, FirstSeen: e.firstSeen}
+	for _, op := range p.Prev {
+		claims, err := b.w.Claims(op)
+		if err != nil {
+			return err
+		}
+		if 1+len(claims) >= MaxCandidates {
+			g.reject(b, e, ruleError(ErrTooManyCandidates, "output %s already has %d double spends", op, MaxCandidates))
+			return nil
+		}
+	}
+	code := ErrDoubleSpend
+	re := ruleError(code, "an input is already spent by %s (first seen wins until the vote decides)", winners[0])
+	for _, w := range winners {
+		st, err := b.w.State(w)
+		if err != nil {
+			return err
+		}
+		if st == StateFinal {
+			code = ErrLateConflict
+			re = ruleError(code, "an input is spent by %s, which is final", w)
+			break
+		}
+	}
+	rec := &Record{ID: p.ID, Raw: p.Raw, State: StateRejected, Code: code, FirstSeen: e.firstSeen}
 	if err := b.w.Put(p, rec); err != nil {
 		return fmt.Errorf("store evidence %s: %w", p.ID, err)
 	}
-	b.changes = append(b.changes, Change{ID: p.ID, State: StateRejected, Code: ErrDoubleSpend, Conflicts: winners, Raw: p.Raw})
+	b.changes = append(b.changes, Change{ID: p.ID, State: StateRejected, Code: code, Conflicts: winners, Raw: p.Raw})
 	for _, w := range winners {
 		if err := b.w.AddConflict(w, p.ID); err != nil {
 			return fmt.Errorf("record conflict %s %s: %w", w, p.ID, err)
@@ -851,8 +907,62 @@ func (g *Graph) storeEvidence(b *batch, e *entry, winners []TxID) error {
 	}
 	g.logReject(p.ID, e.src, re)
 	e.setResult(Result{ID: p.ID, State: StateRejected, Err: re})
-	g.doom(b, p.ID)
+	// Its children are kept too, if they qualify (shadow).
+	b.released = append(b.released, g.orphans.waitingFor(p.ID)...)
 	return nil
+}
+
+// shadow stores e, a child of a stored rejected transaction (a side of a
+// double spend, or a child of one) that is valid against its parents'
+// outputs, as rejected with ErrParentRejected, so that a flip of the vote
+// accepts it again without a download. It keeps at most one such child per
+// output (none if the output has any claim already) and reports whether it
+// stored e.
+func (g *Graph) shadow(b *batch, e *entry) (bool, error) {
+	p := e.p
+	var sum Amount
+	for _, op := range p.Prev {
+		rec, pp, err := parsed(b.w, op.TxID)
+		if errors.Is(err, ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		switch {
+		case rec.State == StateRejected && rec.Code != ErrDoubleSpend && rec.Code != ErrLostVote && rec.Code != ErrParentRejected:
+			return false, nil
+		case int64(op.Index) >= int64(len(pp.Out)) || pp.Out[op.Index].Owner != p.From:
+			return false, nil
+		}
+		if rec.State.Accepted() {
+			if _, err := b.w.Unspent(op); errors.Is(err, ErrNotFound) {
+				return false, nil
+			} else if err != nil {
+				return false, err
+			}
+		}
+		claims, err := b.w.Claims(op)
+		if err != nil || len(claims) > 0 {
+			return false, err
+		}
+		if sum, err = sum.Add(pp.Out[op.Index].Amount); err != nil {
+			return false, nil
+		}
+	}
+	if sum != p.Total() {
+		return false, nil
+	}
+	rec := &Record{ID: p.ID, Raw: p.Raw, State: StateRejected, Code: ErrParentRejected, FirstSeen: e.firstSeen}
+	if err := b.w.Put(p, rec); err != nil {
+		return false, fmt.Errorf("store %s: %w", p.ID, err)
+	}
+	re := ruleError(ErrParentRejected, "a parent of %s is rejected (kept in case the vote turns)", p.ID)
+	g.logReject(p.ID, e.src, re)
+	e.setResult(Result{ID: p.ID, State: StateRejected, Err: re})
+	b.changes = append(b.changes, Change{ID: p.ID, State: StateRejected, Code: ErrParentRejected, Raw: p.Raw})
+	b.released = append(b.released, g.orphans.waitingFor(p.ID)...)
+	return true, nil
 }
 
 // reject rejects e without storing it. Unless the reason is transient (the

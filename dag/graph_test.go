@@ -162,12 +162,12 @@ func wantResult(t *testing.T, what string, got dag.Result, state dag.State, c da
 
 func TestGraphGenesis(t *testing.T) {
 	f := newFixture(t, nil)
-	if st := f.state(f.net.ID); st != dag.StateAccepted {
-		t.Errorf("genesis state = %v, want accepted", st)
+	if st := f.state(f.net.ID); st != dag.StateFinal {
+		t.Errorf("genesis state = %v, want final", st)
 	}
 	res := f.add(f.net.Genesis)
-	if !res.Known || res.State != dag.StateAccepted {
-		t.Errorf("Add(genesis) = %+v, want known and accepted", res)
+	if !res.Known || res.State != dag.StateFinal {
+		t.Errorf("Add(genesis) = %+v, want known and final", res)
 	}
 
 	// A Graph over the same store starts again; one of another network fails.
@@ -310,7 +310,8 @@ func TestGraphDoubleSpend(t *testing.T) {
 	winner := f.spend(alice, []dag.OutPoint{g0}, f.pay(bob, dagtest.Funds))
 	loser := f.spend(alice, []dag.OutPoint{g0}, f.pay(carol, dagtest.Funds))
 	third := f.spend(alice, []dag.OutPoint{g0}, f.pay(alice, dagtest.Funds))
-	// A child of the loser that arrives first waits, then dies with it.
+	// A child of the loser that arrives first waits, then is kept as
+	// rejected with it, in case the vote turns.
 	early := f.spend(carol, []dag.OutPoint{out(loser, 0)}, f.pay(carol, dagtest.Funds))
 	// The winner's outputs stay spendable.
 	spendWin := f.spend(bob, []dag.OutPoint{out(winner, 0)}, f.pay(carol, dagtest.Funds))
@@ -319,7 +320,8 @@ func TestGraphDoubleSpend(t *testing.T) {
 	wantResult(t, "early child of loser", f.add(early), dag.StatePending, 0)
 	wantResult(t, "loser", f.add(loser), dag.StateRejected, dag.ErrDoubleSpend)
 	wantResult(t, "third", f.add(third), dag.StateRejected, dag.ErrDoubleSpend)
-	// A child of the loser that arrives after it is rejected at once.
+	// Another child of the loser that spends the same output is rejected
+	// at once and not kept: one kept child per output.
 	late := f.spend(carol, []dag.OutPoint{out(loser, 0)}, f.pay(bob, dagtest.Funds))
 	wantResult(t, "late child of loser", f.add(late), dag.StateRejected, dag.ErrParentRejected)
 	wantResult(t, "child of winner", f.add(spendWin), dag.StateAccepted, 0)
@@ -334,7 +336,7 @@ func TestGraphDoubleSpend(t *testing.T) {
 		{"winner", winner, dag.StateConflicted, 0, []*dag.Parsed{loser, third}},
 		{"loser", loser, dag.StateRejected, dag.ErrDoubleSpend, []*dag.Parsed{winner}},
 		{"third", third, dag.StateRejected, dag.ErrDoubleSpend, []*dag.Parsed{winner}},
-		{"early child", early, dag.StateUnknown, 0, nil},
+		{"early child", early, dag.StateRejected, dag.ErrParentRejected, nil},
 		{"late child", late, dag.StateUnknown, 0, nil},
 		{"child of winner", spendWin, dag.StateAccepted, 0, nil},
 	}

@@ -101,6 +101,17 @@ func TestContextualRules(t *testing.T) {
 				f.mustAdd(loser, dag.StateRejected)
 				return f.spend(carol, []dag.OutPoint{out(loser, 0)}, f.pay(carol, funds)).Raw
 			},
+			// Kept (a shadow), in case the vote turns.
+			state: dag.StateRejected, code: dag.ErrParentRejected, stored: dag.StateRejected,
+		},
+		{
+			name: "child of a rejected double spend that does not balance",
+			build: func(f *fixture) []byte {
+				f.mustAdd(f.spend(alice, []dag.OutPoint{f.gen(alice)}, f.pay(bob, funds)), dag.StateAccepted)
+				loser := f.spend(alice, []dag.OutPoint{f.gen(alice)}, f.pay(carol, funds))
+				f.mustAdd(loser, dag.StateRejected)
+				return f.spend(carol, []dag.OutPoint{out(loser, 0)}, f.pay(carol, funds-1)).Raw
+			},
 			state: dag.StateRejected, code: dag.ErrParentRejected, stored: dag.StateUnknown,
 		},
 		{

@@ -1,0 +1,291 @@
+package dag
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// MaxCandidates is the most sides of a double spend of one output a node
+// stores: the first side it accepted and the first MaxCandidates-1 other
+// valid spends it saw, in that order. Later ones are neither stored nor
+// relayed, so an owner who signs many spends of one output cannot make
+// nodes keep or forward more than this.
+const MaxCandidates = 4
+
+// Errors of Prefer and Finalize that are not the node's own faults.
+var (
+	// ErrFinal: the change would undo a final transaction.
+	ErrFinal = errors.New("dag: a final transaction stands in the way")
+	// ErrNotReady: a parent is not accepted (Prefer) or not final
+	// (Finalize) yet; decide the parent first.
+	ErrNotReady = errors.New("dag: a parent is not decided yet")
+)
+
+// Decision makes a stored, accepted transaction final.
+type Decision struct {
+	ID TxID
+	// Cert is its finality certificate (opaque bytes, see package vote),
+	// or nil.
+	Cert []byte
+}
+
+// Prefer makes id the accepted side of every double spend it is part of,
+// as the network's vote decided: the transactions that spend its inputs
+// now, and their descendants, become rejected (ErrLostVote, and
+// ErrParentRejected below them), id becomes accepted, and the descendants
+// of id that were kept while it was rejected are accepted again where the
+// rules allow, all in one durable update. It does nothing if id is
+// accepted. It fails with ErrNotFound if id is not stored, ErrNotReady if a
+// parent of id is rejected, and ErrFinal if a spender of one of its inputs
+// is final.
+func (g *Graph) Prefer(ctx context.Context, id TxID) error {
+	return g.decide(ctx, func(b *batch) error { return g.prefer(b, id) })
+}
+
+// Finalize makes each accepted transaction of ds final, in order, and
+// stores its certificate. Each must be stored and accepted with every
+// parent final (ErrNotFound, ErrNotReady otherwise); nothing is written
+// if one fails. A transaction already final keeps its certificate.
+func (g *Graph) Finalize(ctx context.Context, ds []Decision) error {
+	return g.decide(ctx, func(b *batch) error {
+		for _, d := range ds {
+			if err := g.finalize(b, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// decide runs fn in the committer, in a commit of its own, and waits for
+// it.
+func (g *Graph) decide(ctx context.Context, fn func(b *batch) error) error {
+	if g.closed() {
+		return ErrClosed
+	}
+	j := &job{decide: fn, done: make(chan struct{})}
+	if err := g.submit(ctx, j); err != nil {
+		return err
+	}
+	return g.wait(ctx, j)
+}
+
+// errDecision wraps a refused decision, which rolls its commit back
+// without being logged as the node's fault.
+type errDecision struct{ err error }
+
+func (e errDecision) Error() string { return e.err.Error() }
+func (e errDecision) Unwrap() error { return e.err }
+
+func refuse(format string, args ...any) error {
+	return errDecision{fmt.Errorf(format, args...)}
+}
+
+// parsed reads and decodes a stored transaction.
+func parsed(r ReadTx, id TxID) (*Record, *Parsed, error) {
+	rec, err := r.Get(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := Decode(rec.Raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("decode stored %s: %w", id, err)
+	}
+	return rec, p, nil
+}
+
+func (g *Graph) prefer(b *batch, id TxID) error {
+	rec, p, err := parsed(b.w, id)
+	if errors.Is(err, ErrNotFound) {
+		return refuse("prefer %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	if rec.State.Accepted() {
+		return nil
+	}
+	var losers []TxID
+	for _, op := range p.Prev {
+		st, err := b.w.State(op.TxID)
+		if err != nil {
+			return err
+		}
+		if !st.Accepted() {
+			return refuse("prefer %s: parent %s is %v: %w", id, op.TxID, st, ErrNotReady)
+		}
+		by, err := b.w.SpentBy(op)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if st, err := b.w.State(by); err != nil {
+			return err
+		} else if st == StateFinal {
+			return refuse("prefer %s: %s spends %s and is final: %w", id, by, op, ErrFinal)
+		}
+		if !slices.Contains(losers, by) {
+			losers = append(losers, by)
+		}
+	}
+	for _, l := range losers {
+		if err := g.rejectTree(b, l, ErrLostVote, id); err != nil {
+			return err
+		}
+	}
+	st := StateAccepted
+	if len(rec.Conflicts) > 0 {
+		st = StateConflicted
+	}
+	if err := b.w.SetState(p, st, 0); err != nil {
+		return err
+	}
+	g.log.Info("vote decided for a side", logTx, id, logCount, len(losers))
+	b.changes = append(b.changes, Change{ID: id, State: st, Conflicts: losers})
+	// The cache may name descendants of id, rejected while it was.
+	g.rejects.retain(func(_ TxID, re RuleError) bool { return re.Code != ErrParentRejected })
+	return g.reacceptChildren(b, p)
+}
+
+// rejectTree rejects the accepted id with code, after its descendants
+// (ErrParentRejected), so that no rejected tx is ever spent by an accepted
+// one. winner is the side that beat id, for its Change.
+func (g *Graph) rejectTree(b *batch, id TxID, code ErrorCode, winner TxID) error {
+	children, err := b.w.Children(id)
+	if err != nil {
+		return err
+	}
+	for _, c := range children {
+		if err := g.rejectTree(b, c, ErrParentRejected, TxID{}); err != nil {
+			return err
+		}
+	}
+	rec, p, err := parsed(b.w, id)
+	if err != nil {
+		return err
+	}
+	if rec.State == StateFinal {
+		return refuse("reject %s: %w", id, ErrFinal)
+	}
+	if err := b.w.SetState(p, StateRejected, code); err != nil {
+		return err
+	}
+	ch := Change{ID: id, State: StateRejected, Code: code}
+	if !winner.IsZero() {
+		ch.Conflicts = []TxID{winner}
+	}
+	b.changes = append(b.changes, ch)
+	return nil
+}
+
+// reacceptChildren accepts again, in Seq order, the stored transactions
+// that spend outputs of p (just accepted) and were rejected only because
+// a parent was (ErrParentRejected), where the rules now allow; and their
+// own descendants in turn.
+func (g *Graph) reacceptChildren(b *batch, p *Parsed) error {
+	var kids []*Record
+	for i := range p.Out {
+		ids, err := b.w.Claims(OutPoint{TxID: p.ID, Index: uint32(i)})
+		if err != nil {
+			return err
+		}
+		for _, c := range ids {
+			rec, err := b.w.Get(c)
+			if err != nil {
+				return err
+			}
+			if rec.Code == ErrParentRejected && !slices.ContainsFunc(kids, func(k *Record) bool { return k.ID == c }) {
+				kids = append(kids, rec)
+			}
+		}
+	}
+	slices.SortFunc(kids, func(a, b *Record) int { return cmpSeq(a.Seq, b.Seq) })
+	for _, rec := range kids {
+		cp, err := Decode(rec.Raw)
+		if err != nil {
+			return fmt.Errorf("decode stored %s: %w", rec.ID, err)
+		}
+		v, err := checkContext(b.w, cp, func(TxID) bool { return false })
+		if err != nil {
+			return err
+		}
+		switch {
+		case v.reject != nil || len(v.waits) > 0:
+			continue // another parent is still rejected
+		case len(v.winners) > 0:
+			// A sibling took the output first: cp is a double spend now.
+			if err := b.w.SetState(cp, StateRejected, ErrDoubleSpend); err != nil {
+				return err
+			}
+			for _, w := range v.winners {
+				if err := b.w.AddConflict(w, cp.ID); err != nil {
+					return err
+				}
+				b.changes = append(b.changes, Change{ID: w, State: StateConflicted, Conflicts: []TxID{cp.ID}})
+			}
+			b.changes = append(b.changes, Change{ID: cp.ID, State: StateRejected, Code: ErrDoubleSpend, Conflicts: v.winners})
+			continue
+		}
+		st := StateAccepted
+		if len(rec.Conflicts) > 0 {
+			st = StateConflicted
+		}
+		if err := b.w.SetState(cp, st, 0); err != nil {
+			return err
+		}
+		b.changes = append(b.changes, Change{ID: cp.ID, State: st})
+		if err := g.reacceptChildren(b, cp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func cmpSeq(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (g *Graph) finalize(b *batch, d Decision) error {
+	rec, p, err := parsed(b.w, d.ID)
+	if errors.Is(err, ErrNotFound) {
+		return refuse("finalize %s: %w", d.ID, ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case rec.State == StateFinal:
+		return nil
+	case !rec.State.Accepted():
+		return refuse("finalize %s: it is %v (%v)", d.ID, rec.State, rec.Code)
+	}
+	for _, op := range p.Prev {
+		st, err := b.w.State(op.TxID)
+		if err != nil {
+			return err
+		}
+		if st != StateFinal {
+			return refuse("finalize %s: parent %s is %v: %w", d.ID, op.TxID, st, ErrNotReady)
+		}
+	}
+	if err := b.w.SetState(p, StateFinal, 0); err != nil {
+		return err
+	}
+	if d.Cert != nil {
+		if err := b.w.PutCertificate(d.ID, d.Cert); err != nil {
+			return err
+		}
+	}
+	b.changes = append(b.changes, Change{ID: d.ID, State: StateFinal})
+	return nil
+}
