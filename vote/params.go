@@ -11,7 +11,7 @@ const (
 	MaxK = 255
 	// DefaultBetaRogue is the BetaRogue of ParamsFor, chosen by the
 	// simulations in the package doc.
-	DefaultBetaRogue = 20
+	DefaultBetaRogue = 8
 )
 
 // Params are the Snowball parameters of a node.
