@@ -118,18 +118,25 @@ func signedMessage(network dag.TxID, time int64, root [sha256.Size]byte) []byte 
 // checkVotes checks the count (1..MaxVotes) and that no output is named
 // twice.
 func checkVotes(votes []Vote) error {
-	if len(votes) == 0 {
-		return fmt.Errorf("%w: batch with no votes", ErrEmpty)
+	return checkOutputs(votes, MaxVotes, "votes", func(v Vote) dag.OutPoint { return v.Out })
+}
+
+// checkOutputs checks a list of 1..limit items, each naming an output, no
+// output twice.
+func checkOutputs[T any](items []T, limit int, what string, out func(T) dag.OutPoint) error {
+	if len(items) == 0 {
+		return fmt.Errorf("%w: no %s", ErrEmpty, what)
 	}
-	if len(votes) > MaxVotes {
-		return fmt.Errorf("%w: %d votes, limit %d", ErrTooLarge, len(votes), MaxVotes)
+	if len(items) > limit {
+		return fmt.Errorf("%w: %d %s, limit %d", ErrTooLarge, len(items), what, limit)
 	}
-	seen := make(map[dag.OutPoint]bool, len(votes))
-	for _, v := range votes {
-		if seen[v.Out] {
-			return fmt.Errorf("%w: %s", ErrDuplicate, v.Out)
+	seen := make(map[dag.OutPoint]bool, len(items))
+	for _, it := range items {
+		o := out(it)
+		if seen[o] {
+			return fmt.Errorf("%w: %s", ErrDuplicate, o)
 		}
-		seen[v.Out] = true
+		seen[o] = true
 	}
 	return nil
 }

@@ -58,10 +58,6 @@ func (c *Certificate) check() error {
 	switch {
 	case c.Tx.IsZero():
 		return errors.New("vote: certificate for the zero transaction ID")
-	case len(c.Inputs) == 0:
-		return fmt.Errorf("%w: certificate with no inputs", ErrEmpty)
-	case len(c.Inputs) > MaxCertInputs:
-		return fmt.Errorf("%w: %d inputs, limit %d", ErrTooLarge, len(c.Inputs), MaxCertInputs)
 	case len(c.Attestations) > MaxCertAttestations:
 		return fmt.Errorf("%w: %d attestations, limit %d", ErrTooLarge, len(c.Attestations), MaxCertAttestations)
 	case c.K < 1 || c.K > MaxK:
@@ -69,14 +65,7 @@ func (c *Certificate) check() error {
 	case c.Alpha < alphaFor(c.K) || c.Alpha > c.K:
 		return fmt.Errorf("%w: certificate alpha = %d, want %d..%d for k = %d", ErrParams, c.Alpha, alphaFor(c.K), c.K, c.K)
 	}
-	seen := make(map[dag.OutPoint]bool, len(c.Inputs))
-	for _, in := range c.Inputs {
-		if seen[in] {
-			return fmt.Errorf("%w: input %s", ErrDuplicate, in)
-		}
-		seen[in] = true
-	}
-	return nil
+	return checkOutputs(c.Inputs, MaxCertInputs, "inputs", func(o dag.OutPoint) dag.OutPoint { return o })
 }
 
 // Verify checks every attestation (signature, Merkle path, network, and

@@ -309,20 +309,7 @@ func (c *Certificate) UnmarshalBinary(data []byte) error {
 
 // checkOuts checks a poll's outputs: 1..MaxPollOuts, each once.
 func checkOuts(outs []dag.OutPoint) error {
-	if len(outs) == 0 {
-		return fmt.Errorf("%w: poll with no outputs", ErrEmpty)
-	}
-	if len(outs) > MaxPollOuts {
-		return fmt.Errorf("%w: %d outputs, limit %d", ErrTooLarge, len(outs), MaxPollOuts)
-	}
-	seen := make(map[dag.OutPoint]bool, len(outs))
-	for _, o := range outs {
-		if seen[o] {
-			return fmt.Errorf("%w: %s", ErrDuplicate, o)
-		}
-		seen[o] = true
-	}
-	return nil
+	return checkOutputs(outs, MaxPollOuts, "outputs", func(o dag.OutPoint) dag.OutPoint { return o })
 }
 
 // MarshalBinary encodes the poll (see the package doc).
