@@ -142,8 +142,9 @@ func (k *Key) Public() dag.PubKey {
 	return pk
 }
 
-// Sign signs msg with the key (Ed25519, RFC 8032).
-func (k *Key) Sign(msg []byte) []byte { return ed25519.Sign(k.priv, msg) }
+// PrivateKey returns the Ed25519 key itself, which signs the node's votes
+// (package vote).
+func (k *Key) PrivateKey() ed25519.PrivateKey { return k.priv }
 
 // String identifies the key by its public key only.
 func (k *Key) String() string {

@@ -51,7 +51,7 @@ func TestLoadOrCreate(t *testing.T) {
 	}
 	msg := []byte("vote")
 	pub := k1.Public()
-	if !ed25519.Verify(pub[:], msg, k1.Sign(msg)) {
+	if !ed25519.Verify(pub[:], msg, ed25519.Sign(k1.PrivateKey(), msg)) {
 		t.Error("signature does not verify under Public")
 	}
 	if seed := hex.EncodeToString(k1.priv.Seed()); strings.Contains(k1.String(), seed) || strings.Contains(k1.GoString(), seed) {
