@@ -71,6 +71,10 @@ const (
 	DefaultTick           = 250 * time.Millisecond
 	DefaultKnownPerPeer   = 4096
 	DefaultMaxSyncBackoff = 30 * time.Minute
+	DefaultPollRate       = 50
+	DefaultPollBurst      = 100
+	DefaultPollTimeout    = 5 * time.Second
+	DefaultMaxPolls       = 256
 )
 
 // Config configures an Engine. Zero fields get defaults.
@@ -82,6 +86,9 @@ type Config struct {
 	Store   dag.Store
 	// Fetcher, if set, downloads what no ttx peer pushes in time.
 	Fetcher Fetcher
+	// Voter, if set, answers peers' polls and takes the votes that answer
+	// ours (Engine.Poll). Without one, polls and votes are dropped unread.
+	Voter Voter
 	// Logger gets peer misbehaviour at Debug and the node's own faults at
 	// Error (default: discard). Lines carry subsystem=gossip.
 	Logger *slog.Logger
@@ -117,6 +124,14 @@ type Config struct {
 	MsgRate, MsgBurst     float64
 	ByteRate, ByteBurst   float64
 	ReconRate, ReconBurst float64
+	// PollRate/PollBurst (polls per second) is what a peer may poll us.
+	PollRate, PollBurst float64
+	// PollTimeout: how long the votes answering one of our polls are
+	// awaited; votes later than that (by up to another PollTimeout) are
+	// dropped, without scoring the peer.
+	PollTimeout time.Duration
+	// MaxPolls bounds the polls awaited from one peer.
+	MaxPolls int
 	// PushRate (bytes per second) paces what catch-up sync pushes to a
 	// peer; it must stay below the peers' ByteRate.
 	PushRate float64
@@ -187,6 +202,10 @@ func (c Config) withDefaults() (Config, error) {
 	deff(&c.ByteBurst, DefaultByteBurst)
 	deff(&c.ReconRate, DefaultReconRate)
 	deff(&c.ReconBurst, DefaultReconBurst)
+	deff(&c.PollRate, DefaultPollRate)
+	deff(&c.PollBurst, DefaultPollBurst)
+	def(&c.PollTimeout, DefaultPollTimeout)
+	defi(&c.MaxPolls, DefaultMaxPolls)
 	deff(&c.PushRate, DefaultPushRate)
 	defi(&c.MaxFetches, DefaultMaxFetches)
 	defi(&c.PushMax, DefaultPushMax)

@@ -60,6 +60,19 @@
 // code, known conflicts) for a receiver's confidence; one query may be
 // answered in several messages.
 //
+// Votes. Engine.Poll sends a poll (wire.Poll: outputs, and optionally the
+// tx.json of the conflicting sides) to the peer with a given node key and
+// awaits its votes for Config.PollTimeout (5 s), at most Config.MaxPolls
+// (256) per peer; Engine.Answer sends the answer. A received poll's
+// transactions go the way of pushed ones (same checks, same scoring), and
+// the settler hands the poll to Config.Voter once they are committed, so
+// the Voter sees the conflict in the ledger. A votes message is handed to
+// the Voter only if it answers a poll awaited from that peer, once; a
+// late one (by up to another PollTimeout) is dropped, any other costs 5
+// points. Poll asks only peers speaking wire.VoteVersion. Without a Voter,
+// polls and votes are dropped unread. PeerInfo counts them (PollsIn,
+// VotesOut, VoteBytesIn, ...).
+//
 // Keep-alive. Each ready peer is pinged every Config.PingInterval (30 s):
 // this keeps idle seed-to-seed connections open (anacrolix closes them
 // after 150 s) and compares digests. A peer is also pinged as soon as its
@@ -74,7 +87,8 @@
 // # Limits and scoring
 //
 // Per peer, token buckets bound the messages and bytes it may send
-// (Config.MsgRate, ByteRate), its reconciliation queries (ReconRate), and
+// (Config.MsgRate, ByteRate), its reconciliation queries (ReconRate), its
+// polls (PollRate, 50 a second, bursts of 100), and
 // the transaction bytes we serve it (ByteRate; wants past it get
 // notfound). Each message past a limit is dropped and costs 10 points. A
 // peer is banned at 100 points for Config.BanDuration, by ID and, unless
@@ -101,6 +115,7 @@
 //
 // Peers are closed with reasons wrapping ErrWrongNetwork, ErrVersion or
 // ErrBanned (with what the peer did). Query returns ErrNoPeers or
-// ErrClosed. The node's own faults (storage) are logged at Error; peer
+// ErrClosed; SendTo, Answer and Poll ErrUnknownPeer or ErrClosed, and Poll
+// also ErrPollLimit. The node's own faults (storage) are logged at Error; peer
 // misbehaviour at Debug.
 package gossip

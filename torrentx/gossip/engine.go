@@ -194,6 +194,7 @@ func (e *Engine) Handle(p Peer, payload []byte) {
 		e.misbehave(ps, banScore, "message before hello")
 		return
 	}
+	ps.votesIn.count(m.Type(), len(payload))
 	switch m := m.(type) {
 	case *wire.Hello:
 		e.handleHello(ps, m)
@@ -217,6 +218,10 @@ func (e *Engine) Handle(p Peer, payload []byte) {
 		e.handleReconQuery(ps, m)
 	case *wire.ReconReply:
 		e.handleReconReply(ps, m)
+	case *wire.Poll:
+		e.handlePoll(ps, m)
+	case *wire.Votes:
+		e.handleVotes(ps, m)
 	}
 }
 
@@ -349,6 +354,7 @@ func (e *Engine) trySend(ps *peer, m wire.Message) error {
 	}
 	ps.msgsOut.Add(1)
 	ps.bytesOut.Add(uint64(len(b)))
+	ps.votesOut.count(m.Type(), len(b))
 	return nil
 }
 
@@ -421,7 +427,7 @@ func (e *Engine) Banned(id string) bool {
 }
 
 // loop runs the timers: pings (keep-alive and digest), want timeouts, sync
-// timeouts and bans.
+// timeouts, polls and bans.
 func (e *Engine) loop() {
 	defer e.wg.Done()
 	t := time.NewTicker(e.cfg.Tick)
@@ -472,6 +478,7 @@ func (e *Engine) tick() {
 		if st := ps.sync; st != nil && now.Sub(st.last) >= e.cfg.SyncTimeout {
 			stalled = append(stalled, ps)
 		}
+		e.expirePollsLocked(ps, now.Add(-2*e.cfg.PollTimeout))
 	}
 	for _, ps := range stalled {
 		e.log.Debug("sync stalled", logPeer, ps.id)

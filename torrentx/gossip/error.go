@@ -15,6 +15,10 @@ var (
 	ErrBanned = errors.New("gossip: peer banned")
 	// ErrNoPeers: a query found no peer to ask.
 	ErrNoPeers = errors.New("gossip: no peers")
-	// ErrUnknownPeer: no ready peer has the node key SendTo was given.
+	// ErrUnknownPeer: no ready peer has the node key SendTo was given (or,
+	// for Poll, none that speaks wire.VoteVersion).
 	ErrUnknownPeer = errors.New("gossip: no peer with that node key")
+	// ErrPollLimit: Poll would await too many polls from one peer, or a
+	// Req awaited already.
+	ErrPollLimit = errors.New("gossip: too many polls awaited")
 )

@@ -26,12 +26,14 @@ type peer struct {
 	sentHello, told dag.Digest
 	gone            bool
 
-	msgs, bytes, recon bucket // what it may send us
-	serve              bucket // transaction bytes we serve it
-	push               bucket // bytes catch-up sync pushes to it
-	score              int
-	known              *dag.IDSet // IDs it has, or was sent (the latest KnownPerPeer)
-	wanted             int        // IDs wanted from it, not yet received
+	msgs, bytes, recon, polls bucket // what it may send us
+	serve                     bucket // transaction bytes we serve it
+	push                      bucket // bytes catch-up sync pushes to it
+	score                     int
+	known                     *dag.IDSet // IDs it has, or was sent (the latest KnownPerPeer)
+	wanted                    int        // IDs wanted from it, not yet received
+	// awaiting holds our polls whose votes we await: Req -> when sent.
+	awaiting map[uint64]time.Time
 
 	ping     pending // keep-alive ping awaiting its pong
 	lastPing time.Time
@@ -52,6 +54,7 @@ type peer struct {
 	unsettled atomic.Int32
 
 	msgsIn, bytesIn, msgsOut, bytesOut atomic.Uint64
+	votesIn, votesOut                  voteCounters
 }
 
 // pending is a ping awaiting its pong.
@@ -74,6 +77,8 @@ func (e *Engine) newPeer(p Peer, now time.Time, ours dag.Digest) *peer {
 		msgs:      newBucket(c.MsgRate, c.MsgBurst, now),
 		bytes:     newBucket(c.ByteRate, c.ByteBurst, now),
 		recon:     newBucket(c.ReconRate, c.ReconBurst, now),
+		polls:     newBucket(c.PollRate, c.PollBurst, now),
+		awaiting:  make(map[uint64]time.Time),
 		serve:     newBucket(c.ByteRate, c.ByteBurst, now),
 		push:      newBucket(c.PushRate, float64(c.SyncWindow), now),
 		known:     dag.NewIDSet(c.KnownPerPeer),
@@ -102,6 +107,10 @@ type PeerInfo struct {
 	Since      time.Time
 	// Messages and bytes received from and sent to it.
 	MsgsIn, BytesIn, MsgsOut, BytesOut uint64
+	// Vote traffic, included in the above: polls and votes messages
+	// received and sent, and their bytes.
+	PollsIn, VotesIn, VoteBytesIn    uint64
+	PollsOut, VotesOut, VoteBytesOut uint64
 }
 
 // Peers returns the connected ttx peers, by ID.
@@ -115,6 +124,8 @@ func (e *Engine) Peers() []PeerInfo {
 			Syncing: ps.sync != nil, RTT: ps.rtt, Score: ps.score, Since: ps.since,
 			MsgsIn: ps.msgsIn.Load(), BytesIn: ps.bytesIn.Load(),
 			MsgsOut: ps.msgsOut.Load(), BytesOut: ps.bytesOut.Load(),
+			PollsIn: ps.votesIn.polls.Load(), VotesIn: ps.votesIn.votes.Load(), VoteBytesIn: ps.votesIn.bytes.Load(),
+			PollsOut: ps.votesOut.polls.Load(), VotesOut: ps.votesOut.votes.Load(), VoteBytesOut: ps.votesOut.bytes.Load(),
 		}
 		if ps.hello != nil {
 			pi.Agent, pi.ListenPort, pi.NodeKey = ps.hello.Agent, ps.hello.ListenPort, ps.hello.NodeKey
@@ -135,15 +146,22 @@ func (e *Engine) SendTo(key dag.PubKey, m wire.Message) error {
 		e.mu.Unlock()
 		return ErrClosed
 	}
+	to := e.peerByKeyLocked(key)
+	e.mu.Unlock()
+	if to == nil {
+		return fmt.Errorf("send %s: %w: %x", m.Type(), ErrUnknownPeer, key)
+	}
+	return e.trySend(to, m)
+}
+
+// peerByKeyLocked returns the oldest ready peer whose hello carried key,
+// or nil. It must be called with e.mu held.
+func (e *Engine) peerByKeyLocked(key dag.PubKey) *peer {
 	var to *peer
 	for _, ps := range e.peers {
 		if ps.ready() && ps.hello.NodeKey == key && (to == nil || ps.since.Before(to.since)) {
 			to = ps
 		}
 	}
-	e.mu.Unlock()
-	if to == nil {
-		return fmt.Errorf("send %s: %w: %x", m.Type(), ErrUnknownPeer, key)
-	}
-	return e.trySend(to, m)
+	return to
 }

@@ -195,11 +195,13 @@ func (e *Engine) release(ids []dag.TxID) {
 const maxAdds = 32
 
 // txAdd is a tx message submitted to the ledger (b, and the IDs of its
-// entries that were submitted, in order), or a ping to answer (pong).
+// entries that were submitted, in order), a ping to answer (pong), or a
+// poll to hand to the Voter.
 type txAdd struct {
 	b    *dag.Batch
 	ids  []dag.TxID
 	pong uint64
+	poll *wire.Poll
 }
 
 // queueAdd hands a to ps's settler, waiting while it holds maxAdds.
@@ -234,8 +236,9 @@ func (e *Engine) drainAdds(ps *peer) {
 
 // settler handles, in order, the results of ps's tx messages as they are
 // committed (invalid transactions ban the peer; the missing parents of
-// pending ones are wanted from it) and answers its pings once what came
-// before them is done. It runs until ps is dropped.
+// pending ones are wanted from it), and answers its pings and hands its
+// polls to the Voter once what came before them is done. It runs until ps
+// is dropped.
 func (e *Engine) settler(ps *peer) {
 	defer e.wg.Done()
 	defer e.drainAdds(ps)
@@ -249,7 +252,11 @@ func (e *Engine) settler(ps *peer) {
 			return
 		}
 		if a.b == nil {
-			e.pong(ps, a.pong)
+			if a.poll != nil {
+				e.givePoll(ps, a.poll)
+			} else {
+				e.pong(ps, a.pong)
+			}
 			ps.unsettled.Add(-1)
 			continue
 		}

@@ -24,6 +24,10 @@ func check(m Message) error {
 		return m.check()
 	case *Answer:
 		return m.check()
+	case *Poll:
+		return m.check()
+	case *Votes:
+		return m.check()
 	case *Ping, *Pong, *ReconQuery, *ReconReply:
 		return nil
 	}
@@ -67,9 +71,17 @@ func (m *Tx) check() error {
 		return fmt.Errorf("%w: no transactions", ErrInvalid)
 	}
 	for i, e := range m.Txs {
-		if len(e.Raw) == 0 || len(e.Raw) > dag.MaxTxSize {
-			return fmt.Errorf("%w: transaction %d is %d bytes, limit 1..%d", ErrInvalid, i, len(e.Raw), dag.MaxTxSize)
+		if err := checkRaw(i, e.Raw); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// checkRaw bounds transaction i's bytes to 1..dag.MaxTxSize.
+func checkRaw(i int, raw []byte) error {
+	if len(raw) == 0 || len(raw) > dag.MaxTxSize {
+		return fmt.Errorf("%w: transaction %d is %d bytes, limit 1..%d", ErrInvalid, i, len(raw), dag.MaxTxSize)
 	}
 	return nil
 }
@@ -88,6 +100,41 @@ func (m *Answer) check() error {
 		if len(s.Conflicts) > MaxConflicts {
 			return fmt.Errorf("%w: status %d lists %d conflicts, limit %d", ErrInvalid, i, len(s.Conflicts), MaxConflicts)
 		}
+	}
+	return nil
+}
+
+func (m *Poll) check() error {
+	if len(m.Outs) == 0 {
+		return fmt.Errorf("%w: no outputs", ErrInvalid)
+	}
+	if len(m.Outs) > MaxPollOuts {
+		return fmt.Errorf("%w: %d outputs, limit %d", ErrInvalid, len(m.Outs), MaxPollOuts)
+	}
+	seen := make(map[dag.OutPoint]bool, len(m.Outs))
+	for i, op := range m.Outs {
+		if op.Index >= dag.HardMaxOut {
+			return fmt.Errorf("%w: output %d has index %d, limit %d", ErrInvalid, i, op.Index, dag.HardMaxOut-1)
+		}
+		if seen[op] {
+			return fmt.Errorf("%w: output %s twice", ErrInvalid, op)
+		}
+		seen[op] = true
+	}
+	if len(m.Txs) > MaxPollTxs {
+		return fmt.Errorf("%w: %d transactions, limit %d", ErrInvalid, len(m.Txs), MaxPollTxs)
+	}
+	for i, raw := range m.Txs {
+		if err := checkRaw(i, raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *Votes) check() error {
+	if len(m.Batch) == 0 || len(m.Batch) > MaxBatchSize {
+		return fmt.Errorf("%w: batch of %d bytes, limit 1..%d", ErrInvalid, len(m.Batch), MaxBatchSize)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"reflect"
 
@@ -29,6 +30,9 @@ type frame struct {
 	Session     uint64         `cbor:"11,keyasint,omitempty"`
 	Recon       *recon.Message `cbor:"12,keyasint,omitempty"`
 	NodeKey     []byte         `cbor:"13,keyasint,omitempty"`
+	Outs        []byte         `cbor:"14,keyasint,omitempty"`
+	Raws        [][]byte       `cbor:"15,keyasint,omitempty"`
+	Batch       []byte         `cbor:"16,keyasint,omitempty"`
 }
 
 // txItem is a TxEntry on the wire: [id, raw].
@@ -210,6 +214,14 @@ func parse(f *frame) (Message, error) {
 			return &ReconQuery{Session: f.Session, Msg: *f.Recon}, nil
 		}
 		return &ReconReply{Session: f.Session, Msg: *f.Recon}, nil
+	case TypePoll:
+		outs, err := parseOutPoints(f.Outs)
+		if err != nil {
+			return nil, err
+		}
+		return &Poll{Req: f.Nonce, Outs: outs, Txs: f.Raws}, nil
+	case TypeVotes:
+		return &Votes{Req: f.Nonce, Batch: f.Batch}, nil
 	}
 	return nil, fmt.Errorf("%w: %d", ErrUnknownType, f.Type)
 }
@@ -250,6 +262,40 @@ func packIDs(ids []dag.TxID) []byte {
 	b := make([]byte, 0, len(ids)*dag.TxIDSize)
 	for _, id := range ids {
 		b = append(b, id[:]...)
+	}
+	return b
+}
+
+// parseOutPoints splits a byte string of concatenated outputs (ID, then
+// index as a big-endian uint32). It checks the length against MaxPollOuts
+// before allocating.
+func parseOutPoints(b []byte) ([]dag.OutPoint, error) {
+	if len(b)%OutPointSize != 0 {
+		return nil, fmt.Errorf("%w: output list of %d bytes is not a multiple of %d", ErrMalformed, len(b), OutPointSize)
+	}
+	n := len(b) / OutPointSize
+	if n > MaxPollOuts {
+		return nil, fmt.Errorf("%w: %d outputs, limit %d", ErrInvalid, n, MaxPollOuts)
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	outs := make([]dag.OutPoint, n)
+	for i := range outs {
+		e := b[i*OutPointSize:]
+		copy(outs[i].TxID[:], e)
+		outs[i].Index = binary.BigEndian.Uint32(e[dag.TxIDSize:])
+	}
+	return outs, nil
+}
+
+func packOutPoints(outs []dag.OutPoint) []byte {
+	if len(outs) == 0 {
+		return nil
+	}
+	b := make([]byte, 0, len(outs)*OutPointSize)
+	for _, op := range outs {
+		b = binary.BigEndian.AppendUint32(append(b, op.TxID[:]...), op.Index)
 	}
 	return b
 }
@@ -311,3 +357,9 @@ func (m *ReconQuery) frame() *frame {
 func (m *ReconReply) frame() *frame {
 	return &frame{Type: TypeReconReply, Session: m.Session, Recon: &m.Msg}
 }
+
+func (m *Poll) frame() *frame {
+	return &frame{Type: TypePoll, Nonce: m.Req, Outs: packOutPoints(m.Outs), Raws: m.Txs}
+}
+
+func (m *Votes) frame() *frame { return &frame{Type: TypeVotes, Nonce: m.Req, Batch: m.Batch} }

@@ -21,8 +21,8 @@
 //	7    ids          inv want notfound query
 //	                                    bstr: 1..1000 IDs of 32 bytes, concatenated
 //	8    txs          tx                array of [id bstr 32, raw bstr 1..16384]
-//	9    nonce        query answer ping pong
-//	                                    uint
+//	9    nonce        query answer ping pong poll votes
+//	                                    uint (the Req of poll and votes)
 //	10   statuses     answer            array of 1..1000 [id bstr 32, state uint,
 //	                                    code uint, conflicts bstr: 0..16 IDs]
 //	11   session      reconquery reconreply
@@ -31,9 +31,15 @@
 //	                                    recon.Message (an array, see package recon)
 //	13   nodekey      hello             bstr, 32 bytes: Ed25519 node public key
 //	                                    (version >= 2 only, and required there)
+//	14   outs         poll              bstr: 1..1024 distinct outputs of 36 bytes
+//	                                    (tx ID, index as big-endian uint32 < 1000),
+//	                                    concatenated
+//	15   raws         poll              array of 1..64 bstr of 1..16384 bytes: tx.json
+//	16   batch        votes             bstr, 1..MaxBatchSize bytes: a signed vote
+//	                                    batch (package vote), opaque here
 //
 // Types: 1 hello, 2 inv, 3 want, 4 tx, 5 notfound, 6 query, 7 answer,
-// 8 ping, 9 pong, 10 reconquery, 11 reconreply.
+// 8 ping, 9 pong, 10 reconquery, 11 reconreply, 12 poll, 13 votes.
 //
 // # Messages
 //
@@ -58,13 +64,20 @@
 //     everything it sent before the ping has been processed.
 //   - reconquery / reconreply: one round of a set reconciliation
 //     (package recon) of session number session.
+//   - poll / votes (version 3): "which side do you prefer for each of these
+//     outputs?", answered by one votes message of the same nonce whose
+//     batch is signed with the answerer's node key. A poll may carry the
+//     tx.json of the conflicting sides, which the receiver adds to its
+//     ledger first.
 //
 // # Limits
 //
 // A message is at most MaxMessageSize (65,000) bytes: anacrolix/torrent
 // drops a connection on a longer extended message. Lists of IDs (inv,
 // want, notfound, query) and answers hold 1..MaxIDs (1,000) entries;
-// a transaction is 1..dag.MaxTxSize bytes. Decoding limits nesting,
+// a transaction is 1..dag.MaxTxSize bytes. A poll names 1..MaxPollOuts
+// (1,024) outputs and carries up to MaxPollTxs (64) transactions; a vote
+// batch is 1..MaxBatchSize (64,983) bytes. Decoding limits nesting,
 // array and map sizes, rejects duplicate keys, indefinite lengths, tags,
 // unknown keys and invalid UTF-8, checks every length before allocating,
 // and accepts only the canonical encoding: a message has one byte form.

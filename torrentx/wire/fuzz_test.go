@@ -54,3 +54,5 @@ func FuzzPing(f *testing.F)       { fuzzType(f, TypePing) }
 func FuzzPong(f *testing.F)       { fuzzType(f, TypePong) }
 func FuzzReconQuery(f *testing.F) { fuzzType(f, TypeReconQuery) }
 func FuzzReconReply(f *testing.F) { fuzzType(f, TypeReconReply) }
+func FuzzPoll(f *testing.F)       { fuzzType(f, TypePoll) }
+func FuzzVotes(f *testing.F)      { fuzzType(f, TypeVotes) }

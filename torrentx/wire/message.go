@@ -12,10 +12,13 @@ const (
 	// ExtensionName is the BEP 10 extension name the messages travel under.
 	ExtensionName = "ttx"
 	// ProtocolVersion is the version this package speaks. Peers speak the
-	// lower of their two versions. Version 2 added the hello's node key.
-	ProtocolVersion = 2
+	// lower of their two versions. Version 2 added the hello's node key,
+	// version 3 the poll and votes messages.
+	ProtocolVersion = 3
 	// NodeKeyVersion is the first version whose hello carries a node key.
 	NodeKeyVersion = 2
+	// VoteVersion is the first version that answers polls with votes.
+	VoteVersion = 3
 	// MaxMessageSize bounds an encoded message. anacrolix/torrent drops a
 	// connection whose extended message exceeds 65,534 bytes of payload.
 	MaxMessageSize = 65000
@@ -29,6 +32,16 @@ const (
 	// MaxReconSize is the MaxMessageSize for the recon.Message inside a
 	// recon query or reply (recon.Config.MaxMessageSize).
 	MaxReconSize = MaxMessageSize - reconOverhead
+	// MaxPollOuts bounds the outputs one poll asks about.
+	MaxPollOuts = 1024
+	// MaxPollTxs bounds the transactions a poll carries.
+	MaxPollTxs = 64
+	// MaxBatchSize bounds the signed batch of a votes message: what is
+	// left of MaxMessageSize around it.
+	MaxBatchSize = MaxMessageSize - votesOverhead
+	// OutPointSize is an output's size in a poll: its transaction's ID and
+	// its index as a big-endian uint32.
+	OutPointSize = dag.TxIDSize + 4
 )
 
 // Sizes for packing messages under MaxMessageSize: a tx message of entries
@@ -43,6 +56,13 @@ const (
 	// reconOverhead is the most a recon query or reply adds around its
 	// recon.Message: map, type, session.
 	reconOverhead = 1 + 2 + 1 + 9 + 1
+	// PollOverhead is the most a poll adds around its outputs (each
+	// OutPointSize) and its transactions (each PollTxSize): map, type,
+	// req, the outputs' byte string head, the transactions' array head.
+	PollOverhead = 1 + 2 + 1 + 9 + 1 + 3 + 1 + 3
+	// votesOverhead is the most a votes message adds around its batch:
+	// map, type, req, the batch's byte string head.
+	votesOverhead = 1 + 2 + 1 + 9 + 1 + 3
 )
 
 // TxEntrySize is the most a TxEntry with raw bytes of length n takes.
@@ -50,6 +70,9 @@ func TxEntrySize(n int) int { return 1 + 2 + dag.TxIDSize + 3 + n }
 
 // StatusSize is the most a Status with n conflicts takes.
 func StatusSize(n int) int { return 1 + 2 + dag.TxIDSize + 1 + 2 + 3 + n*dag.TxIDSize }
+
+// PollTxSize is the most a poll's transaction of n bytes takes.
+func PollTxSize(n int) int { return 3 + n }
 
 // Type identifies a message. The numbers are part of the protocol.
 type Type uint8
@@ -67,6 +90,8 @@ const (
 	TypePong
 	TypeReconQuery
 	TypeReconReply
+	TypePoll
+	TypeVotes
 	maxType
 )
 
@@ -74,7 +99,7 @@ var typeNames = [...]string{
 	TypeHello: "hello", TypeInv: "inv", TypeWant: "want", TypeTx: "tx",
 	TypeNotFound: "notfound", TypeQuery: "query", TypeAnswer: "answer",
 	TypePing: "ping", TypePong: "pong", TypeReconQuery: "reconquery",
-	TypeReconReply: "reconreply",
+	TypeReconReply: "reconreply", TypePoll: "poll", TypeVotes: "votes",
 }
 
 // String returns the type's lowercase name.
@@ -184,6 +209,28 @@ type ReconReply struct {
 	Msg     recon.Message
 }
 
+// Poll asks a peer which side it prefers for each of Outs (outputs spent
+// by conflicting transactions); it answers with one Votes of the same
+// Req. Txs optionally carries the tx.json bytes of the sides, so that a
+// peer that has not seen the conflict learns them first: the receiver
+// adds them to its ledger as it does pushed transactions before it
+// considers the poll.
+type Poll struct {
+	Req uint64
+	// Outs are 1..MaxPollOuts distinct outputs.
+	Outs []dag.OutPoint
+	// Txs are 0..MaxPollTxs transactions of 1..dag.MaxTxSize bytes.
+	Txs [][]byte
+}
+
+// Votes answers the Poll of the same Req. Batch is a signed batch of
+// votes, 1..MaxBatchSize bytes, whose format package vote defines; this
+// package does not read it.
+type Votes struct {
+	Req   uint64
+	Batch []byte
+}
+
 // Type returns TypeHello.
 func (*Hello) Type() Type { return TypeHello }
 
@@ -216,3 +263,9 @@ func (*ReconQuery) Type() Type { return TypeReconQuery }
 
 // Type returns TypeReconReply.
 func (*ReconReply) Type() Type { return TypeReconReply }
+
+// Type returns TypePoll.
+func (*Poll) Type() Type { return TypePoll }
+
+// Type returns TypeVotes.
+func (*Votes) Type() Type { return TypeVotes }

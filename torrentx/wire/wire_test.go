@@ -27,6 +27,14 @@ func ids(n int) []dag.TxID {
 	return out
 }
 
+func outs(n int) []dag.OutPoint {
+	out := make([]dag.OutPoint, n)
+	for i := range out {
+		out[i] = dag.OutPoint{TxID: id(byte(i>>8), byte(i)), Index: uint32(i % dag.HardMaxOut)}
+	}
+	return out
+}
+
 var digest = dag.Digest{Count: 12345, Fingerprint: [16]byte{9, 8, 7, 6, 5, 4, 3, 2, 1}}
 
 // validMessages are messages within every limit, by type; they also seed
@@ -58,6 +66,15 @@ func validMessages() map[Type][]Message {
 			{Mode: recon.ModeIDList, IDs: []dag.TxID{id(0x90)}},
 		}}}},
 		TypeReconReply: {&ReconReply{Session: 3}},
+		TypePoll: {
+			&Poll{Req: 1, Outs: outs(1)},
+			&Poll{Outs: []dag.OutPoint{{TxID: id(1), Index: dag.HardMaxOut - 1}, {TxID: id(1)}}, Txs: [][]byte{[]byte(`{"v":1}`), []byte("y")}},
+			&Poll{Req: math.MaxUint64, Outs: outs(MaxPollOuts), Txs: [][]byte{bytes.Repeat([]byte{'x'}, dag.MaxTxSize)}},
+		},
+		TypeVotes: {
+			&Votes{Req: 9, Batch: []byte{1}},
+			&Votes{Req: math.MaxUint64, Batch: bytes.Repeat([]byte{0xaa}, MaxBatchSize)},
+		},
 	}
 }
 
@@ -113,6 +130,17 @@ func TestEncodeLimits(t *testing.T) {
 		{"answer too many", &Answer{Statuses: make([]Status, MaxIDs+1)}, ErrInvalid},
 		{"answer bad state", &Answer{Statuses: []Status{{ID: id(1), State: dag.StateRejected + 1}}}, ErrInvalid},
 		{"answer too many conflicts", &Answer{Statuses: []Status{{ID: id(1), Conflicts: ids(MaxConflicts + 1)}}}, ErrInvalid},
+		{"poll empty", &Poll{Req: 1}, ErrInvalid},
+		{"poll only txs", &Poll{Req: 1, Txs: [][]byte{[]byte("x")}}, ErrInvalid},
+		{"poll too many outs", &Poll{Outs: outs(MaxPollOuts + 1)}, ErrInvalid},
+		{"poll duplicate out", &Poll{Outs: []dag.OutPoint{{TxID: id(1), Index: 2}, {TxID: id(3)}, {TxID: id(1), Index: 2}}}, ErrInvalid},
+		{"poll index too big", &Poll{Outs: []dag.OutPoint{{TxID: id(1), Index: dag.HardMaxOut}}}, ErrInvalid},
+		{"poll too many txs", &Poll{Outs: outs(1), Txs: make([][]byte, MaxPollTxs+1)}, ErrInvalid},
+		{"poll empty tx", &Poll{Outs: outs(1), Txs: [][]byte{[]byte("x"), {}}}, ErrInvalid},
+		{"poll tx too large", &Poll{Outs: outs(1), Txs: [][]byte{append(big, 'x')}}, ErrInvalid},
+		{"poll message too large", &Poll{Outs: outs(1), Txs: [][]byte{big, big, big, big}}, ErrTooLarge},
+		{"votes empty", &Votes{Req: 1}, ErrInvalid},
+		{"votes batch too large", &Votes{Batch: make([]byte, MaxBatchSize+1)}, ErrInvalid},
 		{"recon bad message", &ReconQuery{Msg: recon.Message{Ranges: []recon.Range{{Upper: id(2)}, {Upper: id(1)}}}}, recon.ErrMalformed},
 		{"nil", nil, ErrInvalid},
 		{"nil hello", (*Hello)(nil), ErrInvalid},
@@ -157,6 +185,22 @@ func TestSizeHelpers(t *testing.T) {
 			b, err := Encode(m)
 			if err != nil || len(b) > used {
 				t.Errorf("%d statuses of %d conflicts: %d bytes (bound %d), %v", len(m.Statuses), n, len(b), used, err)
+			}
+		}
+	})
+	t.Run("poll", func(t *testing.T) {
+		for _, n := range []int{1, 100, MaxPollOuts} {
+			for _, size := range []int{1, 23, 24, 255, 256, dag.MaxTxSize} {
+				m := &Poll{Req: math.MaxUint64, Outs: outs(n)}
+				used := PollOverhead + n*OutPointSize
+				for used+PollTxSize(size) <= MaxMessageSize && len(m.Txs) < MaxPollTxs {
+					m.Txs = append(m.Txs, bytes.Repeat([]byte{'a'}, size))
+					used += PollTxSize(size)
+				}
+				b, err := Encode(m)
+				if err != nil || len(b) > used {
+					t.Errorf("%d outputs, %d txs of %d bytes: %d bytes (bound %d), %v", n, len(m.Txs), size, len(b), used, err)
+				}
 			}
 		}
 	})
@@ -209,6 +253,11 @@ func TestDecodeErrors(t *testing.T) {
 	inv := append([]byte{0xa2, 0x00, 0x02, 0x07, 0x58, 0x20}, net...) // {0: 2, 7: id}
 	invReordered := append(append([]byte{0xa2, 0x07, 0x58, 0x20}, net...), 0x00, 0x02)
 	invNonMinimal := append([]byte{0xa2, 0x00, 0x18, 0x02, 0x07, 0x58, 0x20}, net...)
+	op := append(bytes.Clone(net), 0, 0, 0, 1) // output 1 of net
+	pollTxs := make([]any, MaxPollTxs+1)
+	for i := range pollTxs {
+		pollTxs[i] = []byte("x")
+	}
 	statuses := make([]any, MaxIDs+1)
 	for i := range statuses {
 		statuses[i] = []any{net, 1, 0, []byte{}}
@@ -226,9 +275,9 @@ func TestDecodeErrors(t *testing.T) {
 		{"trailing bytes", append(raw(t, hello(nil)), 0), ErrMalformed},
 		{"no type", raw(t, map[int]any{7: net}), ErrUnknownType},
 		{"type 0", raw(t, map[int]any{0: 0}), ErrUnknownType},
-		{"type 12", raw(t, map[int]any{0: 12}), ErrUnknownType},
+		{"type 14", raw(t, map[int]any{0: 14}), ErrUnknownType},
 		{"type 255", raw(t, map[int]any{0: 255}), ErrUnknownType},
-		{"unknown field", raw(t, hello(map[int]any{14: 1})), ErrMalformed},
+		{"unknown field", raw(t, hello(map[int]any{17: 1})), ErrMalformed},
 		{"valid v2 hello", raw(t, hello(map[int]any{1: 2, 13: key})), nil},
 		{"node key 31 bytes", raw(t, hello(map[int]any{1: 2, 13: key[:31]})), ErrMalformed},
 		{"node key 33 bytes", raw(t, hello(map[int]any{1: 2, 13: append(key, 0)})), ErrMalformed},
@@ -274,6 +323,25 @@ func TestDecodeErrors(t *testing.T) {
 		{"recon missing", raw(t, map[int]any{0: 10, 11: 1}), ErrMalformed},
 		{"recon bad bound", raw(t, map[int]any{0: 10, 12: []any{[]any{[]byte{1, 0}, 0}}}), ErrMalformed},
 		{"recon not array", raw(t, map[int]any{0: 11, 12: 5}), ErrMalformed},
+		{"valid poll", raw(t, map[int]any{0: 12, 9: 5, 14: op, 15: []any{[]byte("x")}}), nil},
+		{"valid votes", raw(t, map[int]any{0: 13, 9: 5, 16: []byte{1, 2}}), nil},
+		{"poll without outs", raw(t, map[int]any{0: 12, 9: 5, 15: []any{[]byte("x")}}), ErrInvalid},
+		{"poll outs ragged", raw(t, map[int]any{0: 12, 14: op[:35]}), ErrMalformed},
+		{"poll outs as text", raw(t, map[int]any{0: 12, 14: string(op)}), ErrMalformed},
+		{"poll too many outs", raw(t, map[int]any{0: 12, 14: make([]byte, OutPointSize*(MaxPollOuts+1))}), ErrInvalid},
+		{"poll duplicate outs", raw(t, map[int]any{0: 12, 14: append(op, op...)}), ErrInvalid},
+		{"poll index too big", raw(t, map[int]any{0: 12, 14: append(net, 0, 0, 0x03, 0xe8)}), ErrInvalid},
+		{"poll txs empty array", raw(t, map[int]any{0: 12, 14: op, 15: []any{}}), ErrMalformed},
+		{"poll txs not array", raw(t, map[int]any{0: 12, 14: op, 15: []byte("x")}), ErrMalformed},
+		{"poll tx not bytes", raw(t, map[int]any{0: 12, 14: op, 15: []any{5}}), ErrMalformed},
+		{"poll tx empty", raw(t, map[int]any{0: 12, 14: op, 15: []any{[]byte{}}}), ErrInvalid},
+		{"poll tx too large", raw(t, map[int]any{0: 12, 14: op, 15: []any{make([]byte, dag.MaxTxSize+1)}}), ErrInvalid},
+		{"poll too many txs", raw(t, map[int]any{0: 12, 14: op, 15: pollTxs}), ErrInvalid},
+		{"poll with a batch", raw(t, map[int]any{0: 12, 14: op, 16: []byte{1}}), ErrMalformed},
+		{"votes without batch", raw(t, map[int]any{0: 13, 9: 5}), ErrInvalid},
+		{"votes batch as text", raw(t, map[int]any{0: 13, 16: "x"}), ErrMalformed},
+		{"votes batch too large", raw(t, map[int]any{0: 13, 16: make([]byte, MaxBatchSize+1)}), ErrInvalid},
+		{"votes with ids", raw(t, map[int]any{0: 13, 7: net, 16: []byte{1}}), ErrMalformed},
 		{"too deep", raw(t, map[int]any{0: 4, 8: []any{[]any{[]any{[]any{[]any{[]any{1}}}}}}}), ErrMalformed},
 		{"too large", make([]byte, MaxMessageSize+1), ErrTooLarge},
 	}
@@ -296,7 +364,7 @@ func TestTypeString(t *testing.T) {
 			t.Errorf("type %d has no name", typ)
 		}
 	}
-	if s := maxType.String(); s != "Type(12)" {
+	if s := maxType.String(); s != "Type(14)" {
 		t.Errorf("unknown type = %q", s)
 	}
 }
