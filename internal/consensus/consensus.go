@@ -38,6 +38,10 @@ const (
 	DefaultInterval = 50 * time.Millisecond
 	DefaultQuiet    = time.Second
 	DefaultTimeout  = time.Second
+	// DefaultMinPeers is the fewest connected peers a node polls with. A
+	// vote decided by fewer could be decided the other way by the rest of
+	// a partitioned network, for good.
+	DefaultMinPeers = 3
 	// maxPollTxs bounds the candidate transactions one poll carries.
 	maxPollTxs = 64
 	// inboxSize bounds the answers and polls waiting; beyond it they are
@@ -71,6 +75,10 @@ type Config struct {
 	// uncontested transaction is polled; Timeout how long a poll waits for
 	// its answers.
 	Interval, Quiet, Timeout time.Duration
+	// MinPeers is the fewest ready peers the Engine polls with (default
+	// DefaultMinPeers); with fewer, every vote waits and nothing becomes
+	// final.
+	MinPeers int
 }
 
 // Engine is the consensus driver of one node.
@@ -167,6 +175,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.MinPeers <= 0 {
+		cfg.MinPeers = DefaultMinPeers
 	}
 	e := &Engine{
 		cfg:     cfg,
@@ -419,7 +430,7 @@ func (e *Engine) round(ctx context.Context) {
 	}
 	e.finalize(ctx)
 	peers := e.cfg.Transport.Peers()
-	if len(peers) == 0 {
+	if len(peers) < e.cfg.MinPeers {
 		return
 	}
 	for _, t := range e.txs {

@@ -87,7 +87,7 @@ func newMemNet(t *testing.T, n int, net *dag.Network) *memNet {
 		var eng *Engine
 		m.graph = dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: m.store, OnChange: func(cs []dag.Change) { eng.OnChange(cs) }})
 		eng, err = New(Config{Network: net, Graph: m.graph, Store: m.store, Key: priv, Transport: m,
-			Rand: rand.New(rand.NewPCG(uint64(i), 7)), Interval: 10 * time.Millisecond, Quiet: 50 * time.Millisecond, Timeout: 200 * time.Millisecond})
+			Rand: rand.New(rand.NewPCG(uint64(i), 7)), Interval: 10 * time.Millisecond, Quiet: 50 * time.Millisecond, Timeout: 200 * time.Millisecond, MinPeers: 1})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -41,6 +41,7 @@ func (g *gossipLink) start(listenPort uint16) error {
 		Now:        n.cfg.Now,
 		Agent:      "ttx/" + Version,
 		ListenPort: listenPort,
+		Voter:      voteInbox{n},
 	})
 	if err != nil {
 		return fmt.Errorf("start gossip: %w", err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/internal/api"
+	"github.com/torrenttx/ttx/internal/consensus"
 	"github.com/torrenttx/ttx/internal/nodekey"
 	"github.com/torrenttx/ttx/internal/store"
 	"github.com/torrenttx/ttx/internal/wallet"
@@ -68,6 +69,13 @@ type Config struct {
 	Web http.Handler
 	// APIAuth lists further ways to authorise spending (the web session).
 	APIAuth []api.Authenticator
+	// VoteQuiet is how long an accepted transaction waits with no
+	// conflict known before the node polls peers to make it final.
+	// Default consensus.DefaultQuiet.
+	VoteQuiet time.Duration
+	// VoteMinPeers is the fewest ttx peers the node polls with; with
+	// fewer, nothing becomes final. Default consensus.DefaultMinPeers.
+	VoteMinPeers int
 	// Logger receives the node's logs. Default: discard.
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -76,16 +84,18 @@ type Config struct {
 
 // Node is a running ttx node.
 type Node struct {
-	cfg     Config
-	log     *slog.Logger
-	key     *nodekey.Key
-	store   *store.Store
-	graph   *dag.Graph
-	gossip  *gossipLink
-	client  *torrentx.Client
-	api     *api.Server
-	started time.Time
-	events  *hub
+	cfg   Config
+	log   *slog.Logger
+	key   *nodekey.Key
+	store *store.Store
+	graph *dag.Graph
+	// consensus runs the network's vote on the ledger.
+	consensus *consensus.Engine
+	gossip    *gossipLink
+	client    *torrentx.Client
+	api       *api.Server
+	started   time.Time
+	events    *hub
 
 	sendMu sync.Mutex // serialises wallet spends
 }
@@ -145,6 +155,20 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
+	n.consensus, err = consensus.New(consensus.Config{
+		Network:   cfg.Network,
+		Graph:     n.graph,
+		Store:     n.store,
+		Key:       n.key.PrivateKey(),
+		Transport: voteLink{n.gossip},
+		Logger:    cfg.Logger,
+		Now:       cfg.Now,
+		Quiet:     cfg.VoteQuiet,
+		MinPeers:  cfg.VoteMinPeers,
+	})
+	if err != nil {
+		return nil, err
+	}
 	listen, port, err := resolveListen(cfg.ListenAddr)
 	if err != nil {
 		return nil, err
@@ -167,6 +191,9 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, fmt.Errorf("start BitTorrent client: %w", err)
 	}
 	n.gossip.client.Store(n.client)
+	if err := n.consensus.Start(); err != nil {
+		return nil, err
+	}
 	n.importProofDir(ctx)
 
 	n.api, err = api.NewServer(api.Config{
@@ -218,6 +245,9 @@ func (n *Node) Close(ctx context.Context) error {
 	}
 	if n.gossip != nil {
 		n.gossip.close()
+	}
+	if n.consensus != nil {
+		n.consensus.Close() // before the ledger: it waits on the Graph
 	}
 	if n.graph != nil {
 		if err := n.graph.Close(); err != nil {
@@ -277,6 +307,9 @@ func (n *Node) Connect(addrs ...string) error { return n.client.AddPeers(addrs) 
 func (n *Node) onChange(changes []dag.Change) {
 	n.gossip.announce(changes)
 	n.events.publish(changes)
+	if n.consensus != nil {
+		n.consensus.OnChange(changes)
+	}
 }
 
 // importProofDir imports every proof file in <datadir>/proofs. A file that

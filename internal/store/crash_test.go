@@ -265,12 +265,16 @@ func TestCrashChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Every generated tx is stored (accepted or as evidence), in order,
-	// after the genesis.
-	stored := int(st.Accepted + st.Conflicted + st.Rejected - 1)
+	// after the genesis, but for double spends of an output that has
+	// dag.MaxCandidates sides already: resuming a little early is harmless.
+	stored := int(st.Accepted + st.Conflicted + st.Rejected + st.Final - 1)
 	ctx := context.Background()
 	w := bufio.NewWriter(os.Stdout)
 	report := func(res []dag.Result) {
 		for _, r := range res {
+			if re, ok := dag.IsRuleError(r.Err); ok && re.Code == dag.ErrTooManyCandidates {
+				continue // rejected without being stored, by design
+			}
 			fmt.Fprintf(w, "%s %v\n", r.ID, r.State)
 		}
 		if err := w.Flush(); err != nil {

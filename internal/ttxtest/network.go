@@ -24,6 +24,9 @@ const (
 	stepTimeout = 10 * time.Second
 	// pollEvery is how often waits look again.
 	pollEvery = 20 * time.Millisecond
+	// VoteQuiet is the nodes' node.Config.VoteQuiet: short, so that
+	// payments become final quickly in tests.
+	VoteQuiet = 200 * time.Millisecond
 )
 
 // Network is a set of named in-process nodes on one test network.
@@ -31,6 +34,10 @@ type Network struct {
 	// Net is the test network: its genesis pays dagtest.Funds to each
 	// node's wallet, in the order the names were given.
 	Net *dag.Network
+
+	// Tweak, if set, adjusts the config of each node Start opens from
+	// then on.
+	Tweak func(name string, cfg *node.Config)
 
 	t       testing.TB
 	names   []string
@@ -154,15 +161,20 @@ func (n *Network) Start(name string) {
 	if m.node != nil {
 		n.t.Fatalf("ttxtest: node %s is already running", name)
 	}
-	nd, err := node.Open(context.Background(), node.Config{
+	cfg := node.Config{
 		DataDir:    m.dir,
 		Network:    n.Net,
 		Wallet:     m.key,
 		ListenAddr: m.listen,
 		APIAddr:    "127.0.0.1:0",
 		NoDHT:      true,
+		VoteQuiet:  VoteQuiet,
 		Logger:     slog.New(&logHandler{sink: m.log}),
-	})
+	}
+	if n.Tweak != nil {
+		n.Tweak(name, &cfg)
+	}
+	nd, err := node.Open(context.Background(), cfg)
 	if err != nil {
 		n.t.Fatalf("ttxtest: start node %s: %v", name, err)
 	}

@@ -158,3 +158,48 @@ func (n *Network) WaitInSync(want int, timeout time.Duration) {
 		return nil
 	})
 }
+
+// WaitDecided waits until every running node holds the same one of a and
+// b, two sides of a double spend, as final and the other as rejected, and
+// returns the winner. On timeout it fails the test with what each node
+// holds.
+func (n *Network) WaitDecided(a, b dag.TxID, timeout time.Duration) dag.TxID {
+	n.t.Helper()
+	var winner dag.TxID
+	Wait(n.t, timeout, func() error {
+		winner = dag.TxID{}
+		var held []string
+		split := false
+		for _, m := range n.running() {
+			g := m.node.Graph()
+			sa, err := g.State(a)
+			if err != nil {
+				return err
+			}
+			sb, err := g.State(b)
+			if err != nil {
+				return err
+			}
+			held = append(held, fmt.Sprintf("%s: %s/%s", m.name, sa, sb))
+			var w dag.TxID
+			switch {
+			case sa == dag.StateFinal && sb == dag.StateRejected:
+				w = a
+			case sb == dag.StateFinal && sa == dag.StateRejected:
+				w = b
+			default:
+				split = true
+				continue
+			}
+			if !winner.IsZero() && w != winner {
+				split = true
+			}
+			winner = w
+		}
+		if split {
+			return fmt.Errorf("no single final winner of %s / %s: %s", a, b, strings.Join(held, ", "))
+		}
+		return nil
+	})
+	return winner
+}

@@ -20,10 +20,12 @@
 // to dag.GraphConfig.OnChange), it goes to every ready peer not known to
 // have it: pushed whole in a tx message if it is at most Config.PushMax
 // bytes, else announced by inv. Double-spend evidence (a transaction
-// stored as rejected with ErrDoubleSpend) is relayed the same way, once:
-// the ledger reports a transaction as new only once, so when two nodes
-// accepted opposite sides, each learns the other side as evidence and
-// both end with the winner conflicted and the loser rejected. An inv of
+// stored as rejected with ErrDoubleSpend, or ErrLateConflict against a
+// final side) and the kept children of a losing side (ErrParentRejected)
+// are relayed the same way, once: the ledger reports a transaction as new
+// only once, so when two nodes accepted opposite sides, each learns the
+// other side as evidence, and the vote (package consensus) settles which
+// one every node keeps. An inv of
 // unknown IDs is answered by a want; the peer answers with tx messages (in
 // its Seq order, parents first) and notfound for what it lacks. Each tx
 // entry carries the ID it is sent as. The receiver drops the entries whose
@@ -96,8 +98,9 @@
 // before hello, a wrong ID and an invalid transaction cost 100 at once; a
 // reconciliation protocol error 50. Policy rejections cost nothing: a duplicate, a pending
 // transaction, a full orphan pool (ErrOrphanLimit), double-spend evidence
-// (ErrDoubleSpend) and a child of a transaction we hold as rejected
-// (ErrParentRejected). Unknown message types are ignored.
+// (ErrDoubleSpend, ErrLateConflict, ErrTooManyCandidates), a side the
+// vote turned down (ErrLostVote) and a child of a transaction we hold as
+// rejected (ErrParentRejected). Unknown message types are ignored.
 //
 // # Invariants
 //

@@ -15,10 +15,19 @@ import (
 // rejections cost the peer nothing. Every other rule violation bans it.
 func policy(c dag.ErrorCode) bool {
 	switch c {
-	case dag.ErrOrphanLimit, dag.ErrDoubleSpend, dag.ErrParentRejected:
+	case dag.ErrOrphanLimit, dag.ErrDoubleSpend, dag.ErrParentRejected, dag.ErrLostVote,
+		dag.ErrLateConflict, dag.ErrTooManyCandidates:
 		return true
 	}
 	return false
+}
+
+// relayed reports whether a transaction the ledger stored as rejected
+// with code c is relayed: the sides of a double spend, which the vote
+// needs everyone to know, and the children of a losing side that the
+// ledger keeps in case the vote turns.
+func relayed(c dag.ErrorCode) bool {
+	return c == dag.ErrDoubleSpend || c == dag.ErrLateConflict || c == dag.ErrParentRejected
 }
 
 func (e *Engine) handleInv(ps *peer, m *wire.Inv) {
@@ -343,7 +352,7 @@ func (e *Engine) Announce(changes []dag.Change) {
 		if c.Raw == nil {
 			continue
 		}
-		if c.State.Accepted() || c.State == dag.StateRejected && c.Code == dag.ErrDoubleSpend {
+		if c.State.Accepted() || c.State == dag.StateRejected && relayed(c.Code) {
 			news = append(news, &dag.Record{ID: c.ID, Raw: c.Raw})
 		}
 	}

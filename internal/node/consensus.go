@@ -1,0 +1,65 @@
+package node
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/internal/consensus"
+	"github.com/torrenttx/ttx/torrentx/wire"
+	"github.com/torrenttx/ttx/vote"
+)
+
+// voteLink carries the consensus engine's polls and answers over the
+// gossip engine.
+type voteLink struct{ g *gossipLink }
+
+var _ consensus.Transport = voteLink{}
+
+// voteInbox hands the consensus engine the polls and answers peers send
+// (gossip's Voter).
+type voteInbox struct{ n *Node }
+
+// Peers implements consensus.Transport: the ready ttx peers, by node key
+// and IP address.
+func (v voteLink) Peers() []vote.Peer {
+	e := v.g.engine.Load()
+	if e == nil {
+		return nil
+	}
+	var out []vote.Peer
+	for _, p := range e.Peers() {
+		ap, err := netip.ParseAddrPort(p.ID)
+		if !p.Ready || p.NodeKey == (dag.PubKey{}) || err != nil {
+			continue
+		}
+		out = append(out, vote.Peer{Key: vote.NodeKey(p.NodeKey), Addr: ap.Addr().Unmap()})
+	}
+	return out
+}
+
+// Poll implements consensus.Transport.
+func (v voteLink) Poll(key vote.NodeKey, req uint64, outs []dag.OutPoint, txs [][]byte) error {
+	if err := v.g.engine.Load().Poll(dag.PubKey(key), &wire.Poll{Req: req, Outs: outs, Txs: txs}); err != nil {
+		return fmt.Errorf("send poll: %w", err)
+	}
+	return nil
+}
+
+// Answer implements consensus.Transport.
+func (v voteLink) Answer(key vote.NodeKey, req uint64, batch []byte) error {
+	if err := v.g.engine.Load().Answer(dag.PubKey(key), &wire.Votes{Req: req, Batch: batch}); err != nil {
+		return fmt.Errorf("send votes: %w", err)
+	}
+	return nil
+}
+
+// Poll takes a peer's poll.
+func (v voteInbox) Poll(from dag.PubKey, p *wire.Poll) {
+	v.n.consensus.HandlePoll(vote.NodeKey(from), p.Req, p.Outs)
+}
+
+// Votes takes a peer's answer.
+func (v voteInbox) Votes(from dag.PubKey, m *wire.Votes) {
+	v.n.consensus.HandleVotes(vote.NodeKey(from), m.Req, m.Batch)
+}
