@@ -50,13 +50,20 @@ func (b *backend) Status(context.Context) (*api.Status, error) {
 	err := b.view(func(r dag.ReadTx) (err error) { d, err = r.Digest(); return err })
 	return &api.Status{Agent: "ttx/test", NodeKey: testNodeKey(1), StartedAt: time.Now(), Digest: d.String(), Accepted: d.Count, Listen: []string{"127.0.0.1:6881"}}, err
 }
-func (b *backend) Balance(_ context.Context, owner dag.PubKey) (dag.Amount, int, error) {
-	var sum dag.Amount
-	n := 0
-	err := b.view(func(r dag.ReadTx) error {
-		return r.UnspentOf(owner, func(_ dag.OutPoint, o dag.TxOut) bool { sum += o.Amount; n++; return true })
+func (b *backend) Balance(_ context.Context, owner dag.PubKey) (f api.Funds, err error) {
+	err = b.view(func(r dag.ReadTx) error {
+		return r.UnspentOf(owner, func(op dag.OutPoint, o dag.TxOut) bool {
+			if st, _ := r.State(op.TxID); st == dag.StateFinal {
+				f.Final += o.Amount
+				f.FinalOutputs++
+			} else {
+				f.NotFinal += o.Amount
+				f.NotFinalOutputs++
+			}
+			return true
+		})
 	})
-	return sum, n, err
+	return f, err
 }
 func (b *backend) History(_ context.Context, owner dag.PubKey, limit int) ([]*dag.Record, error) {
 	var recs []*dag.Record
@@ -158,7 +165,7 @@ func TestClientCommands(t *testing.T) {
 	}{
 		{"status", []string{"status"}, []string{"Network", "dagtest", "2 accepted", "127.0.0.1:6881", "Node key      " + testNodeKey(1)}},
 		{"address", []string{"address"}, []string{me}},
-		{"balance of mine", []string{"balance"}, []string{me, "999997 TTX", "Outputs  1"}},
+		{"balance of mine", []string{"balance"}, []string{me, "Balance    999997 TTX", "Final      0 TTX", "Not final  999997 TTX", "Outputs    1 (0 final)"}},
 		{"balance of another", []string{"balance", bob}, []string{"3 TTX"}},
 		{"history", []string{"history"}, []string{"-3", "accepted", id[:16], "+1000000"}},
 		{"tx", []string{"tx", id}, []string{"accepted", "3 TTX to " + bob, "magnet:?xt=urn:btmh:1220" + id, "Spent by"}},

@@ -43,11 +43,11 @@ func testKeys(t *testing.T, nkeys int) (*dag.Network, []*wallet.Key) {
 
 func balance(t *testing.T, n *Node, pk dag.PubKey) dag.Amount {
 	t.Helper()
-	b, _, err := n.Balance(context.Background(), pk)
+	f, err := n.Balance(context.Background(), pk)
 	if err != nil {
 		t.Fatalf("balance: %v", err)
 	}
-	return b
+	return f.Final + f.NotFinal
 }
 
 func TestSendProofImportRestart(t *testing.T) {
