@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -18,10 +19,13 @@ import (
 )
 
 // backend is a small api.Backend over a MemStore ledger: the genesis of a
-// dagtest network and one payment from key 0 to key 1.
+// dagtest network and one payment from key 0 to key 1. Tests change states
+// through g.
 type backend struct {
 	net   *dag.Network
+	keys  []ed25519.PrivateKey
 	st    *dag.MemStore
+	g     *dag.Graph
 	me    dag.PubKey
 	pay   *dag.Parsed
 	mu    sync.Mutex
@@ -31,12 +35,12 @@ type backend struct {
 
 func newBackend(t *testing.T) *backend {
 	net, keys := dagtest.NewNetwork(t, 2)
-	b := &backend{net: net, st: dag.NewMemStore(), me: dagtest.PubKey(keys[0])}
+	b := &backend{net: net, keys: keys, st: dag.NewMemStore(), me: dagtest.PubKey(keys[0])}
 	t.Cleanup(func() { b.st.Close() })
-	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: b.st})
+	b.g = dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: b.st})
 	b.pay = dagtest.Spend(t, net, keys[0], []dag.OutPoint{dagtest.GenesisOut(net, 0)},
 		dagtest.Out(net, keys[1], 3*dag.Unit), dagtest.Out(net, keys[0], dagtest.Funds-3*dag.Unit))
-	if _, err := g.Add(t.Context(), b.pay.Raw, ""); err != nil {
+	if _, err := b.g.Add(t.Context(), b.pay.Raw, ""); err != nil {
 		t.Fatal(err)
 	}
 	return b
