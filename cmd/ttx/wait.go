@@ -35,7 +35,7 @@ func addWaitFlags(fs *flag.FlagSet) waitFlags {
 
 // errNotFinal is returned when --wait ends without the transaction
 // becoming final.
-var errNotFinal = errors.New("transaction not final")
+var errNotFinal = errors.New("ttx: not final")
 
 // waitFinal asks the node for transaction id until it is final, and
 // returns it then. It prints every state it sees on stderr, with the time.
@@ -79,7 +79,7 @@ func waitFinal(e *env, c *api.Client, id dag.TxID, timeout time.Duration) (*api.
 		case dag.StateFinal.String():
 			return tx, nil
 		case dag.StateRejected.String():
-			return tx, fmt.Errorf("%w: %s was rejected (%s)", errNotFinal, id, code)
+			return tx, fmt.Errorf("wait for %s: it was rejected (%s): %w", id, code, errNotFinal)
 		}
 		select {
 		case <-ctx.Done():
@@ -96,6 +96,6 @@ func waitTimeout(id dag.TxID, timeout time.Duration, last string) error {
 	if last == "" {
 		last = "unknown"
 	}
-	return withHint(fmt.Errorf("%w: %s is still %s after %s", errNotFinal, id, last, timeout),
+	return withHint(fmt.Errorf("wait for %s: still %s after %s: %w", id, last, timeout, errNotFinal),
 		"wait longer with --timeout, or ask peers with ttx tx --peers "+id.String())
 }

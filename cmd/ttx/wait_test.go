@@ -156,7 +156,7 @@ func TestTxWaitEnds(t *testing.T) {
 	t.Run("timeout", func(t *testing.T) {
 		start := time.Now()
 		_, stderr, err := runCmd(t, append(append([]string{"tx"}, flags...), "--wait", "--timeout", "1s", b.pay.ID.String())...)
-		if !errors.Is(err, errNotFinal) || !strings.Contains(stderr, "is still conflicted after 1s") || !strings.Contains(stderr, "Try: wait longer") {
+		if !errors.Is(err, errNotFinal) || !strings.Contains(stderr, "still conflicted after 1s: ttx: not final") || !strings.Contains(stderr, "Try: wait longer") {
 			t.Errorf("%v\n%s", err, stderr)
 		}
 		if d := time.Since(start); d < time.Second {
@@ -165,7 +165,7 @@ func TestTxWaitEnds(t *testing.T) {
 	})
 	t.Run("unknown", func(t *testing.T) {
 		_, stderr, err := runCmd(t, append(append([]string{"tx"}, flags...), "--wait", "--timeout", "1s", strings.Repeat("ab", 32))...)
-		if !errors.Is(err, errNotFinal) || !strings.Contains(stderr, "not known to the node yet") || !strings.Contains(stderr, "is still unknown after 1s") {
+		if !errors.Is(err, errNotFinal) || !strings.Contains(stderr, "not known to the node yet") || !strings.Contains(stderr, "still unknown after 1s") {
 			t.Errorf("%v\n%s", err, stderr)
 		}
 	})
