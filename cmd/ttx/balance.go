@@ -9,7 +9,9 @@ import (
 const balanceUsage = `Usage: ttx balance [flags] [address]
 
 Shows the balance of your wallet, or of the given address: the sum of its
-unspent outputs in accepted transactions.
+unspent outputs in accepted transactions, split into the final part (the
+network decided those transactions for good) and the part not final yet
+(accepted or conflicted: a lost vote can still take it away).
 `
 
 func runBalance(e *env, args []string) error {
@@ -37,7 +39,9 @@ func runBalance(e *env, args []string) error {
 	tw := e.table()
 	fmt.Fprintf(tw, "Address\t%s\n", b.Address)
 	fmt.Fprintf(tw, "Balance\t%s TTX\n", b.Balance)
-	fmt.Fprintf(tw, "Outputs\t%d\n", b.Outputs)
+	fmt.Fprintf(tw, "Final\t%s TTX\n", b.Final)
+	fmt.Fprintf(tw, "Not final\t%s TTX\n", b.NotFinal)
+	fmt.Fprintf(tw, "Outputs\t%d (%d final)\n", b.Outputs, b.FinalOutputs)
 	return tw.Flush()
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -18,10 +19,13 @@ import (
 )
 
 // backend is a small api.Backend over a MemStore ledger: the genesis of a
-// dagtest network and one payment from key 0 to key 1.
+// dagtest network and one payment from key 0 to key 1. Tests change states
+// through g.
 type backend struct {
 	net   *dag.Network
+	keys  []ed25519.PrivateKey
 	st    *dag.MemStore
+	g     *dag.Graph
 	me    dag.PubKey
 	pay   *dag.Parsed
 	mu    sync.Mutex
@@ -31,12 +35,12 @@ type backend struct {
 
 func newBackend(t *testing.T) *backend {
 	net, keys := dagtest.NewNetwork(t, 2)
-	b := &backend{net: net, st: dag.NewMemStore(), me: dagtest.PubKey(keys[0])}
+	b := &backend{net: net, keys: keys, st: dag.NewMemStore(), me: dagtest.PubKey(keys[0])}
 	t.Cleanup(func() { b.st.Close() })
-	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: b.st})
+	b.g = dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: b.st})
 	b.pay = dagtest.Spend(t, net, keys[0], []dag.OutPoint{dagtest.GenesisOut(net, 0)},
 		dagtest.Out(net, keys[1], 3*dag.Unit), dagtest.Out(net, keys[0], dagtest.Funds-3*dag.Unit))
-	if _, err := g.Add(t.Context(), b.pay.Raw, ""); err != nil {
+	if _, err := b.g.Add(t.Context(), b.pay.Raw, ""); err != nil {
 		t.Fatal(err)
 	}
 	return b
@@ -50,13 +54,20 @@ func (b *backend) Status(context.Context) (*api.Status, error) {
 	err := b.view(func(r dag.ReadTx) (err error) { d, err = r.Digest(); return err })
 	return &api.Status{Agent: "ttx/test", NodeKey: testNodeKey(1), StartedAt: time.Now(), Digest: d.String(), Accepted: d.Count, Listen: []string{"127.0.0.1:6881"}}, err
 }
-func (b *backend) Balance(_ context.Context, owner dag.PubKey) (dag.Amount, int, error) {
-	var sum dag.Amount
-	n := 0
-	err := b.view(func(r dag.ReadTx) error {
-		return r.UnspentOf(owner, func(_ dag.OutPoint, o dag.TxOut) bool { sum += o.Amount; n++; return true })
+func (b *backend) Balance(_ context.Context, owner dag.PubKey) (f api.Funds, err error) {
+	err = b.view(func(r dag.ReadTx) error {
+		return r.UnspentOf(owner, func(op dag.OutPoint, o dag.TxOut) bool {
+			if st, _ := r.State(op.TxID); st == dag.StateFinal {
+				f.Final += o.Amount
+				f.FinalOutputs++
+			} else {
+				f.NotFinal += o.Amount
+				f.NotFinalOutputs++
+			}
+			return true
+		})
 	})
-	return sum, n, err
+	return f, err
 }
 func (b *backend) History(_ context.Context, owner dag.PubKey, limit int) ([]*dag.Record, error) {
 	var recs []*dag.Record
@@ -158,7 +169,7 @@ func TestClientCommands(t *testing.T) {
 	}{
 		{"status", []string{"status"}, []string{"Network", "dagtest", "2 accepted", "127.0.0.1:6881", "Node key      " + testNodeKey(1)}},
 		{"address", []string{"address"}, []string{me}},
-		{"balance of mine", []string{"balance"}, []string{me, "999997 TTX", "Outputs  1"}},
+		{"balance of mine", []string{"balance"}, []string{me, "Balance    999997 TTX", "Final      0 TTX", "Not final  999997 TTX", "Outputs    1 (0 final)"}},
 		{"balance of another", []string{"balance", bob}, []string{"3 TTX"}},
 		{"history", []string{"history"}, []string{"-3", "accepted", id[:16], "+1000000"}},
 		{"tx", []string{"tx", id}, []string{"accepted", "3 TTX to " + bob, "magnet:?xt=urn:btmh:1220" + id, "Spent by"}},

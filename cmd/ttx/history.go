@@ -9,7 +9,9 @@ import (
 const historyUsage = `Usage: ttx history [flags] [address]
 
 Lists the transactions of your wallet, or of the given address, newest
-first, with their state (pending, accepted, conflicted, rejected).
+first, with their state: accepted, final (decided for good by the
+network's vote), conflicted (a double spend is known, the vote is open) or
+rejected, with the reason (ErrLostVote: it lost the vote).
 `
 
 func runHistory(e *env, args []string) error {
@@ -53,7 +55,11 @@ func runHistory(e *env, args []string) error {
 		if with == "" {
 			with = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", en.Time.Local().Format("2006-01-02 15:04"), amount, en.State, short(with), short(en.ID.String()), en.Memo)
+		state := en.State
+		if en.Code != "" {
+			state += " (" + en.Code + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", en.Time.Local().Format("2006-01-02 15:04"), amount, state, short(with), short(en.ID.String()), en.Memo)
 	}
 	return tw.Flush()
 }

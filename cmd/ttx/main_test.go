@@ -11,12 +11,13 @@ import (
 )
 
 // runCmd runs ttx in-process with args and returns stdout, stderr and the
-// error (nil means exit 0).
+// error (nil means exit 0). A failing command must print an "Error: " line
+// on stderr (after any progress lines).
 func runCmd(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	err := run(context.Background(), args, &out, &errb)
-	if err != nil && !strings.HasPrefix(errb.String(), "Error: ") {
+	if err != nil && !strings.Contains("\n"+errb.String(), "\nError: ") {
 		t.Errorf("ttx %s failed without an Error: line on stderr: %q", strings.Join(args, " "), errb.String())
 	}
 	return out.String(), errb.String(), err

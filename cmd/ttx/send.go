@@ -15,6 +15,9 @@ Pays --amount TTX (a decimal such as 1.5, at most 8 decimal places) to
 transaction, adds it and announces it. Spending needs the node's cookie
 from the data dir, so pass the --datadir the node was started with.
 
+With --wait, it then waits as ttx tx --wait does: until the payment is
+final (exit 0) or rejected (exit 1), or --timeout passes (exit 1).
+
 Example:
   ttx send --to ttx1... --amount 2.5 --memo "lunch"
 `
@@ -26,6 +29,7 @@ func runSend(e *env, args []string) error {
 	to := fs.String("to", "", "recipient's address (required)")
 	amount := fs.String("amount", "", "amount in TTX, e.g. 1.5 (required)")
 	memo := fs.String("memo", "", "note stored in the transaction (public, printable ASCII)")
+	wf := addWaitFlags(fs)
 	if help, err := e.parse(fs, args, sendUsage, 0); help || err != nil {
 		return err
 	}
@@ -47,10 +51,21 @@ func runSend(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if !*asJSON {
+		fmt.Fprintf(e.stdout, "Sent %s TTX to %s\nID: %s\n", amt, *to, r.ID)
+	}
+	if *wf.wait {
+		if _, err := waitFinal(e, c, r.ID, *wf.timeout); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
 		return e.printJSON(r)
 	}
-	fmt.Fprintf(e.stdout, "Sent %s TTX to %s\nID: %s\n", amt, *to, r.ID)
+	if *wf.wait {
+		fmt.Fprintln(e.stdout, "Final: the network decided it for good.")
+		return nil
+	}
 	fmt.Fprintf(e.stdout, "Check it with: ttx tx --peers %s\n", r.ID)
 	return nil
 }

@@ -35,7 +35,7 @@ func runStatus(e *env, args []string) error {
 	fmt.Fprintf(tw, "Network\t%s (%s)\n", st.Network.Name, st.Network.ID)
 	fmt.Fprintf(tw, "Node\t%s, up %s\n", st.Agent, time.Since(st.StartedAt).Round(time.Second))
 	fmt.Fprintf(tw, "Node key\t%s\n", st.NodeKey)
-	fmt.Fprintf(tw, "Transactions\t%d accepted, %d rejected, %d pending\n", st.Accepted, st.Rejected, st.Pending)
+	fmt.Fprintf(tw, "Transactions\t%d accepted (%d final), %d rejected, %d pending\n", st.Accepted, st.Final, st.Rejected, st.Pending)
 	fmt.Fprintf(tw, "Digest\t%s\n", st.Digest)
 	fmt.Fprintf(tw, "Peers\t%d (%d speak ttx, %d in sync)\n", st.Peers, st.TTXPeers, st.InSync)
 	fmt.Fprintf(tw, "DHT nodes\t%d\n", st.DHTNodes)

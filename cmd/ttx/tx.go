@@ -18,6 +18,12 @@ With --peers, also asks peers whether they accept it, and prints
 "accepted by k of n, no conflict". --trusted names the peers to ask
 (host:port, comma-separated); without it the node asks its connected peers,
 or the "trusted" list of config.json.
+
+With --wait, first waits until the transaction is final (decided for good
+by the network's vote), printing each state it passes through on stderr,
+then shows it and exits 0. It exits 1 if the transaction is rejected
+(printing why: ErrLostVote if it lost the vote) or is not final within
+--timeout. Scripts can rely on the exit status.
 `
 
 // txResult is the --json output of ttx tx.
@@ -31,6 +37,7 @@ func runTx(e *env, args []string) error {
 	cf := addConfigFlags(fs, "datadir", "api", "trusted")
 	asJSON := fs.Bool("json", false, "print JSON")
 	askPeers := fs.Bool("peers", false, "ask peers whether they accept it")
+	wf := addWaitFlags(fs)
 	if help, err := e.parse(fs, args, txUsage, 1); help || err != nil {
 		return err
 	}
@@ -46,8 +53,14 @@ func runTx(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tx, err := c.Tx(e.ctx, id)
-	if err != nil {
+	var tx *api.Tx
+	var waitErr error
+	if *wf.wait {
+		tx, waitErr = waitFinal(e, c, id, *wf.timeout)
+		if tx == nil {
+			return waitErr
+		}
+	} else if tx, err = c.Tx(e.ctx, id); err != nil {
 		return err
 	}
 	res := txResult{Tx: tx}
@@ -57,7 +70,10 @@ func runTx(e *env, args []string) error {
 		}
 	}
 	if *asJSON {
-		return e.printJSON(res)
+		if err := e.printJSON(res); err != nil {
+			return err
+		}
+		return waitErr
 	}
 	tw := e.table()
 	state := tx.State
@@ -101,7 +117,10 @@ func runTx(e *env, args []string) error {
 			fmt.Fprintf(tw, "\t%s: %s\n", a.Peer, ans)
 		}
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return waitErr
 }
 
 func idList(ids []dag.TxID) string {

@@ -24,11 +24,11 @@ type Backend interface {
 	Network() *dag.Network
 	// Status reports the node's state. The Server fills Status.Network.
 	Status(ctx context.Context) (*Status, error)
-	// Balance sums owner's unspent outputs of accepted transactions and
-	// counts them.
-	Balance(ctx context.Context, owner dag.PubKey) (dag.Amount, int, error)
-	// History returns up to limit stored records (accepted, conflicted or
-	// rejected) of transactions that pay owner or are signed by it, newest
+	// Balance sums owner's unspent outputs of accepted (accepted,
+	// conflicted and final) transactions and counts them, final ones apart.
+	Balance(ctx context.Context, owner dag.PubKey) (Funds, error)
+	// History returns up to limit stored records (accepted, conflicted,
+	// final or rejected) of transactions that pay owner or are signed by it, newest
 	// first. Pending transactions wait for unknown ancestors, so nothing
 	// about them is known to be anyone's money yet; they are not listed.
 	History(ctx context.Context, owner dag.PubKey, limit int) ([]*dag.Record, error)

@@ -38,7 +38,8 @@ func TestClientEndpoints(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if bal.Address != bob || bal.Balance != 150_000_000 || bal.Outputs != 1 {
+		if bal.Address != bob || bal.Balance != 150_000_000 || bal.Final != 100_000_000 || bal.NotFinal != 50_000_000 ||
+			bal.Outputs != 2 || bal.FinalOutputs != 1 {
 			t.Errorf("balance %+v", bal)
 		}
 	})
@@ -166,6 +167,36 @@ func TestClientEndpoints(t *testing.T) {
 			t.Errorf("address %+v, %v", a, err)
 		}
 	})
+}
+
+// TestStatesInJSON: a final transaction reads "final", one that lost the
+// vote "rejected" with its code, in the tx and the history answers.
+func TestStatesInJSON(t *testing.T) {
+	b := newFakeBackend(t)
+	b.recs[0].State = dag.StateFinal
+	b.recs[1].State, b.recs[1].Code = dag.StateRejected, dag.ErrLostVote
+	_, ts := newTestServer(t, b)
+	c := NewClient(ts.URL, "")
+	ctx := t.Context()
+	g, err := c.Tx(ctx, b.f.genesis.ID)
+	if err != nil || g.State != "final" || g.Code != "" {
+		t.Errorf("genesis %+v, %v; want final without a code", g, err)
+	}
+	p, err := c.Tx(ctx, b.f.pay.ID)
+	if err != nil || p.State != "rejected" || p.Code != "ErrLostVote" {
+		t.Errorf("payment %+v, %v; want rejected (ErrLostVote)", p, err)
+	}
+	h, err := c.History(ctx, b.f.net.Address(b.f.alice), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range h.Entries {
+		got = append(got, e.State+"/"+e.Code)
+	}
+	if want := []string{"rejected/ErrLostVote", "final/"}; !slices.Equal(got, want) {
+		t.Errorf("history states %q, want %q", got, want)
+	}
 }
 
 func TestClientErrors(t *testing.T) {

@@ -104,11 +104,11 @@ func (b *fakeBackend) Status(ctx context.Context) (*Status, error) {
 	return &Status{Agent: "ttx/test", Accepted: uint64(len(b.recs)), Peers: 2, TTXPeers: 1}, nil
 }
 
-func (b *fakeBackend) Balance(ctx context.Context, owner dag.PubKey) (dag.Amount, int, error) {
+func (b *fakeBackend) Balance(ctx context.Context, owner dag.PubKey) (Funds, error) {
 	if owner == b.f.bob {
-		return 150_000_000, 1, b.err
+		return Funds{Final: 100_000_000, FinalOutputs: 1, NotFinal: 50_000_000, NotFinalOutputs: 1}, b.err
 	}
-	return 0, 0, b.err
+	return Funds{}, b.err
 }
 
 func (b *fakeBackend) History(ctx context.Context, owner dag.PubKey, limit int) ([]*dag.Record, error) {

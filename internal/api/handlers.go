@@ -55,12 +55,24 @@ func (s *Server) handleBalance(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	bal, n, err := s.b.Balance(r.Context(), pk)
+	f, err := s.b.Balance(r.Context(), pk)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeJSON(w, http.StatusOK, Balance{Address: s.b.Network().Address(pk), Balance: Amount(bal), Outputs: n})
+	total, err := f.Final.Add(f.NotFinal)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("sum balance: %w", err))
+		return
+	}
+	s.writeJSON(w, http.StatusOK, Balance{
+		Address:      s.b.Network().Address(pk),
+		Balance:      Amount(total),
+		Final:        Amount(f.Final),
+		NotFinal:     Amount(f.NotFinal),
+		Outputs:      f.FinalOutputs + f.NotFinalOutputs,
+		FinalOutputs: f.FinalOutputs,
+	})
 }
 
 func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
@@ -101,6 +113,7 @@ func historyEntry(net *dag.Network, owner dag.PubKey, rec *dag.Record) (HistoryE
 	e := HistoryEntry{
 		ID:        rec.ID,
 		State:     rec.State.String(),
+		Code:      rejectCode(rec),
 		Memo:      p.Tx.Memo,
 		Time:      time.Unix(p.Tx.Time, 0).UTC(),
 		FirstSeen: time.Unix(0, rec.FirstSeen).UTC(),
@@ -128,6 +141,15 @@ func historyEntry(net *dag.Network, owner dag.PubKey, rec *dag.Record) (HistoryE
 		}
 	}
 	return e, nil
+}
+
+// rejectCode names the rule a rejected record failed, or is "" for any
+// other state.
+func rejectCode(rec *dag.Record) string {
+	if rec.State == dag.StateRejected && rec.Code != 0 {
+		return rec.Code.String()
+	}
+	return ""
 }
 
 // unknownTx words a dag.ErrNotFound from the Backend for transaction id.
@@ -189,9 +211,7 @@ func txInfo(net *dag.Network, rec *dag.Record, children []dag.TxID) (*Tx, error)
 		Size:      len(p.Raw),
 		Raw:       string(p.Raw),
 		Magnet:    magnets(p.TxIDs),
-	}
-	if rec.State == dag.StateRejected && rec.Code != 0 {
-		t.Code = rec.Code.String()
+		Code:      rejectCode(rec),
 	}
 	for i, o := range p.Tx.Out {
 		t.Out[i] = Output{To: o.To, Amount: Amount(o.Amount)}

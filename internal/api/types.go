@@ -88,9 +88,12 @@ type Status struct {
 	// Digest summarises the stored set of IDs ("count/fingerprint"): two
 	// nodes with the same digest hold the same transactions.
 	Digest string `json:"digest"`
-	// Accepted counts accepted (and conflicted) transactions; Rejected
-	// counts stored evidence; Pending counts orphans waiting for parents.
+	// Accepted counts the transactions whose outputs can be spent
+	// (accepted, conflicted and final); Final counts those of them the
+	// network decided for good; Rejected counts stored evidence; Pending
+	// counts orphans waiting for parents.
 	Accepted uint64 `json:"accepted"`
+	Final    uint64 `json:"final"`
 	Rejected uint64 `json:"rejected"`
 	Pending  int    `json:"pending"`
 	// Peers counts connected peers, TTXPeers those speaking the ttx
@@ -104,14 +107,30 @@ type Status struct {
 	Listen []string `json:"listen"`
 }
 
+// Funds is an address's unspent outputs of accepted transactions (see
+// Backend.Balance), split by whether their transaction is final.
+type Funds struct {
+	// Final sums the outputs of final transactions: no vote can take them
+	// away. NotFinal sums those of accepted and conflicted ones, which a
+	// lost vote can still reject.
+	Final, NotFinal dag.Amount
+	// FinalOutputs and NotFinalOutputs count them.
+	FinalOutputs, NotFinalOutputs int
+}
+
 // Balance is GET /v1/balance/{addr}.
 type Balance struct {
 	Address string `json:"address"`
-	// Balance sums the address's unspent outputs of accepted (and
-	// conflicted) transactions.
+	// Balance sums the address's unspent outputs of accepted, conflicted
+	// and final transactions: Final plus NotFinal.
 	Balance Amount `json:"balance"`
-	// Outputs counts those outputs.
-	Outputs int `json:"outputs"`
+	// Final sums the outputs of final transactions; NotFinal those of
+	// transactions not final yet (accepted or conflicted).
+	Final    Amount `json:"final"`
+	NotFinal Amount `json:"not_final"`
+	// Outputs counts all those outputs, FinalOutputs the final ones.
+	Outputs      int `json:"outputs"`
+	FinalOutputs int `json:"final_outputs"`
 }
 
 // Direction says how a transaction moves an address's money.
@@ -124,6 +143,9 @@ const (
 type HistoryEntry struct {
 	ID    dag.TxID `json:"id"`
 	State string   `json:"state"`
+	// Code is the dag.ErrorCode name a rejected transaction failed with
+	// ("ErrLostVote" for the losing side of a vote).
+	Code string `json:"code,omitempty"`
 	// Direction is DirReceived or DirSent.
 	Direction string `json:"direction"`
 	// Amount is what the address received (DirReceived), or what it paid to

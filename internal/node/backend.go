@@ -48,7 +48,8 @@ func (n *Node) Status(ctx context.Context) (*api.Status, error) {
 		NodeKey:   hex.EncodeToString(key[:]),
 		StartedAt: n.started,
 		Digest:    d.String(),
-		Accepted:  st.Accepted + st.Conflicted,
+		Accepted:  st.Accepted + st.Conflicted + st.Final,
+		Final:     st.Final,
 		Rejected:  st.Rejected,
 		Pending:   n.graph.Pending(),
 		DHTNodes:  len(n.client.DHTNodes()),
@@ -64,19 +65,38 @@ func (n *Node) Status(ctx context.Context) (*api.Status, error) {
 	return s, nil
 }
 
-// Balance implements api.Backend.
-func (n *Node) Balance(ctx context.Context, owner dag.PubKey) (dag.Amount, int, error) {
-	coins, err := n.coins(owner)
+// Balance implements api.Backend. An output counts as final when its
+// transaction is final.
+func (n *Node) Balance(ctx context.Context, owner dag.PubKey) (api.Funds, error) {
+	var f api.Funds
+	err := n.store.View(func(r dag.ReadTx) error {
+		final := make(map[dag.TxID]bool) // a tx pays an owner several outputs at most
+		var err error
+		iterErr := r.UnspentOf(owner, func(op dag.OutPoint, o dag.TxOut) bool {
+			isFinal, ok := final[op.TxID]
+			if !ok {
+				var st dag.State
+				if st, err = r.State(op.TxID); err != nil {
+					return false
+				}
+				isFinal = st == dag.StateFinal
+				final[op.TxID] = isFinal
+			}
+			if isFinal {
+				f.Final, err = f.Final.Add(o.Amount)
+				f.FinalOutputs++
+			} else {
+				f.NotFinal, err = f.NotFinal.Add(o.Amount)
+				f.NotFinalOutputs++
+			}
+			return err == nil
+		})
+		return errors.Join(iterErr, err)
+	})
 	if err != nil {
-		return 0, 0, err
+		return api.Funds{}, fmt.Errorf("node: sum balance: %w", err)
 	}
-	var total dag.Amount
-	for _, c := range coins {
-		if total, err = total.Add(c.Amount); err != nil {
-			return 0, 0, err
-		}
-	}
-	return total, len(coins), nil
+	return f, nil
 }
 
 // coins lists owner's unspent outputs.

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -43,11 +44,11 @@ func testKeys(t *testing.T, nkeys int) (*dag.Network, []*wallet.Key) {
 
 func balance(t *testing.T, n *Node, pk dag.PubKey) dag.Amount {
 	t.Helper()
-	b, _, err := n.Balance(context.Background(), pk)
+	f, err := n.Balance(context.Background(), pk)
 	if err != nil {
 		t.Fatalf("balance: %v", err)
 	}
-	return b
+	return f.Final + f.NotFinal
 }
 
 func TestSendProofImportRestart(t *testing.T) {
@@ -118,5 +119,69 @@ func TestSendRefusesSpentFunds(t *testing.T) {
 	}
 	if _, err := a.Send(ctx, keys[1].PubKey(), all-dag.Unit, ""); err == nil {
 		t.Fatal("second send of the same funds succeeded")
+	}
+}
+
+// TestBalanceSplitsFinal: an output counts as final once its transaction
+// is, and a payment that loses the vote leaves the payee's balance.
+func TestBalanceSplitsFinal(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	net, keys := testKeys(t, 3)
+	a := testNode(t, net, keys[0], t.TempDir())
+	defer a.Close(ctx)
+	bob := keys[1].PubKey()
+	funds := func(pk dag.PubKey) string {
+		t.Helper()
+		f, err := a.Balance(ctx, pk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("final %s in %d, not final %s in %d", f.Final, f.FinalOutputs, f.NotFinal, f.NotFinalOutputs)
+	}
+	if got, want := funds(bob), "final 1000000 in 1, not final 0 in 0"; got != want {
+		t.Errorf("bob's genesis funds: %s, want %s", got, want)
+	}
+	pay, err := a.Send(ctx, bob, 5*dag.Unit, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := funds(bob), "final 1000000 in 1, not final 5 in 1"; got != want {
+		t.Errorf("bob paid: %s, want %s", got, want)
+	}
+	if err := a.Graph().Finalize(ctx, []dag.Decision{{ID: pay}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := funds(bob), "final 1000005 in 2, not final 0 in 0"; got != want {
+		t.Errorf("the payment final: %s, want %s", got, want)
+	}
+
+	// Carol pays bob, and from the same coin herself: the vote for the
+	// second takes bob's payment away.
+	coin := []wallet.Coin{{OutPoint: dagtest.GenesisOut(net, 2), Amount: dagtest.Funds}}
+	var ids []dag.TxID
+	for _, to := range []dag.PubKey{bob, keys[2].PubKey()} {
+		raw, _, err := wallet.BuildSend(ctx, net, keys[2], coin, to, 7*dag.Unit, "", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := a.Graph().Add(ctx, raw, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.ID)
+	}
+	if got, want := funds(bob), "final 1000005 in 2, not final 7 in 1"; got != want {
+		t.Errorf("bob paid by a double spender: %s, want %s", got, want)
+	}
+	if err := a.Graph().Prefer(ctx, ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := funds(bob), "final 1000005 in 2, not final 0 in 0"; got != want {
+		t.Errorf("bob's payment lost the vote: %s, want %s", got, want)
+	}
+	st, err := a.Status(ctx)
+	if err != nil || st.Final != 2 || st.Accepted != 3 || st.Rejected != 1 {
+		t.Errorf("status %+v, %v; want 2 final of 3 accepted (the genesis, the payment, the winner), 1 rejected", st, err)
 	}
 }

@@ -279,12 +279,13 @@ func (n *Network) Send(from, to string, amount dag.Amount) dag.TxID {
 	return id
 }
 
-// Balance returns what node at holds as the balance of owner's wallet.
+// Balance returns what node at holds as the balance of owner's wallet,
+// final or not.
 func (n *Network) Balance(at, owner string) dag.Amount {
 	n.t.Helper()
-	b, _, err := n.Node(at).Balance(context.Background(), n.PubKey(owner))
+	f, err := n.Node(at).Balance(context.Background(), n.PubKey(owner))
 	if err != nil {
 		n.t.Fatalf("ttxtest: balance of %s at %s: %v", owner, at, err)
 	}
-	return b
+	return f.Final + f.NotFinal
 }

@@ -293,6 +293,38 @@ func TestBrowserPayment(t *testing.T) {
 	if after.Accepted != before.Accepted {
 		t.Error("a page of another origin spent with A's session")
 	}
+
+	// A's wallet page follows the vote live: the payment becomes final,
+	// so A's change is final money; then the vote on the double spend
+	// goes to the second side, and the 40 TTX the first side paid A are
+	// gone from its balance, its history showing why.
+	pa.navigate(a.APIURL() + "/")
+	pa.waitFor("the double spend in A's history", `document.querySelector('#history-table tr[data-id="`+firstID.String()+`"][data-state="conflicted"]')`)
+	checkBalance := func(when string, total, final, notFinal dag.Amount) {
+		t.Helper()
+		for sel, want := range map[string]dag.Amount{"#balance-accepted": total, "#balance-final": final, "#balance-not-final": notFinal} {
+			if got := ungroup(pa.text(sel)); got != want.String() {
+				t.Errorf("%s, A's page shows %s %q, want %s", when, sel, got, want)
+			}
+		}
+	}
+	checkBalance("before any vote", wantA+40*dag.Unit, 0, wantA+40*dag.Unit)
+	if err := a.Graph().Finalize(ctx, []dag.Decision{{ID: id}}); err != nil {
+		t.Fatal(err)
+	}
+	pa.waitFor("the payment final on A's page", `document.querySelector('#history-table tr[data-id="`+id.String()+`"][data-state="final"]') &&
+		document.querySelector('#balance-final').textContent !== "0"`)
+	checkBalance("once the payment is final", wantA+40*dag.Unit, wantA, 40*dag.Unit)
+	if err := a.Graph().Prefer(ctx, secondID); err != nil {
+		t.Fatal(err)
+	}
+	pa.waitFor("the lost vote on A's page", `document.querySelector('#history-table tr[data-id="`+firstID.String()+`"][data-state="rejected"]') &&
+		document.querySelector('#balance-not-final').textContent === "0"`)
+	if got := pa.text(`#history-table tr[data-id="` + firstID.String() + `"] .badge`); !strings.Contains(got, "ErrLostVote") {
+		t.Errorf("the lost payment's badge reads %q, want the reason ErrLostVote", got)
+	}
+	checkBalance("after the lost vote", wantA, wantA, 0)
+	pa.screenshot(filepath.Join(shots, "wallet-final.png"))
 	br.checkProblems()
 }
 

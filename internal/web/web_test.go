@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/dag/dagtest"
 	"github.com/torrenttx/ttx/internal/api"
+	"github.com/torrenttx/ttx/internal/wallet"
 	"github.com/torrenttx/ttx/internal/web"
 )
 
@@ -457,6 +459,50 @@ func TestEvents(t *testing.T) {
 	close(src.changes)
 	if _, err := io.ReadAll(r); err != nil {
 		t.Errorf("stream after the node closed: %v", err)
+	}
+}
+
+// TestEventsOfAVote follows a node's stream through a double spend, the
+// vote that flips it and the winner becoming final: every change arrives
+// with its new state, and a lost vote with its code.
+func TestEventsOfAVote(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	net, keys := testNetwork(t, 100*dag.Unit, 100*dag.Unit)
+	n, _ := startNode(t, ctx, net, keys[0])
+	req, _ := http.NewRequestWithContext(ctx, "GET", n.APIURL()+"/events", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	r := bufio.NewReader(res.Body)
+
+	coin := []wallet.Coin{{OutPoint: dag.OutPoint{TxID: net.ID, Index: 1}, Amount: 100 * dag.Unit}}
+	first := addTx(t, ctx, n, signSend(t, ctx, net, keys[1], coin, keys[0].PubKey(), 40*dag.Unit, "first"))
+	second := addTx(t, ctx, n, signSend(t, ctx, net, keys[1], coin, keys[1].PubKey(), 60*dag.Unit, "second"))
+	if err := n.Graph().Prefer(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Graph().Finalize(ctx, []dag.Decision{{ID: second}}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[dag.TxID][]string{}
+	for len(got[second]) == 0 || got[second][len(got[second])-1] != "final" {
+		e := readEvent(t, r)
+		s := e.State
+		if e.Code != "" {
+			s += " " + e.Code
+		}
+		got[e.ID] = append(got[e.ID], s)
+	}
+	for id, want := range map[dag.TxID][]string{
+		first:  {"accepted", "conflicted", "rejected ErrLostVote"},
+		second: {"rejected ErrDoubleSpend", "conflicted", "final"},
+	} {
+		if !slices.Equal(got[id], want) {
+			t.Errorf("events of %s: %q, want %q", id, got[id], want)
+		}
 	}
 }
 

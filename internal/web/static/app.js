@@ -45,6 +45,8 @@ async function account(addr) {
   const hist = await api('/v1/history/' + addr + '?limit=100');
   document.getElementById('balance-accepted').textContent = money.group(bal.balance.ttx);
   document.getElementById('balance-outputs').textContent = `${bal.outputs} unspent output${bal.outputs === 1 ? '' : 's'}`;
+  document.getElementById('balance-final').textContent = money.group(bal.final.ttx);
+  document.getElementById('balance-not-final').textContent = money.group(bal.not_final.ttx);
   let pending = 0n, waiting = 0;
   for (const e of hist.entries) {
     if (e.state !== 'pending') continue;
@@ -65,7 +67,7 @@ function historyTable(entries) {
     const sent = e.direction === 'sent';
     const amt = (sent ? '−' : '+') + money.group(e.amount.ttx);
     return h('tr', { 'data-id': e.id, 'data-state': e.state },
-      h('td', { 'data-label': 'State' }, badge(e.state)),
+      h('td', { 'data-label': 'State' }, badge(e.state, e.code)),
       h('td', { 'data-label': 'Direction' }, h('span', { class: 'dir' }, icon(sent ? 'out' : 'in'), sent ? ' sent' : ' received')),
       h('td', { 'data-label': 'Amount', class: 'num ' + (sent ? 'neg' : 'pos') }, amt, ' TTX',
         sent && e.burn.units !== '0' ? h('div', { class: 'muted small' }, `burn ${e.burn.ttx}`) : null),

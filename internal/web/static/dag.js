@@ -142,7 +142,7 @@ export function legend() {
           s('g', { transform: 'translate(10 3) scale(0.85)', class: `ico ico-${st.icon}` }, iconShapes(st.icon)))),
       ` ${st.label}: ${st.help}`);
   };
-  return [item('accepted'), item('pending'), item('conflicted'), item('rejected'),
+  return [item('final'), item('accepted'), item('pending'), item('conflicted'), item('rejected'),
     h('span', { class: 'legend-item' }, s('svg', { width: 34, height: 20, viewBox: '0 0 34 20', 'aria-hidden': 'true' },
       s('path', { d: 'M2 10H32', class: 'conflict-link' })), ' double spend (two txs spend one output)'),
     h('span', { class: 'legend-item' }, s('svg', { width: 34, height: 20, viewBox: '0 0 34 20', 'aria-hidden': 'true' },

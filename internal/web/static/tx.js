@@ -82,7 +82,7 @@ function render(t, sides) {
     const all = [{ ...t, self: true }, ...sides].sort((a, b) => String(a.first_seen).localeCompare(String(b.first_seen)));
     conflicts = h('section', { class: 'card wide conflict', id: 'tx-conflicts' },
       h('h2', {}, icon('warn'), ' Double spend'),
-      h('p', {}, 'These transactions spend at least one output in common. First seen wins: this node keeps the first valid one (accepted, now marked conflicted) and keeps the others as evidence (rejected, never spendable).'),
+      h('p', {}, 'These transactions spend at least one output in common. This node keeps the first valid one it saw (accepted, now marked conflicted) and the others as evidence (rejected, never spendable) until the network\'s vote decides: then the winner is accepted and the losers rejected (ErrLostVote), which can turn the first one seen into a loser.'),
       h('table', { class: 'list' },
         h('thead', {}, h('tr', {}, ['Side', 'Transaction', 'State', 'First seen here'].map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', {}, all.map((x) => h('tr', { class: x.self ? 'self' : '' },
@@ -115,7 +115,7 @@ function render(t, sides) {
   }, 'Ask peers');
   const peers = section('Confidence', h('p', {}, 'Ask the connected ttx peers whether they accept this transaction and whether they saw a conflict.'), ask, peersOut);
 
-  const proofOK = t.state === 'accepted' || t.state === 'conflicted';
+  const proofOK = t.state === 'final' || t.state === 'accepted' || t.state === 'conflicted';
   const elsewhere = section('Get it elsewhere',
     h('p', {}, 'Every transaction is a torrent: any BitTorrent client fetches its tx.json from this node and its peers.'),
     h('dl', { class: 'kv' },

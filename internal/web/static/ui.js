@@ -38,10 +38,11 @@ function append(e, kids) {
 // The states a transaction can be in, each with a label and an icon: the
 // pages never tell them apart by colour alone.
 export const STATES = {
-  accepted: { label: 'accepted', icon: 'check', help: 'valid and first seen: final' },
+  final: { label: 'final', icon: 'lock', help: 'accepted and decided for good by the network\'s vote: it never changes again' },
+  accepted: { label: 'accepted', icon: 'check', help: 'valid and spendable, not final yet' },
   pending: { label: 'pending', icon: 'clock', help: 'waiting for its parents' },
-  conflicted: { label: 'conflicted', icon: 'warn', help: 'accepted, but a double spend of one of its inputs exists' },
-  rejected: { label: 'rejected', icon: 'cross', help: 'lost a double spend, or invalid' },
+  conflicted: { label: 'conflicted', icon: 'warn', help: 'accepted, but a double spend of one of its inputs exists: the vote is open' },
+  rejected: { label: 'rejected', icon: 'cross', help: 'lost a double spend or the vote, or invalid' },
   unknown: { label: 'unknown', icon: 'question', help: 'not known to this node' },
 };
 
