@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/dag/dagtest"
+	"github.com/torrenttx/ttx/torrentx/wire"
 )
 
 // BenchmarkPropagation measures how long a new transaction takes to cross
@@ -72,4 +74,57 @@ func BenchmarkCatchUp(b *testing.B) {
 		bytes = l.a.sentBytes() + l.b.sentBytes()
 	}
 	b.ReportMetric(float64(bytes), "bytes")
+}
+
+// BenchmarkPoll measures a poll about n outputs and its answer between two
+// nodes, the answer a batch of the size of a signed batch of n votes (139
+// bytes and 68 per vote, as far as a message holds), and the vote bytes
+// each side sends per poll, from PeerInfo's counters.
+func BenchmarkPoll(b *testing.B) {
+	for _, n := range []int{1, 64, 900} {
+		b.Run(fmt.Sprintf("outs=%d", n), func(b *testing.B) {
+			net, _ := dagtest.NewNetwork(b, 1)
+			done := make(chan struct{}, 1)
+			batch := make([]byte, min(139+68*n, wire.MaxBatchSize))
+			va, vb := &testVoter{}, &testVoter{}
+			va.onVotes = func(dag.PubKey, *wire.Votes) { done <- struct{}{} }
+			cfg := testConfig()
+			// Limits out of the way: this measures the round trip.
+			cfg.PingInterval, cfg.PollRate, cfg.PollBurst = time.Hour, 1e9, 1e9
+			cfg.MsgRate, cfg.MsgBurst, cfg.ByteRate, cfg.ByteBurst = 1e9, 1e9, 1e12, 1e12
+			cfg.Voter = va
+			a := newNode(b, net, "a", cfg)
+			cfg.Voter = vb
+			bn := newNode(b, net, "b", cfg)
+			vb.onPoll = func(from dag.PubKey, p *wire.Poll) {
+				if err := bn.eng.Answer(from, &wire.Votes{Req: p.Req, Batch: batch}); err != nil {
+					b.Error(err)
+				}
+			}
+			connect(a, bn)
+			eventually(b, 2*time.Second, "ready", func() error {
+				if ps := a.eng.Peers(); len(ps) != 1 || !ps[0].Ready {
+					return fmt.Errorf("a's peers %+v", ps)
+				}
+				return nil
+			})
+			outs := make([]dag.OutPoint, n)
+			for i := range outs {
+				outs[i] = dag.OutPoint{TxID: dag.TxID{byte(i), byte(i >> 8), 1}, Index: uint32(i % 7)}
+			}
+			for i := 0; b.Loop(); i++ {
+				if err := a.eng.Poll(testKey("b"), &wire.Poll{Req: uint64(i), Outs: outs}); err != nil {
+					b.Fatal(err)
+				}
+				select {
+				case <-done:
+				case <-time.After(5 * time.Second):
+					b.Fatalf("poll %d not answered", i)
+				}
+			}
+			pi := a.eng.Peers()[0]
+			b.ReportMetric(float64(pi.VoteBytesOut)/float64(pi.PollsOut), "poll-bytes/poll")
+			b.ReportMetric(float64(pi.VoteBytesIn)/float64(pi.PollsOut), "vote-bytes/poll")
+		})
+	}
 }

@@ -13,10 +13,11 @@ import (
 	"github.com/torrenttx/ttx/torrentx/wire"
 )
 
-// testVoter records what the engine hands it. onPoll, if set, runs inside
-// Poll (it must not block either).
+// testVoter records what the engine hands it. onPoll and onVotes, if set,
+// run inside Poll and Votes (they must not block either).
 type testVoter struct {
-	onPoll func(from dag.PubKey, p *wire.Poll)
+	onPoll  func(from dag.PubKey, p *wire.Poll)
+	onVotes func(from dag.PubKey, v *wire.Votes)
 
 	mu    sync.Mutex
 	polls []voterCall
@@ -39,6 +40,9 @@ func (v *testVoter) Poll(from dag.PubKey, p *wire.Poll) {
 }
 
 func (v *testVoter) Votes(from dag.PubKey, m *wire.Votes) {
+	if v.onVotes != nil {
+		v.onVotes(from, m)
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.votes = append(v.votes, voterCall{from: from, votes: m})
