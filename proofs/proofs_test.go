@@ -62,7 +62,7 @@ func TestExportVerify(t *testing.T) {
 			name:      "genesis",
 			proven:    g,
 			wantRaws:  raws(g),
-			wantState: dag.StateAccepted,
+			wantState: dag.StateFinal,
 			wantAnc:   0,
 		},
 	}

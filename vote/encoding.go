@@ -115,13 +115,16 @@ func appendVote(b []byte, v Vote) []byte {
 	return append(appendOutPoint(b, v.Out), v.Pref[:]...)
 }
 
+// BatchSize is the encoded size of a batch of n votes.
+func BatchSize(n int) int { return batchFixedSize + voteSize*n }
+
 // MarshalBinary encodes the batch (see the package doc), after checking
 // its votes as Sign does.
 func (b *Batch) MarshalBinary() ([]byte, error) {
 	if err := checkVotes(b.Votes); err != nil {
 		return nil, fmt.Errorf("encode batch: %w", err)
 	}
-	out := make([]byte, 0, batchFixedSize+voteSize*len(b.Votes))
+	out := make([]byte, 0, BatchSize(len(b.Votes)))
 	out = append(out, batchVersion)
 	out = append(out, b.Network[:]...)
 	out = append(out, b.Key[:]...)

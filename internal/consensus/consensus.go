@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/torrentx/wire"
 	"github.com/torrenttx/ttx/vote"
 )
 
@@ -43,11 +44,15 @@ const (
 	// a partitioned network, for good.
 	DefaultMinPeers = 3
 	// maxPollTxs bounds the candidate transactions one poll carries.
-	maxPollTxs = 64
+	maxPollTxs = wire.MaxPollTxs
 	// inboxSize bounds the answers and polls waiting; beyond it they are
 	// dropped (the poll times out).
 	inboxSize = 1024
 )
+
+// maxPollOuts is the most outputs one poll names: as many as the answer,
+// one vote each, can carry in one message.
+var maxPollOuts = (wire.MaxBatchSize - vote.BatchSize(0)) / (vote.BatchSize(1) - vote.BatchSize(0))
 
 // Transport reaches the node's peers.
 type Transport interface {
@@ -443,6 +448,8 @@ func (e *Engine) round(ctx context.Context) {
 	}
 	var outs []dag.OutPoint
 	var txs [][]byte
+	carried := make(map[dag.TxID]bool)
+	budget := wire.MaxMessageSize - wire.PollOverhead // the poll's bytes
 	for op, o := range e.outs {
 		if !slices.ContainsFunc(o.set.Candidates(), func(id dag.TxID) bool { return e.txs[id] != nil }) {
 			// Every side is final or rejected here: nothing to decide.
@@ -452,12 +459,13 @@ func (e *Engine) round(ctx context.Context) {
 		if o.polled || o.set.Decided() {
 			continue
 		}
-		outs = append(outs, op)
-		if o.set.Contested() && len(txs) < maxPollTxs {
-			txs = e.appendRaws(txs, o.set.Candidates())
-		}
-		if len(outs) == vote.MaxPollOuts {
+		if len(outs) == maxPollOuts || budget < wire.OutPointSize {
 			break
+		}
+		outs = append(outs, op)
+		budget -= wire.OutPointSize
+		if o.set.Contested() {
+			txs, budget = e.appendRaws(txs, carried, o.set.Candidates(), budget)
 		}
 	}
 	if len(outs) == 0 {
@@ -484,21 +492,26 @@ func (e *Engine) round(ctx context.Context) {
 	e.polls[e.req] = p
 }
 
-// appendRaws appends the stored raw transactions of ids to txs, up to
-// maxPollTxs.
-func (e *Engine) appendRaws(txs [][]byte, ids []dag.TxID) [][]byte {
+// appendRaws appends the stored raw transactions of ids that carried
+// does not hold to txs, up to maxPollTxs and what fits in budget bytes of
+// the poll, and returns the budget left.
+func (e *Engine) appendRaws(txs [][]byte, carried map[dag.TxID]bool, ids []dag.TxID, budget int) ([][]byte, int) {
 	e.cfg.Store.View(func(r dag.ReadTx) error {
 		for _, id := range ids {
-			if len(txs) == maxPollTxs {
-				break
+			if len(txs) == maxPollTxs || carried[id] {
+				continue
 			}
-			if rec, err := r.Get(id); err == nil {
+			carried[id] = true
+			rec, err := r.Get(id)
+			// Keep room for the outputs of a full poll.
+			if err == nil && budget-wire.PollTxSize(len(rec.Raw)) >= wire.OutPointSize*maxPollOuts/2 {
 				txs = append(txs, rec.Raw)
+				budget -= wire.PollTxSize(len(rec.Raw))
 			}
 		}
 		return nil
 	})
-	return txs
+	return txs, budget
 }
 
 // onAnswer checks a peer's answer and closes the poll once every polled

@@ -12,6 +12,7 @@ import (
 
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/dag/dagtest"
+	"github.com/torrenttx/ttx/torrentx/wire"
 	"github.com/torrenttx/ttx/vote"
 )
 
@@ -237,4 +238,31 @@ func TestRace(t *testing.T) {
 		}
 	}
 	t.Logf("%d races: the side first seen by the even nodes won %d", rounds, wins[true])
+}
+
+// TestPollFits: the largest poll, and its answer, fit in one message.
+func TestPollFits(t *testing.T) {
+	outs := make([]dag.OutPoint, maxPollOuts)
+	votes := make([]vote.Vote, maxPollOuts)
+	for i := range outs {
+		outs[i] = dag.OutPoint{TxID: dag.TxID{byte(i), byte(i >> 8), 1}, Index: uint32(i)}
+		votes[i] = vote.Vote{Out: outs[i], Pref: dag.TxID{9}}
+	}
+	_, priv, _ := ed25519.GenerateKey(nil)
+	b, err := vote.Sign(priv, dag.TxID{1}, 1, votes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := b.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []wire.Message{&wire.Poll{Req: 1, Outs: outs}, &wire.Votes{Req: 1, Batch: raw}} {
+		if _, err := wire.Encode(m); err != nil {
+			t.Errorf("%v of %d outputs: %v", m.Type(), maxPollOuts, err)
+		}
+	}
+	if _, err := wire.Encode(&wire.Poll{Req: 1, Outs: append(outs, dag.OutPoint{Index: 1})}); err == nil && vote.BatchSize(maxPollOuts+1) <= wire.MaxBatchSize {
+		t.Errorf("maxPollOuts %d is not the most that fits", maxPollOuts)
+	}
 }

@@ -121,10 +121,10 @@ func testReopen(t *testing.T, bits uint8) {
 		t.Errorf("records differ after reopening")
 	}
 	stats2, err := s.Stats()
-	if err != nil || stats2.Accepted != stats.Accepted || stats2.Conflicted != stats.Conflicted || stats2.Rejected != stats.Rejected {
+	if err != nil || stats2.Accepted != stats.Accepted || stats2.Conflicted != stats.Conflicted || stats2.Rejected != stats.Rejected || stats2.Final != stats.Final {
 		t.Errorf("Stats after reopening = %+v, %v; want %+v", stats2, err, stats)
 	}
-	if stats.Conflicted == 0 || stats.Rejected == 0 || stats.Accepted+stats.Conflicted+stats.Rejected != uint64(len(recs)) {
+	if stats.Conflicted == 0 || stats.Rejected == 0 || stats.Final != 1 || stats.Accepted+stats.Conflicted+stats.Rejected+stats.Final != uint64(len(recs)) {
 		t.Errorf("Stats = %+v for %d records with double spends", stats, len(recs))
 	}
 	dagtest.CheckInvariants(t, s, net)
