@@ -11,6 +11,7 @@ import (
 
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/genesis"
+	"github.com/torrenttx/ttx/internal/consensus"
 	"github.com/torrenttx/ttx/internal/wallet"
 )
 
@@ -75,7 +76,10 @@ func runDevnet(e *env, args []string) error {
 		cfg.Genesis = filepath.Join(*dir, "genesis", genesis.TxFile)
 		cfg.Bootstrap = append(append([]string(nil), listen[:i]...), listen[i+1:]...)
 		name := "node" + strconv.Itoa(i)
-		opts[i] = nodeOptions{Name: name, Config: &cfg, Network: net, Loopback: true, Logger: logger.With("node", name)}
+		// Every other node is a peer: a devnet of two or three nodes
+		// still makes payments final.
+		opts[i] = nodeOptions{Name: name, Config: &cfg, Network: net, Loopback: true, Logger: logger.With("node", name),
+			VoteMinPeers: max(1, min(consensus.DefaultMinPeers, *nodes-1))}
 		role := ""
 		if i == 0 {
 			opts[i].Wallet = keyPath

@@ -45,6 +45,8 @@ func runNode(ctx context.Context, o nodeOptions) error {
 		Web:        ws,
 		APIAuth:    []api.Authenticator{ws.Authorized},
 		Logger:     o.Logger,
+
+		VoteMinPeers: o.VoteMinPeers,
 	}
 	nc.NoDHT = cfg.DHT == "off"
 	if o.Loopback {

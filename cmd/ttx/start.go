@@ -45,6 +45,8 @@ type nodeOptions struct {
 	// Loopback keeps the node off the internet: no public DHT routers,
 	// trackers or port mapping; peers only from Config.Bootstrap.
 	Loopback bool
+	// VoteMinPeers is node.Config.VoteMinPeers (0: its default).
+	VoteMinPeers int
 	// Logger is where the node logs (its level and format come from the
 	// --log-level and --log-format settings).
 	Logger *slog.Logger
