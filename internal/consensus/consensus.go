@@ -9,8 +9,9 @@
 // A transaction is polled once the quiet period since the node accepted it
 // has passed with no conflict (Config.Quiet), or at once when a double
 // spend of one of its inputs is known. Each round (Config.Interval) sends
-// one poll, covering every output whose vote is open, to K sampled peers;
-// their answers, or the timeout, close it. An output with one known spend
+// one poll, covering every output whose vote is open and has fewer than
+// four polls open, to K sampled peers; their answers, or the timeout,
+// close it. An output with one known spend
 // is decided by one successful poll (BetaVirtuous), a contested one by
 // BetaRogue in a row. A transaction is final when the votes on all its
 // inputs are decided for it and its parents are final.
@@ -45,6 +46,11 @@ const (
 	DefaultMinPeers = 3
 	// maxPollTxs bounds the candidate transactions one poll carries.
 	maxPollTxs = wire.MaxPollTxs
+	// maxInflight is how many polls may be open on one output at once
+	// (avalanchego's concurrent repolls): a vote needs BetaRogue polls in
+	// a row, and with one at a time each waits for the slowest answer of
+	// the last.
+	maxInflight = 4
 	// inboxSize bounds the answers and polls waiting; beyond it they are
 	// dropped (the poll times out).
 	inboxSize = 1024
@@ -128,7 +134,7 @@ type output struct {
 	// won holds the attestations of the last poll in which the preference
 	// had Alpha votes: the certificate's votes on this input.
 	won    []vote.Attestation
-	polled bool // an open poll covers it
+	inflight int // open polls that cover it
 }
 
 // txState is an accepted transaction that is not final yet.
@@ -347,7 +353,7 @@ func (e *Engine) contest(p *dag.Parsed) {
 // not decided, starts again with the larger poll.
 func (e *Engine) openOutput(op dag.OutPoint, peers int) {
 	params := vote.ParamsFor(peers)
-	if o := e.outs[op]; o != nil && (o.set.Decided() || o.params.K >= params.K || o.polled) {
+	if o := e.outs[op]; o != nil && (o.set.Decided() || o.params.K >= params.K || o.inflight > 0) {
 		return
 	}
 	var cands []dag.TxID
@@ -456,7 +462,7 @@ func (e *Engine) round(ctx context.Context) {
 			delete(e.outs, op)
 			continue
 		}
-		if o.polled || o.set.Decided() {
+		if o.inflight >= maxInflight || o.set.Decided() {
 			continue
 		}
 		if len(outs) == maxPollOuts || budget < wire.OutPointSize {
@@ -487,7 +493,7 @@ func (e *Engine) round(ctx context.Context) {
 		return
 	}
 	for _, op := range outs {
-		e.outs[op].polled = true
+		e.outs[op].inflight++
 	}
 	e.polls[e.req] = p
 }
@@ -575,7 +581,7 @@ func (e *Engine) tally(ctx context.Context, req uint64, p *poll) {
 		if o == nil {
 			continue
 		}
-		o.polled = false
+		o.inflight--
 		if o.set.Decided() {
 			continue
 		}

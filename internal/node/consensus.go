@@ -63,3 +63,14 @@ func (v voteInbox) Poll(from dag.PubKey, p *wire.Poll) {
 func (v voteInbox) Votes(from dag.PubKey, m *wire.Votes) {
 	v.n.consensus.HandleVotes(vote.NodeKey(from), m.Req, m.Batch)
 }
+
+// VoteTraffic sums what the node sent to its connected ttx peers for the
+// vote: polls, answers (one signature each), and their bytes.
+func (n *Node) VoteTraffic() (polls, answers, bytes uint64) {
+	for _, p := range n.gossip.engine.Load().Peers() {
+		polls += p.PollsOut
+		answers += p.VotesOut
+		bytes += p.VoteBytesOut
+	}
+	return polls, answers, bytes
+}

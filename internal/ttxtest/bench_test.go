@@ -128,8 +128,9 @@ type acceptLog struct {
 	stops []func()
 	wg    sync.WaitGroup
 
-	mu sync.Mutex
-	at []map[dag.TxID]time.Time // per node, in name order
+	mu  sync.Mutex
+	at  []map[dag.TxID]time.Time // per node, in name order
+	fin []map[dag.TxID]time.Time // when each node made it final
 }
 
 // watch subscribes to every node of n until the benchmark ends.
@@ -139,6 +140,7 @@ func watch(b *testing.B, n *ttxtest.Network) *acceptLog {
 		ch, stop := n.Node(name).Subscribe()
 		l.stops = append(l.stops, stop)
 		l.at = append(l.at, make(map[dag.TxID]time.Time))
+		l.fin = append(l.fin, make(map[dag.TxID]time.Time))
 		l.wg.Go(func() {
 			for changes := range ch {
 				now := time.Now()
@@ -146,6 +148,9 @@ func watch(b *testing.B, n *ttxtest.Network) *acceptLog {
 				for _, c := range changes {
 					if _, seen := l.at[i][c.ID]; !seen && c.State == dag.StateAccepted {
 						l.at[i][c.ID] = now
+					}
+					if c.State == dag.StateFinal {
+						l.fin[i][c.ID] = now
 					}
 				}
 				l.mu.Unlock()
@@ -195,6 +200,43 @@ func (l *acceptLog) waitSpread(b *testing.B, id dag.TxID, since time.Time) time.
 		case <-l.wake:
 		case <-deadline.C:
 			b.Fatalf("%s did not reach every node within %v", id, benchWait)
+		}
+	}
+}
+
+// final returns how long after since the last node made one of ids final,
+// and which; ok is false until every node has made the same one final.
+func (l *acceptLog) final(ids []dag.TxID, since time.Time) (d time.Duration, winner dag.TxID, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, fin := range l.fin {
+		found := false
+		for _, id := range ids {
+			if t, ok := fin[id]; ok && (winner.IsZero() || winner == id) {
+				winner, found, d = id, true, max(d, t.Sub(since))
+			}
+		}
+		if !found {
+			return 0, winner, false
+		}
+	}
+	return d, winner, true
+}
+
+// waitFinal waits until every node made the same one of ids final and
+// returns how long that took after since, and which.
+func (l *acceptLog) waitFinal(b *testing.B, ids []dag.TxID, since time.Time) (time.Duration, dag.TxID) {
+	b.Helper()
+	deadline := time.NewTimer(benchWait)
+	defer deadline.Stop()
+	for {
+		if d, w, ok := l.final(ids, since); ok {
+			return d, w
+		}
+		select {
+		case <-l.wake:
+		case <-deadline.C:
+			b.Fatalf("%v not final on every node within %v", ids, benchWait)
 		}
 	}
 }
@@ -343,7 +385,7 @@ func benchLoad(b *testing.B, rate int, dur time.Duration) {
 					continue
 				}
 				complete = false
-				if st, err := n.Node(name).Graph().State(tx.ID); err != nil || st != dag.StateAccepted {
+				if st, err := n.Node(name).Graph().State(tx.ID); err != nil || !st.Accepted() {
 					lost++
 				} else {
 					unseen++ // accepted, but the subscription skipped it
@@ -368,6 +410,94 @@ func benchLoad(b *testing.B, rate int, dur time.Duration) {
 	b.ReportMetric(ms(drain), "converge-ms")
 	b.ReportMetric(float64(lost), "lost")
 	b.ReportMetric(meanPeers(b, n), "peers/node")
+	reportVotes(b, n, injected+drain, loadNodes*perNode)
+}
+
+// reportVotes reports the vote traffic per node: bytes per transaction,
+// and answers (each one signature) and polls per second over wall.
+func reportVotes(b *testing.B, n *ttxtest.Network, wall time.Duration, txs int) {
+	var polls, answers, bytes uint64
+	for _, name := range n.Names() {
+		p, a, by := n.Node(name).VoteTraffic()
+		polls, answers, bytes = polls+p, answers+a, bytes+by
+	}
+	k := float64(len(n.Names()))
+	b.ReportMetric(float64(bytes)/k/float64(txs), "vote-B/tx/node")
+	b.ReportMetric(float64(answers)/k/wall.Seconds(), "sigs/s/node")
+	b.ReportMetric(float64(polls)/k/wall.Seconds(), "polls/s/node")
+}
+
+// BenchmarkFinal: one payment at a time, no conflict, from a random node
+// to a random other on a mesh; the time is from Send returning until the
+// last node made it final (the quiet period, ttxtest.VoteQuiet, included).
+func BenchmarkFinal(b *testing.B) {
+	for _, k := range []int{10, 20} {
+		b.Run(fmt.Sprintf("nodes=%d", k), func(b *testing.B) {
+			n := ttxtest.NewNetwork(b, names(k)...)
+			connect(b, n, mesh(k))
+			log := watch(b, n)
+			rng := rand.New(rand.NewPCG(3, 3))
+			names := n.Names()
+			payments := max(b.N, 50)
+			ds := make([]time.Duration, 0, payments)
+			b.ResetTimer()
+			start := time.Now()
+			for range payments {
+				from := rng.IntN(len(names))
+				to := (from + 1 + rng.IntN(len(names)-1)) % len(names)
+				id := n.Send(names[from], names[to], dag.Unit)
+				d, _ := log.waitFinal(b, []dag.TxID{id}, time.Now())
+				ds = append(ds, d)
+			}
+			b.StopTimer()
+			b.ReportMetric(0, "ns/op")
+			reportLatencies(b, ds)
+			b.ReportMetric(ms(ttxtest.VoteQuiet), "quiet-ms")
+			reportVotes(b, n, time.Since(start), payments)
+		})
+	}
+}
+
+// BenchmarkRace: the two sides of a double spend enter at two nodes of a
+// mesh at the same moment; the time is until every node holds the same
+// side final. Reported: p50/p99/max over the races, and how often the
+// side that entered first won.
+func BenchmarkRace(b *testing.B) {
+	for _, k := range []int{10, 20} {
+		b.Run(fmt.Sprintf("nodes=%d", k), func(b *testing.B) {
+			races := max(b.N, 30)
+			n := ttxtest.NewNetwork(b, names(k)...)
+			connect(b, n, mesh(k))
+			log := watch(b, n)
+			names := n.Names()
+			key := n.Key(names[0])
+			outs := []dag.Output{dagtest.Out(n.Net, key, dagtest.Funds-dag.Amount(races)*dag.Unit)}
+			for range races {
+				outs = append(outs, dagtest.Out(n.Net, key, dag.Unit))
+			}
+			fund := dagtest.Spend(b, n.Net, key, []dag.OutPoint{dagtest.GenesisOut(n.Net, 0)}, outs...)
+			addAll(b, n, names[0], [][]byte{fund.Raw})
+			log.waitFinal(b, []dag.TxID{fund.ID}, time.Now())
+			ds := make([]time.Duration, 0, races)
+			b.ResetTimer()
+			for r := range races {
+				coin := []dag.OutPoint{{TxID: fund.ID, Index: uint32(r + 1)}}
+				sa := dagtest.Spend(b, n.Net, key, coin, dagtest.Out(n.Net, n.Key(names[1]), dag.Unit))
+				sb := dagtest.Spend(b, n.Net, key, coin, dagtest.Out(n.Net, n.Key(names[2]), dag.Unit))
+				ga, gb := n.Node(names[r%k]).Graph(), n.Node(names[(r+k/2)%k]).Graph()
+				start := time.Now()
+				var wg sync.WaitGroup
+				wg.Go(func() { ga.Add(context.Background(), sa.Raw, "bench") })
+				wg.Go(func() { gb.Add(context.Background(), sb.Raw, "bench") })
+				wg.Wait()
+				d, _ := log.waitFinal(b, []dag.TxID{sa.ID, sb.ID}, start)
+				ds = append(ds, d)
+			}
+			b.StopTimer()
+			b.ReportMetric(0, "ns/op")
+			reportLatencies(b, ds)
+		})
+	}
 }
 
 // inject adds chain to g on a schedule: chain[k] is due at first+k*every.
