@@ -9,6 +9,7 @@ import (
 
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/vote"
+	"github.com/torrenttx/ttx/vote/votetest"
 )
 
 // TestExportFinal: proofs exported from a ledger whose transactions the
@@ -86,7 +87,7 @@ func TestNotFinal(t *testing.T) {
 		if edit != nil {
 			edit(c)
 		}
-		return encodeCert(t, c)
+		return votetest.Encode(t, c)
 	}
 	one := slices.Repeat(f.voters[:1], numVoters) // one key signs five batches
 	tests := []struct {
@@ -240,7 +241,7 @@ func TestCertificateRejects(t *testing.T) {
 		if edit != nil {
 			edit(c)
 		}
-		return encodeCert(t, c)
+		return votetest.Encode(t, c)
 	}
 	ca, cb := certOf(f.a, nil), certOf(f.b, nil)
 	tests := []struct {
@@ -280,7 +281,7 @@ func TestCertificateRejects(t *testing.T) {
 // the transaction's makes Export fail rather than write a bad proof.
 func TestExportChecksStoredCertificate(t *testing.T) {
 	f := newFixture(t)
-	wrong := encodeCert(t, f.certify(t, f.voters, f.a, f.a.ID))
+	wrong := votetest.Encode(t, f.certify(t, f.voters, f.a, f.a.ID))
 	if err := f.store.Update(func(w dag.WriteTx) error { return w.PutCertificate(f.b.ID, wrong) }); err != nil {
 		t.Fatal(err)
 	}

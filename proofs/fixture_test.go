@@ -1,13 +1,13 @@
 package proofs
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"testing"
 
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/dag/dagtest"
 	"github.com/torrenttx/ttx/vote"
+	"github.com/torrenttx/ttx/vote/votetest"
 )
 
 // fixture is a small ledger on a dagtest network, stored by a Graph:
@@ -37,9 +37,7 @@ func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	net, keys := dagtest.NewNetwork(t, 3)
 	f := &fixture{net: net, keys: keys, store: dag.NewMemStore(), nodes: []string{"127.0.0.1:6881", "[::1]:6882", "router.example.org:6881"}}
-	for i := range numVoters {
-		f.voters = append(f.voters, ed25519.NewKeyFromSeed(bytes.Repeat([]byte{byte(i + 1)}, ed25519.SeedSize)))
-	}
+	f.voters = votetest.Keys(numVoters)
 	t.Cleanup(func() { f.store.Close() })
 	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: f.store})
 	out := func(k int, amt dag.Amount) dag.Output { return dagtest.Out(net, keys[k], amt) }
@@ -58,7 +56,7 @@ func newFixture(t testing.TB) *fixture {
 		}
 	}
 	for _, p := range []*dag.Parsed{f.a, f.b, f.d, f.c} {
-		cert := encodeCert(t, f.certify(t, f.voters, p, p.ID))
+		cert := votetest.Encode(t, f.certify(t, f.voters, p, p.ID))
 		if err := g.Finalize(t.Context(), []dag.Decision{{ID: p.ID, Cert: cert}}); err != nil {
 			t.Fatalf("finalize %s: %v", p.ID, err)
 		}
@@ -66,41 +64,11 @@ func newFixture(t testing.TB) *fixture {
 	return f
 }
 
-// certify returns the certificate of p that voters' signed votes make:
-// each voter signs one batch preferring pref on every input of p. K and
-// Alpha are those of a poll of numVoters peers.
+// certify returns the certificate of p that voters' signed votes make,
+// each preferring pref on every input of p, at the K and Alpha of a poll
+// of numVoters peers.
 func (f *fixture) certify(t testing.TB, voters []ed25519.PrivateKey, p *dag.Parsed, pref dag.TxID) *vote.Certificate {
-	t.Helper()
-	params := vote.ParamsFor(numVoters)
-	c := &vote.Certificate{Network: f.net.ID, Tx: p.ID, Inputs: p.Prev, K: params.K, Alpha: params.Alpha}
-	votes := make([]vote.Vote, len(p.Prev))
-	for i, op := range p.Prev {
-		votes[i] = vote.Vote{Out: op, Pref: pref}
-	}
-	for i, key := range voters {
-		b, err := vote.Sign(key, f.net.ID, dagtest.Time*1000+int64(i), votes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for j := range votes {
-			a, err := b.Attestation(j)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.Attestations = append(c.Attestations, a)
-		}
-	}
-	return c
-}
-
-// encodeCert encodes c, failing the test on an error.
-func encodeCert(t testing.TB, c *vote.Certificate) []byte {
-	t.Helper()
-	b, err := c.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return votetest.Certificate(t, f.net.ID, voters, p, pref, numVoters)
 }
 
 // export exports id's proof from the fixture's store.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/torrenttx/ttx/vote"
+	"github.com/torrenttx/ttx/vote/votetest"
 )
 
 // fuzzSeeds returns valid proofs and damaged variants of them.
@@ -77,11 +78,11 @@ func FuzzVerify(f *testing.F) {
 // votes make it final.
 func FuzzCertificate(f *testing.F) {
 	fx := newFixture(f)
-	good := encodeCert(f, fx.certify(f, fx.voters, fx.b, fx.b.ID))
+	good := votetest.Encode(f, fx.certify(f, fx.voters, fx.b, fx.b.ID))
 	f.Add(good)
 	f.Add(good[:len(good)-1])
-	f.Add(encodeCert(f, fx.certify(f, fx.voters[:1], fx.b, fx.b.ID)))
-	f.Add(encodeCert(f, fx.certify(f, fx.voters, fx.a, fx.a.ID)))
+	f.Add(votetest.Encode(f, fx.certify(f, fx.voters[:1], fx.b, fx.b.ID)))
+	f.Add(votetest.Encode(f, fx.certify(f, fx.voters, fx.a, fx.a.ID)))
 	f.Add([]byte{1})
 	txs := raws(fx.net.Genesis, fx.a, fx.b)
 	f.Fuzz(func(t *testing.T, cert []byte) {
