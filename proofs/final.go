@@ -77,6 +77,16 @@ func verifyCerts(f *file, net *dag.Network, txs []*dag.Parsed, index map[dag.TxI
 	return out, nil
 }
 
+// Votes returns the proven transaction's counted votes and the distinct
+// node keys that cast them: its certificate's Votes and Keys, or 0, 0 if
+// the proof carries none.
+func (p *Proof) Votes() (votes, keys int) {
+	if c := p.Certificate; c != nil {
+		return c.Votes, c.Keys
+	}
+	return 0, 0
+}
+
 // finality decides whether the proof shows p's transaction final and sets
 // p.Final, p.NotFinal and p.Certificate from p.Certificates.
 func (p *Proof) finality() {

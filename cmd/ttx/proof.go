@@ -173,9 +173,7 @@ func runProofVerify(e *env, args []string) error {
 	if *asJSON {
 		r := verifyResult{Valid: true, ID: &p.ID, Network: net.Params.Name, State: p.State.String(),
 			Ancestors: p.Ancestors, Evidence: p.Evidence, Nodes: p.Nodes, Final: p.Final, NotFinal: p.NotFinal}
-		if c := p.Certificate; c != nil {
-			r.Votes, r.Keys = c.Votes, c.Keys
-		}
+		r.Votes, r.Keys = p.Votes()
 		for _, pd := range p.Paid {
 			r.Paid = append(r.Paid, paidJSON{Address: pd.Address, Amount: pd.Amount.String(), Units: uint64(pd.Amount), Change: pd.Change})
 		}
@@ -208,15 +206,24 @@ func runProofVerify(e *env, args []string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	switch c := p.Certificate; {
-	case !p.Final:
-		fmt.Fprintf(e.stdout, "not final: %s\n", p.NotFinal)
-	case c == nil:
+	votes, keys := p.Votes()
+	printFinality(e, p.Final, p.NotFinal, votes, keys)
+	return notFinal(p)
+}
+
+// printFinality prints the line that says whether a proof shows its
+// transaction final: "final: N signed votes from N distinct node keys"
+// (final on no votes is the genesis, which needs none), or "not final:
+// <reason>".
+func printFinality(e *env, final bool, reason string, votes, keys int) {
+	switch {
+	case !final:
+		fmt.Fprintf(e.stdout, "not final: %s\n", reason)
+	case votes == 0:
 		fmt.Fprintln(e.stdout, "final: the genesis needs no votes")
 	default:
-		fmt.Fprintf(e.stdout, "final: %d signed votes from %d distinct node keys\n", c.Votes, c.Keys)
+		fmt.Fprintf(e.stdout, "final: %d signed votes from %d distinct node keys\n", votes, keys)
 	}
-	return notFinal(p)
 }
 
 // notFinal is the exit for a valid proof: nil if it shows the payment
@@ -260,7 +267,8 @@ const proofImportUsage = `Usage: ttx proof import [flags] <file>
 
 Sends a proof to the running node, which verifies it, adds its
 transactions (so it can see and spend a payment even with no peers), and
-seeds and announces them. Needs the node's cookie: pass the --datadir the
+seeds and announces them. It then says whether the proof shows the payment
+final, as ttx proof verify does counting every node key. Needs the node's cookie: pass the --datadir the
 node was started with.
 `
 
@@ -287,5 +295,6 @@ func runProofImport(e *env, args []string) error {
 		return e.printJSON(r)
 	}
 	fmt.Fprintf(e.stdout, "Imported the proof of %s: %s, %d new transaction(s)\n", r.ID, r.State, r.Added)
+	printFinality(e, r.Final, r.NotFinal, r.Votes, r.Keys)
 	return nil
 }
