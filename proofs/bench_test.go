@@ -5,6 +5,8 @@ import (
 
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/dag/dagtest"
+	"github.com/torrenttx/ttx/vote"
+	"github.com/torrenttx/ttx/vote/votetest"
 )
 
 // benchLedger stores n generated transactions (chains, fan-ins, fan-outs,
@@ -63,4 +65,37 @@ func BenchmarkExport(b *testing.B) {
 	for b.Loop() {
 		export(b, net, st, id)
 	}
+}
+
+// BenchmarkVerifyCertificates verifies the fixture's proof of c, which
+// carries the certificates of d and c at the default K of 20 (20 node
+// keys, one signed vote each per input), and reports their share of the
+// proof's bytes.
+func BenchmarkVerifyCertificates(b *testing.B) {
+	f := newFixture(b)
+	voters := votetest.Keys(vote.DefaultK)
+	var certBytes int
+	err := f.store.Update(func(w dag.WriteTx) error {
+		for _, p := range []*dag.Parsed{f.d, f.c} {
+			cert := votetest.Encode(b, votetest.Certificate(b, f.net.ID, voters, p, p.ID, vote.DefaultK))
+			certBytes += len(cert)
+			if err := w.PutCertificate(p.ID, cert); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	proof := f.export(b, f.c.ID)
+	b.SetBytes(int64(len(proof)))
+	for b.Loop() {
+		p, err := Verify(proof, f.net)
+		if err != nil || !p.Final || p.Certificate.Keys != vote.DefaultK {
+			b.Fatalf("verify: %v", err)
+		}
+	}
+	b.ReportMetric(float64(len(proof)), "bytes/proof")
+	b.ReportMetric(float64(certBytes), "cert-bytes/proof")
 }

@@ -16,8 +16,15 @@ import (
 // double-spend evidence this node keeps against any of them (with the
 // evidence's own ancestors), in the order this node stored them, so parents
 // come before children and a replay settles every double spend as this node
-// did. nodes are the exporter's DHT nodes as "host:port"; the first MaxNodes
-// go into the file. The output depends only on its inputs (no timestamps).
+// did. It also holds the finality certificate rd stores for id and for
+// every other transaction of the proof that is part of a double spend
+// (those with Conflicts), so that a verifier sees how each race was
+// decided. Certificates of uncontested ancestors are left out: each is a
+// few kilobytes and a long ancestry would make the proof huge, and the
+// votes for id already come from nodes that hold its whole ancestry
+// accepted. nodes are the exporter's DHT nodes as "host:port"; the first
+// MaxNodes go into the file. The output depends only on its inputs (no
+// timestamps).
 func Export(net *dag.Network, rd dag.ReadTx, id dag.TxID, nodes []string) ([]byte, error) {
 	rec, err := rd.Get(id)
 	if err != nil {
@@ -57,6 +64,20 @@ func Export(net *dag.Network, rd dag.ReadTx, id dag.TxID, nodes []string) ([]byt
 	f.Txs = make([][]byte, len(all))
 	for i, r := range all {
 		f.Txs[i] = r.Raw
+		if r.ID != id && len(r.Conflicts) == 0 {
+			continue
+		}
+		cert, err := rd.Certificate(r.ID)
+		if errors.Is(err, dag.ErrNotFound) {
+			continue
+		}
+		if err == nil {
+			err = checkStoredCert(net, r, cert)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("export proof of %s: certificate of %s: %w", id, r.ID, err)
+		}
+		f.Certs = append(f.Certs, cert)
 	}
 	if len(f.Txs) > MaxTxs {
 		return nil, fmt.Errorf("export proof of %s: %w: %d transactions, limit %d", id, ErrTooLarge, len(f.Txs), MaxTxs)
@@ -73,6 +94,20 @@ func Export(net *dag.Network, rd dag.ReadTx, id dag.TxID, nodes []string) ([]byt
 		return nil, fmt.Errorf("export proof of %s: %w", id, err)
 	}
 	return b, nil
+}
+
+// checkStoredCert checks that a stored certificate is one Verify accepts
+// for r, so that a damaged store never yields a proof that fails.
+func checkStoredCert(net *dag.Network, r *dag.Record, raw []byte) error {
+	p, err := dag.Decode(r.Raw)
+	if err != nil {
+		return err
+	}
+	c, err := decodeCert(raw)
+	if err != nil {
+		return err
+	}
+	return checkCert(c, net, p)
 }
 
 // collector gathers stored records and their ancestors.

@@ -15,7 +15,11 @@ import (
 // Limits on a proof file.
 const (
 	// Version is the proof format version, in the "ttx version" key.
-	Version = 1
+	// Version 2 added "ttx certs"; a version 1 proof (which has none) still
+	// verifies, as not final.
+	Version = 2
+	// minVersion is the oldest proof format Verify reads.
+	minVersion = 1
 	// MaxSize bounds a proof file in bytes.
 	MaxSize = 64 << 20
 	// MaxTxs bounds the transactions in one proof.
@@ -33,11 +37,16 @@ const (
 //
 //	d 4:info <info dict>
 //	  5:nodes l l <host> i<port>e e ... e        (absent if no nodes)
+//	  9:ttx certs l <certificate> ... e          (absent if none)
 //	  12:ttx checksum 32:<sha256>
 //	  11:ttx network 32:<network ID>
 //	  7:ttx txs l <tx.json> ... e
-//	  11:ttx version i1e
+//	  11:ttx version i2e
 //	e
+//
+// A certificate is a byte string holding one vote.Certificate's binary
+// encoding; the list holds at most one per transaction, in the order of
+// their transactions in "ttx txs".
 //
 // The checksum is SHA-256 of this encoding without the checksum key. It
 // covers what no hash or signature does (the nodes), so that any damage to
@@ -45,6 +54,7 @@ const (
 type file struct {
 	Info     bencode.Bytes `bencode:"info"`
 	Nodes    []node        `bencode:"nodes,omitempty"`
+	Certs    [][]byte      `bencode:"ttx certs,omitempty"`
 	Checksum []byte        `bencode:"ttx checksum,omitempty"`
 	Network  []byte        `bencode:"ttx network"`
 	Txs      [][]byte      `bencode:"ttx txs"`
@@ -168,8 +178,14 @@ func parse(b []byte) (*file, error) {
 	if len(f.Txs) > MaxTxs {
 		return nil, fmt.Errorf("%w: %d transactions, limit %d", ErrTooLarge, len(f.Txs), MaxTxs)
 	}
-	if f.Version != Version {
-		return nil, fmt.Errorf("%w: version %d, want %d", ErrMalformed, f.Version, Version)
+	if f.Version < minVersion || f.Version > Version {
+		return nil, fmt.Errorf("%w: version %d, want %d to %d", ErrMalformed, f.Version, minVersion, Version)
+	}
+	if f.Version < 2 && len(f.Certs) > 0 {
+		return nil, fmt.Errorf("%w: a version %d proof carries certificates", ErrMalformed, f.Version)
+	}
+	if len(f.Certs) > len(f.Txs) {
+		return nil, fmt.Errorf("%w: %d certificates for %d transactions", ErrMalformed, len(f.Certs), len(f.Txs))
 	}
 	if len(f.Checksum) != sha256.Size || len(f.Network) != dag.TxIDSize || len(f.Info) == 0 || len(f.Txs) == 0 {
 		return nil, fmt.Errorf("%w: missing or short info, checksum, network or txs", ErrMalformed)

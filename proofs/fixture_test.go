@@ -6,6 +6,8 @@ import (
 
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/dag/dagtest"
+	"github.com/torrenttx/ttx/vote"
+	"github.com/torrenttx/ttx/vote/votetest"
 )
 
 // fixture is a small ledger on a dagtest network, stored by a Graph:
@@ -16,18 +18,26 @@ import (
 //	a:1 -> d (key0 pays key2 5)                         first seen: wins
 //	a:1 -> d2 (key0 pays key1 5)                        double spend: loses
 //	d:0 -> c (key2 pays key1 1)                         child of a conflicted tx
+//
+// a, b, d and c are then made final with certificates signed by the
+// fixture's voters; u stays accepted, with no certificate.
 type fixture struct {
 	net               *dag.Network
 	keys              []ed25519.PrivateKey
+	voters            []ed25519.PrivateKey // node keys that sign votes
 	store             *dag.MemStore
 	a, b, u, d, d2, c *dag.Parsed
 	nodes             []string
 }
 
+// numVoters is how many node keys vote in the fixture: K = 5, Alpha = 4.
+const numVoters = 5
+
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	net, keys := dagtest.NewNetwork(t, 3)
 	f := &fixture{net: net, keys: keys, store: dag.NewMemStore(), nodes: []string{"127.0.0.1:6881", "[::1]:6882", "router.example.org:6881"}}
+	f.voters = votetest.Keys(numVoters)
 	t.Cleanup(func() { f.store.Close() })
 	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: f.store})
 	out := func(k int, amt dag.Amount) dag.Output { return dagtest.Out(net, keys[k], amt) }
@@ -45,7 +55,20 @@ func newFixture(t testing.TB) *fixture {
 			t.Fatalf("add tx %d: %v, %v; want %v", i, res.State, err, want[i])
 		}
 	}
+	for _, p := range []*dag.Parsed{f.a, f.b, f.d, f.c} {
+		cert := votetest.Encode(t, f.certify(t, f.voters, p, p.ID))
+		if err := g.Finalize(t.Context(), []dag.Decision{{ID: p.ID, Cert: cert}}); err != nil {
+			t.Fatalf("finalize %s: %v", p.ID, err)
+		}
+	}
 	return f
+}
+
+// certify returns the certificate of p that voters' signed votes make,
+// each preferring pref on every input of p, at the K and Alpha of a poll
+// of numVoters peers.
+func (f *fixture) certify(t testing.TB, voters []ed25519.PrivateKey, p *dag.Parsed, pref dag.TxID) *vote.Certificate {
+	return votetest.Certificate(t, f.net.ID, voters, p, pref, numVoters)
 }
 
 // export exports id's proof from the fixture's store.

@@ -185,7 +185,7 @@ func TestVerifyRejects(t *testing.T) {
 		{"bad signature", build(t, f.net, badSig, [][]byte{g.Raw, f.a.Raw, badSig}, nil), ErrNotAccepted, "signature does not verify"},
 		{"proven tx lost a double spend", build(t, f.net, f.d2.Raw, raws(g, f.a, f.d, f.d2), nil), ErrNotAccepted, "rejected"},
 		{"double spend unrelated to the proven tx", build(t, f.net, f.b.Raw, raws(g, f.a, f.d, f.d2, f.b), nil), ErrUnrelated, ""},
-		{"version 2", build(t, f.net, f.b.Raw, raws(g, f.a, f.b), func(f *file) { f.Version = 2 }), ErrMalformed, "version"},
+		{"version 3", build(t, f.net, f.b.Raw, raws(g, f.a, f.b), func(f *file) { f.Version = 3 }), ErrMalformed, "version"},
 		{"no txs", build(t, f.net, f.b.Raw, nil, nil), ErrMalformed, "missing"},
 		{"too many nodes", build(t, f.net, f.b.Raw, raws(g, f.a, f.b), func(f *file) {
 			f.Nodes = slices.Repeat([]node{{"127.0.0.1", 1}}, MaxNodes+1)
@@ -263,13 +263,13 @@ func withExtraKey(t *testing.T, b []byte) []byte {
 // unsorted re-encodes b with its "ttx version" key moved to the front.
 func unsorted(t *testing.T, b []byte) []byte {
 	t.Helper()
-	i := bytes.Index(b, []byte("11:ttx versioni1e"))
+	i := bytes.Index(b, []byte("11:ttx versioni2e"))
 	if i < 0 {
 		t.Fatal("no version key")
 	}
-	out := []byte("d11:ttx versioni1e")
+	out := []byte("d11:ttx versioni2e")
 	out = append(out, b[1:i]...)
-	return append(out, b[i+len("11:ttx versioni1e"):]...)
+	return append(out, b[i+len("11:ttx versioni2e"):]...)
 }
 
 // TestEveryByteMatters flips every byte of a small proof, one at a time,
@@ -330,7 +330,7 @@ func TestFileFormat(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	want := []string{"info", "nodes", "ttx checksum", "ttx network", "ttx txs", "ttx version"}
+	want := []string{"info", "nodes", "ttx certs", "ttx checksum", "ttx network", "ttx txs", "ttx version"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("top-level keys %v, want %v", keys, want)
 	}
@@ -352,7 +352,7 @@ func TestFiles(t *testing.T) {
 	if !errors.Is(err, fs.ErrExist) || !errors.As(err, &pe) || pe.Path != path || pe.Op != "write proof" {
 		t.Errorf("second write: %v, want a *ProofError wrapping fs.ErrExist", err)
 	}
-	p, err := VerifyFile(path, f.net)
+	p, err := VerifyFile(path, f.net, nil)
 	if err != nil || p.ID != f.b.ID {
 		t.Fatalf("VerifyFile: %v", err)
 	}
@@ -362,7 +362,7 @@ func TestFiles(t *testing.T) {
 	if err := os.WriteFile(tampered, m, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := VerifyFile(tampered, f.net); !errors.As(err, &pe) || pe.Path != tampered || !strings.Contains(err.Error(), "tampered.torrent") {
+	if _, err := VerifyFile(tampered, f.net, nil); !errors.As(err, &pe) || pe.Path != tampered || !strings.Contains(err.Error(), "tampered.torrent") {
 		t.Errorf("tampered: %v, want a *ProofError naming the file", err)
 	}
 	if _, err := ReadFile(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) || !errors.As(err, &pe) || pe.Op != "read proof" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/internal/atomicfile"
+	"github.com/torrenttx/ttx/vote"
 )
 
 // Proof is a verified proof.
@@ -23,7 +24,9 @@ type Proof struct {
 	Tx *dag.Parsed
 	// State is the proven transaction's state after replaying the proof:
 	// StateAccepted, or StateConflicted if the proof carries a double spend
-	// of one of its inputs (which it won, first seen).
+	// of one of its inputs (which it won, first seen); StateFinal for the
+	// genesis, which the replay starts from. Whether the network's vote
+	// made it final is Final.
 	State dag.State
 	// Paid sums the proven transaction's outputs per address, in output
 	// order (change to the sender included, marked Change).
@@ -35,6 +38,19 @@ type Proof struct {
 	Evidence []dag.TxID
 	// Nodes are the exporter's DHT nodes, "host:port".
 	Nodes []string
+	// Final reports whether the proof shows the proven transaction final:
+	// it carries a certificate for it whose votes verify and give every
+	// input at least Alpha counted node keys, and no double spend in the
+	// proof has such a certificate. The genesis is final without one.
+	Final bool
+	// NotFinal says why Final is false; it is empty when Final is true.
+	NotFinal string
+	// Certificate is the proven transaction's entry of Certificates, or
+	// nil if the proof carries no certificate for it.
+	Certificate *Finality
+	// Certificates lists what each finality certificate in the proof
+	// shows, in the order of their transactions.
+	Certificates []Finality
 
 	raws [][]byte
 }
@@ -61,9 +77,22 @@ func (p *Proof) Raws() [][]byte { return p.raws }
 // replaying the transactions through a dag.Graph over a dag.MemStore
 // leaves the proven one accepted. Every transaction must be an ancestor of
 // the proven one, or double-spend evidence against one of those (or an
-// ancestor of such evidence). Errors are *ProofError.
+// ancestor of such evidence). Each finality certificate must be for a
+// transaction of the proof, on net, listing that transaction's prev
+// outputs as its inputs; its votes are then counted, from any node key,
+// and Proof.Final says whether the proven transaction is final. A
+// certificate's votes that do not verify leave it not final rather than
+// the proof invalid. Errors are *ProofError.
 func Verify(b []byte, net *dag.Network) (*Proof, error) {
-	p, err := verify(b, net)
+	return VerifyTrusted(b, net, nil)
+}
+
+// VerifyTrusted is Verify counting, in the finality certificates, only the
+// votes of the trusted node keys (every key if trusted is nil): votes from
+// keys anyone can make up prove nothing to a verifier who knows which
+// nodes it trusts.
+func VerifyTrusted(b []byte, net *dag.Network, trusted map[vote.NodeKey]bool) (*Proof, error) {
+	p, err := verify(b, net, trusted)
 	if err != nil {
 		return nil, &ProofError{Op: "verify proof", Err: err}
 	}
@@ -80,7 +109,7 @@ func Import(b []byte, net *dag.Network) ([][]byte, *Proof, error) {
 	return p.Raws(), p, nil
 }
 
-func verify(b []byte, net *dag.Network) (*Proof, error) {
+func verify(b []byte, net *dag.Network, trusted map[vote.NodeKey]bool) (*Proof, error) {
 	f, err := parse(b)
 	if err != nil {
 		return nil, err
@@ -147,16 +176,22 @@ func verify(b []byte, net *dag.Network) (*Proof, error) {
 			return nil, fmt.Errorf("%w: %s is neither an ancestor of %s nor a double spend against one", ErrUnrelated, p.ID, id)
 		}
 	}
-	pr := &Proof{
-		Network:   net.ID,
-		ID:        id,
-		Tx:        tx,
-		State:     recs[ti].State,
-		Paid:      payments(net, tx),
-		Ancestors: len(ancestry) - 1,
-		Evidence:  evidence,
-		raws:      f.Txs,
+	finality, err := verifyCerts(f, net, txs, index, trusted)
+	if err != nil {
+		return nil, err
 	}
+	pr := &Proof{
+		Network:      net.ID,
+		ID:           id,
+		Tx:           tx,
+		State:        recs[ti].State,
+		Paid:         payments(net, tx),
+		Ancestors:    len(ancestry) - 1,
+		Evidence:     evidence,
+		Certificates: finality,
+		raws:         f.Txs,
+	}
+	pr.finality()
 	for _, n := range f.Nodes {
 		pr.Nodes = append(pr.Nodes, n.String())
 	}
@@ -276,13 +311,14 @@ func ReadFile(path string) ([]byte, error) {
 	return b, nil
 }
 
-// VerifyFile reads and verifies the proof at path. Errors are *ProofError.
-func VerifyFile(path string, net *dag.Network) (*Proof, error) {
+// VerifyFile reads and verifies the proof at path, as VerifyTrusted does.
+// Errors are *ProofError.
+func VerifyFile(path string, net *dag.Network, trusted map[vote.NodeKey]bool) (*Proof, error) {
 	b, err := ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	p, err := verify(b, net)
+	p, err := verify(b, net, trusted)
 	if err != nil {
 		return nil, &ProofError{Op: "verify proof", Path: path, Err: err}
 	}

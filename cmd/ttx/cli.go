@@ -67,14 +67,39 @@ environment variables (TTX_DATADIR, TTX_API, ...), then flags.
 
 // run runs the ttx command line args. It prints errors as "Error: ..."
 // (plus a "Try: ..." hint when there is one) on stderr and returns them;
-// -h and --help print usage on stdout and return nil.
+// -h and --help print usage on stdout and return nil. An *exitError is
+// returned without printing: its command already said why.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	e := &env{ctx: ctx, stdout: stdout, stderr: stderr, stdin: os.Stdin, getenv: os.Getenv}
 	err := e.dispatch(args)
-	if err != nil {
+	var ee *exitError
+	if err != nil && !errors.As(err, &ee) {
 		printError(stderr, err)
 	}
 	return err
+}
+
+// exitError ends a command that printed its own result with exit status
+// code instead of 1 (ttx proof verify: 2 for a valid proof that is not
+// final).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// exitCode is the process exit status for what run returned.
+func exitCode(err error) int {
+	var ee *exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.code
+	}
+	return 1
 }
 
 func (e *env) dispatch(args []string) error {

@@ -129,7 +129,9 @@ func (b *backend) ImportProof(_ context.Context, proof []byte) (*api.ImportResul
 	b.mu.Lock()
 	b.proof = proof
 	b.mu.Unlock()
-	return &api.ImportResult{ID: p.ID, State: p.State.String()}, nil
+	r := &api.ImportResult{ID: p.ID, State: p.State.String(), Final: p.Final, NotFinal: p.NotFinal}
+	r.Votes, r.Keys = p.Votes()
+	return r, nil
 }
 func (b *backend) Recent(context.Context, int) ([]*dag.Record, error) { return nil, nil }
 func (b *backend) Wallet(context.Context) (dag.PubKey, error)         { return b.me, nil }
@@ -179,7 +181,7 @@ func TestClientCommands(t *testing.T) {
 		{"send", []string{"send", "--to", bob, "--amount", "1.25", "--memo", "hi"}, []string{"Sent 1.25 TTX to " + bob, "ID: " + id}},
 		{"faucet", []string{"faucet"}, []string{"Faucet paid " + me}},
 		{"proof export", []string{"proof", "export", "-o", proofPath, id}, []string{"Wrote " + proofPath}},
-		{"proof import", []string{"proof", "import", proofPath}, []string{"Imported the proof of " + id + ": accepted"}},
+		{"proof import", []string{"proof", "import", proofPath}, []string{"Imported the proof of " + id + ": accepted", "\nnot final: the proof carries no finality certificate for it\n"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,5 +21,6 @@
 //
 // A failing command prints "Error: <message>" and, when there is one, a
 // "Try: <hint>" line on stderr, and exits 1; -h and --help print usage on
-// stdout and exit 0.
+// stdout and exit 0. ttx proof verify exits 2, with no Error line, when the
+// proof is valid but does not show the payment final (an *exitError).
 package main

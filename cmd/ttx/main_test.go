@@ -17,7 +17,7 @@ func runCmd(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	err := run(context.Background(), args, &out, &errb)
-	if err != nil && !strings.Contains("\n"+errb.String(), "\nError: ") {
+	if exitCode(err) == 1 && !strings.Contains("\n"+errb.String(), "\nError: ") {
 		t.Errorf("ttx %s failed without an Error: line on stderr: %q", strings.Join(args, " "), errb.String())
 	}
 	return out.String(), errb.String(), err

@@ -290,6 +290,14 @@ type ImportResult struct {
 	State string `json:"state"`
 	// Added counts the transactions the node did not have before.
 	Added int `json:"added"`
+	// Final reports whether the proof shows the proven transaction final
+	// (proofs.Proof.Final, counting every node key); NotFinal says why
+	// not. Votes and Keys count its certificate's votes for it and the
+	// distinct node keys that cast them.
+	Final    bool   `json:"final"`
+	NotFinal string `json:"not_final,omitempty"`
+	Votes    int    `json:"votes"`
+	Keys     int    `json:"keys"`
 }
 
 // DAGNode is one transaction of a DAG slice.

@@ -263,7 +263,8 @@ func (n *Node) ImportProof(ctx context.Context, proof []byte) (*api.ImportResult
 	if err != nil {
 		return nil, err
 	}
-	res := &api.ImportResult{ID: p.ID}
+	res := &api.ImportResult{ID: p.ID, Final: p.Final, NotFinal: p.NotFinal}
+	res.Votes, res.Keys = p.Votes()
 	for _, r := range results {
 		if !r.Known {
 			res.Added++

@@ -79,6 +79,9 @@ func TestSendProofImportRestart(t *testing.T) {
 	if res.ID != id || res.State != "accepted" || res.Added != 1 {
 		t.Fatalf("import result %+v, want %s accepted, 1 added", res, id)
 	}
+	if res.Final == (res.NotFinal != "") || res.Final != (res.Votes > 0) {
+		t.Errorf("import result %+v: final, its reason and its votes disagree", res)
+	}
 	if got, want := balance(t, b, keys[1].PubKey()), before+5*dag.Unit; got != want {
 		t.Fatalf("B sees its balance %s, want %s", got, want)
 	}
