@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -331,6 +332,20 @@ func (p *e2eProc) interrupt() {
 	}
 	if logs := p.stderr.String(); strings.Contains(logs, "level=ERROR") {
 		p.t.Errorf("ttx %s logged errors:\n%s", p.name, logs)
+	}
+}
+
+// kill sends SIGKILL, as a crash or an OOM killer would, and waits for the
+// process to die of it: the node gets no chance to close anything.
+func (p *e2eProc) kill() {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		p.t.Fatalf("kill ttx %s: %v", p.name, err)
+	}
+	<-p.done
+	var ee *exec.ExitError
+	if !errors.As(p.err, &ee) || ee.ProcessState.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		p.t.Fatalf("ttx %s ended with %v, want death by SIGKILL", p.name, p.err)
 	}
 }
 
