@@ -19,6 +19,7 @@ import (
 	"github.com/torrenttx/ttx/internal/api"
 	"github.com/torrenttx/ttx/internal/node"
 	"github.com/torrenttx/ttx/internal/store"
+	"github.com/torrenttx/ttx/internal/ttxtest"
 	"github.com/torrenttx/ttx/internal/wallet"
 	"github.com/torrenttx/ttx/proofs"
 )
@@ -109,8 +110,7 @@ func TestKillMidVote(t *testing.T) {
 			proof[i] = proofOf(t, net, ancestry, raw)
 		}
 
-		// Side 0 enters at B, side 1 at a devnet node, at once; B dies
-		// as soon as it answered.
+		// Side 0 enters at B, side 1 at a devnet node, at once.
 		at := []string{bAPI, apis[r%3]}
 		dirs := []string{bDir, filepath.Join(dir, "node"+strconv.Itoa(r%3))}
 		start := make(chan struct{})
@@ -135,13 +135,17 @@ func TestKillMidVote(t *testing.T) {
 				t.Fatalf("round %d: import side %d at %s: %v", r, i, at[i], err)
 			}
 		}
-		// Odd rounds let B learn of the other side first, so that its poll
-		// on the contested output runs when it dies; a contested vote takes
-		// at least beta_rogue polls, far longer than the gossip takes.
+		// Even rounds kill B as soon as both imports answered, often
+		// before it heard of the other side; odd rounds let it learn of
+		// the other side first, so that its poll on the contested output
+		// runs when it dies. Either way no side can be final at B yet: a
+		// contested vote takes at least beta_rogue (8) polls 50 ms apart,
+		// an uncontested one waits a quiet second first, and B is asked
+		// about both sides just before the kill.
 		if r%2 == 1 {
-			waitAll(t, "the other side at B", func() error {
+			ttxtest.Wait(t, e2eWaitTimeout, func() error {
 				if st := txState(ctx, bAPI, sides[1].ID); st == "unknown" {
-					return errors.New("B does not hold it")
+					return errors.New("B does not hold the other side")
 				}
 				return nil
 			})
@@ -150,8 +154,13 @@ func TestKillMidVote(t *testing.T) {
 		// when it is asked about its own side.
 		other, own := txState(ctx, bAPI, sides[1].ID), txState(ctx, bAPI, sides[0].ID)
 		b.kill()
-		if st, ok := dag.ParseState(res[0].State); !ok || st == dag.StatePending {
-			t.Fatalf("round %d: B took its side as %q, want it stored", r, res[0].State)
+		for _, st := range []string{res[0].State, own} {
+			if state, ok := dag.ParseState(st); !ok || state == dag.StatePending {
+				t.Fatalf("round %d: B holds its side as %q, want it stored", r, st)
+			}
+		}
+		if _, ok := dag.ParseState(other); !ok && other != "unknown" {
+			t.Fatalf("round %d: asking B about the other side: %s", r, other)
 		}
 		if own == dag.StateFinal.String() || other == dag.StateFinal.String() || res[0].Final {
 			t.Fatalf("round %d: a side was final at B before the kill (its own %s, the other %s): the kill did not land mid-vote", r, own, other)
@@ -169,6 +178,7 @@ func TestKillMidVote(t *testing.T) {
 			bWon++
 		}
 		t.Logf("round %d: B answered %v after the restart, all four nodes agreed on %s after %v", r, opened, winner, restarts[r])
+		waitPeers(t, apis, len(apis)-1)
 		for _, id := range finalAtB {
 			if st := txState(ctx, bAPI, id); st != dag.StateFinal.String() {
 				t.Errorf("round %d: %s was final at B before the kill, is %s after", r, id, st)
@@ -192,14 +202,14 @@ func TestKillMidVote(t *testing.T) {
 // waitPeers waits until every node at apis has at least n ttx peers.
 func waitPeers(t *testing.T, apis []string, n int) {
 	t.Helper()
-	waitAll(t, fmt.Sprintf("%d ttx peers each", n), func() error {
+	ttxtest.Wait(t, e2eWaitTimeout, func() error {
 		for _, a := range apis {
 			st, err := api.NewClient(a, "").Status(t.Context())
 			if err != nil {
 				return err
 			}
 			if st.TTXPeers < n {
-				return fmt.Errorf("%s has %d", a, st.TTXPeers)
+				return fmt.Errorf("%s has %d ttx peers, want %d", a, st.TTXPeers, n)
 			}
 		}
 		return nil
@@ -209,11 +219,11 @@ func waitPeers(t *testing.T, apis []string, n int) {
 // waitStates waits until every node at apis holds each tx in its state.
 func waitStates(t *testing.T, apis []string, want map[dag.TxID]dag.State) {
 	t.Helper()
-	waitAll(t, fmt.Sprintf("states %v", want), func() error {
+	ttxtest.Wait(t, e2eWaitTimeout, func() error {
 		for _, a := range apis {
 			for id, st := range want {
 				if got := txState(t.Context(), a, id); got != st.String() {
-					return fmt.Errorf("%s holds %s as %s", a, id, got)
+					return fmt.Errorf("%s holds %s as %s, want %s", a, id, got, st)
 				}
 			}
 		}
@@ -227,7 +237,7 @@ func waitStates(t *testing.T, apis []string, want map[dag.TxID]dag.State) {
 func waitDecided(t *testing.T, apis []string, x, y dag.TxID) dag.TxID {
 	t.Helper()
 	var winner dag.TxID
-	waitAll(t, "one side final everywhere", func() error {
+	ttxtest.Wait(t, e2eWaitTimeout, func() error {
 		digests := make([]string, len(apis))
 		for i, a := range apis {
 			sx, sy := txState(t.Context(), a, x), txState(t.Context(), a, y)
@@ -257,23 +267,6 @@ func waitDecided(t *testing.T, apis []string, x, y dag.TxID) dag.TxID {
 		return nil
 	})
 	return winner
-}
-
-// waitAll polls cond until it returns nil, failing the test with its last
-// error after e2eWaitTimeout.
-func waitAll(t *testing.T, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(e2eWaitTimeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v, still not %s: %v", e2eWaitTimeout, what, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // txState returns the state of id at the node at apiAddr: "unknown" if

@@ -335,8 +335,9 @@ func (p *e2eProc) interrupt() {
 	}
 }
 
-// kill sends SIGKILL, as a crash or an OOM killer would, and waits for the
-// process to die of it: the node gets no chance to close anything.
+// kill sends SIGKILL, as a crash or an OOM killer would, and checks that
+// the process died of it, having logged no error: the node gets no chance
+// to close anything.
 func (p *e2eProc) kill() {
 	p.t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -346,6 +347,9 @@ func (p *e2eProc) kill() {
 	var ee *exec.ExitError
 	if !errors.As(p.err, &ee) || ee.ProcessState.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		p.t.Fatalf("ttx %s ended with %v, want death by SIGKILL", p.name, p.err)
+	}
+	if logs := p.stderr.String(); strings.Contains(logs, "level=ERROR") {
+		p.t.Errorf("ttx %s logged errors before the kill:\n%s", p.name, logs)
 	}
 }
 
