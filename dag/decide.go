@@ -144,7 +144,7 @@ func (g *Graph) prefer(b *batch, id TxID) error {
 	if err := b.w.SetState(p, st, 0); err != nil {
 		return err
 	}
-	g.log.Info("vote decided for a side", logTx, id, logCount, len(losers))
+	g.log.Info("ledger follows the vote to another side", logTx, id, logCount, len(losers))
 	b.changes = append(b.changes, Change{ID: id, State: st, Conflicts: losers})
 	// The cache may name descendants of id, rejected while it was.
 	g.rejects.retain(func(_ TxID, re RuleError) bool { return re.Code != ErrParentRejected })

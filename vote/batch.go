@@ -195,7 +195,39 @@ func (b *Batch) Path(i int) ([][sha256.Size]byte, error) {
 	if i < 0 || i >= len(b.Votes) {
 		return nil, fmt.Errorf("vote: path of vote %d of %d", i, len(b.Votes))
 	}
+	return pathOf(merkleLevels(b.Votes), i), nil
+}
+
+// Attestation cuts vote i out of the batch, with what it takes to verify it
+// alone.
+func (b *Batch) Attestation(i int) (Attestation, error) {
+	as, err := b.Attestations([]int{i})
+	if err != nil {
+		return Attestation{}, err
+	}
+	return as[0], nil
+}
+
+// Attestations cuts the votes with indexes is out of the batch, building
+// its tree once.
+func (b *Batch) Attestations(is []int) ([]Attestation, error) {
+	if err := checkVotes(b.Votes); err != nil {
+		return nil, err
+	}
 	levels := merkleLevels(b.Votes)
+	h := Header{Network: b.Network, Key: b.Key, Time: b.Time, Root: levels[len(levels)-1][0], Sig: b.Sig}
+	out := make([]Attestation, len(is))
+	for k, i := range is {
+		if i < 0 || i >= len(b.Votes) {
+			return nil, fmt.Errorf("vote: path of vote %d of %d", i, len(b.Votes))
+		}
+		out[k] = Attestation{Header: h, Count: len(b.Votes), Index: i, Vote: b.Votes[i], Path: pathOf(levels, i)}
+	}
+	return out, nil
+}
+
+// pathOf returns the Merkle path of leaf i in levels.
+func pathOf(levels [][][sha256.Size]byte, i int) [][sha256.Size]byte {
 	var path [][sha256.Size]byte
 	for _, level := range levels[:len(levels)-1] {
 		if j := i ^ 1; j < len(level) {
@@ -203,21 +235,7 @@ func (b *Batch) Path(i int) ([][sha256.Size]byte, error) {
 		}
 		i /= 2
 	}
-	return path, nil
-}
-
-// Attestation cuts vote i out of the batch, with what it takes to verify it
-// alone.
-func (b *Batch) Attestation(i int) (Attestation, error) {
-	h, err := b.Header()
-	if err != nil {
-		return Attestation{}, err
-	}
-	path, err := b.Path(i)
-	if err != nil {
-		return Attestation{}, err
-	}
-	return Attestation{Header: h, Count: len(b.Votes), Index: i, Vote: b.Votes[i], Path: path}, nil
+	return path
 }
 
 // Verify checks the signature of h over its root.

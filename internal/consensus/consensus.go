@@ -131,9 +131,9 @@ type Stats struct {
 type output struct {
 	set    *vote.Set
 	params vote.Params
-	// won holds the attestations of the last poll in which the preference
-	// had Alpha votes: the certificate's votes on this input.
-	won    []vote.Attestation
+	// won holds Alpha attestations of the poll that decided the vote:
+	// the certificate's votes on this input.
+	won      []vote.Attestation
 	inflight int // open polls that cover it
 }
 
@@ -462,7 +462,8 @@ func (e *Engine) round(ctx context.Context) {
 			delete(e.outs, op)
 			continue
 		}
-		if o.inflight >= maxInflight || o.set.Decided() {
+		// One success decides a virtuous output: one poll at a time.
+		if o.inflight >= maxInflight || !o.set.Contested() && o.inflight > 0 || o.set.Decided() {
 			continue
 		}
 		if len(outs) == maxPollOuts || budget < wire.OutPointSize {
@@ -576,6 +577,11 @@ func (e *Engine) tally(ctx context.Context, req uint64, p *poll) {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b vote.NodeKey) int { return slices.Compare(a[:], b[:]) })
+	// The votes of each answer that go into certificates: those for the
+	// side of an output this poll decided. Their attestations are cut
+	// afterwards, one Merkle tree per answer.
+	wanted := make(map[vote.NodeKey][]int)
+	var decided []*output
 	for i, op := range p.outs {
 		o := e.outs[op]
 		if o == nil {
@@ -593,20 +599,36 @@ func (e *Engine) tally(ctx context.Context, req uint64, p *poll) {
 		before := o.set.Preference()
 		o.set.RecordPoll(counts)
 		pref := o.set.Preference()
-		if counts[pref] >= o.params.Alpha {
-			o.won = o.won[:0]
+		if o.set.Decided() {
+			// The deciding poll had Alpha votes for pref.
+			taken := 0
 			for _, k := range keys[:n] {
-				b := p.answers[k]
-				if b.Votes[i].Pref != pref || len(o.won) == o.params.Alpha {
-					continue
-				}
-				if at, err := b.Attestation(i); err == nil {
-					o.won = append(o.won, at)
+				if p.answers[k].Votes[i].Pref == pref && taken < o.params.Alpha {
+					wanted[k] = append(wanted[k], i)
+					taken++
 				}
 			}
+			decided = append(decided, o)
 		}
 		if pref != before {
 			e.prefer(ctx, pref)
+		}
+	}
+	if len(decided) > 0 {
+		for _, k := range keys {
+			is := wanted[k]
+			if len(is) == 0 {
+				continue
+			}
+			as, err := p.answers[k].Attestations(is)
+			if err != nil {
+				e.log.Error("cut attestations", "err", err)
+				continue
+			}
+			for j, i := range is {
+				o := e.outs[p.outs[i]]
+				o.won = append(o.won, as[j])
+			}
 		}
 	}
 	e.finalize(ctx)
