@@ -1,6 +1,7 @@
 package dag
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -203,7 +204,7 @@ func (g *Graph) reacceptChildren(b *batch, p *Parsed) error {
 			}
 		}
 	}
-	slices.SortFunc(kids, func(a, b *Record) int { return cmpSeq(a.Seq, b.Seq) })
+	slices.SortFunc(kids, func(a, b *Record) int { return cmp.Compare(a.Seq, b.Seq) })
 	for _, rec := range kids {
 		cp, err := Decode(rec.Raw)
 		if err != nil {
@@ -243,16 +244,6 @@ func (g *Graph) reacceptChildren(b *batch, p *Parsed) error {
 		}
 	}
 	return nil
-}
-
-func cmpSeq(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (g *Graph) finalize(b *batch, d Decision) error {

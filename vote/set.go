@@ -7,10 +7,11 @@ import (
 	"github.com/torrenttx/ttx/dag"
 )
 
-// MaxCandidates bounds the sides a Set votes between. A flood of double
-// spends of one output cannot grow a node's state: the first MaxCandidates
-// sides in arrival order are kept and every later one is refused.
-const MaxCandidates = 4
+// MaxCandidates bounds the sides a Set votes between: the ledger's bound
+// on the sides of one output it stores. A flood of double spends of one
+// output cannot grow a node's state: the first MaxCandidates sides in
+// arrival order are kept and every later one is refused.
+const MaxCandidates = dag.MaxCandidates
 
 // Set is the Snowball vote of one node on one output: the transactions
 // that spend it (its candidates), the node's preference between them, and

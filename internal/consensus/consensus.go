@@ -18,6 +18,7 @@
 package consensus
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	crand "crypto/rand"
@@ -672,7 +673,7 @@ func (e *Engine) finalize(ctx context.Context) {
 	if len(ready) == 0 {
 		return
 	}
-	slices.SortFunc(ready, func(a, b dag.TxID) int { return cmpOrder(e.txs[a].order, e.txs[b].order) })
+	slices.SortFunc(ready, func(a, b dag.TxID) int { return cmp.Compare(e.txs[a].order, e.txs[b].order) })
 	// Only those whose parents are final, or become final in this batch.
 	var ds []dag.Decision
 	batch := make(map[dag.TxID]bool)
@@ -717,16 +718,6 @@ func (e *Engine) finalize(ctx context.Context) {
 		}
 		delete(e.txs, d.ID)
 	}
-}
-
-func cmpOrder(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // certificate encodes the votes that decided t's inputs.
