@@ -39,8 +39,9 @@ const (
 	// lowPeers: with fewer genesis connections than this, the node
 	// announces again (with backoff) and redials the peers it was given.
 	lowPeers = 4
-	// keepAliveTimeout bounds the library's lost-wakeup stall
-	// (notes/anacrolix §4): a stalled request waits at most this long.
+	// keepAliveTimeout bounds the library's lost-wakeup stall (a request
+	// whose wakeup is lost waits until something else wakes the torrent):
+	// a stalled request waits at most this long.
 	keepAliveTimeout = 2 * time.Second
 	// dhtSendRate is each DHT server's own query budget per second.
 	dhtSendRate = 200
@@ -130,7 +131,7 @@ func (cfg *Config) setDefaults() {
 	}
 }
 
-// libConfig builds the anacrolix configuration (notes/anacrolix §0, §5, §6):
+// libConfig builds the anacrolix configuration:
 // plaintext TCP, our storage, seeding without reciprocity, seed-to-seed
 // connections kept, unlimited dialling, per-torrent DHT announces off.
 func (c *Client) libConfig() (*torrent.ClientConfig, error) {

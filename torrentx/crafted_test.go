@@ -96,7 +96,7 @@ func serveMetadata(conn net.Conn, dict []byte) {
 }
 
 // root31 returns the info dict of raw with a 31-byte pieces root, the dict
-// that crashes anacrolix v1.59.1 when it parses it (notes bug B4).
+// that crashes anacrolix v1.59.1 when it parses it.
 func root31(raw []byte) []byte {
 	d := dag.InfoDict(raw)
 	i := bytes.Index(d, []byte("11:pieces root32:"))

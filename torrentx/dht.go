@@ -24,7 +24,7 @@ const (
 
 // peerStore is the DHT's store of announced peers, keyed by ip:port with
 // expiry. dht/v2 stores nothing by default, and its InMemory store keys by
-// IP only, so GetPeers returns nothing (notes/anacrolix §6).
+// IP only, so GetPeers returns nothing.
 type peerStore struct {
 	now    func() time.Time
 	mu     sync.Mutex

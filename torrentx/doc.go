@@ -23,16 +23,16 @@
 //   - The library never parses an info dict we did not build (dag.InfoDict
 //     of stored bytes) or validate (dag.ParseInfoDict, and its SHA-256 is
 //     the ID). We answer and consume ut_metadata (BEP 9) ourselves, since
-//     anacrolix v1.59.1 crashes on a crafted dict (notes bug B4).
+//     anacrolix v1.59.1 crashes on a crafted dict.
 //   - Every downloaded transaction passes dag.CheckID before it is used:
 //     the piece hash check is ours (SelfHash), because the library checks
-//     hybrid pieces with SHA-1 only (bug B3). A piece that fails it gets
+//     hybrid pieces with SHA-1 only. A piece that fails it gets
 //     the sender banned.
 //   - Downloaded bytes are never written to the Store here: Fetch returns
 //     them (and hands them to Config.OnTx, once, if set); the ledger alone
 //     stores transactions.
-//   - Seeders are added as {InfoHash: v1, InfoBytes} (bug B1), and a fetch
-//     by ID as {InfoHash: the truncated ID} (bug B2).
+//   - Seeders are added as {InfoHash: v1, InfoBytes}, and a fetch
+//     by ID as {InfoHash: the truncated ID}.
 //   - No ttx payload exceeds MaxMessageSize; callbacks that run under the
 //     library's lock never call back into it: messages cross through
 //     queues and goroutines.

@@ -27,9 +27,9 @@ const (
 // more are dropped (the peer asks again, or another peer answers).
 const metaQueue = 256
 
-// Extension protocol maps (notes/anacrolix §1). We handle ut_metadata
+// Extension protocol maps. We handle ut_metadata
 // (BEP 9) ourselves, so the library never parses an info dict we did not
-// validate (bug B4: a crafted dict crashes it), and we offer ttx on the
+// validate (a crafted dict crashes it), and we offer ttx on the
 // genesis torrent only, where the gossip runs.
 //
 // onPeerConnAdded runs with the library lock held, before our extended

@@ -17,7 +17,7 @@ import (
 )
 
 // Watchdog timing. The library sometimes loses the wakeup that sends a
-// request (notes/anacrolix §4), so a download not done after firstNudge is
+// request, so a download not done after firstNudge is
 // nudged (see nudge), then checked with doubling waits up to maxNudge. A fetch whose
 // torrent was just replaced (gotInfo) redials from redialWait on: the
 // seeder may refuse the new connection while it still holds the old one

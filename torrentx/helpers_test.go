@@ -148,7 +148,7 @@ func (h *errorHandler) errors() []string {
 // any BitTorrent user would run: no ttx. PEX is off because the library
 // races (a dial reads the infohash that metadata completion rewrites) when
 // PEX makes it dial again mid-fetch, and keep-alives are short to bound its
-// lost-wakeup stall (notes/anacrolix §4).
+// lost-wakeup stall.
 func plainClient(t testing.TB) *torrent.Client {
 	t.Helper()
 	cfg := torrent.NewDefaultClientConfig()

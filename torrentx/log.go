@@ -9,7 +9,7 @@ import (
 // libHandler passes the torrent library's logs on, but lowers its DHT
 // bootstrap failure ("no initial nodes", logged as an error every minute
 // by a node without bootstrap nodes, or offline) to a warning: errors are
-// for our own faults (STYLE §6).
+// for our own faults.
 type libHandler struct{ slog.Handler }
 
 func (h libHandler) Handle(ctx context.Context, r slog.Record) error {

@@ -112,7 +112,7 @@ func (p *piece) WriteAt(b []byte, off int64) (int, error) {
 }
 
 // SelfHash replaces the library's hash check, which for a hybrid torrent
-// is SHA-1 only (bug B3): the bytes must pass dag.CheckID, whose SHA-256
+// is SHA-1 only: the bytes must pass dag.CheckID, whose SHA-256
 // is the ID. On failure it returns a hash that cannot match, so the
 // library rejects the piece and bans the peer that sent it.
 func (p *piece) SelfHash() (metainfo.Hash, error) {

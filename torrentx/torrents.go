@@ -68,9 +68,9 @@ func (c *Client) setInfo(e *entry, info []byte, v1 [20]byte) {
 }
 
 // addTorrent registers e and adds its torrent to the library: with our own
-// info dict when e has one, as {InfoHash: v1, InfoBytes} (bug B1: a
+// info dict when e has one, as {InfoHash: v1, InfoBytes} (a
 // torrent added with its v2 hash is unreachable by v2 peers), else by the
-// truncated v2 hash passed as the v1 hash (bug B2). Must be called with
+// truncated v2 hash passed as the v1 hash. Must be called with
 // c.addMu held, not c.mu.
 func (c *Client) addTorrent(e *entry) (*torrent.Torrent, error) {
 	c.mu.Lock()
