@@ -111,3 +111,18 @@ func TestWriteNewFailure(t *testing.T) {
 		})
 	}
 }
+
+func TestReadLimited(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, []byte("0123456789"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for limit, want := range map[int64]string{20: "0123456789", 10: "0123456789", 4: "01234"} {
+		if b, err := ReadLimited(path, limit); err != nil || string(b) != want {
+			t.Errorf("ReadLimited(%d) = %q, %v; want %q", limit, b, err, want)
+		}
+	}
+	if _, err := ReadLimited(filepath.Join(t.TempDir(), "none"), 1); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("ReadLimited(missing) = %v, want ErrNotExist", err)
+	}
+}

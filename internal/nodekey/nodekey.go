@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/internal/atomicfile"
@@ -78,14 +77,9 @@ func LoadOrCreate(path string) (*Key, error) {
 // Load reads the key file at path. A missing file is an error wrapping
 // fs.ErrNotExist.
 func Load(path string) (*Key, error) {
-	f, err := os.Open(path)
+	b, err := atomicfile.ReadLimited(path, MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("read node key: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read node key %s: %w", path, err)
 	}
 	k, err := Parse(b)
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 	"io"
 	"io/fs"
 	"math/bits"
-	"os"
 
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/internal/atomicfile"
@@ -330,14 +329,9 @@ func Save(path string, key *Key, net *dag.Network, passphrase []byte, opts Optio
 
 // ReadKeyFile reads and parses the key file at path without decrypting it.
 func ReadKeyFile(path string) (*KeyFile, error) {
-	f, err := os.Open(path)
+	b, err := atomicfile.ReadLimited(path, MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("read key file: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read key file %s: %w", path, err)
 	}
 	kf, err := ParseKeyFile(b)
 	if err != nil {
