@@ -28,7 +28,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/torrenttx/ttx/dag"
@@ -117,15 +116,6 @@ type Engine struct {
 	polls map[uint64]*poll
 	next  uint64 // arrival counter for txs
 	req   uint64
-
-	stats Stats
-}
-
-// Stats counts the vote traffic of an Engine.
-type Stats struct {
-	PollsSent, AnswersReceived, AnswersDropped atomic.Uint64
-	PollsAnswered, VotesSigned, BytesSent      atomic.Uint64
-	Finalized, Flips                           atomic.Uint64
 }
 
 // output is the vote on one output.
@@ -206,9 +196,6 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// Stats returns the Engine's counters.
-func (e *Engine) Stats() *Stats { return &e.stats }
-
 // Start loads the open votes from the store and runs the Engine until
 // Close.
 func (e *Engine) Start() error {
@@ -255,8 +242,7 @@ func (e *Engine) HandlePoll(from vote.NodeKey, req uint64, outs []dag.OutPoint) 
 func (e *Engine) HandleVotes(from vote.NodeKey, req uint64, batch []byte) {
 	select {
 	case e.answers <- answer{from, req, batch}:
-	default:
-		e.stats.AnswersDropped.Add(1)
+	default: // dropped: the poll times out
 	}
 }
 
@@ -489,7 +475,6 @@ func (e *Engine) round(ctx context.Context) {
 			continue
 		}
 		p.peers[peer.Key] = true
-		e.stats.PollsSent.Add(1)
 	}
 	if len(p.peers) == 0 {
 		return
@@ -527,16 +512,13 @@ func (e *Engine) appendRaws(txs [][]byte, carried map[dag.TxID]bool, ids []dag.T
 func (e *Engine) onAnswer(ctx context.Context, a answer) {
 	p := e.polls[a.req]
 	if p == nil || !p.peers[a.from] || p.answers[a.from] != nil {
-		e.stats.AnswersDropped.Add(1)
 		return
 	}
 	b, err := e.checkAnswer(a, p)
 	if err != nil {
-		e.stats.AnswersDropped.Add(1)
 		e.log.Debug("bad answer", "peer", fmt.Sprintf("%x", a.from[:8]), "err", err)
 		return
 	}
-	e.stats.AnswersReceived.Add(1)
 	p.answers[a.from] = b
 	if len(p.answers) == len(p.peers) {
 		e.tally(ctx, a.req, p)
@@ -582,7 +564,7 @@ func (e *Engine) tally(ctx context.Context, req uint64, p *poll) {
 	// side of an output this poll decided. Their attestations are cut
 	// afterwards, one Merkle tree per answer.
 	wanted := make(map[vote.NodeKey][]int)
-	var decided []*output
+	decided := false
 	for i, op := range p.outs {
 		o := e.outs[op]
 		if o == nil {
@@ -609,13 +591,13 @@ func (e *Engine) tally(ctx context.Context, req uint64, p *poll) {
 					taken++
 				}
 			}
-			decided = append(decided, o)
+			decided = true
 		}
 		if pref != before {
 			e.prefer(ctx, pref)
 		}
 	}
-	if len(decided) > 0 {
+	if decided {
 		for _, k := range keys {
 			is := wanted[k]
 			if len(is) == 0 {
@@ -637,12 +619,9 @@ func (e *Engine) tally(ctx context.Context, req uint64, p *poll) {
 
 // prefer moves the ledger to id.
 func (e *Engine) prefer(ctx context.Context, id dag.TxID) {
-	err := e.cfg.Graph.Prefer(ctx, id)
-	if err != nil {
+	if err := e.cfg.Graph.Prefer(ctx, id); err != nil {
 		e.log.Info("vote prefers a side the ledger cannot take yet", "tx", id, "err", err)
-		return
 	}
-	e.stats.Flips.Add(1)
 }
 
 // finalize makes final, parents first, every tracked transaction whose
@@ -711,7 +690,6 @@ func (e *Engine) finalize(ctx context.Context) {
 		e.log.Info("finalize", "txs", len(ds), "err", err)
 		return
 	}
-	e.stats.Finalized.Add(uint64(len(ds)))
 	for _, d := range ds {
 		for _, op := range e.txs[d.ID].inputs {
 			delete(e.outs, op)
@@ -779,9 +757,6 @@ func (e *Engine) answer(a ask) error {
 	if err := e.cfg.Transport.Answer(a.from, a.req, raw); err != nil {
 		return err
 	}
-	e.stats.PollsAnswered.Add(1)
-	e.stats.VotesSigned.Add(uint64(len(votes)))
-	e.stats.BytesSent.Add(uint64(len(raw)))
 	return nil
 }
 
