@@ -416,15 +416,20 @@ func benchLoad(b *testing.B, rate int, dur time.Duration) {
 // reportVotes reports the vote traffic per node: bytes per transaction,
 // and answers (each one signature) and polls per second over wall.
 func reportVotes(b *testing.B, n *ttxtest.Network, wall time.Duration, txs int) {
-	var polls, answers, bytes uint64
-	for _, name := range n.Names() {
-		p, a, by := n.Node(name).VoteTraffic()
-		polls, answers, bytes = polls+p, answers+a, bytes+by
-	}
+	polls, answers, bytes := voteTraffic(n)
 	k := float64(len(n.Names()))
 	b.ReportMetric(float64(bytes)/k/float64(txs), "vote-B/tx/node")
 	b.ReportMetric(float64(answers)/k/wall.Seconds(), "sigs/s/node")
 	b.ReportMetric(float64(polls)/k/wall.Seconds(), "polls/s/node")
+}
+
+// voteTraffic sums the vote traffic the nodes of n sent.
+func voteTraffic(n *ttxtest.Network) (polls, answers, bytes uint64) {
+	for _, name := range n.Names() {
+		p, a, by := n.Node(name).VoteTraffic()
+		polls, answers, bytes = polls+p, answers+a, bytes+by
+	}
+	return polls, answers, bytes
 }
 
 // BenchmarkFinal: one payment at a time, no conflict, from a random node
