@@ -452,13 +452,14 @@ func dagSlice(recs []*dag.Record) (*DAG, error) {
 			sum += o.Amount // Decode checked that the sum fits
 		}
 		d.Nodes = append(d.Nodes, DAGNode{
-			ID:      rec.ID,
-			Seq:     rec.Seq,
-			State:   rec.State.String(),
-			From:    p.Tx.From,
-			Amount:  Amount(sum),
-			Genesis: p.IsGenesis(),
-			Time:    time.Unix(p.Tx.Time, 0).UTC(),
+			ID:        rec.ID,
+			Seq:       rec.Seq,
+			State:     rec.State.String(),
+			From:      p.Tx.From,
+			Amount:    Amount(sum),
+			Genesis:   p.IsGenesis(),
+			Time:      time.Unix(p.Tx.Time, 0).UTC(),
+			Conflicts: rec.Conflicts,
 		})
 		for _, op := range p.Prev {
 			if in[op.TxID] {

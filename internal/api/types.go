@@ -311,6 +311,9 @@ type DAGNode struct {
 	Amount  Amount    `json:"amount"`
 	Genesis bool      `json:"genesis"`
 	Time    time.Time `json:"time"`
+	// Conflicts are the txs that spend an output this one spends, whether
+	// or not they are in the slice.
+	Conflicts []dag.TxID `json:"conflicts,omitempty"`
 }
 
 // DAGEdge is a spend: To spends output Index of From.

@@ -270,19 +270,10 @@ async function dagPage() {
   const count = document.getElementById('dag-count');
   replace(document.getElementById('legend'), legend());
   const fresh = new Set();
-  const conflictsOf = new Map(); // id -> conflicts, for conflicted and rejected txs
   const load = async () => {
     try {
       const d = await api('/v1/dag?limit=' + limitSel.value);
-      const need = d.nodes.filter((n) => (n.state === 'conflicted' || n.state === 'rejected') && !conflictsOf.has(n.id)).slice(0, 50);
-      await Promise.all(need.map(async (n) => {
-        try {
-          conflictsOf.set(n.id, (await api('/v1/tx/' + n.id)).conflicts);
-        } catch {
-          conflictsOf.set(n.id, []);
-        }
-      }));
-      replace(box, drawDAG(d, { fresh, conflictsOf }));
+      replace(box, drawDAG(d, { fresh }));
       count.textContent = `${d.nodes.length} transactions, ${d.edges.length} spends`;
     } catch (e) {
       replace(box, errorBox(e));
@@ -292,8 +283,6 @@ async function dagPage() {
   limitSel.addEventListener('change', load);
   onTx((ev) => {
     fresh.add(ev.id);
-    conflictsOf.delete(ev.id);
-    for (const c of ev.conflicts || []) conflictsOf.delete(c);
     reload();
   });
   await load();

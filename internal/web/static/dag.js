@@ -1,8 +1,10 @@
 // The DAG view: transactions as boxes, prev spends as arrows from the
 // spent transaction to the spender, laid out in layers by ancestry (a tx
 // sits one layer above its highest parent; newest layers on top) and, in a
-// layer, by the parents' positions, then arrival. Conflicts (two txs
-// spending one output) are drawn as a dashed "double spend" link. Each
+// layer, by the parents' positions, then arrival, with the sides of a
+// double spend side by side; a layer wider than a few boxes wraps onto more
+// rows. Conflicts (two txs spending one output) are drawn as a dashed
+// "double spend" link. Each
 // box says its state in words and with an icon, not by colour alone, and
 // links to the tx page.
 
@@ -10,6 +12,10 @@ import { h, s, iconShapes, stateOf, shortID } from './ui.js';
 import * as money from './money.js';
 
 const W = 176, H = 66, GX = 22, GY = 58, PAD = 24;
+
+// cols is the most boxes a row holds: a wider layer wraps onto more rows,
+// so many independent payments read as a block, not a strip.
+const cols = 6;
 
 // layout places the nodes: {nodes: [{...node, x, y, layer}], edges, width, height}.
 export function layout(d) {
@@ -28,47 +34,64 @@ export function layout(d) {
   for (const n of nodes) depth(n, new Set());
   const layers = [];
   for (const n of nodes) (layers[n.layer] = layers[n.layer] || []).push(n);
-  const widest = Math.max(1, ...layers.map((l) => l.length));
+  const widest = Math.min(cols, Math.max(1, ...layers.map((l) => (l ? l.length : 0))));
   const width = PAD * 2 + widest * W + (widest - 1) * GX;
-  const top = layers.length - 1;
-  layers.forEach((row, li) => {
-    // Order by the mean position of the parents, then by arrival.
+  // Rows from the bottom (oldest) up; each layer takes ceil(len/cols) rows.
+  let rows = 0;
+  const placed = [];
+  for (const row of layers) {
+    if (!row) continue;
+    // Order by the mean position of the parents, then by arrival; then
+    // put the sides of a double spend next to each other.
     for (const n of row) n.key = n.parents.length ? n.parents.reduce((a, p) => a + p.x, 0) / n.parents.length : -1;
     row.sort((a, b) => a.key - b.key || a.seq - b.seq);
-    const rowW = row.length * W + (row.length - 1) * GX;
-    row.forEach((n, i) => {
-      n.x = (width - rowW) / 2 + i * (W + GX);
-      n.y = PAD + (top - li) * (H + GY);
-    });
-  });
-  return { nodes, edges, byID, width, height: PAD * 2 + layers.length * H + Math.max(0, layers.length - 1) * GY };
+    const ordered = [];
+    const done = new Set();
+    for (const n of row) {
+      if (done.has(n)) continue;
+      ordered.push(n);
+      done.add(n);
+      for (const c of n.conflicts || []) {
+        const o = byID.get(c);
+        if (o && o.layer === n.layer && !done.has(o)) {
+          ordered.push(o);
+          done.add(o);
+        }
+      }
+    }
+    for (let i = 0; i < ordered.length; i += cols) {
+      const line = ordered.slice(i, i + cols);
+      const rowW = line.length * W + (line.length - 1) * GX;
+      line.forEach((n, j) => {
+        n.x = (width - rowW) / 2 + j * (W + GX);
+        n.row = rows;
+      });
+      rows++;
+    }
+    placed.push(...ordered);
+  }
+  for (const n of placed) n.y = PAD + (rows - 1 - n.row) * (H + GY);
+  return { nodes, edges, byID, width, height: PAD * 2 + rows * H + Math.max(0, rows - 1) * GY };
 }
 
 // conflictPairs lists the pairs of txs in the slice that spend one output,
-// from shared edges and from the conflicts the tx pages report.
-function conflictPairs(l, conflictsOf) {
+// from the conflicts each node lists.
+function conflictPairs(l) {
   const pairs = new Map();
-  const add = (a, b) => {
-    if (a === b || !l.byID.has(a) || !l.byID.has(b)) return;
-    pairs.set(a < b ? a + b : b + a, [a, b]);
-  };
-  const spenders = new Map();
-  for (const e of l.edges) {
-    const k = `${e.from}:${e.index}`;
-    for (const other of spenders.get(k) || []) add(other, e.to);
-    spenders.set(k, [...(spenders.get(k) || []), e.to]);
+  for (const n of l.nodes) {
+    for (const c of n.conflicts || []) {
+      if (c !== n.id && l.byID.has(c)) pairs.set(n.id < c ? n.id + c : c + n.id, n.id < c ? [n.id, c] : [c, n.id]);
+    }
   }
-  for (const [id, cs] of conflictsOf) for (const c of cs || []) add(id, c);
   return [...pairs.values()];
 }
 
 // drawDAG returns the SVG of a /v1/dag answer. fresh holds the IDs that
-// arrived since the page loaded; conflictsOf maps conflicted and rejected
-// txs to their conflicts.
-export function drawDAG(d, { fresh = new Set(), conflictsOf = new Map() } = {}) {
+// arrived since the page loaded.
+export function drawDAG(d, { fresh = new Set() } = {}) {
   if (d.nodes.length === 0) return h('p', { class: 'muted' }, 'No transactions.');
   const l = layout(d);
-  const pairs = conflictPairs(l, conflictsOf);
+  const pairs = conflictPairs(l);
   const inConflict = new Set(pairs.flat());
   const spentTwice = new Set();
   for (const [a, b] of pairs) {
