@@ -192,3 +192,59 @@ func TestAddressPanicsOnBadPrefix(t *testing.T) {
 		}()
 	}
 }
+
+// TestParseAddressErrors checks that each kind of bad address is named in
+// words, that an upper-case address is echoed in lower case, and that no
+// error shows the checksum the corrected address would have.
+func TestParseAddressInWords(t *testing.T) {
+	var pk PubKey
+	pk[0], pk[31] = 7, 9
+	good := pk.Address("ttx")
+	body := good[len("ttx1") : len(good)-6]
+	sum := good[len(good)-6:]
+	typo := good[:10] + flip(good[10]) + good[11:]
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"typo", typo, "has a typo: its checksum does not match"},
+		{"upper-case typo", strings.ToUpper(typo), `"` + typo + `" has a typo`},
+		{"other network", "tst1" + body + sum, `is for network prefix "tst", not "ttx"`},
+		{"mixed case", "ttx1" + strings.ToUpper(body[:3]) + body[3:] + sum, "mixes upper and lower case"},
+		{"not in the alphabet", "ttx1" + body[:5] + "b" + body[6:] + sum, `holds 'b', which no address does`},
+		{"cut short", "ttx1qq", "is incomplete"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseAddress(tc.in, "ttx")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("ParseAddress(%q) = %v, want an error containing %q", tc.in, err, tc.want)
+			}
+			if re, ok := IsRuleError(err); !ok || re.Code != ErrBadAddress {
+				t.Errorf("error %v is not ErrBadAddress", err)
+			}
+			if strings.Contains(err.Error(), sum) && !strings.Contains(strings.ToLower(tc.in), sum) || strings.Contains(strings.ToLower(err.Error()), "expected") {
+				t.Errorf("error %q shows a checksum", err)
+			}
+		})
+	}
+	// Nor the checksum that would make the typo valid.
+	conv := make([]byte, 0, len(body))
+	for i := range len(body) {
+		conv = append(conv, byte(strings.IndexByte(bech32Charset, typo[len("ttx1")+i])))
+	}
+	valid, err := bech32.EncodeM("ttx", conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, perr := ParseAddress(typo, "ttx")
+	if perr == nil || strings.Contains(perr.Error(), valid[len(valid)-6:]) {
+		t.Errorf("typo error %v contains the checksum %s that would make it valid", perr, valid[len(valid)-6:])
+	}
+}
+
+// flip returns a different bech32 character than c.
+func flip(c byte) string {
+	if c == 'q' {
+		return "p"
+	}
+	return "q"
+}

@@ -164,10 +164,12 @@ func hint(err error) string {
 	case errors.As(err, &ae) && ae.Status == http.StatusUnauthorized:
 		return "pass the --datadir the node was started with: its .cookie authorizes spending"
 	case errors.As(err, &ae) && ae.Code == "ErrBadAddress":
-		return "check the address for typos (its checksum caught one) and that it is for this network"
+		return "compare the address, character by character, with the one the payee gave you, and check that it is for this network"
+	case errors.As(err, &ae) && ae.Code == api.CodeNotAccepted:
+		return "this node holds another spend of the same coins: do not count on this payment; ttx tx <id> shows how the vote goes"
 	case errors.As(err, &ae) && ae.Code == api.CodeInsufficientFunds,
 		errors.Is(err, wallet.ErrInsufficientFunds):
-		return "ttx balance; on a test network, ttx faucet"
+		return "ttx balance shows what you can spend; on ttx-testnet, ttx faucet gives test coins"
 	}
 	return ""
 }

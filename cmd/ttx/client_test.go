@@ -178,7 +178,7 @@ func TestClientCommands(t *testing.T) {
 		{"tx peers", []string{"tx", "--trusted", "127.0.0.1:9,127.0.0.1:10", id}, []string{"accepted by 2 of 2, no conflict", "127.0.0.1:9: accepted"}},
 		{"peers", []string{"peers"}, []string{"127.0.0.1:6882   yes  yes      out        6882    " + testNodeKey(2)[:16] + "… ", "127.0.0.1:50123  no   no       in         -       -  "}},
 		{"peers long", []string{"peers", "--long"}, []string{"out        6882    " + testNodeKey(2) + "  "}},
-		{"send", []string{"send", "--to", bob, "--amount", "1.25", "--memo", "hi"}, []string{"Sent 1.25 TTX to " + bob, "ID: " + id}},
+		{"send", []string{"send", "--to", bob, "--amount", "1.25", "--memo", "hi"}, []string{"Sent 1.25 TTX to " + bob, "ID: " + id, "Check it with: ttx tx --api " + flags[1] + " --datadir " + flags[3] + " --peers " + id}},
 		{"faucet", []string{"faucet"}, []string{"Faucet paid " + me}},
 		{"proof export", []string{"proof", "export", "-o", proofPath, id}, []string{"Wrote " + proofPath}},
 		{"proof import", []string{"proof", "import", proofPath}, []string{"Imported the proof of " + id + ": accepted", "\nnot final: the proof carries no finality certificate for it\n"}},
@@ -244,7 +244,7 @@ func TestSpendingNeedsTheCookie(t *testing.T) {
 	})
 	t.Run("bad address", func(t *testing.T) {
 		_, stderr, err := runCmd(t, append(append([]string{"send"}, flags...), "--to", bob[:len(bob)-1]+"x", "--amount", "1")...)
-		if err == nil || !strings.Contains(stderr, "invalid address") || !strings.Contains(stderr, "Try: check the address for typos") {
+		if err == nil || !strings.Contains(stderr, "has a typo: its checksum does not match") || !strings.Contains(stderr, "Try: compare the address") {
 			t.Errorf("%v %q", err, stderr)
 		}
 	})

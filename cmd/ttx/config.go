@@ -117,6 +117,27 @@ func addConfigFlags(fs *flag.FlagSet, names ...string) *configFlags {
 	return cf
 }
 
+// passed returns the config flags set on the command line, as they would
+// be typed again (" --api 127.0.0.1:8347"), for the commands a hint
+// suggests: a follow-up must reach the same node.
+func (cf *configFlags) passed() string {
+	var b strings.Builder
+	cf.fs.Visit(func(f *flag.Flag) {
+		if _, ok := cf.vals[f.Name]; ok {
+			fmt.Fprintf(&b, " --%s %s", f.Name, shellQuote(f.Value.String()))
+		}
+	})
+	return b.String()
+}
+
+// shellQuote quotes s for a POSIX shell if it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:~,@%+=") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 // clientFlags registers what every API client command takes.
 func clientFlags(fs *flag.FlagSet) *configFlags { return addConfigFlags(fs, "datadir", "api") }
 

@@ -129,8 +129,11 @@ func TestEndToEnd(t *testing.T) {
 	node0 := filepath.Join(dir, "node0")
 	e.must(e.home, "send", "--api", apiAddr(0), "--datadir", node0, "--to", addr2, "--amount", amount)
 	_, stderr, err = e.run(e.home, "send", "--api", apiAddr(0), "--datadir", node0, "--to", addr2, "--amount", amount)
-	if err == nil || !strings.Contains(stderr, "Error: ") || !strings.Contains(stderr, "insufficient funds") {
+	if err == nil || !strings.Contains(stderr, "Error: insufficient funds: have ") {
 		t.Errorf("second send of the same funds: %v, want exit 1 and an insufficient funds error\n%s", err, stderr)
+	}
+	if strings.Contains(stderr, "build") || strings.Contains(stderr, "wallet:") {
+		t.Errorf("the insufficient funds error stacks prefixes:\n%s", stderr)
 	}
 
 	// Ctrl-C stops both processes cleanly within 5 s.

@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/internal/api"
 	"github.com/torrenttx/ttx/proofs"
 	"github.com/torrenttx/ttx/vote"
 )
@@ -292,9 +293,25 @@ func runProofImport(e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return e.printJSON(r)
+		if err := e.printJSON(r); err != nil || r.State != "rejected" {
+			return err
+		}
+		return errRejectedImport(r)
+	}
+	if r.State == "rejected" {
+		fmt.Fprintf(e.stdout, "Stored the proof of %s as evidence, %d new transaction(s)\n", r.ID, r.Added)
+		return errRejectedImport(r)
 	}
 	fmt.Fprintf(e.stdout, "Imported the proof of %s: %s, %d new transaction(s)\n", r.ID, r.State, r.Added)
 	printFinality(e, r.Final, r.NotFinal, r.Votes, r.Keys)
 	return nil
+}
+
+// errRejectedImport is the error of an import the node holds as rejected.
+func errRejectedImport(r *api.ImportResult) error {
+	if r.Code == "ErrDoubleSpend" {
+		return withHint(fmt.Errorf("the node rejects %s for now (%s): it holds another spend of the same coins", r.ID, r.Code),
+			"do not count on this payment yet; ttx tx --wait "+r.ID.String()+" follows the vote")
+	}
+	return withHint(fmt.Errorf("the node rejects %s (%s)", r.ID, r.Code), "do not count on this payment: ttx tx "+r.ID.String()+" says why")
 }

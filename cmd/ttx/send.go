@@ -66,6 +66,6 @@ func runSend(e *env, args []string) error {
 		fmt.Fprintln(e.stdout, "Final: the network decided it for good.")
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "Check it with: ttx tx --peers %s\n", r.ID)
+	fmt.Fprintf(e.stdout, "Check it with: ttx tx%s --peers %s\n", cf.passed(), r.ID)
 	return nil
 }

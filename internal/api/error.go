@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/internal/wallet"
@@ -76,13 +77,15 @@ func toError(err error) *Error {
 	case errors.Is(err, proofs.ErrNotAccepted):
 		return NewError(http.StatusConflict, CodeNotAccepted, err)
 	case errors.Is(err, wallet.ErrInsufficientFunds):
-		return NewError(http.StatusUnprocessableEntity, CodeInsufficientFunds, err)
+		return walletError(http.StatusUnprocessableEntity, CodeInsufficientFunds, err, wallet.ErrInsufficientFunds)
 	case errors.Is(err, wallet.ErrTooManyInputs):
-		return NewError(http.StatusUnprocessableEntity, CodeTooManyInputs, err)
+		return walletError(http.StatusUnprocessableEntity, CodeTooManyInputs, err, wallet.ErrTooManyInputs)
 	case errors.Is(err, wallet.ErrZeroAmount):
-		return NewError(http.StatusBadRequest, dag.ErrBadAmount.String(), err)
-	case errors.Is(err, wallet.ErrMemoTooLong), errors.Is(err, wallet.ErrBadMemo):
-		return NewError(http.StatusBadRequest, dag.ErrBadField.String(), err)
+		return walletError(http.StatusBadRequest, dag.ErrBadAmount.String(), err, wallet.ErrZeroAmount)
+	case errors.Is(err, wallet.ErrMemoTooLong):
+		return walletError(http.StatusBadRequest, dag.ErrBadField.String(), err, wallet.ErrMemoTooLong)
+	case errors.Is(err, wallet.ErrBadMemo):
+		return walletError(http.StatusBadRequest, dag.ErrBadField.String(), err, wallet.ErrBadMemo)
 	}
 	if re, ok := dag.IsRuleError(err); ok {
 		status := http.StatusBadRequest
@@ -100,4 +103,16 @@ func toError(err error) *Error {
 		return NewError(http.StatusServiceUnavailable, CodeUnavailable, err)
 	}
 	return NewError(http.StatusInternalServerError, CodeInternal, err)
+}
+
+// walletError is the answer to a send the wallet refused. Its message
+// starts at the wallet's own words (sentinel and detail), without the
+// layers that wrapped it or the package prefix: the user reads "insufficient
+// funds: have …, need …", not "build transaction: build send: wallet: …".
+func walletError(status int, code string, err, sentinel error) *Error {
+	msg := err.Error()
+	if i := strings.Index(msg, sentinel.Error()); i >= 0 {
+		msg = strings.TrimPrefix(msg[i:], "wallet: ")
+	}
+	return &Error{Status: status, Code: code, Message: msg, Err: err}
 }

@@ -215,7 +215,7 @@ func TestClientMistakesAre4xx(t *testing.T) {
 		{"send bad checksum", call{"POST", "/v1/send", fmt.Sprintf(`{"to":%q,"amount":"1"}`, badChecksum), tok}, 400, "ErrBadAddress", "checksum"},
 		{"send other network", call{"POST", "/v1/send", fmt.Sprintf(`{"to":%q,"amount":"1"}`, otherNet), tok}, 400, "ErrBadAddress", `not "tst"`},
 		{"send huge body", call{"POST", "/v1/send", `{"memo":"` + strings.Repeat("a", maxJSONBody) + `"}`, tok}, 413, CodeTooLarge, "over"},
-		{"faucet bad address", call{"POST", "/v1/faucet", `{"to":"tst1nope"}`, tok}, 400, "ErrBadAddress", "invalid address"},
+		{"faucet bad address", call{"POST", "/v1/faucet", `{"to":"tst1nope"}`, tok}, 400, "ErrBadAddress", `address "tst1nope" is incomplete`},
 		{"proof import empty", call{"POST", "/v1/proof", ``, tok}, 400, CodeBadRequest, "empty"},
 		{"proof import garbage", call{"POST", "/v1/proof", `garbage`, tok}, 400, CodeInvalidProof, "malformed"},
 		{"balance bad checksum", call{"GET", "/v1/balance/" + badChecksum, "", ""}, 400, "ErrBadAddress", "checksum"},
@@ -255,17 +255,20 @@ func TestBackendErrors(t *testing.T) {
 		err      error
 		want     int
 		wantCode string
+		wantMsg  string // "" means err.Error()
 	}{
-		{"rule error", dag.RuleError{Code: dag.ErrUnbalanced, Desc: "bad sums"}, 400, "ErrUnbalanced"},
-		{"double spend", fmt.Errorf("add: %w", dag.RuleError{Code: dag.ErrDoubleSpend, Desc: "spent"}), 409, "ErrDoubleSpend"},
-		{"api error", NewError(http.StatusUnprocessableEntity, CodeInsufficientFunds, errors.New("have 1, need 2")), 422, CodeInsufficientFunds},
-		{"not found", fmt.Errorf("lookup: %w", dag.ErrNotFound), 404, CodeNotFound},
-		{"proof does not verify", &proofs.ProofError{Op: "verify proof", Err: proofs.ErrIncomplete}, 400, CodeInvalidProof},
-		{"proof of a rejected tx", fmt.Errorf("export proof: %w", proofs.ErrNotAccepted), 409, CodeNotAccepted},
-		{"insufficient funds", &wallet.InsufficientFundsError{Have: 1, Need: 2}, 422, CodeInsufficientFunds},
-		{"too many inputs", fmt.Errorf("send: %w", wallet.ErrTooManyInputs), 422, CodeTooManyInputs},
-		{"bad memo", wallet.ErrBadMemo, 400, "ErrBadField"},
-		{"own fault", errors.New("disk on fire"), 500, CodeInternal},
+		{"rule error", dag.RuleError{Code: dag.ErrUnbalanced, Desc: "bad sums"}, 400, "ErrUnbalanced", ""},
+		{"double spend", fmt.Errorf("add: %w", dag.RuleError{Code: dag.ErrDoubleSpend, Desc: "spent"}), 409, "ErrDoubleSpend", ""},
+		{"api error", NewError(http.StatusUnprocessableEntity, CodeInsufficientFunds, errors.New("have 1, need 2")), 422, CodeInsufficientFunds, ""},
+		{"not found", fmt.Errorf("lookup: %w", dag.ErrNotFound), 404, CodeNotFound, ""},
+		{"proof does not verify", &proofs.ProofError{Op: "verify proof", Err: proofs.ErrIncomplete}, 400, CodeInvalidProof, ""},
+		{"proof of a rejected tx", fmt.Errorf("export proof: %w", proofs.ErrNotAccepted), 409, CodeNotAccepted, ""},
+		// Wallet refusals read from the wallet's own words, once.
+		{"insufficient funds", fmt.Errorf("build send: %w", &wallet.InsufficientFundsError{Have: 1, Need: 2}), 422, CodeInsufficientFunds,
+			"insufficient funds: have 0.00000001 TTX, need 0.00000002 TTX (amount plus burn)"},
+		{"too many inputs", fmt.Errorf("send: %w", wallet.ErrTooManyInputs), 422, CodeTooManyInputs, "too many inputs"},
+		{"bad memo", wallet.ErrBadMemo, 400, "ErrBadField", "memo must be printable ASCII"},
+		{"own fault", errors.New("disk on fire"), 500, CodeInternal, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -277,8 +280,12 @@ func TestBackendErrors(t *testing.T) {
 			if status != tc.want {
 				t.Fatalf("status %d, want %d", status, tc.want)
 			}
-			if e := decodeError(t, resp); e.Code != tc.wantCode || e.Error != tc.err.Error() {
-				t.Errorf("got %+v, want code %s, message %q", e, tc.wantCode, tc.err.Error())
+			msg := tc.wantMsg
+			if msg == "" {
+				msg = tc.err.Error()
+			}
+			if e := decodeError(t, resp); e.Code != tc.wantCode || e.Error != msg {
+				t.Errorf("got %+v, want code %s, message %q", e, tc.wantCode, msg)
 			}
 		})
 	}

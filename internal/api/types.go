@@ -286,8 +286,11 @@ type FaucetRequest struct {
 type ImportResult struct {
 	// ID is the proven transaction.
 	ID dag.TxID `json:"id"`
-	// State is its state on the node after the import.
+	// State is its state on the node after the import. Code, for a
+	// rejected one, says why (ErrDoubleSpend: the node holds another
+	// spend of the same coins, and the vote decides between them).
 	State string `json:"state"`
+	Code  string `json:"code,omitempty"`
 	// Added counts the transactions the node did not have before.
 	Added int `json:"added"`
 	// Final reports whether the proof shows the proven transaction final

@@ -207,7 +207,7 @@ func (n *Node) spend(ctx context.Context, key *wallet.Key, to dag.PubKey, amount
 		raw, _, err = wallet.BuildSend(ctx, n.cfg.Network, key, coins, to, amount, memo, n.cfg.Now())
 	}
 	if err != nil {
-		return dag.TxID{}, fmt.Errorf("build transaction: %w", err) // the API maps wallet errors to 4xx
+		return dag.TxID{}, err // the wallet says what it refused; the API maps its errors to 4xx
 	}
 	res, err := n.graph.Add(ctx, raw, "local")
 	if err != nil {
@@ -269,8 +269,27 @@ func (n *Node) ImportProof(ctx context.Context, proof []byte) (*api.ImportResult
 		if !r.Known {
 			res.Added++
 		}
-		if r.ID == p.ID {
-			res.State = r.State.String()
+		if r.ID != p.ID {
+			continue
+		}
+		res.State = r.State.String()
+		if r.State != dag.StateRejected {
+			continue
+		}
+		// Valid on its own ancestry, refused by this ledger. A double
+		// spend of what the node holds is kept as evidence (the vote can
+		// still pick it); anything else is not stored at all.
+		if re, ok := dag.IsRuleError(r.Err); ok {
+			res.Code = re.Code.String()
+		}
+		err := n.store.View(func(rt dag.ReadTx) error {
+			_, err := rt.Get(p.ID)
+			return err
+		})
+		if errors.Is(err, dag.ErrNotFound) {
+			return nil, fmt.Errorf("%w: this node refuses %s: %w", proofs.ErrNotAccepted, p.ID, r.Err)
+		} else if err != nil {
+			return nil, err
 		}
 	}
 	if err := n.client.Announce(p.ID); err != nil {

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/dag/dagtest"
 	"github.com/torrenttx/ttx/internal/wallet"
+	"github.com/torrenttx/ttx/proofs"
 )
 
 // testNode opens a loopback-only node (no DHT, no trackers) on net with key.
@@ -186,5 +188,74 @@ func TestBalanceSplitsFinal(t *testing.T) {
 	st, err := a.Status(ctx)
 	if err != nil || st.Final != 2 || st.Accepted != 3 || st.Rejected != 1 {
 		t.Errorf("status %+v, %v; want 2 final of 3 accepted (the genesis, the payment, the winner), 1 rejected", st, err)
+	}
+}
+
+// TestImportProofRejected: a proof that is valid on its own ancestry but
+// double-spends what the node already holds is imported as rejected
+// evidence with its reason; one the node does not even store (a fifth
+// side of one race) is refused with ErrNotAccepted.
+func TestImportProofRejected(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	net, keys := testKeys(t, 2)
+	a := testNode(t, net, keys[0], t.TempDir())
+	defer a.Close(ctx)
+	b := testNode(t, net, keys[1], t.TempDir())
+	defer b.Close(ctx)
+	c := testNode(t, net, keys[1], t.TempDir())
+	defer c.Close(ctx)
+
+	id, err := a.Send(ctx, keys[1].PubKey(), 5*dag.Unit, "first")
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	proof, err := a.ExportProof(ctx, id)
+	if err != nil {
+		t.Fatalf("export: %v", err)
+	}
+	rec, _, err := a.Tx(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := dag.Decode(rec.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var coin dag.TxOut
+	if err := b.store.View(func(r dag.ReadTx) error {
+		coin, err = r.Output(p.Prev[0])
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// B first sees another spend of the same coin; C sees as many as a
+	// race may have sides.
+	other := func(i int) []byte {
+		raw, _, err := wallet.BuildSend(ctx, net, keys[0], []wallet.Coin{{OutPoint: p.Prev[0], Amount: coin.Amount}}, keys[0].PubKey(), dag.Amount(i+1)*dag.Unit, fmt.Sprint("other ", i), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	if _, err := b.Graph().Add(ctx, other(0), "test"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range dag.MaxCandidates {
+		if _, err := c.Graph().Add(ctx, other(i), "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	res, err := b.ImportProof(ctx, proof)
+	if err != nil || res.State != "rejected" || res.Code != "ErrDoubleSpend" {
+		t.Fatalf("import of a double spend B holds as evidence = %+v, %v; want rejected, ErrDoubleSpend", res, err)
+	}
+	res, err = c.ImportProof(ctx, proof)
+	if !errors.Is(err, proofs.ErrNotAccepted) || res != nil {
+		t.Fatalf("import of a side C does not store = %+v, %v; want ErrNotAccepted", res, err)
+	}
+	if re, ok := dag.IsRuleError(err); !ok || re.Code != dag.ErrTooManyCandidates {
+		t.Errorf("import error %v does not carry ErrTooManyCandidates", err)
 	}
 }
