@@ -165,10 +165,11 @@ func TestLinkModel(t *testing.T) {
 	}
 }
 
-// race injects two spends of one output at two nodes at once and waits
+// raceRun injects two spends of one output at two nodes at once and waits
 // until every node holds one final. It returns how many nodes first
-// accepted each side, and which side won.
-func raceRun(t *testing.T, s *Sim, w world, i int) (split [2]int, won int, r Report) {
+// accepted each side and how many hold each final, and the report on the
+// side more nodes hold final.
+func raceRun(t *testing.T, s *Sim, w world, i int) (split, finals [2]int, r Report) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	defer cancel()
@@ -185,7 +186,6 @@ func raceRun(t *testing.T, s *Sim, w world, i int) (split [2]int, won int, r Rep
 	}
 	time.Sleep(2 * time.Second)
 	sides := []dag.TxID{a, b}
-	finals := [2]int{}
 	for _, n := range s.nodes {
 		n.mu.Lock()
 		sa, sb := n.seen[a], n.seen[b]
@@ -202,13 +202,11 @@ func raceRun(t *testing.T, s *Sim, w world, i int) (split [2]int, won int, r Rep
 		}
 		n.mu.Unlock()
 	}
-	if finals[0] > 0 && finals[1] > 0 || finals[0]+finals[1] != s.Nodes() {
-		t.Fatalf("final on %d nodes for a and %d for b, want one side on all %d", finals[0], finals[1], s.Nodes())
-	}
-	if finals[1] > 0 {
+	won := 0
+	if finals[1] > finals[0] {
 		won = 1
 	}
-	return split, won, s.Report([]dag.TxID{sides[won]})
+	return split, finals, s.Report([]dag.TxID{sides[won]})
 }
 
 // TestDoubleSpendRace runs the vote over the simulated network: two
@@ -218,8 +216,11 @@ func TestDoubleSpendRace(t *testing.T) {
 	w := newWorld(t, 3)
 	synctest.Test(t, func(t *testing.T) {
 		s := start(t, w, Config{Nodes: 40, Seed: 2, Vote: true, Consensus: consensus.Config{Quiet: time.Second}})
-		split, won, r := raceRun(t, s, w, 0)
-		t.Logf("split %d/%d, side %d won: %v", split[0], split[1], won, r)
+		split, finals, r := raceRun(t, s, w, 0)
+		t.Logf("split %d/%d, final %d/%d: %v", split[0], split[1], finals[0], finals[1], r)
+		if finals[0] != s.Nodes() && finals[1] != s.Nodes() {
+			t.Fatalf("final on %d nodes for a and %d for b, want one side on all %d", finals[0], finals[1], s.Nodes())
+		}
 		if split[0]+split[1] != s.Nodes() {
 			t.Errorf("%d nodes accepted a side first, want %d", split[0]+split[1], s.Nodes())
 		}
@@ -249,8 +250,10 @@ func TestScale(t *testing.T) {
 				t.Logf("spread: %v, CPU/node/tx %v", r, cpu)
 				if *race {
 					s.ResetCounters()
-					split, won, r := raceRun(t, s, w, *txs)
-					t.Logf("race: split %d/%d, side %d won: %v", split[0], split[1], won, r)
+					// A disagreement is logged, not failed: it is a
+					// figure of the vote at this size.
+					split, finals, r := raceRun(t, s, w, *txs)
+					t.Logf("race: split %d/%d, final %d/%d: %v", split[0], split[1], finals[0], finals[1], r)
 				}
 			})
 		})
