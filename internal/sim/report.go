@@ -1,0 +1,188 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/torrentx/wire"
+)
+
+// Report is what a run cost and how far it got, for the transactions it
+// is computed over. Traffic counts from the last ResetCounters and covers
+// every message (keep-alives and catch-up sync included), so it is a
+// per-transaction cost only when those transactions are most of what the
+// network did meanwhile.
+type Report struct {
+	Nodes, Links int
+	// PeersMean and PeersMax are the ready ttx peers per node.
+	PeersMean float64
+	PeersMax  int
+	// Txs is how many transactions the report covers, TxSize their mean
+	// size in bytes.
+	Txs    int
+	TxSize float64
+	// Coverage is the fraction of (node, transaction) pairs accepted.
+	Coverage float64
+	// HopsMean and HopsMax count the hops each node's first copy took
+	// from the node the transaction was made at.
+	HopsMean float64
+	HopsMax  int
+	// CopiesMean is the full copies of a transaction a node received, per
+	// node per transaction; CopiesMax the most one node received per
+	// transaction. Copies carried by polls are in PollTxs.
+	CopiesMean, CopiesMax float64
+	PollTxs               float64
+	// BytesMean is what a node received per transaction, all messages;
+	// BytesByKind splits it by kind of message (tx, inv, ping, recon,
+	// vote, other).
+	BytesMean   float64
+	BytesByKind map[string]float64
+	// ToNode is the time from injection to acceptance, per node and
+	// transaction (median); ToAll the time until every node accepted, per
+	// transaction (median and the slowest).
+	ToNode, ToAll50, ToAllMax time.Duration
+	// FinalAll50 and FinalAllMax are the time until every node holds the
+	// transaction final, when they all do (0 otherwise).
+	FinalAll50, FinalAllMax time.Duration
+}
+
+// kinds groups message types for BytesByKind.
+var kinds = map[wire.Type]string{
+	wire.TypeTx: "tx", wire.TypeInv: "inv", wire.TypeWant: "inv", wire.TypeNotFound: "inv",
+	wire.TypePing: "ping", wire.TypePong: "ping",
+	wire.TypeReconQuery: "recon", wire.TypeReconReply: "recon",
+	wire.TypePoll: "vote", wire.TypeVotes: "vote",
+}
+
+// Report computes the figures over ids, which must have been injected.
+func (s *Sim) Report(ids []dag.TxID) Report {
+	r := Report{Nodes: len(s.nodes), Links: len(s.links), Txs: len(ids), BytesByKind: make(map[string]float64)}
+	if len(ids) == 0 {
+		return r
+	}
+	tracks := make([]*track, len(ids))
+	for i, id := range ids {
+		tracks[i] = s.trackOf(id)
+	}
+	pairs := float64(len(s.nodes) * len(ids))
+	var accepted, hops, hopped int
+	var toNode []time.Duration
+	toAll := make([]time.Duration, len(ids))
+	finalAll := make([]time.Duration, len(ids))
+	var sizes int
+	for _, id := range ids {
+		if raw, err := s.nodes[s.trackOf(id).origin].rawOf(id); err == nil {
+			sizes += len(raw)
+		}
+	}
+	r.TxSize = float64(sizes) / float64(len(ids))
+	for _, n := range s.nodes {
+		peers := 0
+		for _, p := range n.eng.Peers() {
+			if p.Ready {
+				peers++
+			}
+		}
+		r.PeersMean += float64(peers) / float64(len(s.nodes))
+		r.PeersMax = max(r.PeersMax, peers)
+		copies := float64(n.copies.Load()) / float64(len(ids))
+		r.CopiesMean += copies / float64(len(s.nodes))
+		r.CopiesMax = max(r.CopiesMax, copies)
+		r.PollTxs += float64(n.pollTxs.Load()) / pairs
+		r.BytesMean += float64(n.bytesIn.Load()) / pairs
+		for t := range n.bytesByType {
+			if b := n.bytesByType[t].Load(); b > 0 {
+				kind := kinds[wire.Type(t)]
+				if kind == "" {
+					kind = "other"
+				}
+				r.BytesByKind[kind] += float64(b) / pairs
+			}
+		}
+		n.mu.Lock()
+		for i, id := range ids {
+			st := n.seen[id]
+			if st == nil {
+				continue
+			}
+			if st.hop > 0 {
+				hops += st.hop
+				hopped++
+				r.HopsMax = max(r.HopsMax, st.hop)
+			}
+			if !st.accepted.IsZero() {
+				accepted++
+				d := st.accepted.Sub(tracks[i].injected)
+				toNode = append(toNode, d)
+				toAll[i] = max(toAll[i], d)
+			}
+			if !st.final.IsZero() {
+				finalAll[i] = max(finalAll[i], st.final.Sub(tracks[i].injected))
+			}
+		}
+		n.mu.Unlock()
+	}
+	r.Coverage = float64(accepted) / pairs
+	if hopped > 0 {
+		r.HopsMean = float64(hops) / float64(hopped)
+	}
+	r.ToNode = median(toNode)
+	if r.Coverage == 1 {
+		r.ToAll50, r.ToAllMax = median(toAll), slices.Max(toAll)
+	}
+	allFinal := true
+	for _, t := range tracks {
+		allFinal = allFinal && int(t.final.Load()) == len(s.nodes)
+	}
+	if allFinal {
+		r.FinalAll50, r.FinalAllMax = median(finalAll), slices.Max(finalAll)
+	}
+	return r
+}
+
+// rawOf returns the stored bytes of id.
+func (n *Node) rawOf(id dag.TxID) ([]byte, error) {
+	var raw []byte
+	err := n.store.View(func(r dag.ReadTx) error {
+		rec, err := r.Get(id)
+		if err == nil {
+			raw = rec.Raw
+		}
+		return err
+	})
+	return raw, err
+}
+
+// median returns the middle of ds (0 if empty); it sorts ds.
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
+
+// String is the report on one line.
+func (r Report) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "nodes %d, peers %.1f (max %d), %d txs of %.0f B: coverage %.1f%%, hops %.2f (max %d), "+
+		"copies/node/tx %.2f (max %.2f), bytes/node/tx %.0f (%.2f× the tx:",
+		r.Nodes, r.PeersMean, r.PeersMax, r.Txs, r.TxSize, 100*r.Coverage, r.HopsMean, r.HopsMax,
+		r.CopiesMean, r.CopiesMax, r.BytesMean, r.BytesMean/max(r.TxSize, 1))
+	keys := make([]string, 0, len(r.BytesByKind))
+	for k := range r.BytesByKind {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s %.0f", k, r.BytesByKind[k])
+	}
+	fmt.Fprintf(&b, "), to a node %v, to all %v (max %v)", r.ToNode, r.ToAll50, r.ToAllMax)
+	if r.FinalAllMax > 0 {
+		fmt.Fprintf(&b, ", final on all %v (max %v)", r.FinalAll50, r.FinalAllMax)
+	}
+	return b.String()
+}
