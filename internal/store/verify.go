@@ -1,6 +1,8 @@
 package store
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -20,11 +22,15 @@ const progressEvery = 1 << 16
 //
 //   - the file is as long as bbolt's pages say (a read past the end of a
 //     truncated file would fault);
-//   - bbolt's own check: every page reachable exactly once or free, and
-//     the keys of every page in order and within its parents' bounds, so
-//     that a lookup finds every key its bucket holds;
-//   - every entry's checksum, and each counted bucket's count and sum of
-//     checksums against meta's tally, so that no entry is lost or added.
+//   - every entry's checksum, keys in strictly increasing order, and each
+//     counted bucket's count and sum of checksums against meta's tally, so
+//     that no entry is lost, added or changed;
+//   - a lookup of every key finds it, so that no damaged branch page
+//     sends a lookup astray;
+//   - bbolt's own check: every page reachable exactly once or free. It
+//     runs on a goroutine of its own, where a fault on a wild offset would
+//     kill the process; the walks before it have read every page it reads,
+//     in View's goroutine, where such a fault is contained.
 //
 // Together they leave only damage that changes nothing stored: free
 // pages, the unused end of a page, and a meta page bbolt rejects by its
@@ -40,11 +46,7 @@ func verify(tx *bolt.Tx, path string, progress Progress) error {
 	if fi.Size() < tx.Size() {
 		return corruptf("the file is truncated: %d bytes, its pages end at %d", fi.Size(), tx.Size())
 	}
-	if err := checkPages(tx); err != nil {
-		return err
-	}
-	mb := newBucket(tx, bucketMeta, nil)
-	m, err := decodeMeta(mb.Get(metaStateKey))
+	m, err := decodeMeta(newBucket(tx, bucketMeta, nil).Get(metaStateKey))
 	if err != nil {
 		return err
 	}
@@ -52,14 +54,21 @@ func verify(tx *bolt.Tx, path string, progress Progress) error {
 	for _, t := range m.Tally {
 		total += t.N
 	}
-	walk(tx, bucketMeta, nil)
-	walk(tx, bucketPeers, nil)
+	if _, err := walk(tx, bucketMeta, nil); err != nil {
+		return err
+	}
+	if _, err := walk(tx, bucketPeers, nil); err != nil {
+		return err
+	}
 	for i, name := range countedBuckets {
-		got := walk(tx, name, func() {
+		got, err := walk(tx, name, func() {
 			if done++; progress != nil && done%progressEvery == 0 {
 				progress(done, total)
 			}
 		})
+		if err != nil {
+			return err
+		}
 		if got != m.Tally[i] {
 			return corruptf("bucket %s holds %d entries (checksum sum %x), meta says %d (%x)",
 				name, got.N, got.Sum, m.Tally[i].N, m.Tally[i].Sum)
@@ -68,21 +77,31 @@ func verify(tx *bolt.Tx, path string, progress Progress) error {
 	if progress != nil {
 		progress(done, total)
 	}
-	return nil
+	return checkPages(tx)
 }
 
-// walk reads every entry of bucket name, which checks its checksum, and
+// walk reads every entry of bucket name, which checks its checksum,
+// checks that the keys are in order and that a lookup finds each, and
 // returns their tally; it calls each (if not nil) after every entry.
-func walk(tx *bolt.Tx, name []byte, each func()) tally {
+func walk(tx *bolt.Tx, name []byte, each func()) (tally, error) {
 	var t tally
-	c := newBucket(tx, name, nil).Cursor()
+	b := newBucket(tx, name, nil)
+	c := b.Cursor()
+	var prev []byte
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if prev != nil && bytes.Compare(prev, k) >= 0 {
+			return t, corruptf("%s after %x: keys out of order", b.describe(k), prev)
+		}
+		if v := b.b.Get(k); len(v) < sumSize || binary.BigEndian.Uint32(v[len(v)-sumSize:]) != c.sum {
+			return t, corruptf("%s: a lookup does not find it", b.describe(k))
+		}
+		prev = append(prev[:0], k...)
 		t.add(c.sum)
 		if each != nil {
 			each()
 		}
 	}
-	return t
+	return t, nil
 }
 
 // checkPages runs bbolt's consistency check of tx and returns its
