@@ -48,6 +48,7 @@ func commands() []command {
 		{"tx", "show a transaction, and ask peers whether they accept it", runTx},
 		{"proof", "export, verify (offline) or import a payment proof", runProof},
 		{"genesis", "create a new network", runGenesis},
+		{"store", "check the ledger store for damage (the node stopped)", runStore},
 	}
 }
 

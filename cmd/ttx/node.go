@@ -12,6 +12,7 @@ import (
 	"github.com/torrenttx/ttx/genesis"
 	"github.com/torrenttx/ttx/internal/api"
 	"github.com/torrenttx/ttx/internal/node"
+	"github.com/torrenttx/ttx/internal/store"
 	"github.com/torrenttx/ttx/internal/wallet"
 	"github.com/torrenttx/ttx/internal/web"
 )
@@ -82,11 +83,18 @@ func runNode(ctx context.Context, o nodeOptions) error {
 		fmt.Fprintf(o.Out, "Press Ctrl-C to stop.\n")
 		go statusLines(ctx, n, o)
 	}
-	<-ctx.Done()
+	var damage error
+	select {
+	case <-ctx.Done():
+	case damage = <-n.Damaged():
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := n.Close(sctx); err != nil {
+	if err := n.Close(sctx); err != nil && damage == nil {
 		return fmt.Errorf("shut down: %w", err)
+	}
+	if damage != nil {
+		return fmt.Errorf("stopped: the ledger store is damaged (%w); %s", damage, store.Recovery(filepath.Join(cfg.DataDir, node.StoreFile)))
 	}
 	if o.Out != nil {
 		fmt.Fprintln(o.Out, "stopped cleanly")

@@ -98,6 +98,9 @@ type Node struct {
 	events    *hub
 
 	sendMu sync.Mutex // serialises wallet spends
+	// damaged gets the store's error when it first finds its file
+	// damaged (see Damaged).
+	damaged chan error
 }
 
 // Open starts a node: it opens (or creates) the data dir, joins the network
@@ -129,14 +132,14 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, ProofsDir), 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger.With("subsystem", "node"), started: cfg.Now(), events: newHub()}
+	n := &Node{cfg: cfg, log: cfg.Logger.With("subsystem", "node"), started: cfg.Now(), events: newHub(), damaged: make(chan error, 1)}
 	defer func() {
 		if err != nil {
 			n.Close(context.Background())
 		}
 	}()
 
-	n.store, err = store.Open(filepath.Join(cfg.DataDir, StoreFile), store.Options{Logger: cfg.Logger})
+	n.store, err = store.Open(filepath.Join(cfg.DataDir, StoreFile), store.Options{Logger: cfg.Logger, OnDamage: func(err error) { n.damaged <- err }})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -277,6 +280,11 @@ func (n *Node) peerAddrs() []string {
 	}
 	return addrs
 }
+
+// Damaged delivers the store's error if it finds its file damaged while
+// the node runs. From then on every read and write of the ledger fails
+// with it, so the node should be closed: store.Recovery says what to do.
+func (n *Node) Damaged() <-chan error { return n.damaged }
 
 // APIURL returns the API's base URL.
 func (n *Node) APIURL() string { return n.api.URL() }

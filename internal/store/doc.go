@@ -15,7 +15,7 @@
 // Integers are big-endian so that byte order is numeric order. The epoch
 // of a seq is seq >> meta's EpochBits (16: 65,536 seqs an epoch). Buckets:
 //
-//	meta:      "version" -> u32 format version (3)
+//	meta:      "version" -> u32 format version (4)
 //	           "state"   -> cbor(meta): last seq, last account, Digest
 //	                        accumulator (sum, count; a rejected record
 //	                        counts as dag.RejectedKey), records per state,

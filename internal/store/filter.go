@@ -154,7 +154,7 @@ func (fs *filters) set(epochs []*filter) {
 // loadIDs fills the ids filters of a store whose newest epoch is cur: the
 // saved filters of finished epochs, the newest rebuilt from its keys.
 func loadIDs(tx *bolt.Tx, cur uint32) ([]*filter, error) {
-	saved := tx.Bucket(bucketFilters)
+	saved := newBucket(tx, bucketFilters, nil)
 	loaded := make([]*filter, cur+1)
 	for e := range cur + 1 {
 		if v := saved.Get(epochKey(e)); v != nil && e < cur {
@@ -165,7 +165,7 @@ func loadIDs(tx *bolt.Tx, cur uint32) ([]*filter, error) {
 			loaded[e] = f
 			continue
 		}
-		f, err := buildFilter(tx.Bucket(bucketIDs), e, func(k []byte) (hashes, error) {
+		f, err := buildFilter(newBucket(tx, bucketIDs, nil), e, func(k []byte) (hashes, error) {
 			id, err := decodeIDKey(k)
 			return idHashes(&id), err
 		})
@@ -181,7 +181,7 @@ func loadIDs(tx *bolt.Tx, cur uint32) ([]*filter, error) {
 func loadSpent(tx *bolt.Tx, swept, cur uint32) ([]*filter, error) {
 	loaded := make([]*filter, cur+1)
 	for e := swept; e <= cur; e++ {
-		f, err := buildFilter(tx.Bucket(bucketSpent), e, func(k []byte) (hashes, error) {
+		f, err := buildFilter(newBucket(tx, bucketSpent, nil), e, func(k []byte) (hashes, error) {
 			_, parent, idx, err := decodeSpentKey(k)
 			return outHashes(parent, idx), err
 		})
@@ -194,7 +194,7 @@ func loadSpent(tx *bolt.Tx, swept, cur uint32) ([]*filter, error) {
 }
 
 // buildFilter makes the filter of epoch e of an epoch-keyed bucket.
-func buildFilter(b *bolt.Bucket, e uint32, hash func(k []byte) (hashes, error)) (*filter, error) {
+func buildFilter(b *bucket, e uint32, hash func(k []byte) (hashes, error)) (*filter, error) {
 	f := newFilter()
 	prefix := epochKey(e)
 	c := b.Cursor()

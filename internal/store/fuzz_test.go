@@ -17,10 +17,11 @@ func storedValues(f *testing.F, bucket []byte) (keys, values [][]byte) {
 	s := openTemp(f, Options{NoSync: true})
 	ingest(f, s, 40)
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucket).ForEach(func(k, v []byte) error {
+		c := newBucket(tx, bucket, nil).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
 			keys, values = append(keys, bytes.Clone(k)), append(values, bytes.Clone(v))
-			return nil
-		})
+		}
+		return nil
 	})
 	if err != nil {
 		f.Fatal(err)

@@ -33,6 +33,9 @@ type meta struct {
 	SweepAt []byte `cbor:"10,keyasint,omitempty"`
 	// Final counts the records in StateFinal.
 	Final uint64 `cbor:"11,keyasint"`
+	// Tally has the count and checksum sum of each of countedBuckets, in
+	// that order (sum.go).
+	Tally []tally `cbor:"12,keyasint"`
 }
 
 // encMode and decMode are immutable after init. decMode rejects what a
@@ -93,6 +96,9 @@ func encodeMeta(m *meta) ([]byte, error) {
 	if len(m.Sum) == 0 {
 		m.Sum = make([]byte, dag.TxIDSize)
 	}
+	if m.Tally == nil {
+		m.Tally = make([]tally, numCounted)
+	}
 	b, err := encMode.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("encode meta: %w", err)
@@ -113,6 +119,9 @@ func decodeMeta(b []byte) (*meta, error) {
 	if m.Count != m.LastSeq || m.Accepted+m.Conflicted+m.Rejected+m.Final != m.LastSeq {
 		return nil, corruptf("meta: %d records but count %d and %d+%d+%d+%d by state",
 			m.LastSeq, m.Count, m.Accepted, m.Conflicted, m.Rejected, m.Final)
+	}
+	if len(m.Tally) != numCounted {
+		return nil, corruptf("meta: %d bucket tallies", len(m.Tally))
 	}
 	if m.EpochBits < 1 || m.EpochBits > 32 {
 		return nil, corruptf("meta: %d epoch bits", m.EpochBits)

@@ -18,23 +18,25 @@ func (s *Store) SavePeers(addrs []string) error {
 			return fmt.Errorf("save peers: address %q must be 1 to %d bytes", a, MaxPeerAddrLen)
 		}
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := tx.DeleteBucket(bucketPeers); err != nil {
-			return err
-		}
-		b, err := tx.CreateBucket(bucketPeers)
-		if err != nil {
-			return err
-		}
-		for _, a := range addrs {
-			if err := b.Put([]byte(a), nil); err != nil {
+	err := s.guard(func() error {
+		return s.db.Update(func(tx *bolt.Tx) error {
+			if err := tx.DeleteBucket(bucketPeers); err != nil {
 				return err
 			}
-		}
-		return nil
+			if _, err := tx.CreateBucket(bucketPeers); err != nil {
+				return err
+			}
+			b := newBucket(tx, bucketPeers, nil)
+			for _, a := range addrs {
+				if err := b.Put([]byte(a), nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	})
 	if err != nil {
-		return fmt.Errorf("save peers: %w", closedErr(err))
+		return fmt.Errorf("save peers: %w", err)
 	}
 	return nil
 }
@@ -42,14 +44,17 @@ func (s *Store) SavePeers(addrs []string) error {
 // Peers returns the saved peer addresses in byte order.
 func (s *Store) Peers() ([]string, error) {
 	var addrs []string
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketPeers).ForEach(func(k, _ []byte) error {
-			addrs = append(addrs, string(k))
+	err := s.guard(func() error {
+		return s.db.View(func(tx *bolt.Tx) error {
+			c := newBucket(tx, bucketPeers, nil).Cursor()
+			for k, _ := c.First(); k != nil; k, _ = c.Next() {
+				addrs = append(addrs, string(k))
+			}
 			return nil
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read peers: %w", closedErr(err))
+		return nil, fmt.Errorf("read peers: %w", err)
 	}
 	return addrs, nil
 }

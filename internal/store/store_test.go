@@ -174,13 +174,13 @@ func TestOpenRefuses(t *testing.T) {
 		want error
 	}{
 		{"older version", func(tx *bolt.Tx) error {
-			return tx.Bucket(bucketMeta).Put(metaVersionKey, []byte{0, 0, 0, formatVersion - 1})
+			return newBucket(tx, bucketMeta, nil).Put(metaVersionKey, []byte{0, 0, 0, formatVersion - 1})
 		}, ErrVersion},
 		{"newer version", func(tx *bolt.Tx) error {
-			return tx.Bucket(bucketMeta).Put(metaVersionKey, []byte{0, 0, 0, formatVersion + 1})
+			return newBucket(tx, bucketMeta, nil).Put(metaVersionKey, []byte{0, 0, 0, formatVersion + 1})
 		}, ErrVersion},
 		{"corrupt meta", func(tx *bolt.Tx) error {
-			return tx.Bucket(bucketMeta).Put(metaStateKey, []byte{0xa0})
+			return newBucket(tx, bucketMeta, nil).Put(metaStateKey, []byte{0xa0})
 		}, ErrCorrupt},
 	}
 	for _, tc := range tests {
@@ -224,7 +224,7 @@ func TestRecordForms(t *testing.T) {
 				t.Fatal(err)
 			}
 			err := s.db.View(func(tx *bolt.Tx) error {
-				r, err := parseRecord(tx.Bucket(bucketTxs).Get(seqKey(rec.Seq)))
+				r, err := parseRecord(newBucket(tx, bucketTxs, nil).Get(seqKey(rec.Seq)))
 				if err != nil {
 					return err
 				}
@@ -273,7 +273,7 @@ func damagedStore(t *testing.T, seq uint64, damage func(v []byte) []byte) (*Stor
 		t.Fatal(err)
 	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketTxs)
+		b := newBucket(tx, bucketTxs, nil)
 		return b.Put(seqKey(seq), damage(bytes.Clone(b.Get(seqKey(seq)))))
 	})
 	if err != nil {
@@ -444,7 +444,7 @@ func TestLookupEpochs(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return tx.Bucket(bucketMeta).Put(metaStateKey, b)
+		return newBucket(tx, bucketMeta, nil).Put(metaStateKey, b)
 	})
 	if s, err = Open(path, Options{}); err != nil {
 		t.Fatal(err)
@@ -488,16 +488,16 @@ func TestSweep(t *testing.T) {
 	net := ingest(t, s, 500)
 	dagtest.CheckInvariants(t, s, net)
 	err := s.db.View(func(tx *bolt.Tx) error {
-		m, err := decodeMeta(tx.Bucket(bucketMeta).Get(metaStateKey))
+		m, err := decodeMeta(newBucket(tx, bucketMeta, nil).Get(metaStateKey))
 		if err != nil {
 			return err
 		}
 		if cur := epochOf(m.LastSeq, m.EpochBits); m.Swept+2*sweepGroup <= cur {
 			t.Errorf("swept to epoch %d of %d", m.Swept, cur)
 		}
-		utxo := tx.Bucket(bucketUTXO)
+		utxo := newBucket(tx, bucketUTXO, nil)
 		var swept, left int
-		c := tx.Bucket(bucketSpent).Cursor()
+		c := newBucket(tx, bucketSpent, nil).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			e, parent, idx, err := decodeSpentKey(k)
 			if err != nil {

@@ -15,8 +15,8 @@ import (
 // readTx implements dag.ReadTx on a bbolt transaction; it is valid only
 // inside the View or Update that made it.
 type readTx struct {
-	meta, txs, ids, v1, spent, claims, conflicts  *bolt.Bucket
-	accounts, keys, history, utxo, filters, certs *bolt.Bucket
+	meta, txs, ids, v1, spent, claims, conflicts  *bucket
+	accounts, keys, history, utxo, filters, certs *bucket
 	m                                             *meta  // loaded on first use
 	st                                            *Store // its epoch bits and filters
 	// seqs caches seqOf (0: not stored), recs recordAt and pks pubKey in
@@ -27,22 +27,31 @@ type readTx struct {
 	pks  map[uint32]dag.PubKey
 }
 
-func (s *Store) newReadTx(tx *bolt.Tx) *readTx {
+// newReadTx wraps tx; a write transaction passes the tallies its
+// counted buckets change (see sum.go), a read one nil.
+func (s *Store) newReadTx(tx *bolt.Tx, t *[numCounted]tally) *readTx {
+	b := func(name []byte) *bucket {
+		var bt *tally
+		if i := countedIndex(name); t != nil && i >= 0 {
+			bt = &t[i]
+		}
+		return newBucket(tx, name, bt)
+	}
 	return &readTx{
 		st:        s,
-		meta:      tx.Bucket(bucketMeta),
-		txs:       tx.Bucket(bucketTxs),
-		ids:       tx.Bucket(bucketIDs),
-		v1:        tx.Bucket(bucketV1),
-		spent:     tx.Bucket(bucketSpent),
-		claims:    tx.Bucket(bucketClaims),
-		conflicts: tx.Bucket(bucketConflicts),
-		accounts:  tx.Bucket(bucketAccounts),
-		keys:      tx.Bucket(bucketKeys),
-		history:   tx.Bucket(bucketHistory),
-		utxo:      tx.Bucket(bucketUTXO),
-		filters:   tx.Bucket(bucketFilters),
-		certs:     tx.Bucket(bucketCerts),
+		meta:      b(bucketMeta),
+		txs:       b(bucketTxs),
+		ids:       b(bucketIDs),
+		v1:        b(bucketV1),
+		spent:     b(bucketSpent),
+		claims:    b(bucketClaims),
+		conflicts: b(bucketConflicts),
+		accounts:  b(bucketAccounts),
+		keys:      b(bucketKeys),
+		history:   b(bucketHistory),
+		utxo:      b(bucketUTXO),
+		filters:   b(bucketFilters),
+		certs:     b(bucketCerts),
 	}
 }
 
@@ -557,7 +566,7 @@ func (r *readTx) Range(from, to dag.TxID, fn func(dag.TxID) bool) error {
 
 // idCursor walks one epoch of the ids index.
 type idCursor struct {
-	c      *bolt.Cursor
+	c      *cursor
 	prefix []byte
 	id     dag.TxID
 	ok     bool // id is valid: the cursor is inside its epoch

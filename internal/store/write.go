@@ -17,20 +17,24 @@ type writeTx struct {
 	puts  int  // txs Put
 	// accts caches account numbers for the length of one Update.
 	accts map[dag.PubKey]uint32
+	// tallies are the changes to the counted buckets' tallies.
+	tallies [numCounted]tally
 }
 
 func (s *Store) newWriteTx(tx *bolt.Tx) *writeTx {
-	r := s.newReadTx(tx)
+	w := &writeTx{accts: make(map[dag.PubKey]uint32)}
+	r := s.newReadTx(tx, &w.tallies)
+	w.readTx = r
 	// Records and keys are only ever appended, and history and utxo
 	// entries are appended at the end of their account's range: fill the
 	// pages they leave behind.
-	for _, b := range []*bolt.Bucket{r.txs, r.keys, r.history, r.utxo} {
-		b.FillPercent = 1.0
+	for _, b := range []*bucket{r.txs, r.keys, r.history, r.utxo} {
+		b.b.FillPercent = 1.0
 	}
 	r.seqs = make(map[dag.TxID]uint64)
 	r.recs = make(map[uint64]record)
 	r.pks = make(map[uint32]dag.PubKey)
-	return &writeTx{readTx: r, accts: make(map[dag.PubKey]uint32)}
+	return w
 }
 
 // flush sweeps and writes the changed meta; Update calls it before the
@@ -38,6 +42,17 @@ func (s *Store) newWriteTx(tx *bolt.Tx) *writeTx {
 func (w *writeTx) flush() error {
 	if err := w.sweep(); err != nil {
 		return err
+	}
+	if w.tallies != [numCounted]tally{} {
+		m, err := w.loadMeta()
+		if err != nil {
+			return err
+		}
+		for i, d := range w.tallies {
+			m.Tally[i].N += d.N
+			m.Tally[i].Sum += d.Sum
+		}
+		w.dirty = true
 	}
 	if !w.dirty {
 		return nil
