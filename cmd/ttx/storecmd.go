@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/internal/node"
 	"github.com/torrenttx/ttx/internal/store"
 )
@@ -14,15 +15,17 @@ const storeUsage = `Usage: ttx store check [flags]
 
 Checks the node's ledger store (ttx.db in the data dir) while the node is
 stopped: bbolt's consistency check of its pages, every record's checksum,
-and each index's entry count against the store's own tally. Prints progress
-on large stores. Exits 0 if the store is healthy and 1 if it is damaged;
+each index's entry count against the store's own tally, then the ledger's
+invariants (every spend's parent stored and its output spent once, balances
+summing to the genesis supply less the burns, indexes agreeing with the
+records). Prints progress on large stores. Exits 0 if the store is healthy and 1 if it is damaged;
 then move ttx.db away and start the node again: it syncs the ledger from
 its peers, and the wallet key, a separate file, is not affected.
 `
 
 func runStore(e *env, args []string) error {
 	fs := newFlagSet("store")
-	cf := addConfigFlags(fs, "datadir")
+	cf := addConfigFlags(fs, "datadir", "genesis")
 	if help, err := e.parse(fs, args, storeUsage, 1); help || err != nil {
 		return err
 	}
@@ -51,6 +54,33 @@ func runStore(e *env, args []string) error {
 	})
 	if err != nil {
 		fmt.Fprintf(e.stdout, "%s is damaged: %v; %s\n", path, err, store.Recovery(path))
+		return errDamaged
+	}
+	net, err := cfg.network()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stderr, "checking the ledger's invariants")
+	var broken []string
+	if err := s.View(func(r dag.ReadTx) error {
+		dag.CheckLedger(r, net, func(format string, args ...any) {
+			broken = append(broken, fmt.Sprintf(format, args...))
+		})
+		return nil
+	}); err != nil {
+		fmt.Fprintf(e.stdout, "%s is damaged: %v; %s\n", path, err, store.Recovery(path))
+		return errDamaged
+	}
+	if len(broken) > 0 {
+		fmt.Fprintf(e.stdout, "%s breaks %d ledger invariant(s):\n", path, len(broken))
+		for i, b := range broken {
+			if i == 20 {
+				fmt.Fprintf(e.stdout, "  … and %d more\n", len(broken)-i)
+				break
+			}
+			fmt.Fprintf(e.stdout, "  %s\n", b)
+		}
+		fmt.Fprintf(e.stdout, "To recover, %s.\n", store.Recovery(path))
 		return errDamaged
 	}
 	st, err := s.Stats()
