@@ -65,6 +65,7 @@ const (
 	DefaultReconBurst     = 40
 	DefaultPushRate       = 12 << 20
 	DefaultPushMax        = 1024
+	DefaultPushFanout     = 8
 	DefaultSyncWindow     = 1 << 20
 	DefaultMaxWanted      = 4000
 	DefaultSyncTimeout    = time.Minute
@@ -141,6 +142,11 @@ type Config struct {
 	// line of 5 nodes it also sent 8% fewer bytes (BenchmarkPropagation),
 	// but in a dense mesh a node may receive a copy from each neighbour.
 	PushMax int
+	// PushFanout: how many peers a new transaction we are the first to
+	// announce is pushed to (default 8); the others get an inv. What
+	// came from a peer is announced by inv only: it may have reached our
+	// other peers already, and a push they did not need is a copy each.
+	PushFanout int
 	// SyncWindow bounds the transaction bytes pushed per sync step; each
 	// step ends with a ping, and the next starts on its pong.
 	SyncWindow int
@@ -209,6 +215,7 @@ func (c Config) withDefaults() (Config, error) {
 	deff(&c.PushRate, DefaultPushRate)
 	defi(&c.MaxFetches, DefaultMaxFetches)
 	defi(&c.PushMax, DefaultPushMax)
+	defi(&c.PushFanout, DefaultPushFanout)
 	defi(&c.SyncWindow, DefaultSyncWindow)
 	defi(&c.MaxWanted, DefaultMaxWanted)
 	defi(&c.KnownPerPeer, DefaultKnownPerPeer)

@@ -47,7 +47,8 @@ type Engine struct {
 	lastMissing time.Time
 	// moved is set by Announce when the ledger changed, and cleared by the
 	// tick that pings the peers with the new digest.
-	moved atomic.Bool
+	moved   atomic.Bool
+	traffic traffic
 }
 
 // New starts an engine. Wire Announce to the Graph's OnChange, and the
@@ -168,6 +169,8 @@ func (e *Engine) Handle(p Peer, payload []byte) {
 	}
 	ps.msgsIn.Add(1)
 	ps.bytesIn.Add(uint64(len(payload)))
+	e.traffic.msgsIn.Add(1)
+	e.traffic.bytesIn.Add(uint64(len(payload)))
 	switch {
 	case len(payload) > wire.MaxMessageSize:
 		e.punishLocked(ps, banScore, "oversized message")
@@ -354,6 +357,8 @@ func (e *Engine) trySend(ps *peer, m wire.Message) error {
 	}
 	ps.msgsOut.Add(1)
 	ps.bytesOut.Add(uint64(len(b)))
+	e.traffic.msgsOut.Add(1)
+	e.traffic.bytesOut.Add(uint64(len(b)))
 	ps.votesOut.count(m.Type(), len(b))
 	return nil
 }
