@@ -136,11 +136,10 @@ type Config struct {
 	// PushRate (bytes per second) paces what catch-up sync pushes to a
 	// peer; it must stay below the peers' ByteRate.
 	PushRate float64
-	// PushMax: a new transaction of at most this many bytes is pushed with
-	// its announcement rather than announced by inv (default 1 KiB, -1:
-	// never). Pushing saves the want round trip at every hop; across a
-	// line of 5 nodes it also sent 8% fewer bytes (BenchmarkPropagation),
-	// but in a dense mesh a node may receive a copy from each neighbour.
+	// PushMax: a new transaction of at most this many bytes that we are
+	// the first to announce is pushed to PushFanout peers rather than
+	// announced by inv (default 1 KiB, -1: never). Pushing saves those
+	// peers the want round trip.
 	PushMax int
 	// PushFanout: how many peers a new transaction we are the first to
 	// announce is pushed to (default 8); the others get an inv. What
