@@ -189,3 +189,38 @@ func TestAnnouncePushFanout(t *testing.T) {
 		t.Errorf("p0's info %+v, want 1 transaction in", pi)
 	}
 }
+
+// An inv of a transaction that another peer's message is adding asks for
+// nothing: its bytes are on their way into the ledger already.
+func TestInvWhileAdding(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 1)
+	mem := dag.NewMemStore()
+	store := gateStore{Store: mem, open: make(chan struct{})}
+	close(store.open) // the Graph stores the genesis
+	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: store})
+	store.open = make(chan struct{})
+	cfg := testConfig()
+	cfg.Network, cfg.Ledger, cfg.Store, cfg.NodeKey = net, g, mem, testKey("n")
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	var ours dag.Digest
+	if err := mem.View(func(r dag.ReadTx) (err error) { ours, err = r.Digest(); return err }); err != nil {
+		t.Fatal(err)
+	}
+	pusher, announcer := newRawPeer(e, "pusher"), newRawPeer(e, "announcer")
+	for _, p := range []*rawPeer{pusher, announcer} {
+		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey(p.id), Network: net.ID, Digest: ours})
+	}
+	tx, other := pay(t, net, keys[0], 0, "adding"), pay(t, net, keys[0], 1, "unknown")
+	pusher.handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: tx.ID, Raw: tx.Raw}}})
+	announcer.handle(t, &wire.Inv{IDs: []dag.TxID{tx.ID, other.ID}})
+	wants := announcer.received(wire.TypeWant)
+	if len(wants) != 1 || len(wants[0].(*wire.Want).IDs) != 1 || wants[0].(*wire.Want).IDs[0] != other.ID {
+		t.Errorf("wants = %+v, want one for the unknown transaction only", wants)
+	}
+	close(store.open)
+	pusher.barrier(t)
+}
