@@ -57,7 +57,9 @@
 // the two hellos, and each ping with its pong (pings carry the pinger's
 // digest, pongs the ponger's). When the pair differs, the side with the
 // larger digest (count, then fingerprint) starts a sync; the other only
-// answers. The initiator reconciles (reconquery/reconreply, stateless on
+// answers. A ping's pair must differ twice in a row (the first difference
+// has the peer pinged again at the next tick): once is most often a relay
+// in flight. The initiator reconciles (reconquery/reconreply, stateless on
 // the answering side) until it knows the IDs it lacks and the ones the
 // peer lacks, without either set crossing the wire. Then it runs steps:
 // each wants up to 1,000 of the IDs it lacks and pushes up to

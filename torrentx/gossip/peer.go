@@ -38,6 +38,8 @@ type peer struct {
 	ping     pending // keep-alive ping awaiting its pong
 	lastPing time.Time
 	rtt      time.Duration
+	// differed: its last keep-alive pong found our digest the larger.
+	differed bool
 
 	sync        *syncState
 	syncEnd     time.Time
