@@ -220,3 +220,7 @@ func resolveListen(addr string) (string, uint16, error) {
 	}
 	return net.JoinHostPort(host, port), uint16(p), nil
 }
+
+// GossipStats returns the gossip engine's traffic counters since the node
+// started: the copies of transactions received, and bytes in and out.
+func (n *Node) GossipStats() gossip.Stats { return n.gossip.engine.Load().Stats() }

@@ -21,6 +21,7 @@ import (
 	"github.com/torrenttx/ttx/dag/dagtest"
 	"github.com/torrenttx/ttx/internal/node"
 	"github.com/torrenttx/ttx/internal/ttxtest"
+	"github.com/torrenttx/ttx/torrentx/gossip"
 )
 
 // The benchmarks below run real nodes over loopback BitTorrent and report
@@ -262,12 +263,46 @@ func reportLatencies(b *testing.B, ds []time.Duration) {
 }
 
 // reportCPU reports the process's CPU time per transaction (for the whole
-// in-process network) and the mean number of cores it used, from a
+// in-process network, and divided by its nodes) and the mean number of
+// cores it used, from a
 // dagtest.CPUTime taken at start, wall time ago.
-func reportCPU(b *testing.B, cpu0, wall time.Duration, txs int) {
+func reportCPU(b *testing.B, cpu0, wall time.Duration, txs, nodes int) {
 	cpu := dagtest.CPUTime() - cpu0
 	b.ReportMetric(ms(cpu)/float64(txs), "cpu-ms/tx")
+	b.ReportMetric(ms(cpu)/float64(txs)/float64(nodes), "cpu-ms/node/tx")
 	b.ReportMetric(cpu.Seconds()/wall.Seconds(), "cores")
+}
+
+// relayCounts sums the gossip counters of the nodes of n.
+func relayCounts(n *ttxtest.Network) gossip.Stats {
+	var sum gossip.Stats
+	for _, name := range n.Names() {
+		st := n.Node(name).GossipStats()
+		sum.MsgsIn, sum.BytesIn = sum.MsgsIn+st.MsgsIn, sum.BytesIn+st.BytesIn
+		sum.MsgsOut, sum.BytesOut = sum.MsgsOut+st.MsgsOut, sum.BytesOut+st.BytesOut
+		sum.TxsIn, sum.TxBytesIn = sum.TxsIn+st.TxsIn, sum.TxBytesIn+st.TxBytesIn
+	}
+	return sum
+}
+
+// reportRelay reports, from the gossip counters of n taken before (at
+// start) and now, for txs transactions that each entered at one node: the
+// copies of each received per node that did not make it (duplicates
+// dropped included), the bytes every gossip message took in and out per
+// node per transaction (votes and pings included), the mean tx.json size
+// received (so the bytes read as copies), and the messages per node per
+// transaction.
+func reportRelay(b *testing.B, n *ttxtest.Network, before gossip.Stats, txs int) {
+	now := relayCounts(n)
+	k := float64(len(n.Names()))
+	per := float64(txs) * k
+	b.ReportMetric(float64(now.TxsIn-before.TxsIn)/(float64(txs)*(k-1)), "copies/node/tx")
+	b.ReportMetric(float64(now.BytesIn-before.BytesIn)/per, "B-in/node/tx")
+	b.ReportMetric(float64(now.BytesOut-before.BytesOut)/per, "B-out/node/tx")
+	if d := now.TxsIn - before.TxsIn; d > 0 {
+		b.ReportMetric(float64(now.TxBytesIn-before.TxBytesIn)/float64(d), "tx-B")
+	}
+	b.ReportMetric(float64(now.MsgsIn-before.MsgsIn)/per, "msgs-in/node/tx")
 }
 
 // BenchmarkSpread: one payment at a time, made with node.Send at a random
@@ -297,6 +332,7 @@ func BenchmarkSpread(b *testing.B) {
 			payments := max(b.N, spreadPayments)
 			ds := make([]time.Duration, 0, payments)
 			b.ResetTimer()
+			relay0 := relayCounts(n)
 			cpu0, start := dagtest.CPUTime(), time.Now()
 			for range payments {
 				from := rng.IntN(len(names))
@@ -305,7 +341,8 @@ func BenchmarkSpread(b *testing.B) {
 				ds = append(ds, log.waitSpread(b, id, time.Now()))
 			}
 			b.StopTimer()
-			reportCPU(b, cpu0, time.Since(start), payments)
+			reportCPU(b, cpu0, time.Since(start), payments, c.nodes)
+			reportRelay(b, n, relay0, payments)
 			b.ReportMetric(0, "ns/op")
 			reportLatencies(b, ds)
 			b.ReportMetric(meanPeers(b, n), "peers/node")
@@ -350,6 +387,7 @@ func benchLoad(b *testing.B, rate int, dur time.Duration) {
 	sent := make([][]time.Time, loadNodes)
 	every := time.Duration(loadNodes) * time.Second / time.Duration(rate)
 	b.ResetTimer()
+	relay0 := relayCounts(n)
 	cpu0, start := dagtest.CPUTime(), time.Now()
 	var wg sync.WaitGroup
 	for i, name := range names {
@@ -366,7 +404,8 @@ func benchLoad(b *testing.B, rate int, dur time.Duration) {
 	n.WaitConverged(max(benchWait, 10*injected))
 	drain := time.Since(start) - injected
 	b.StopTimer()
-	reportCPU(b, cpu0, injected+drain, loadNodes*perNode)
+	reportCPU(b, cpu0, injected+drain, loadNodes*perNode, loadNodes)
+	reportRelay(b, n, relay0, loadNodes*perNode)
 
 	var each, last []time.Duration
 	lost, unseen := 0, 0
@@ -583,7 +622,7 @@ func BenchmarkColdSync(b *testing.B) {
 	took := time.Since(start)
 	b.StopTimer()
 	pprof.StopCPUProfile()
-	reportCPU(b, cpu0, took, bigLedger)
+	reportCPU(b, cpu0, took, bigLedger, 2)
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(took.Seconds(), "sync-s")
 	b.ReportMetric(bigLedger/took.Seconds(), "tx/s")

@@ -65,6 +65,7 @@ const (
 	DefaultReconBurst     = 40
 	DefaultPushRate       = 12 << 20
 	DefaultPushMax        = 1024
+	DefaultPushFanout     = 8
 	DefaultSyncWindow     = 1 << 20
 	DefaultMaxWanted      = 4000
 	DefaultSyncTimeout    = time.Minute
@@ -135,12 +136,16 @@ type Config struct {
 	// PushRate (bytes per second) paces what catch-up sync pushes to a
 	// peer; it must stay below the peers' ByteRate.
 	PushRate float64
-	// PushMax: a new transaction of at most this many bytes is pushed with
-	// its announcement rather than announced by inv (default 1 KiB, -1:
-	// never). Pushing saves the want round trip at every hop; across a
-	// line of 5 nodes it also sent 8% fewer bytes (BenchmarkPropagation),
-	// but in a dense mesh a node may receive a copy from each neighbour.
+	// PushMax: a new transaction of at most this many bytes that we are
+	// the first to announce is pushed to PushFanout peers rather than
+	// announced by inv (default 1 KiB, -1: never). Pushing saves those
+	// peers the want round trip.
 	PushMax int
+	// PushFanout: how many peers a new transaction we are the first to
+	// announce is pushed to (default 8); the others get an inv. What
+	// came from a peer is announced by inv only: it may have reached our
+	// other peers already, and a push they did not need is a copy each.
+	PushFanout int
 	// SyncWindow bounds the transaction bytes pushed per sync step; each
 	// step ends with a ping, and the next starts on its pong.
 	SyncWindow int
@@ -209,6 +214,7 @@ func (c Config) withDefaults() (Config, error) {
 	deff(&c.PushRate, DefaultPushRate)
 	defi(&c.MaxFetches, DefaultMaxFetches)
 	defi(&c.PushMax, DefaultPushMax)
+	defi(&c.PushFanout, DefaultPushFanout)
 	defi(&c.SyncWindow, DefaultSyncWindow)
 	defi(&c.MaxWanted, DefaultMaxWanted)
 	defi(&c.KnownPerPeer, DefaultKnownPerPeer)

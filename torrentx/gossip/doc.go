@@ -18,8 +18,18 @@
 //
 // Propagation. When the ledger stores a new transaction (Announce, wired
 // to dag.GraphConfig.OnChange), it goes to every ready peer not known to
-// have it: pushed whole in a tx message if it is at most Config.PushMax
-// bytes, else announced by inv. Double-spend evidence (a transaction
+// have it (a peer is known to have what it announced, sent or was sent).
+// If no peer is known to have it, this node is its first announcer (it
+// was made or submitted here, or fetched by BitTorrent): it is pushed
+// whole in a tx message to Config.PushFanout peers chosen at random, if
+// it is at most Config.PushMax bytes, and announced by inv to the rest.
+// A transaction that came from a peer is announced by inv only: the
+// others may have it already, and in a mesh a push from every relay was a
+// copy from every neighbour. So each node receives the bytes about once:
+// pushed by the first announcer, or wanted from the first peer that
+// announced it (an inv of what is stored, wanted or being added from
+// another message asks for nothing). Engine.Stats counts the copies
+// received and the bytes in and out. Double-spend evidence (a transaction
 // stored as rejected with ErrDoubleSpend, or ErrLateConflict against a
 // final side) and the kept children of a losing side (ErrParentRejected)
 // are relayed the same way, once: the ledger reports a transaction as new
@@ -47,7 +57,9 @@
 // the two hellos, and each ping with its pong (pings carry the pinger's
 // digest, pongs the ponger's). When the pair differs, the side with the
 // larger digest (count, then fingerprint) starts a sync; the other only
-// answers. The initiator reconciles (reconquery/reconreply, stateless on
+// answers. A ping's pair must differ twice in a row (the first difference
+// has the peer pinged again at the next tick): once is most often a relay
+// in flight. The initiator reconciles (reconquery/reconreply, stateless on
 // the answering side) until it knows the IDs it lacks and the ones the
 // peer lacks, without either set crossing the wire. Then it runs steps:
 // each wants up to 1,000 of the IDs it lacks and pushes up to

@@ -47,7 +47,8 @@ type Engine struct {
 	lastMissing time.Time
 	// moved is set by Announce when the ledger changed, and cleared by the
 	// tick that pings the peers with the new digest.
-	moved atomic.Bool
+	moved   atomic.Bool
+	traffic traffic
 }
 
 // New starts an engine. Wire Announce to the Graph's OnChange, and the
@@ -168,6 +169,8 @@ func (e *Engine) Handle(p Peer, payload []byte) {
 	}
 	ps.msgsIn.Add(1)
 	ps.bytesIn.Add(uint64(len(payload)))
+	e.traffic.msgsIn.Add(1)
+	e.traffic.bytesIn.Add(uint64(len(payload)))
 	switch {
 	case len(payload) > wire.MaxMessageSize:
 		e.punishLocked(ps, banScore, "oversized message")
@@ -265,6 +268,9 @@ func (e *Engine) pingIfMoved(ps *peer, sent dag.Digest) {
 		e.mu.Unlock()
 		return
 	}
+	// No relay is in flight to it: a difference its pong shows is one to
+	// sync at once.
+	ps.differed = true
 	msg := e.pingLocked(ps, e.cfg.Now(), now)
 	e.mu.Unlock()
 	e.send(ps, msg)
@@ -314,9 +320,22 @@ func (e *Engine) handlePong(ps *peer, m *wire.Pong) {
 	switch {
 	case barrier:
 		e.syncStep(ps)
-	case keepalive:
+	case keepalive && e.differsAgain(ps, ours, m.Digest):
 		e.maybeSync(ps, ours, m.Digest)
 	}
+}
+
+// differsAgain reports whether a keep-alive pong found our digest the
+// larger of the pair for the second time in a row. A difference found once
+// is most often a relay still in flight, which a sync would only repeat
+// (reconciling the whole ID space to find nothing): the first makes the
+// next tick ping the peer again, and only the second starts the sync.
+func (e *Engine) differsAgain(ps *peer, ours, theirs dag.Digest) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	again := ps.differed && larger(ours, theirs)
+	ps.differed = !again && larger(ours, theirs)
+	return again
 }
 
 // pingLocked sends a keep-alive ping. It must be called with e.mu held;
@@ -354,6 +373,8 @@ func (e *Engine) trySend(ps *peer, m wire.Message) error {
 	}
 	ps.msgsOut.Add(1)
 	ps.bytesOut.Add(uint64(len(b)))
+	e.traffic.msgsOut.Add(1)
+	e.traffic.bytesOut.Add(uint64(len(b)))
 	ps.votesOut.count(m.Type(), len(b))
 	return nil
 }
@@ -443,10 +464,11 @@ func (e *Engine) loop() {
 }
 
 // tick runs the timers once. A ready peer is pinged when PingInterval has
-// passed since its last ping, or when the ledger moved since the last tick
-// and the peer was not told our digest yet: it then learns ours from the
+// passed since its last ping, when the ledger moved since the last tick
+// and the peer was not told our digest yet (it then learns ours from the
 // ping and we learn its from the pong, so "in sync" on both sides follows a
-// change within a tick and a round trip.
+// change within a tick and a round trip), or when its last pong differed
+// (see differsAgain).
 func (e *Engine) tick() {
 	now := e.cfg.Now()
 	moved := e.moved.Swap(false) // before reading the digest: a later change waits for the next tick
@@ -472,7 +494,7 @@ func (e *Engine) tick() {
 	}
 	var stalled []*peer
 	for _, ps := range e.peers {
-		if ps.ready() && (now.Sub(ps.lastPing) >= e.cfg.PingInterval || moved && ps.told != ours) {
+		if ps.ready() && (now.Sub(ps.lastPing) >= e.cfg.PingInterval || moved && ps.told != ours || ps.differed && ps.ping.nonce == 0) {
 			sends = append(sends, out{ps, e.pingLocked(ps, now, ours)})
 		}
 		if st := ps.sync; st != nil && now.Sub(st.last) >= e.cfg.SyncTimeout {

@@ -38,6 +38,8 @@ type peer struct {
 	ping     pending // keep-alive ping awaiting its pong
 	lastPing time.Time
 	rtt      time.Duration
+	// differed: its last keep-alive pong found our digest the larger.
+	differed bool
 
 	sync        *syncState
 	syncEnd     time.Time
@@ -55,6 +57,7 @@ type peer struct {
 
 	msgsIn, bytesIn, msgsOut, bytesOut atomic.Uint64
 	votesIn, votesOut                  voteCounters
+	txsIn, txsOut                      txCount
 }
 
 // pending is a ping awaiting its pong.
@@ -111,6 +114,9 @@ type PeerInfo struct {
 	// received and sent, and their bytes.
 	PollsIn, VotesIn, VoteBytesIn    uint64
 	PollsOut, VotesOut, VoteBytesOut uint64
+	// Transactions received from and sent to it whole (every copy), and
+	// their tx.json bytes, included in the above.
+	TxsIn, TxBytesIn, TxsOut, TxBytesOut uint64
 }
 
 // Peers returns the connected ttx peers, by ID.
@@ -126,6 +132,7 @@ func (e *Engine) Peers() []PeerInfo {
 			MsgsOut: ps.msgsOut.Load(), BytesOut: ps.bytesOut.Load(),
 			PollsIn: ps.votesIn.polls.Load(), VotesIn: ps.votesIn.votes.Load(), VoteBytesIn: ps.votesIn.bytes.Load(),
 			PollsOut: ps.votesOut.polls.Load(), VotesOut: ps.votesOut.votes.Load(), VoteBytesOut: ps.votesOut.bytes.Load(),
+			TxsIn: ps.txsIn.n.Load(), TxBytesIn: ps.txsIn.bytes.Load(), TxsOut: ps.txsOut.n.Load(), TxBytesOut: ps.txsOut.bytes.Load(),
 		}
 		if ps.hello != nil {
 			pi.Agent, pi.ListenPort, pi.NodeKey = ps.hello.Agent, ps.hello.ListenPort, ps.hello.NodeKey

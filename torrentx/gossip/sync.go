@@ -1,7 +1,10 @@
 package gossip
 
 import (
+	"cmp"
 	"errors"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/torrenttx/ttx/dag"
@@ -201,18 +204,39 @@ func (e *Engine) syncStep(ps *peer) {
 	var recs []*dag.Record
 	size, exhausted := 0, true
 	var ours dag.Digest
+	// A sync that a digest ping started while a relay was in flight most
+	// often finds that the peer lacks nothing, or a few IDs: those need no
+	// scan of the ledger (which reads every record), and a few IDs that fit
+	// in one window are read by ID and pushed in our Seq order.
+	lacks := len(res.Have) > 0 || len(res.HaveRanges) > 0
+	few := len(res.HaveRanges) == 0 && len(res.Have) <= e.cfg.SyncWindow/dag.MaxTxSize
 	err := e.cfg.Store.View(func(r dag.ReadTx) error {
-		err := r.Since(cursor, func(rec *dag.Record) bool {
-			cursor = rec.Seq
-			if res.PeerLacks(rec.ID) {
-				recs = append(recs, rec)
-				if size += len(rec.Raw); size >= e.cfg.SyncWindow {
-					exhausted = false
-					return false
+		var err error
+		switch {
+		case !lacks || cursor == pushedAll:
+		case few:
+			for _, id := range res.Have {
+				rec, err := r.Get(id)
+				if err != nil {
+					return err
 				}
+				recs = append(recs, rec)
 			}
-			return true
-		})
+			slices.SortFunc(recs, func(a, b *dag.Record) int { return cmp.Compare(a.Seq, b.Seq) })
+			cursor = pushedAll
+		default:
+			err = r.Since(cursor, func(rec *dag.Record) bool {
+				cursor = rec.Seq
+				if res.PeerLacks(rec.ID) {
+					recs = append(recs, rec)
+					if size += len(rec.Raw); size >= e.cfg.SyncWindow {
+						exhausted = false
+						return false
+					}
+				}
+				return true
+			})
+		}
 		if err != nil {
 			return err
 		}
@@ -255,6 +279,10 @@ func (e *Engine) syncStep(ps *peer) {
 	e.send(ps, &wire.Ping{Nonce: barrier, Digest: ours})
 	e.syncStep(ps) // the next step may start before this one's pong
 }
+
+// pushedAll is a sync's cursor once the few IDs the peer lacks were read by
+// ID: nothing is left to push.
+const pushedAll = math.MaxUint64
 
 // syncSteps is how many sync steps may await their pongs: with more than
 // one, the peer verifies and commits one step while the next are on their

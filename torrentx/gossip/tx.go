@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"errors"
+	"math/rand/v2"
 	"slices"
 
 	"github.com/torrenttx/ttx/dag"
@@ -47,6 +48,9 @@ func (e *Engine) handleInv(ps *peer, m *wire.Inv) {
 	for _, id := range m.IDs {
 		ps.known.Add(id)
 	}
+	// What another message is adding is on its way into the ledger: wanting
+	// it would only fetch a second copy.
+	unknown = slices.DeleteFunc(unknown, func(id dag.TxID) bool { return e.adding[id] })
 	ask := e.wantLocked(ps, unknown, now)
 	e.mu.Unlock()
 	if len(ask) > 0 {
@@ -106,7 +110,10 @@ func (e *Engine) sendTxs(ps *peer, recs []*dag.Record) int {
 	size, total := wire.TxOverhead, 0
 	flush := func() {
 		if len(m.Txs) > 0 {
-			e.send(ps, &m)
+			if e.send(ps, &m) {
+				ps.txsOut.add(m.Txs)
+				e.traffic.txsOut.add(m.Txs)
+			}
 			m, size = wire.Tx{}, wire.TxOverhead
 		}
 	}
@@ -130,6 +137,8 @@ func (e *Engine) sendTxs(ps *peer, recs []*dag.Record) int {
 // while this one is committed; the ledger takes them hashed and does not
 // hash them again. The settler handles the results.
 func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
+	ps.txsIn.add(m.Txs)
+	e.traffic.txsIn.add(m.Txs)
 	skip := make([]bool, len(m.Txs))
 	err := e.cfg.Store.View(func(r dag.ReadTx) error {
 		for i, t := range m.Txs {
@@ -176,6 +185,7 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 		}
 	}
 	e.mu.Unlock()
+	e.traffic.txDups.Add(uint64(len(m.Txs) - len(txs)))
 	if len(txs) == 0 {
 		return
 	}
@@ -337,11 +347,15 @@ func (e *Engine) handleNotFound(ps *peer, m *wire.NotFound) {
 	}
 }
 
-// Announce relays new transactions to every ready peer that does not have
+// Announce relays new transactions to every ready peer not known to have
 // them: accepted ones, and double-spend evidence (once: the Graph reports
-// a transaction as new only once). Transactions of at most PushMax bytes
-// are pushed whole; the others are announced by inv. Any change also marks
-// the digest as moved, for the next tick's digest ping. Wire it to
+// a transaction as new only once). A transaction of at most PushMax bytes
+// that no peer is known to have (we are its first announcer: it was made
+// here, submitted here or fetched by BitTorrent) is pushed whole to up to
+// PushFanout peers and announced by inv to the rest; one that came from a
+// peer is announced by inv only, so each node fetches its bytes once, from
+// the first peer that announces it. Any change also marks the digest as
+// moved, for the next tick's digest ping. Wire it to
 // dag.GraphConfig.OnChange: it does not block and does not call the Graph.
 func (e *Engine) Announce(changes []dag.Change) {
 	if len(changes) > 0 {
@@ -360,40 +374,59 @@ func (e *Engine) Announce(changes []dag.Change) {
 		return
 	}
 	type batch struct {
-		ps   *peer
 		inv  []dag.TxID
 		push []*dag.Record
 	}
-	var out []batch
+	out := make(map[*peer]*batch)
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
 		return
 	}
-	for _, ps := range e.peers {
-		if !ps.ready() {
-			continue
-		}
-		b := batch{ps: ps}
-		for _, rec := range news {
-			if ps.known.Has(rec.ID) {
-				continue
+	var to []*peer
+	for _, rec := range news {
+		to = to[:0]
+		first := true
+		for _, ps := range e.peers {
+			switch {
+			case ps.known.Has(rec.ID):
+				first = false
+			case ps.ready():
+				to = append(to, ps)
 			}
+		}
+		pushes := 0
+		if first && len(rec.Raw) <= e.cfg.PushMax {
+			pushes = min(len(to), e.cfg.PushFanout)
+			// The peers to push to are chosen at random, so that no peer
+			// is always the one that has to want it.
+			for i := range pushes {
+				j := i + rand.IntN(len(to)-i)
+				to[i], to[j] = to[j], to[i]
+			}
+		}
+		for i, ps := range to {
 			ps.known.Add(rec.ID)
-			if len(rec.Raw) <= e.cfg.PushMax {
+			b := out[ps]
+			if b == nil {
+				b = &batch{}
+				out[ps] = b
+			}
+			if i < pushes {
 				b.push = append(b.push, rec)
 			} else {
 				b.inv = append(b.inv, rec.ID)
 			}
 		}
-		out = append(out, b)
 	}
 	e.mu.Unlock()
-	for _, b := range out {
-		e.sendTxs(b.ps, b.push)
+	for ps, b := range out {
+		e.sendTxs(ps, b.push)
 		for ids := b.inv; len(ids) > 0; {
 			n := min(len(ids), wire.MaxIDs)
-			e.send(b.ps, &wire.Inv{IDs: ids[:n]})
+			if e.send(ps, &wire.Inv{IDs: ids[:n]}) {
+				e.traffic.invIDsOut.Add(uint64(n))
+			}
 			ids = ids[n:]
 		}
 	}
