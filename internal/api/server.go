@@ -114,6 +114,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/dag", s.handleDAG)
 	s.mux.HandleFunc("GET /v1/address", s.handleAddress)
 	s.mux.Handle("POST /v1/send", s.spending(s.handleSend))
+	s.mux.Handle("POST /v1/tx", s.spending(s.handleSubmit))
 	s.mux.Handle("POST /v1/faucet", s.spending(s.handleFaucet))
 	s.mux.Handle("POST /v1/proof", s.spending(s.handleProofImport))
 	s.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {

@@ -277,6 +277,17 @@ type SendResponse struct {
 	ID dag.TxID `json:"id"`
 }
 
+// SubmitResponse is the answer to POST /v1/tx.
+type SubmitResponse struct {
+	ID dag.TxID `json:"id"`
+	// State is the transaction's state on the node: accepted, conflicted
+	// or final, or pending while it waits for the parents in Missing.
+	State string `json:"state"`
+	// Known reports that the node held it already.
+	Known   bool       `json:"known"`
+	Missing []dag.TxID `json:"missing,omitempty"`
+}
+
 // FaucetRequest is the body of POST /v1/faucet.
 type FaucetRequest struct {
 	To string `json:"to"`

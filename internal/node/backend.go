@@ -175,6 +175,17 @@ func (n *Node) Send(ctx context.Context, to dag.PubKey, amount dag.Amount, memo 
 	return n.spend(ctx, n.cfg.Wallet, to, amount, memo, false)
 }
 
+// Submit implements api.Backend: a transaction signed elsewhere enters the
+// ledger like one from a peer, and the commit announces it.
+func (n *Node) Submit(ctx context.Context, raw []byte) (dag.Result, error) {
+	res, err := n.graph.Add(ctx, raw, "submit")
+	if err != nil {
+		return res, err
+	}
+	n.log.Info("transaction submitted", "tx", res.ID, "state", res.State.String())
+	return res, nil
+}
+
 // Faucet implements api.Backend. It pays from one faucet output picked at
 // random (see buildFromRandomCoin), not from the wallet's usual choice:
 // the faucet key is public and held by every node of the test network, so
