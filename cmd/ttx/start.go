@@ -21,8 +21,14 @@ The network is the embedded public test network (ttx-testnet, TEST MONEY
 ONLY) unless --genesis names another network's tx.json (see ttx genesis
 new). Proof files dropped in <datadir>/proofs are imported at start.
 
+With --watch <address> the node is watch-only: it loads no key (and asks
+no passphrase), shows that address's balance and history, and exports the
+proofs of its coins that ttx sign needs on an offline machine; sending is
+refused with a message that says so.
+
 Example:
   ttx start --datadir ~/.ttx --api 127.0.0.1:8347
+  ttx start --datadir ~/.ttx-watch --watch ttx1...
 `
 
 // nodeOptions is what ttx start and ttx devnet hand to runNode.
@@ -37,6 +43,9 @@ type nodeOptions struct {
 	// Wallet is the key file the node spends from; empty means
 	// <datadir>/wallet.key, created at first start.
 	Wallet string
+	// Watch, if set, is the address a watch-only node follows instead of
+	// loading a key (ttx start --watch).
+	Watch string
 	// Passphrase asks the user for the passphrase of the key file named by
 	// what (prompting on the terminal with echo off, twice if confirm is set
 	// for a new key, or reading a line from a pipe). Nil for devnet nodes,
@@ -58,6 +67,7 @@ type nodeOptions struct {
 func runStart(e *env, args []string) error {
 	fs := newFlagSet("start")
 	cf := addConfigFlags(fs, "datadir", "api", "genesis", "listen", "bootstrap", "dht", "log-level", "log-format")
+	watch := fs.String("watch", "", "watch-only: follow this address with no key (sending is refused)")
 	if help, err := e.parse(fs, args, startUsage, 0); help || err != nil {
 		return err
 	}
@@ -72,6 +82,7 @@ func runStart(e *env, args []string) error {
 	return runNode(e.ctx, nodeOptions{
 		Config:     cfg,
 		Network:    net,
+		Watch:      *watch,
 		Logger:     newLogger(e.stderr, cfg),
 		Out:        e.stdout,
 		Passphrase: func(what string, confirm bool) ([]byte, error) { return readPassphrase(e, what, confirm) },

@@ -105,6 +105,9 @@ type Status struct {
 	DHTNodes int `json:"dht_nodes"`
 	// Listen lists the BitTorrent listen addresses.
 	Listen []string `json:"listen"`
+	// WatchOnly reports a node that follows an address but holds no key:
+	// it refuses to send.
+	WatchOnly bool `json:"watch_only,omitempty"`
 }
 
 // Funds is an address's unspent outputs of accepted transactions (see

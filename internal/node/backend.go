@@ -21,7 +21,11 @@ var _ api.Backend = (*Node)(nil)
 func (n *Node) Network() *dag.Network { return n.cfg.Network }
 
 // Wallet implements api.Backend.
-func (n *Node) Wallet(context.Context) (dag.PubKey, error) { return n.cfg.Wallet.PubKey(), nil }
+func (n *Node) Wallet(context.Context) (dag.PubKey, error) { return n.walletKey(), nil }
+
+// errWatchOnly is a watch-only node's answer to a send.
+var errWatchOnly = api.NewError(http.StatusServiceUnavailable, api.CodeUnavailable,
+	errors.New("this node is watch-only (started with --watch): it holds no key and cannot sign; sign offline with ttx sign and hand the result to ttx proof import or ttx submit"))
 
 // digest returns the store's digest.
 func (n *Node) digest() (d dag.Digest, err error) {
@@ -53,6 +57,7 @@ func (n *Node) Status(ctx context.Context) (*api.Status, error) {
 		Rejected:  st.Rejected,
 		Pending:   n.graph.Pending(),
 		DHTNodes:  len(n.client.DHTNodes()),
+		WatchOnly: n.WatchOnly(),
 		Listen:    []string{n.client.ListenAddr()},
 	}
 	for _, p := range n.client.Peers() {
@@ -172,6 +177,9 @@ func (n *Node) Peers(ctx context.Context) ([]api.Peer, error) {
 
 // Send implements api.Backend.
 func (n *Node) Send(ctx context.Context, to dag.PubKey, amount dag.Amount, memo string) (dag.TxID, error) {
+	if n.cfg.Wallet == nil {
+		return dag.TxID{}, errWatchOnly
+	}
 	return n.spend(ctx, n.cfg.Wallet, to, amount, memo, false)
 }
 

@@ -42,8 +42,13 @@ type Config struct {
 	DataDir string
 	// Network is the network to join. Required.
 	Network *dag.Network
-	// Wallet is the node's key: it receives and sends. Required.
+	// Wallet is the node's key: it receives and sends. Required unless
+	// Watch is set.
 	Wallet *wallet.Key
+	// Watch, with no Wallet, makes a watch-only node: it follows this
+	// public key's balance and history and exports its proofs, but holds
+	// no key and refuses to send (sign offline with ttx sign instead).
+	Watch dag.PubKey
 	// Faucet, if set, is a key the node gives test coins from (POST /v1/faucet).
 	Faucet *wallet.Key
 	// FaucetAmount is what one faucet request pays. Default 100 TTX.
@@ -103,8 +108,8 @@ type Node struct {
 // Open starts a node: it opens (or creates) the data dir, joins the network
 // and serves the API. Close stops it.
 func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
-	if cfg.DataDir == "" || cfg.Network == nil || cfg.Wallet == nil {
-		return nil, errors.New("node: DataDir, Network and Wallet are required")
+	if cfg.DataDir == "" || cfg.Network == nil || (cfg.Wallet == nil && cfg.Watch == dag.PubKey{}) {
+		return nil, errors.New("node: DataDir, Network and Wallet (or Watch) are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -291,7 +296,19 @@ func (n *Node) ListenAddr() string { return n.client.ListenAddr() }
 func (n *Node) NodeKey() *nodekey.Key { return n.key }
 
 // Address returns the wallet's address.
-func (n *Node) Address() string { return n.cfg.Wallet.Address(n.cfg.Network) }
+func (n *Node) Address() string { return n.cfg.Network.Address(n.walletKey()) }
+
+// walletKey returns the public key the node's wallet follows: its key's,
+// or the watched one.
+func (n *Node) walletKey() dag.PubKey {
+	if n.cfg.Wallet != nil {
+		return n.cfg.Wallet.PubKey()
+	}
+	return n.cfg.Watch
+}
+
+// WatchOnly reports whether the node holds no wallet key.
+func (n *Node) WatchOnly() bool { return n.cfg.Wallet == nil }
 
 // Graph returns the node's ledger.
 func (n *Node) Graph() *dag.Graph { return n.graph }
