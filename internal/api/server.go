@@ -44,6 +44,9 @@ type Config struct {
 	Auth []Authenticator
 	// Fallback, if set, serves every path outside /v1/ (the web UI).
 	Fallback http.Handler
+	// Metrics, if set, serves GET /metrics (Prometheus text format), open
+	// to loopback readers like the other reads.
+	Metrics http.Handler
 	// Logger receives request and error logs; discarded if nil.
 	Logger *slog.Logger
 }
@@ -120,6 +123,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "no endpoint " + r.Method + " " + r.URL.Path})
 	})
+	if s.cfg.Metrics != nil {
+		s.mux.Handle("GET /metrics", s.cfg.Metrics)
+	}
 	if s.cfg.Fallback != nil {
 		s.mux.Handle("/", s.cfg.Fallback)
 	}

@@ -60,14 +60,22 @@ func (n *Node) Status(ctx context.Context) (*api.Status, error) {
 		WatchOnly: n.WatchOnly(),
 		Listen:    []string{n.client.ListenAddr()},
 	}
+	s.Peers, s.TTXPeers = n.peerCounts()
+	s.InSync = n.gossip.inSync(d)
+	s.Sync = n.sync.progress(n.cfg.Now(), d.Count, n.gossip.best(d.Count))
+	return s, nil
+}
+
+// peerCounts counts the connected peers, and those of them that speak ttx
+// on this network.
+func (n *Node) peerCounts() (all, ttx int) {
 	for _, p := range n.client.Peers() {
-		s.Peers++
+		all++
 		if p.TTX && p.Torrent == n.cfg.Network.ID {
-			s.TTXPeers++
+			ttx++
 		}
 	}
-	s.InSync = n.gossip.inSync(d)
-	return s, nil
+	return all, ttx
 }
 
 // Balance implements api.Backend. An output counts as final when its

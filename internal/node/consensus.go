@@ -40,6 +40,7 @@ func (v voteLink) Peers() []vote.Peer {
 
 // Poll implements consensus.Transport.
 func (v voteLink) Poll(key vote.NodeKey, req uint64, outs []dag.OutPoint, txs [][]byte) error {
+	v.g.n.metrics.pollsSent.Add(1)
 	if err := v.g.engine.Load().Poll(dag.PubKey(key), &wire.Poll{Req: req, Outs: outs, Txs: txs}); err != nil {
 		return fmt.Errorf("send poll: %w", err)
 	}
@@ -48,6 +49,7 @@ func (v voteLink) Poll(key vote.NodeKey, req uint64, outs []dag.OutPoint, txs []
 
 // Answer implements consensus.Transport.
 func (v voteLink) Answer(key vote.NodeKey, req uint64, batch []byte) error {
+	v.g.n.metrics.answersSent.Add(1)
 	if err := v.g.engine.Load().Answer(dag.PubKey(key), &wire.Votes{Req: req, Batch: batch}); err != nil {
 		return fmt.Errorf("send votes: %w", err)
 	}
@@ -56,11 +58,13 @@ func (v voteLink) Answer(key vote.NodeKey, req uint64, batch []byte) error {
 
 // Poll takes a peer's poll.
 func (v voteInbox) Poll(from dag.PubKey, p *wire.Poll) {
+	v.n.metrics.pollsReceived.Add(1)
 	v.n.consensus.HandlePoll(vote.NodeKey(from), p.Req, p.Outs)
 }
 
 // Votes takes a peer's answer.
 func (v voteInbox) Votes(from dag.PubKey, m *wire.Votes) {
+	v.n.metrics.answersReceived.Add(1)
 	v.n.consensus.HandleVotes(vote.NodeKey(from), m.Req, m.Batch)
 }
 

@@ -81,6 +81,16 @@ type Config struct {
 	// VoteMinPeers is the fewest ttx peers the node polls with; with
 	// fewer, nothing becomes final. Default consensus.DefaultMinPeers.
 	VoteMinPeers int
+	// Notify, if set, is a shell command run for each transaction that
+	// pays the wallet when it is accepted and when it becomes final, "%s"
+	// replaced by its ID (bitcoind's -walletnotify); see notifier.
+	// NotifyTimeout bounds one run (DefaultNotifyTimeout), NotifyConcurrency
+	// the runs at once (DefaultNotifyConcurrency), NotifyQueue the runs
+	// waiting (DefaultNotifyQueue); more are dropped and counted.
+	Notify            string
+	NotifyTimeout     time.Duration
+	NotifyConcurrency int
+	NotifyQueue       int
 	// Logger receives the node's logs. Default: discard.
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -101,6 +111,9 @@ type Node struct {
 	api       *api.Server
 	started   time.Time
 	events    *hub
+	metrics   *metrics
+	sync      *syncMeter
+	notify    *notifier // nil without Config.Notify
 
 	sendMu sync.Mutex // serialises wallet spends
 }
@@ -134,7 +147,8 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, ProofsDir), 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger.With("subsystem", "node"), started: cfg.Now(), events: newHub()}
+	n := &Node{cfg: cfg, log: cfg.Logger.With("subsystem", "node"), started: cfg.Now(), events: newHub(),
+		metrics: newMetrics(), sync: newSyncMeter()}
 	defer func() {
 		if err != nil {
 			n.Close(context.Background())
@@ -149,10 +163,16 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if n.key, err = nodekey.LoadOrCreate(filepath.Join(cfg.DataDir, NodeKeyFile)); err != nil {
 		return nil, err
 	}
+	if cfg.Notify != "" {
+		n.notify = newNotifier(notifyConfig{
+			cmd: cfg.Notify, timeout: cfg.NotifyTimeout, concurrency: cfg.NotifyConcurrency, queue: cfg.NotifyQueue,
+			net: cfg.Network, owner: n.walletKey(), store: n.store, log: cfg.Logger,
+		})
+	}
 	n.gossip = newGossipLink(n)
 	n.graph, err = dag.NewGraph(dag.GraphConfig{
 		Network:  cfg.Network,
-		Store:    n.store,
+		Store:    timedStore{n.store, n.metrics.commit},
 		Now:      cfg.Now,
 		Logger:   cfg.Logger,
 		OnChange: n.onChange,
@@ -200,6 +220,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, err
 	}
 	n.importProofDir(ctx)
+	n.metrics.reg.MustRegister(nodeCollector{n})
 
 	n.api, err = api.NewServer(api.Config{
 		Addr:      cfg.APIAddr,
@@ -207,6 +228,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		CookieDir: cfg.DataDir,
 		Auth:      cfg.APIAuth,
 		Fallback:  cfg.Web,
+		Metrics:   n.metrics.handler(),
 		Logger:    cfg.Logger,
 	})
 	if err != nil {
@@ -253,6 +275,9 @@ func (n *Node) Close(ctx context.Context) error {
 	}
 	if n.consensus != nil {
 		n.consensus.Close() // before the ledger: it waits on the Graph
+	}
+	if n.notify != nil {
+		n.notify.close() // before the store: it reads final transactions
 	}
 	if n.graph != nil {
 		if err := n.graph.Close(); err != nil {
@@ -323,6 +348,10 @@ func (n *Node) Connect(addrs ...string) error { return n.client.AddPeers(addrs) 
 // subscribers. It must not block.
 func (n *Node) onChange(changes []dag.Change) {
 	n.gossip.announce(changes)
+	n.metrics.observe(changes)
+	if n.notify != nil {
+		n.notify.onChange(changes)
+	}
 	n.events.publish(changes)
 	if n.consensus != nil {
 		n.consensus.OnChange(changes)
