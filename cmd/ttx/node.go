@@ -48,6 +48,7 @@ func runNode(ctx context.Context, o nodeOptions) error {
 		Network:    o.Network,
 		Wallet:     key,
 		Watch:      watch,
+		Notify:     o.Notify,
 		ListenAddr: cfg.Listen,
 		APIAddr:    cfg.API,
 		Web:        ws,
@@ -129,11 +130,27 @@ func statusLines(ctx context.Context, n *node.Node, o nodeOptions) {
 
 func statusLine(st *api.Status) string {
 	sync := "no ttx peers yet"
-	if st.TTXPeers > 0 {
+	switch {
+	case st.Sync.Missing > 0:
+		sync = "catching up: " + syncProgress(st.Sync)
+	case st.TTXPeers > 0:
 		sync = fmt.Sprintf("in sync with %d of %d ttx peers", st.InSync, st.TTXPeers)
 	}
 	return fmt.Sprintf("peers %d · txs %d accepted, %d pending, %d rejected · digest %s · %s",
 		st.Peers, st.Accepted, st.Pending, st.Rejected, st.Digest, sync)
+}
+
+// syncProgress words how far a node is behind: "1234 of 5000 txs (24.6 %),
+// 3766 missing, 120 tx/s, ETA 32s".
+func syncProgress(p api.SyncProgress) string {
+	s := fmt.Sprintf("%d of %d txs (%.1f %%), %d missing", p.Have, p.Best, p.Percent, p.Missing)
+	if p.Rate > 0 {
+		s += fmt.Sprintf(", %g tx/s", p.Rate)
+	}
+	if p.ETASeconds > 0 {
+		s += ", ETA " + (time.Duration(p.ETASeconds) * time.Second).String()
+	}
+	return s
 }
 
 // openWallet loads the node's key file, creating it on first start: a
