@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,10 +27,21 @@ import (
 type fakeSource struct {
 	token   string
 	changes chan []dag.Change
+	raws    map[dag.TxID][]byte // what Raw finds
+	peers   atomic.Int32        // what PeerCounts says
 }
 
 func (f *fakeSource) Subscribe() (<-chan []dag.Change, func()) { return f.changes, func() {} }
 func (f *fakeSource) Token() string                            { return f.token }
+func (f *fakeSource) Raw(id dag.TxID) ([]byte, error) {
+	if raw, ok := f.raws[id]; ok {
+		return raw, nil
+	}
+	return nil, dag.ErrNotFound
+}
+func (f *fakeSource) PeerCounts() (peers, ttx, inSync int) {
+	return int(f.peers.Load()), int(f.peers.Load()), 0
+}
 
 // spendBackend answers only what a send needs; the tests call nothing else.
 type spendBackend struct {
