@@ -53,18 +53,8 @@ func runSubmit(e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "It waits for %d parent(s) the node does not hold yet, e.g. %s\n", len(r.Missing), r.Missing[0])
 		}
 	}
-	if *wf.wait {
-		if _, err := waitFinal(e, c, r.ID, *wf.timeout); err != nil {
-			return err
-		}
-	}
-	if *asJSON {
-		return e.printJSON(r)
-	}
-	if *wf.wait {
-		fmt.Fprintln(e.stdout, "Final: the network decided it for good.")
-	}
-	return nil
+	_, err = wf.report(e, c, r.ID, *asJSON, r)
+	return err
 }
 
 // readTxFile reads a tx.json from path ("-": stdin), at most dag.MaxTxSize

@@ -299,7 +299,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 // writeError writes err as {"error","code"} with its status; see toError.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := toError(err)
-	if e.Status >= 500 {
+	if e.Status >= 500 && e.Status != http.StatusServiceUnavailable { // 503: the node cannot do it (no key, no faucet), not a fault
 		s.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	} else {
 		s.log.Debug("api request refused", "method", r.Method, "path", r.URL.Path, "status", e.Status, "code", e.Code, "err", e.Message)

@@ -166,7 +166,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if cfg.Notify != "" {
 		n.notify = newNotifier(notifyConfig{
 			cmd: cfg.Notify, timeout: cfg.NotifyTimeout, concurrency: cfg.NotifyConcurrency, queue: cfg.NotifyQueue,
-			net: cfg.Network, owner: n.walletKey(), store: n.store, log: cfg.Logger,
+			net: cfg.Network, owner: n.walletKey(), raw: n.Raw, log: cfg.Logger,
 		})
 	}
 	n.gossip = newGossipLink(n)

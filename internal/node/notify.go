@@ -43,7 +43,7 @@ type notifier struct {
 	timeout time.Duration
 	owner   dag.PubKey
 	addr    []byte // the owner's address, to skip unrelated txs cheaply
-	store   dag.Store
+	raw     func(dag.TxID) ([]byte, error)
 	log     *slog.Logger
 
 	finals chan dag.TxID // final txs to check against the wallet
@@ -67,7 +67,7 @@ type notifyConfig struct {
 	concurrency, queue int
 	net                *dag.Network
 	owner              dag.PubKey
-	store              dag.Store
+	raw                func(dag.TxID) ([]byte, error) // a stored tx's bytes (Node.Raw)
 	log                *slog.Logger
 }
 
@@ -84,7 +84,7 @@ func newNotifier(c notifyConfig) *notifier {
 	ctx, cancel := context.WithCancel(context.Background())
 	nt := &notifier{
 		cmd: c.cmd, timeout: c.timeout, owner: c.owner, addr: []byte(c.net.Address(c.owner)),
-		store: c.store, log: c.log.With("subsystem", "notify"),
+		raw: c.raw, log: c.log.With("subsystem", "notify"),
 		finals: make(chan dag.TxID, finalsQueue), runs: make(chan notifyRun, c.queue),
 		ctx: ctx, cancel: cancel,
 	}
@@ -147,14 +147,7 @@ func (nt *notifier) checkFinals() {
 		case <-nt.ctx.Done():
 			return
 		case id := <-nt.finals:
-			var raw []byte
-			err := nt.store.View(func(r dag.ReadTx) error {
-				rec, err := r.Get(id)
-				if err == nil {
-					raw = rec.Raw
-				}
-				return err
-			})
+			raw, err := nt.raw(id)
 			if err != nil {
 				if !errors.Is(err, dag.ErrClosed) {
 					nt.log.Warn("notify: read final transaction", "tx", id, "err", err)

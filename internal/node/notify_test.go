@@ -18,13 +18,11 @@ import (
 // processes it started.
 func TestNotifySlowCommand(t *testing.T) {
 	net, keys := testKeys(t, 2)
-	st := dag.NewMemStore()
-	defer st.Close()
 	marker := filepath.Join(t.TempDir(), "survived")
 	nt := newNotifier(notifyConfig{
 		cmd:     "sleep 2; touch " + marker + "; echo %s",
 		timeout: 200 * time.Millisecond, concurrency: 2, queue: 2,
-		net: net, owner: keys[1].PubKey(), store: st, log: slog.New(slog.DiscardHandler),
+		net: net, owner: keys[1].PubKey(), raw: noRaw, log: slog.New(slog.DiscardHandler),
 	})
 	const events = 50
 	var changes []dag.Change
@@ -62,11 +60,9 @@ func TestNotifySlowCommand(t *testing.T) {
 // state, runs nothing.
 func TestNotifyOnlyTheWallet(t *testing.T) {
 	net, keys := testKeys(t, 3)
-	st := dag.NewMemStore()
-	defer st.Close()
 	out := filepath.Join(t.TempDir(), "out")
 	nt := newNotifier(notifyConfig{
-		cmd: `echo "$TTX_EVENT $TTX_TX %s" >> ` + out, net: net, owner: keys[1].PubKey(), store: st, log: slog.New(slog.DiscardHandler),
+		cmd: `echo "$TTX_EVENT $TTX_TX %s" >> ` + out, net: net, owner: keys[1].PubKey(), raw: noRaw, log: slog.New(slog.DiscardHandler),
 	})
 	mine := dagtest.Spend(t, net, keys[0].PrivateKey(), []dag.OutPoint{{TxID: net.ID, Index: 0}}, dagtest.Out(net, keys[1].PrivateKey(), dag.Unit))
 	// keys[1]'s address is in this one, as the sender: it pays keys[2].
@@ -89,3 +85,5 @@ func TestNotifyOnlyTheWallet(t *testing.T) {
 		t.Error("ran for a payment that pays the wallet nothing")
 	}
 }
+
+func noRaw(dag.TxID) ([]byte, error) { return nil, dag.ErrNotFound }

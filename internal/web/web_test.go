@@ -399,25 +399,16 @@ func TestQREndpoint(t *testing.T) {
 // readEvent reads one "tx" event from a stream.
 func readEvent(t *testing.T, r *bufio.Reader) web.Event {
 	t.Helper()
-	var name, data string
 	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			t.Fatalf("read stream: %v", err)
+		name, data := readNamed(t, r)
+		if name != "tx" {
+			continue
 		}
-		line = strings.TrimRight(line, "\n")
-		switch {
-		case strings.HasPrefix(line, "event: "):
-			name = strings.TrimPrefix(line, "event: ")
-		case strings.HasPrefix(line, "data: "):
-			data = strings.TrimPrefix(line, "data: ")
-		case line == "" && name == "tx":
-			var e web.Event
-			if err := json.Unmarshal([]byte(data), &e); err != nil {
-				t.Fatalf("event data %q: %v", data, err)
-			}
-			return e
+		var e web.Event
+		if err := json.Unmarshal([]byte(data), &e); err != nil {
+			t.Fatalf("event data %q: %v", data, err)
 		}
+		return e
 	}
 }
 
