@@ -40,19 +40,19 @@ func (v voteLink) Peers() []vote.Peer {
 
 // Poll implements consensus.Transport.
 func (v voteLink) Poll(key vote.NodeKey, req uint64, outs []dag.OutPoint, txs [][]byte) error {
-	v.g.n.metrics.pollsSent.Add(1)
 	if err := v.g.engine.Load().Poll(dag.PubKey(key), &wire.Poll{Req: req, Outs: outs, Txs: txs}); err != nil {
 		return fmt.Errorf("send poll: %w", err)
 	}
+	v.g.n.metrics.pollsSent.Add(1)
 	return nil
 }
 
 // Answer implements consensus.Transport.
 func (v voteLink) Answer(key vote.NodeKey, req uint64, batch []byte) error {
-	v.g.n.metrics.answersSent.Add(1)
 	if err := v.g.engine.Load().Answer(dag.PubKey(key), &wire.Votes{Req: req, Batch: batch}); err != nil {
 		return fmt.Errorf("send votes: %w", err)
 	}
+	v.g.n.metrics.answersSent.Add(1)
 	return nil
 }
 
