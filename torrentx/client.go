@@ -200,6 +200,14 @@ type PeerInfo struct {
 	BytesRead, BytesWritten int64
 }
 
+// Traffic returns the bytes read from and written to every peer
+// connection since the client started, handshakes included; unlike
+// PeerInfo's, the totals keep what closed connections carried.
+func (c *Client) Traffic() (read, written int64) {
+	st := c.cl.ConnStats()
+	return st.BytesRead.Int64(), st.BytesWritten.Int64()
+}
+
 // Peers lists the connections of every loaded torrent.
 func (c *Client) Peers() []PeerInfo {
 	type loaded struct {

@@ -44,6 +44,8 @@ func commands() []command {
 		{"balance", "show your balance, or another address's", runBalance},
 		{"history", "list your transactions, or another address's", runHistory},
 		{"send", "pay someone", runSend},
+		{"sign", "sign a payment offline from proof files of your coins (cold signing)", runSign},
+		{"submit", "send a transaction signed elsewhere (ttx sign --raw) to the node", runSubmit},
 		{"faucet", "get test coins (test networks only)", runFaucet},
 		{"tx", "show a transaction, and ask peers whether they accept it", runTx},
 		{"proof", "export, verify (offline) or import a payment proof", runProof},

@@ -133,6 +133,9 @@ func (b *backend) ImportProof(_ context.Context, proof []byte) (*api.ImportResul
 	r.Votes, r.Keys = p.Votes()
 	return r, nil
 }
+func (b *backend) Submit(ctx context.Context, raw []byte) (dag.Result, error) {
+	return b.g.Add(ctx, raw, "submit")
+}
 func (b *backend) Recent(context.Context, int) ([]*dag.Record, error) { return nil, nil }
 func (b *backend) Wallet(context.Context) (dag.PubKey, error)         { return b.me, nil }
 

@@ -331,20 +331,7 @@ func importedRaws(t *testing.T, net *dag.Network, apiAddr string, id dag.TxID) [
 // ancestry, built on a ledger that holds only those.
 func proofOf(t *testing.T, net *dag.Network, ancestry [][]byte, raw []byte) []byte {
 	t.Helper()
-	s := dag.NewMemStore()
-	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: s})
-	res, err := g.AddBatch(t.Context(), append(slices.Clone(ancestry), raw), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if last := res[len(res)-1]; last.State != dag.StateAccepted {
-		t.Fatalf("build proof: the tx is %s (%v) on its own ledger", last.State, last.Err)
-	}
-	var b []byte
-	err = s.View(func(r dag.ReadTx) error {
-		b, err = proofs.Export(net, r, res[len(res)-1].ID, nil)
-		return err
-	})
+	b, err := buildProof(t.Context(), net, ancestry, raw)
 	if err != nil {
 		t.Fatal(err)
 	}

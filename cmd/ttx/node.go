@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/genesis"
 	"github.com/torrenttx/ttx/internal/api"
 	"github.com/torrenttx/ttx/internal/node"
@@ -29,8 +30,14 @@ const statusEvery = 2 * time.Second
 // then the ledger, so nothing accepted is lost.
 func runNode(ctx context.Context, o nodeOptions) error {
 	cfg := o.Config
-	key, err := openWallet(o)
-	if err != nil {
+	var key *wallet.Key
+	var watch dag.PubKey
+	var err error
+	if o.Watch != "" {
+		if watch, err = o.Network.ParseAddress(o.Watch); err != nil {
+			return withHint(fmt.Errorf("--watch: %w", err), "--watch takes the address of the wallet to follow, for this network")
+		}
+	} else if key, err = openWallet(o); err != nil {
 		return err
 	}
 	ws, err := web.New(web.Config{Logger: o.Logger})
@@ -41,6 +48,8 @@ func runNode(ctx context.Context, o nodeOptions) error {
 		DataDir:    cfg.DataDir,
 		Network:    o.Network,
 		Wallet:     key,
+		Watch:      watch,
+		Notify:     o.Notify,
 		ListenAddr: cfg.Listen,
 		APIAddr:    cfg.API,
 		Web:        ws,
@@ -76,7 +85,11 @@ func runNode(ctx context.Context, o nodeOptions) error {
 		o.Logger.Info("web wallet", "url", login)
 	} else {
 		fmt.Fprintf(o.Out, "ttx %s on %s (%s)\n", node.Version, o.Network.Params.Name, o.Network.ID)
-		fmt.Fprintf(o.Out, "  address  %s\n", n.Address())
+		if n.WatchOnly() {
+			fmt.Fprintf(o.Out, "  address  %s  (watch-only: no key here, sending is refused; sign with ttx sign)\n", n.Address())
+		} else {
+			fmt.Fprintf(o.Out, "  address  %s\n", n.Address())
+		}
 		fmt.Fprintf(o.Out, "  API      %s\n", n.APIURL())
 		fmt.Fprintf(o.Out, "  wallet   %s  (opens the web wallet with the right to spend; works once)\n", login)
 		fmt.Fprintf(o.Out, "  peers    BitTorrent on %s\n", n.ListenAddr())
@@ -125,11 +138,27 @@ func statusLines(ctx context.Context, n *node.Node, o nodeOptions) {
 
 func statusLine(st *api.Status) string {
 	sync := "no ttx peers yet"
-	if st.TTXPeers > 0 {
+	switch {
+	case st.Sync.Missing > 0:
+		sync = "catching up: " + syncProgress(st.Sync)
+	case st.TTXPeers > 0:
 		sync = fmt.Sprintf("in sync with %d of %d ttx peers", st.InSync, st.TTXPeers)
 	}
 	return fmt.Sprintf("peers %d · txs %d accepted, %d pending, %d rejected · digest %s · %s",
 		st.Peers, st.Accepted, st.Pending, st.Rejected, st.Digest, sync)
+}
+
+// syncProgress words how far a node is behind: "1234 of 5000 txs (24.6 %),
+// 3766 missing, 120 tx/s, ETA 32s".
+func syncProgress(p api.SyncProgress) string {
+	s := fmt.Sprintf("%d of %d txs (%.1f %%), %d missing", p.Have, p.Best, p.Percent, p.Missing)
+	if p.Rate > 0 {
+		s += fmt.Sprintf(", %g tx/s", p.Rate)
+	}
+	if p.ETASeconds > 0 {
+		s += ", ETA " + (time.Duration(p.ETASeconds) * time.Second).String()
+	}
+	return s
 }
 
 // openWallet loads the node's key file, creating it on first start: a
@@ -139,19 +168,27 @@ func openWallet(o nodeOptions) (*wallet.Key, error) {
 	if path == "" {
 		path = filepath.Join(o.Config.DataDir, node.WalletFile)
 	}
-	kf, err := wallet.ReadKeyFile(path)
+	key, err := loadWallet(path, o.Passphrase)
 	if errors.Is(err, fs.ErrNotExist) {
 		return createWallet(o, path)
 	}
+	return key, err
+}
+
+// loadWallet loads the key file at path, asking for its passphrase if it
+// is encrypted (ask nil: none can be asked). An error wraps
+// fs.ErrNotExist if there is no file.
+func loadWallet(path string, ask func(what string, confirm bool) ([]byte, error)) (*wallet.Key, error) {
+	kf, err := wallet.ReadKeyFile(path)
 	if err != nil {
 		return nil, err
 	}
 	var pass []byte
 	if kf.Encrypted() {
-		if o.Passphrase == nil {
+		if ask == nil {
 			return nil, fmt.Errorf("wallet %s is encrypted and no passphrase can be asked", path)
 		}
-		if pass, err = o.Passphrase("wallet "+path, false); err != nil {
+		if pass, err = ask("wallet "+path, false); err != nil {
 			return nil, err
 		}
 	}

@@ -54,17 +54,8 @@ func runSend(e *env, args []string) error {
 	if !*asJSON {
 		fmt.Fprintf(e.stdout, "Sent %s TTX to %s\nID: %s\n", amt, *to, r.ID)
 	}
-	if *wf.wait {
-		if _, err := waitFinal(e, c, r.ID, *wf.timeout); err != nil {
-			return err
-		}
-	}
-	if *asJSON {
-		return e.printJSON(r)
-	}
-	if *wf.wait {
-		fmt.Fprintln(e.stdout, "Final: the network decided it for good.")
-		return nil
+	if done, err := wf.report(e, c, r.ID, *asJSON, r); done {
+		return err
 	}
 	fmt.Fprintf(e.stdout, "Check it with: ttx tx%s --peers %s\n", cf.passed(), r.ID)
 	return nil

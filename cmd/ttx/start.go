@@ -21,8 +21,27 @@ The network is the embedded public test network (ttx-testnet, TEST MONEY
 ONLY) unless --genesis names another network's tx.json (see ttx genesis
 new). Proof files dropped in <datadir>/proofs are imported at start.
 
+With --watch <address> the node is watch-only: it loads no key (and asks
+no passphrase), shows that address's balance and history, and exports the
+proofs of its coins that ttx sign needs on an offline machine; sending is
+refused with a message that says so.
+
+--notify CMD runs CMD through /bin/sh for each transaction that pays the
+wallet (its own sends' change included) when it is accepted and again when
+it becomes final, like bitcoind's -walletnotify: "%s" in CMD becomes the
+transaction ID, and the environment has TTX_EVENT (accepted or final) and
+TTX_TX. At most 4 run at once and 256 wait; each is killed after 30 s, and
+events beyond the queue are dropped and logged (ttx_notify_total on
+/metrics counts them), so a slow CMD never holds up the node.
+
+While the node catches up with its peers, the status line says how many
+transactions it lacks against the peer that holds the most, the rate and
+an ETA.
+
 Example:
   ttx start --datadir ~/.ttx --api 127.0.0.1:8347
+  ttx start --datadir ~/.ttx-watch --watch ttx1...
+  ttx start --notify 'echo "$TTX_EVENT %s" >> ~/payments.log'
 `
 
 // nodeOptions is what ttx start and ttx devnet hand to runNode.
@@ -37,6 +56,11 @@ type nodeOptions struct {
 	// Wallet is the key file the node spends from; empty means
 	// <datadir>/wallet.key, created at first start.
 	Wallet string
+	// Watch, if set, is the address a watch-only node follows instead of
+	// loading a key (ttx start --watch).
+	Watch string
+	// Notify is node.Config.Notify (ttx start --notify).
+	Notify string
 	// Passphrase asks the user for the passphrase of the key file named by
 	// what (prompting on the terminal with echo off, twice if confirm is set
 	// for a new key, or reading a line from a pipe). Nil for devnet nodes,
@@ -58,6 +82,8 @@ type nodeOptions struct {
 func runStart(e *env, args []string) error {
 	fs := newFlagSet("start")
 	cf := addConfigFlags(fs, "datadir", "api", "genesis", "listen", "bootstrap", "dht", "log-level", "log-format")
+	watch := fs.String("watch", "", "watch-only: follow this address with no key (sending is refused)")
+	notify := fs.String("notify", "", `shell command run for each payment to the wallet, when accepted and when final; "%s" becomes the tx ID`)
 	if help, err := e.parse(fs, args, startUsage, 0); help || err != nil {
 		return err
 	}
@@ -72,6 +98,8 @@ func runStart(e *env, args []string) error {
 	return runNode(e.ctx, nodeOptions{
 		Config:     cfg,
 		Network:    net,
+		Watch:      *watch,
+		Notify:     *notify,
 		Logger:     newLogger(e.stderr, cfg),
 		Out:        e.stdout,
 		Passphrase: func(what string, confirm bool) ([]byte, error) { return readPassphrase(e, what, confirm) },

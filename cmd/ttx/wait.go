@@ -33,6 +33,25 @@ func addWaitFlags(fs *flag.FlagSet) waitFlags {
 	}
 }
 
+// report ends a command that added transaction id and got the answer r:
+// with --wait it waits until id is final, then prints r as JSON (asJSON)
+// or says it is final. done reports that it printed the ending.
+func (wf waitFlags) report(e *env, c *api.Client, id dag.TxID, asJSON bool, r any) (done bool, err error) {
+	if *wf.wait {
+		if _, err := waitFinal(e, c, id, *wf.timeout); err != nil {
+			return true, err
+		}
+	}
+	if asJSON {
+		return true, e.printJSON(r)
+	}
+	if *wf.wait {
+		fmt.Fprintln(e.stdout, "Final: the network decided it for good.")
+		return true, nil
+	}
+	return false, nil
+}
+
 // errNotFinal is returned when --wait ends without the transaction
 // becoming final.
 var errNotFinal = errors.New("ttx: not final")

@@ -45,6 +45,11 @@ type Backend interface {
 	// from the node's wallet, with memo (printable ASCII, at most the
 	// network's max_memo), and announces it.
 	Send(ctx context.Context, to dag.PubKey, amount dag.Amount, memo string) (dag.TxID, error)
+	// Submit adds a transaction signed elsewhere (raw tx.json bytes that
+	// the Server decoded and checked with CheckSanity) and announces it.
+	// The Result says what the ledger made of it; a rejected one carries
+	// its dag.RuleError in Result.Err.
+	Submit(ctx context.Context, raw []byte) (dag.Result, error)
 	// Faucet sends test coins to to from the network's faucet key, if the
 	// node has one.
 	Faucet(ctx context.Context, to dag.PubKey) (dag.TxID, error)

@@ -81,6 +81,11 @@ func (c *Client) Send(ctx context.Context, req SendRequest) (*SendResponse, erro
 	return post[SendResponse](ctx, c, "/v1/send", req)
 }
 
+// Submit calls POST /v1/tx with a signed tx.json (needs the cookie).
+func (c *Client) Submit(ctx context.Context, raw []byte) (*SubmitResponse, error) {
+	return request[SubmitResponse](ctx, c, http.MethodPost, "/v1/tx", "application/json", bytes.NewReader(raw))
+}
+
 // Faucet calls POST /v1/faucet (needs the cookie).
 func (c *Client) Faucet(ctx context.Context, to string) (*SendResponse, error) {
 	return post[SendResponse](ctx, c, "/v1/faucet", FaucetRequest{To: to})

@@ -14,6 +14,8 @@
 //	POST /v1/faucet             test coins from the faucet key (cookie)
 //	GET  /v1/proof/{id}         a proof file (.torrent bytes)
 //	POST /v1/proof              import a proof file (cookie)
+//	POST /v1/tx                 add a transaction signed elsewhere (cookie)
+//	GET  /metrics               Prometheus metrics, if the node serves them
 //	GET  /v1/dag?limit=N        the most recent DAG slice, for drawing
 //	GET  /v1/address            the node wallet's address
 //
@@ -23,7 +25,7 @@
 //     {"ttx":"1.5","units":"150000000"}, and a send's amount is a decimal
 //     string.
 //   - Reading is open to loopback clients; spending (send, faucet, proof
-//     import) needs the cookie token from <datadir>/.cookie (mode 0600,
+//     import, raw submit) needs the cookie token from <datadir>/.cookie (mode 0600,
 //     rewritten at each start, removed on clean exit) as
 //     "Authorization: Bearer <token>", compared in constant time, or
 //     another Authenticator. Clients beyond loopback need it for all, and

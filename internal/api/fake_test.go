@@ -72,11 +72,12 @@ type fakeBackend struct {
 	f    *fixture
 	recs []*dag.Record // by Seq
 
-	mu       sync.Mutex
-	sends    []sendCall
-	imported [][]byte
-	trusted  []string
-	err      error // returned by every call if set
+	mu        sync.Mutex
+	sends     []sendCall
+	imported  [][]byte
+	submitted [][]byte
+	trusted   []string
+	err       error // returned by every call if set
 }
 
 type sendCall struct {
@@ -156,6 +157,25 @@ func (b *fakeBackend) Send(ctx context.Context, to dag.PubKey, amount dag.Amount
 	defer b.mu.Unlock()
 	b.sends = append(b.sends, sendCall{to, amount, memo})
 	return b.f.pay.ID, nil
+}
+
+func (b *fakeBackend) Submit(ctx context.Context, raw []byte) (dag.Result, error) {
+	if b.err != nil {
+		return dag.Result{}, b.err
+	}
+	p, err := dag.Decode(raw)
+	if err != nil {
+		return dag.Result{}, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.submitted = append(b.submitted, raw)
+	for _, r := range b.recs {
+		if r.ID == p.ID {
+			return dag.Result{ID: p.ID, State: r.State, Known: true}, nil
+		}
+	}
+	return dag.Result{ID: p.ID, State: dag.StateRejected, Err: dag.RuleError{Code: dag.ErrDoubleSpend, Desc: "test: loses"}}, nil
 }
 
 func (b *fakeBackend) Faucet(ctx context.Context, to dag.PubKey) (dag.TxID, error) {

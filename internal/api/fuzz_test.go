@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/torrenttx/ttx/dag"
 )
 
 // FuzzDecodeSend feeds arbitrary bodies to the send request decoder and
@@ -83,6 +85,35 @@ func FuzzAmountJSON(f *testing.F) {
 		var a2 Amount
 		if err := a2.UnmarshalJSON(out); err != nil || a2 != a {
 			t.Fatalf("round trip %s: %d -> %s -> %d (%v)", b, a, out, a2, err)
+		}
+	})
+}
+
+// FuzzCheckSubmit feeds arbitrary POST /v1/tx bodies to checkSubmit: no
+// panic; a refusal is a 4xx, never the node's fault; an accepted body is
+// returned byte for byte and decodes to the same transaction.
+func FuzzCheckSubmit(f *testing.F) {
+	fx := newFixture(f)
+	f.Add(fx.pay.Raw)
+	f.Add(fx.genesis.Raw)
+	f.Add([]byte(`{"v":1}`))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		raw, err := checkSubmit(fx.net, body)
+		if err != nil {
+			if raw != nil {
+				t.Fatal("checkSubmit returned bytes with an error")
+			}
+			if e := toError(err); e.Status/100 != 4 {
+				t.Fatalf("refusal %v is %d, want a 4xx", err, e.Status)
+			}
+			return
+		}
+		if !bytes.Equal(raw, body) {
+			t.Fatal("checkSubmit changed the bytes")
+		}
+		if _, err := dag.Decode(raw); err != nil {
+			t.Fatalf("accepted body does not decode: %v", err)
 		}
 	})
 }

@@ -492,3 +492,55 @@ func queryLimit(r *http.Request, def int) (int, error) {
 	}
 	return n, nil
 }
+
+// handleSubmit takes a transaction signed elsewhere (ttx sign, another
+// wallet): the body is its exact tx.json bytes.
+func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, dag.MaxTxSize+1))
+	if err != nil {
+		s.writeError(w, r, badRequest("read transaction: %v", err))
+		return
+	}
+	raw, err := checkSubmit(s.b.Network(), b)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.b.Submit(r.Context(), raw)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if res.State == dag.StateRejected || res.State == dag.StateUnknown {
+		if res.Err == nil {
+			res.Err = fmt.Errorf("transaction %s is %s", res.ID, res.State)
+		}
+		s.writeError(w, r, res.Err)
+		return
+	}
+	status := http.StatusOK
+	if res.State == dag.StatePending {
+		status = http.StatusAccepted // it waits for parents the node does not hold yet
+	}
+	s.writeJSON(w, status, SubmitResponse{ID: res.ID, State: res.State.String(), Known: res.Known, Missing: res.Missing})
+}
+
+// checkSubmit checks a POST /v1/tx body: one canonical tx.json of at most
+// dag.MaxTxSize bytes that passes the network's sanity rules (signature
+// included). It returns the bytes to add.
+func checkSubmit(net *dag.Network, b []byte) ([]byte, error) {
+	switch {
+	case len(b) == 0:
+		return nil, badRequest("empty request body: send the signed tx.json bytes")
+	case len(b) > dag.MaxTxSize:
+		return nil, &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge, Message: fmt.Sprintf("transaction is over %d bytes", dag.MaxTxSize)}
+	}
+	p, err := dag.Decode(b)
+	if err != nil {
+		return nil, err
+	}
+	if err := net.CheckSanity(p); err != nil {
+		return nil, err
+	}
+	return p.Raw, nil
+}

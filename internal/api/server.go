@@ -44,6 +44,9 @@ type Config struct {
 	Auth []Authenticator
 	// Fallback, if set, serves every path outside /v1/ (the web UI).
 	Fallback http.Handler
+	// Metrics, if set, serves GET /metrics (Prometheus text format), open
+	// to loopback readers like the other reads.
+	Metrics http.Handler
 	// Logger receives request and error logs; discarded if nil.
 	Logger *slog.Logger
 }
@@ -114,11 +117,15 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/dag", s.handleDAG)
 	s.mux.HandleFunc("GET /v1/address", s.handleAddress)
 	s.mux.Handle("POST /v1/send", s.spending(s.handleSend))
+	s.mux.Handle("POST /v1/tx", s.spending(s.handleSubmit))
 	s.mux.Handle("POST /v1/faucet", s.spending(s.handleFaucet))
 	s.mux.Handle("POST /v1/proof", s.spending(s.handleProofImport))
 	s.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "no endpoint " + r.Method + " " + r.URL.Path})
 	})
+	if s.cfg.Metrics != nil {
+		s.mux.Handle("GET /metrics", s.cfg.Metrics)
+	}
 	if s.cfg.Fallback != nil {
 		s.mux.Handle("/", s.cfg.Fallback)
 	}
@@ -292,7 +299,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 // writeError writes err as {"error","code"} with its status; see toError.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := toError(err)
-	if e.Status >= 500 {
+	if e.Status >= 500 && e.Status != http.StatusServiceUnavailable { // 503: the node cannot do it (no key, no faucet), not a fault
 		s.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	} else {
 		s.log.Debug("api request refused", "method", r.Method, "path", r.URL.Path, "status", e.Status, "code", e.Code, "err", e.Message)

@@ -62,6 +62,7 @@ func TestSpendingNeedsCookie(t *testing.T) {
 		{"send", "/v1/send", send},
 		{"faucet", "/v1/faucet", faucet},
 		{"proof import", "/v1/proof", "d4:infod0:0:ee"},
+		{"submit", "/v1/tx", string(b.f.pay.Raw)},
 	}
 	for _, sp := range spending {
 		tests := []struct {
@@ -90,8 +91,8 @@ func TestSpendingNeedsCookie(t *testing.T) {
 			})
 		}
 	}
-	if len(b.sends) != 1 || len(b.imported) != 1 {
-		t.Errorf("backend saw %d sends and %d imports, want 1 each (only the authorized ones)", len(b.sends), len(b.imported))
+	if len(b.sends) != 1 || len(b.imported) != 1 || len(b.submitted) != 1 {
+		t.Errorf("backend saw %d sends, %d imports and %d submits, want 1 each (only the authorized ones)", len(b.sends), len(b.imported), len(b.submitted))
 	}
 }
 

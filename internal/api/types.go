@@ -105,6 +105,31 @@ type Status struct {
 	DHTNodes int `json:"dht_nodes"`
 	// Listen lists the BitTorrent listen addresses.
 	Listen []string `json:"listen"`
+	// Sync says how far the node is behind the ttx peer that holds the
+	// most transactions.
+	Sync SyncProgress `json:"sync"`
+	// WatchOnly reports a node that follows an address but holds no key:
+	// it refuses to send.
+	WatchOnly bool `json:"watch_only,omitempty"`
+}
+
+// SyncProgress is how far a node is from holding what its peers hold,
+// from the transaction counts of their digests (hello and ping).
+type SyncProgress struct {
+	// Have counts the transactions this node stores (its digest's count);
+	// Best is the most any ready ttx peer's digest counts (Have if none
+	// counts more); Missing is Best - Have.
+	Have    uint64 `json:"have"`
+	Best    uint64 `json:"best"`
+	Missing uint64 `json:"missing"`
+	// Percent is 100 * Have / Best rounded down to a tenth, 100 only once
+	// nothing is missing.
+	Percent float64 `json:"percent"`
+	// Rate is how many transactions a second the node stored over the
+	// last half minute; ETASeconds is Missing / Rate rounded up (absent
+	// when nothing is missing or nothing arrives).
+	Rate       float64 `json:"rate"`
+	ETASeconds int64   `json:"eta_seconds,omitempty"`
 }
 
 // Funds is an address's unspent outputs of accepted transactions (see
@@ -275,6 +300,17 @@ type SendRequest struct {
 // SendResponse is the answer to POST /v1/send and POST /v1/faucet.
 type SendResponse struct {
 	ID dag.TxID `json:"id"`
+}
+
+// SubmitResponse is the answer to POST /v1/tx.
+type SubmitResponse struct {
+	ID dag.TxID `json:"id"`
+	// State is the transaction's state on the node: accepted, conflicted
+	// or final, or pending while it waits for the parents in Missing.
+	State string `json:"state"`
+	// Known reports that the node held it already.
+	Known   bool       `json:"known"`
+	Missing []dag.TxID `json:"missing,omitempty"`
 }
 
 // FaucetRequest is the body of POST /v1/faucet.

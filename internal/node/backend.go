@@ -21,7 +21,11 @@ var _ api.Backend = (*Node)(nil)
 func (n *Node) Network() *dag.Network { return n.cfg.Network }
 
 // Wallet implements api.Backend.
-func (n *Node) Wallet(context.Context) (dag.PubKey, error) { return n.cfg.Wallet.PubKey(), nil }
+func (n *Node) Wallet(context.Context) (dag.PubKey, error) { return n.walletKey(), nil }
+
+// errWatchOnly is a watch-only node's answer to a send.
+var errWatchOnly = api.NewError(http.StatusServiceUnavailable, api.CodeUnavailable,
+	errors.New("this node is watch-only (started with --watch): it holds no key and cannot sign; sign offline with ttx sign and hand the result to ttx proof import or ttx submit"))
 
 // digest returns the store's digest.
 func (n *Node) digest() (d dag.Digest, err error) {
@@ -53,16 +57,25 @@ func (n *Node) Status(ctx context.Context) (*api.Status, error) {
 		Rejected:  st.Rejected,
 		Pending:   n.graph.Pending(),
 		DHTNodes:  len(n.client.DHTNodes()),
+		WatchOnly: n.WatchOnly(),
 		Listen:    []string{n.client.ListenAddr()},
 	}
+	s.Peers, s.TTXPeers = n.peerCounts()
+	s.InSync = n.gossip.inSync(d)
+	s.Sync = n.sync.progress(n.cfg.Now(), d.Count, n.gossip.best(d.Count))
+	return s, nil
+}
+
+// peerCounts counts the connected peers, and those of them that speak ttx
+// on this network.
+func (n *Node) peerCounts() (all, ttx int) {
 	for _, p := range n.client.Peers() {
-		s.Peers++
+		all++
 		if p.TTX && p.Torrent == n.cfg.Network.ID {
-			s.TTXPeers++
+			ttx++
 		}
 	}
-	s.InSync = n.gossip.inSync(d)
-	return s, nil
+	return all, ttx
 }
 
 // Balance implements api.Backend. An output counts as final when its
@@ -172,7 +185,21 @@ func (n *Node) Peers(ctx context.Context) ([]api.Peer, error) {
 
 // Send implements api.Backend.
 func (n *Node) Send(ctx context.Context, to dag.PubKey, amount dag.Amount, memo string) (dag.TxID, error) {
+	if n.cfg.Wallet == nil {
+		return dag.TxID{}, errWatchOnly
+	}
 	return n.spend(ctx, n.cfg.Wallet, to, amount, memo, false)
+}
+
+// Submit implements api.Backend: a transaction signed elsewhere enters the
+// ledger like one from a peer, and the commit announces it.
+func (n *Node) Submit(ctx context.Context, raw []byte) (dag.Result, error) {
+	res, err := n.graph.Add(ctx, raw, "submit")
+	if err != nil {
+		return res, err
+	}
+	n.log.Info("transaction submitted", "tx", res.ID, "state", res.State.String())
+	return res, nil
 }
 
 // Faucet implements api.Backend. It pays from one faucet output picked at

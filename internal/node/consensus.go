@@ -43,6 +43,7 @@ func (v voteLink) Poll(key vote.NodeKey, req uint64, outs []dag.OutPoint, txs []
 	if err := v.g.engine.Load().Poll(dag.PubKey(key), &wire.Poll{Req: req, Outs: outs, Txs: txs}); err != nil {
 		return fmt.Errorf("send poll: %w", err)
 	}
+	v.g.n.metrics.pollsSent.Add(1)
 	return nil
 }
 
@@ -51,16 +52,19 @@ func (v voteLink) Answer(key vote.NodeKey, req uint64, batch []byte) error {
 	if err := v.g.engine.Load().Answer(dag.PubKey(key), &wire.Votes{Req: req, Batch: batch}); err != nil {
 		return fmt.Errorf("send votes: %w", err)
 	}
+	v.g.n.metrics.answersSent.Add(1)
 	return nil
 }
 
 // Poll takes a peer's poll.
 func (v voteInbox) Poll(from dag.PubKey, p *wire.Poll) {
+	v.n.metrics.pollsReceived.Add(1)
 	v.n.consensus.HandlePoll(vote.NodeKey(from), p.Req, p.Outs)
 }
 
 // Votes takes a peer's answer.
 func (v voteInbox) Votes(from dag.PubKey, m *wire.Votes) {
+	v.n.metrics.answersReceived.Add(1)
 	v.n.consensus.HandleVotes(vote.NodeKey(from), m.Req, m.Batch)
 }
 

@@ -6,6 +6,13 @@
 // send), enters through Graph.Add,
 // and every change the Graph commits is announced through the gossip engine.
 //
+// Around the ledger it keeps what an operator watches: Prometheus metrics
+// (metrics.go, served as GET /metrics), the sync progress against the ttx
+// peer that holds the most (syncmeter.go, in Status), and the optional
+// notify command for the wallet's payments (notify.go). A node started with
+// Config.Watch and no Wallet is watch-only: it follows an address and
+// refuses to send.
+//
 // # Data dir
 //
 //	ttx.db      the bbolt store (exclusive lock: one node per data dir)
@@ -26,5 +33,6 @@
 //
 // Open fails with store.ErrInUse when another node holds the data dir. Send
 // returns *wallet.InsufficientFundsError (as an *api.Error) when the wallet
-// cannot pay.
+// cannot pay; a watch-only node's Send returns a 503 ErrUnavailable
+// *api.Error.
 package node

@@ -59,3 +59,26 @@ func (h *hub) close() {
 		close(ch)
 	}
 }
+
+// Raw returns the bytes of a stored transaction (web.Source).
+func (n *Node) Raw(id dag.TxID) ([]byte, error) {
+	var raw []byte
+	err := n.store.View(func(r dag.ReadTx) error {
+		rec, err := r.Get(id)
+		if err == nil {
+			raw = rec.Raw
+		}
+		return err
+	})
+	return raw, err
+}
+
+// PeerCounts returns the connected peers, the ttx peers on this network,
+// and those whose digest equals ours (web.Source).
+func (n *Node) PeerCounts() (peers, ttx, inSync int) {
+	peers, ttx = n.peerCounts()
+	if d, err := n.digest(); err == nil {
+		inSync = n.gossip.inSync(d)
+	}
+	return peers, ttx, inSync
+}

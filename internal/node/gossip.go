@@ -78,6 +78,17 @@ func (g *gossipLink) inSync(d dag.Digest) int {
 	return k
 }
 
+// best returns the largest transaction count among the ready ttx peers'
+// digests (from their hellos and pings), or have if none holds more.
+func (g *gossipLink) best(have uint64) uint64 {
+	for _, p := range g.engine.Load().Peers() {
+		if p.Ready && p.Digest.Count > have {
+			have = p.Digest.Count
+		}
+	}
+	return have
+}
+
 // ask queries peers about id: the trusted ones (dialled if need be) or
 // every connected ttx peer.
 func (g *gossipLink) ask(ctx context.Context, id dag.TxID, trusted []string) ([]api.PeerAnswer, error) {

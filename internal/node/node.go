@@ -42,8 +42,13 @@ type Config struct {
 	DataDir string
 	// Network is the network to join. Required.
 	Network *dag.Network
-	// Wallet is the node's key: it receives and sends. Required.
+	// Wallet is the node's key: it receives and sends. Required unless
+	// Watch is set.
 	Wallet *wallet.Key
+	// Watch, with no Wallet, makes a watch-only node: it follows this
+	// public key's balance and history and exports its proofs, but holds
+	// no key and refuses to send (sign offline with ttx sign instead).
+	Watch dag.PubKey
 	// Faucet, if set, is a key the node gives test coins from (POST /v1/faucet).
 	Faucet *wallet.Key
 	// FaucetAmount is what one faucet request pays. Default 100 TTX.
@@ -76,6 +81,16 @@ type Config struct {
 	// VoteMinPeers is the fewest ttx peers the node polls with; with
 	// fewer, nothing becomes final. Default consensus.DefaultMinPeers.
 	VoteMinPeers int
+	// Notify, if set, is a shell command run for each transaction that
+	// pays the wallet when it is accepted and when it becomes final, "%s"
+	// replaced by its ID (bitcoind's -walletnotify); see notifier.
+	// NotifyTimeout bounds one run (DefaultNotifyTimeout), NotifyConcurrency
+	// the runs at once (DefaultNotifyConcurrency), NotifyQueue the runs
+	// waiting (DefaultNotifyQueue); more are dropped and counted.
+	Notify            string
+	NotifyTimeout     time.Duration
+	NotifyConcurrency int
+	NotifyQueue       int
 	// Logger receives the node's logs. Default: discard.
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -96,6 +111,9 @@ type Node struct {
 	api       *api.Server
 	started   time.Time
 	events    *hub
+	metrics   *metrics
+	sync      *syncMeter
+	notify    *notifier // nil without Config.Notify
 
 	sendMu sync.Mutex // serialises wallet spends
 	// damaged gets the store's error when it first finds its file
@@ -106,8 +124,8 @@ type Node struct {
 // Open starts a node: it opens (or creates) the data dir, joins the network
 // and serves the API. Close stops it.
 func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
-	if cfg.DataDir == "" || cfg.Network == nil || cfg.Wallet == nil {
-		return nil, errors.New("node: DataDir, Network and Wallet are required")
+	if cfg.DataDir == "" || cfg.Network == nil || (cfg.Wallet == nil && cfg.Watch == dag.PubKey{}) {
+		return nil, errors.New("node: DataDir, Network and Wallet (or Watch) are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -132,7 +150,8 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, ProofsDir), 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger.With("subsystem", "node"), started: cfg.Now(), events: newHub(), damaged: make(chan error, 1)}
+	n := &Node{cfg: cfg, log: cfg.Logger.With("subsystem", "node"), started: cfg.Now(), events: newHub(),
+		metrics: newMetrics(), sync: newSyncMeter(), damaged: make(chan error, 1)}
 	defer func() {
 		if err != nil {
 			n.Close(context.Background())
@@ -147,10 +166,16 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if n.key, err = nodekey.LoadOrCreate(filepath.Join(cfg.DataDir, NodeKeyFile)); err != nil {
 		return nil, err
 	}
+	if cfg.Notify != "" {
+		n.notify = newNotifier(notifyConfig{
+			cmd: cfg.Notify, timeout: cfg.NotifyTimeout, concurrency: cfg.NotifyConcurrency, queue: cfg.NotifyQueue,
+			net: cfg.Network, owner: n.walletKey(), raw: n.Raw, log: cfg.Logger,
+		})
+	}
 	n.gossip = newGossipLink(n)
 	n.graph, err = dag.NewGraph(dag.GraphConfig{
 		Network:  cfg.Network,
-		Store:    n.store,
+		Store:    timedStore{n.store, n.metrics.commit},
 		Now:      cfg.Now,
 		Logger:   cfg.Logger,
 		OnChange: n.onChange,
@@ -198,6 +223,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, err
 	}
 	n.importProofDir(ctx)
+	n.metrics.reg.MustRegister(nodeCollector{n})
 
 	n.api, err = api.NewServer(api.Config{
 		Addr:      cfg.APIAddr,
@@ -205,6 +231,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		CookieDir: cfg.DataDir,
 		Auth:      cfg.APIAuth,
 		Fallback:  cfg.Web,
+		Metrics:   n.metrics.handler(),
 		Logger:    cfg.Logger,
 	})
 	if err != nil {
@@ -251,6 +278,9 @@ func (n *Node) Close(ctx context.Context) error {
 	}
 	if n.consensus != nil {
 		n.consensus.Close() // before the ledger: it waits on the Graph
+	}
+	if n.notify != nil {
+		n.notify.close() // before the store: it reads final transactions
 	}
 	if n.graph != nil {
 		if err := n.graph.Close(); err != nil {
@@ -299,7 +329,19 @@ func (n *Node) ListenAddr() string { return n.client.ListenAddr() }
 func (n *Node) NodeKey() *nodekey.Key { return n.key }
 
 // Address returns the wallet's address.
-func (n *Node) Address() string { return n.cfg.Wallet.Address(n.cfg.Network) }
+func (n *Node) Address() string { return n.cfg.Network.Address(n.walletKey()) }
+
+// walletKey returns the public key the node's wallet follows: its key's,
+// or the watched one.
+func (n *Node) walletKey() dag.PubKey {
+	if n.cfg.Wallet != nil {
+		return n.cfg.Wallet.PubKey()
+	}
+	return n.cfg.Watch
+}
+
+// WatchOnly reports whether the node holds no wallet key.
+func (n *Node) WatchOnly() bool { return n.cfg.Wallet == nil }
 
 // Graph returns the node's ledger.
 func (n *Node) Graph() *dag.Graph { return n.graph }
@@ -314,6 +356,10 @@ func (n *Node) Connect(addrs ...string) error { return n.client.AddPeers(addrs) 
 // subscribers. It must not block.
 func (n *Node) onChange(changes []dag.Change) {
 	n.gossip.announce(changes)
+	n.metrics.observe(changes)
+	if n.notify != nil {
+		n.notify.onChange(changes)
+	}
 	n.events.publish(changes)
 	if n.consensus != nil {
 		n.consensus.OnChange(changes)

@@ -42,6 +42,13 @@ type Source interface {
 	Subscribe() (<-chan []dag.Change, func())
 	// Token returns the API cookie token.
 	Token() string
+	// Raw returns the bytes of a stored transaction (the event stream's
+	// address filter reads the ones a change does not carry), or an error
+	// wrapping dag.ErrNotFound.
+	Raw(id dag.TxID) ([]byte, error)
+	// PeerCounts returns the connected peers, those of them that speak
+	// ttx, and those of these whose digest equals the node's.
+	PeerCounts() (peers, ttx, inSync int)
 }
 
 // Config configures a Server.

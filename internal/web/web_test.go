@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,10 +27,21 @@ import (
 type fakeSource struct {
 	token   string
 	changes chan []dag.Change
+	raws    map[dag.TxID][]byte // what Raw finds
+	peers   atomic.Int32        // what PeerCounts says
 }
 
 func (f *fakeSource) Subscribe() (<-chan []dag.Change, func()) { return f.changes, func() {} }
 func (f *fakeSource) Token() string                            { return f.token }
+func (f *fakeSource) Raw(id dag.TxID) ([]byte, error) {
+	if raw, ok := f.raws[id]; ok {
+		return raw, nil
+	}
+	return nil, dag.ErrNotFound
+}
+func (f *fakeSource) PeerCounts() (peers, ttx, inSync int) {
+	return int(f.peers.Load()), int(f.peers.Load()), 0
+}
 
 // spendBackend answers only what a send needs; the tests call nothing else.
 type spendBackend struct {
@@ -387,25 +399,16 @@ func TestQREndpoint(t *testing.T) {
 // readEvent reads one "tx" event from a stream.
 func readEvent(t *testing.T, r *bufio.Reader) web.Event {
 	t.Helper()
-	var name, data string
 	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			t.Fatalf("read stream: %v", err)
+		name, data := readNamed(t, r)
+		if name != "tx" {
+			continue
 		}
-		line = strings.TrimRight(line, "\n")
-		switch {
-		case strings.HasPrefix(line, "event: "):
-			name = strings.TrimPrefix(line, "event: ")
-		case strings.HasPrefix(line, "data: "):
-			data = strings.TrimPrefix(line, "data: ")
-		case line == "" && name == "tx":
-			var e web.Event
-			if err := json.Unmarshal([]byte(data), &e); err != nil {
-				t.Fatalf("event data %q: %v", data, err)
-			}
-			return e
+		var e web.Event
+		if err := json.Unmarshal([]byte(data), &e); err != nil {
+			t.Fatalf("event data %q: %v", data, err)
 		}
+		return e
 	}
 }
 

@@ -45,6 +45,8 @@ type Engine struct {
 	// lastMissing is when the orphan pool's missing parents were last
 	// wanted.
 	lastMissing time.Time
+	// banCount counts the bans handed out.
+	banCount uint64
 	// moved is set by Announce when the ledger changed, and cleared by the
 	// tick that pings the peers with the new digest.
 	moved   atomic.Bool
@@ -408,6 +410,7 @@ func (e *Engine) punishLocked(ps *peer, points int, why string) {
 		return
 	}
 	until := e.cfg.Now().Add(e.cfg.BanDuration)
+	e.banCount++
 	e.bans[ps.id] = until
 	if ap, err := netip.ParseAddrPort(ps.id); err == nil && !ap.Addr().IsLoopback() {
 		e.bans[ap.Addr().String()] = until
@@ -438,6 +441,13 @@ func (e *Engine) bannedLocked(id string, now time.Time) bool {
 		}
 	}
 	return false
+}
+
+// BanCount returns how many peers the engine has banned since it started.
+func (e *Engine) BanCount() uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.banCount
 }
 
 // Banned reports whether a peer ID (or its IP) is banned now.

@@ -44,6 +44,16 @@ function rate(b) {
   return `${b < 10 && i > 0 ? b.toFixed(1) : Math.round(b)} ${units[i]}`;
 }
 
+// catchingUp says how far the node is behind the ttx peer that holds the
+// most transactions, or nothing once it holds as many.
+function catchingUp(sync) {
+  if (!sync || !(sync.missing > 0)) return null;
+  let text = `Catching up: ${sync.have} of ${sync.best} transactions (${sync.percent} %), ${sync.missing} missing`;
+  if (sync.rate > 0) text += `, ${sync.rate} tx/s`;
+  if (sync.eta_seconds > 0) text += `, about ${sync.eta_seconds} s left`;
+  return h('p', { id: 'catchup' }, text);
+}
+
 function render(st, peers) {
   const n = st.network;
   const syncPct = st.ttx_peers > 0 ? Math.round((100 * st.in_sync) / st.ttx_peers) : 0;
@@ -54,6 +64,7 @@ function render(st, peers) {
       ? `ttx peers hold exactly the transactions this node holds (same digest).`
       : 'No ttx peers yet: the node looks for them on the genesis swarm.'),
     h('progress', { max: 100, value: syncPct, 'aria-label': 'peers in sync' }, `${syncPct}%`),
+    catchingUp(st.sync),
     h('p', { class: 'muted' }, st.pending > 0
       ? `${st.pending} transaction${st.pending > 1 ? 's' : ''} waiting for their parents.`
       : 'Nothing waiting for parents.'));
