@@ -139,14 +139,12 @@ func (n *Node) sendExtra(to *Node, m wire.Message, deliver func()) error {
 	now := time.Now()
 	n.xs.mu.Lock()
 	x := n.xs.conns[vote.NodeKey(to.pub())]
+	var opened extra // the far side's own record of a new connection
 	if x == nil {
 		x = &extra{base: n.sim.cfg.Links.base(n.xs.rng)}
 		x.ready = now.Add(handshakeRTTs * 2 * x.base)
 		n.xs.addLocked(vote.NodeKey(to.pub()), x, n.sim.cfg.ExtraConns)
-		to.xs.mu.Lock()
-		y := *x // each side's own record of when it last used it
-		to.xs.addLocked(vote.NodeKey(n.pub()), &y, n.sim.cfg.ExtraConns)
-		to.xs.mu.Unlock()
+		opened = *x
 	}
 	x.used = now
 	at := now
@@ -155,6 +153,15 @@ func (n *Node) sendExtra(to *Node, m wire.Message, deliver func()) error {
 	}
 	at = at.Add(n.sim.cfg.Links.delay(n.xs.rng, x.base))
 	n.xs.mu.Unlock()
+	if !opened.ready.IsZero() {
+		// Not under n.xs.mu: two nodes opening to each other at once
+		// would each hold its own lock and wait for the other's.
+		to.xs.mu.Lock()
+		if to.xs.conns[vote.NodeKey(n.pub())] == nil {
+			to.xs.addLocked(vote.NodeKey(n.pub()), &opened, n.sim.cfg.ExtraConns)
+		}
+		to.xs.mu.Unlock()
+	}
 	n.countOut(len(b))
 	n.sim.after(at.Sub(now), func() {
 		to.bytesIn.Add(uint64(len(b)))
