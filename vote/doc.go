@@ -1,6 +1,6 @@
 // Package vote settles a race between transactions that spend one output:
 // the Snowball vote every node runs (Set, Params), how a node picks whom to
-// ask (Sample), and the signed, batched votes whose collection is a
+// ask (Sample, from its peers and a Directory of nodes it learned of), and the signed, batched votes whose collection is a
 // transaction's finality certificate (Batch, Attestation, Certificate).
 //
 // The package is pure: no network, no storage, no goroutines. Given the

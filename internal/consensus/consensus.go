@@ -10,8 +10,11 @@
 // has passed with no conflict (Config.Quiet), or at once when a double
 // spend of one of its inputs is known. Each round (Config.Interval) sends
 // one poll, covering every output whose vote is open and has fewer than
-// four polls open, to K sampled peers; their answers, or the timeout,
-// close it. An output with one known spend
+// four polls open, to K nodes sampled from the node's directory (its
+// connected peers and the nodes it learned of, vote.Directory); their
+// answers, or the timeout, close it. A poll names the sides of each
+// contested output by ID; a polled node that lacks one fetches it from the
+// poller, so it learns both sides without every poll carrying them. An output with one known spend
 // is decided by one successful poll (BetaVirtuous), a contested one by
 // BetaRogue in a row. A transaction is final when the votes on all its
 // inputs are decided for it and its parents are final.
@@ -44,13 +47,17 @@ const (
 	// vote decided by fewer could be decided the other way by the rest of
 	// a partitioned network, for good.
 	DefaultMinPeers = 3
-	// maxPollTxs bounds the candidate transactions one poll carries.
-	maxPollTxs = wire.MaxPollTxs
+	// maxPollIDs bounds the candidate transactions one poll names.
+	maxPollIDs = wire.MaxPollIDs
 	// maxInflight is how many polls may be open on one output at once
 	// (avalanchego's concurrent repolls): a vote needs BetaRogue polls in
 	// a row, and with one at a time each waits for the slowest answer of
 	// the last.
 	maxInflight = 4
+	// DefaultDirectory is how many nodes besides its connected peers a
+	// node's polls sample from: each costs the transport one extra
+	// connection, kept open while the node stays in the directory.
+	DefaultDirectory = 32
 	// inboxSize bounds the answers and polls waiting; beyond it they are
 	// dropped (the poll times out).
 	inboxSize = 1024
@@ -60,13 +67,17 @@ const (
 // one vote each, can carry in one message.
 var maxPollOuts = (wire.MaxBatchSize - vote.BatchSize(0)) / (vote.BatchSize(1) - vote.BatchSize(0))
 
-// Transport reaches the node's peers.
+// Transport reaches the node's peers and the nodes of its directory.
 type Transport interface {
 	// Peers returns the connected peers that can be polled.
 	Peers() []vote.Peer
-	// Poll sends poll req about outs to the peer with key, with the raw
-	// candidate transactions txs so that it can learn both sides.
-	Poll(key vote.NodeKey, req uint64, outs []dag.OutPoint, txs [][]byte) error
+	// Poll sends poll req about outs to the node with key: a connected
+	// peer, or a node the Engine learned of (Engine.Learn), which the
+	// transport reaches over a short-lived connection that carries no
+	// relay traffic, or fails to. ids are the candidate transactions of
+	// the contested outputs: the polled node fetches those it lacks from
+	// this node, so that it learns both sides.
+	Poll(key vote.NodeKey, req uint64, outs []dag.OutPoint, ids []dag.TxID) error
 	// Answer sends a signed batch (vote.Batch's encoding) answering req.
 	Answer(key vote.NodeKey, req uint64, batch []byte) error
 }
@@ -90,6 +101,10 @@ type Config struct {
 	// DefaultMinPeers); with fewer, every vote waits and nothing becomes
 	// final.
 	MinPeers int
+	// Directory bounds the nodes besides the connected peers that polls
+	// sample from (default DefaultDirectory): a uniform random choice of
+	// those Learn was told of (vote.Directory).
+	Directory int
 }
 
 // Engine is the consensus driver of one node.
@@ -109,6 +124,13 @@ type Engine struct {
 	asks    chan ask
 	stop    context.CancelFunc
 	wg      sync.WaitGroup
+
+	// dir is whom polls sample: the connected peers and the nodes Learn
+	// was told of. Guarded by dmu: Learn runs on the transport's
+	// goroutines.
+	dmu  sync.Mutex
+	dir  *vote.Directory
+	drng *rand.Rand
 
 	// Owned by the loop goroutine.
 	outs  map[dag.OutPoint]*output
@@ -181,6 +203,9 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.MinPeers <= 0 {
 		cfg.MinPeers = DefaultMinPeers
 	}
+	if cfg.Directory <= 0 {
+		cfg.Directory = DefaultDirectory
+	}
 	e := &Engine{
 		cfg:     cfg,
 		log:     cfg.Logger.With("subsystem", "consensus"),
@@ -192,6 +217,8 @@ func New(cfg Config) (*Engine, error) {
 		outs:    make(map[dag.OutPoint]*output),
 		txs:     make(map[dag.TxID]*txState),
 		polls:   make(map[uint64]*poll),
+		dir:     vote.NewDirectory(cfg.Directory),
+		drng:    rand.New(rand.NewPCG(cfg.Rand.Uint64(), cfg.Rand.Uint64())),
 	}
 	return e, nil
 }
@@ -227,6 +254,40 @@ func (e *Engine) OnChange(cs []dag.Change) {
 	case e.changed <- struct{}{}:
 	default:
 	}
+}
+
+// Learn adds nodes this node learned of (from its peers' hellos, peer
+// exchange) to the directory polls sample from; its own key is skipped.
+// It is safe for concurrent use and never blocks on the network.
+func (e *Engine) Learn(peers ...vote.Peer) {
+	e.dmu.Lock()
+	defer e.dmu.Unlock()
+	for _, p := range peers {
+		if p.Key != e.pub {
+			e.dir.Add(p, e.drng)
+		}
+	}
+}
+
+// pool returns whom a poll samples from: the connected peers and the
+// directory.
+func (e *Engine) pool(peers []vote.Peer) []vote.Peer {
+	e.dmu.Lock()
+	defer e.dmu.Unlock()
+	out := slices.Clone(peers)
+	for _, p := range e.dir.Peers() {
+		if !slices.ContainsFunc(peers, func(q vote.Peer) bool { return q.Key == p.Key }) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// forget drops a node that a poll could not reach from the directory.
+func (e *Engine) forget(key vote.NodeKey) {
+	e.dmu.Lock()
+	e.dir.Remove(key)
+	e.dmu.Unlock()
 }
 
 // HandlePoll takes a peer's poll; it is answered in the background. A poll
@@ -431,17 +492,18 @@ func (e *Engine) round(ctx context.Context) {
 	if len(peers) < e.cfg.MinPeers {
 		return
 	}
+	pool := e.pool(peers)
 	for _, t := range e.txs {
 		if !t.ready.IsZero() && now.Before(t.ready) {
 			continue
 		}
 		for _, op := range t.inputs {
-			e.openOutput(op, len(peers))
+			e.openOutput(op, len(pool))
 		}
 	}
 	var outs []dag.OutPoint
-	var txs [][]byte
-	carried := make(map[dag.TxID]bool)
+	var ids []dag.TxID
+	named := make(map[dag.TxID]bool)
 	budget := wire.MaxMessageSize - wire.PollOverhead // the poll's bytes
 	for op, o := range e.outs {
 		if !slices.ContainsFunc(o.set.Candidates(), func(id dag.TxID) bool { return e.txs[id] != nil }) {
@@ -453,25 +515,33 @@ func (e *Engine) round(ctx context.Context) {
 		if o.inflight >= maxInflight || !o.set.Contested() && o.inflight > 0 || o.set.Decided() {
 			continue
 		}
-		if len(outs) == maxPollOuts || budget < wire.OutPointSize {
+		cands := o.set.Candidates()
+		if !o.set.Contested() {
+			cands = nil // a virtuous output's spend is the poll's reason: the peer has it or is getting it
+		}
+		fresh := slices.DeleteFunc(cands, func(id dag.TxID) bool { return named[id] })
+		if len(outs) == maxPollOuts || len(ids)+len(fresh) > maxPollIDs ||
+			budget < wire.OutPointSize+len(fresh)*dag.TxIDSize {
 			break
 		}
 		outs = append(outs, op)
-		budget -= wire.OutPointSize
-		if o.set.Contested() {
-			txs, budget = e.appendRaws(txs, carried, o.set.Candidates(), budget)
+		budget -= wire.OutPointSize + len(fresh)*dag.TxIDSize
+		for _, id := range fresh {
+			named[id] = true
+			ids = append(ids, id)
 		}
 	}
 	if len(outs) == 0 {
 		return
 	}
-	params := vote.ParamsFor(len(peers))
-	sample := vote.Sample(peers, params.K, e.cfg.Rand)
+	params := vote.ParamsFor(len(pool))
+	sample := vote.Sample(pool, params.K, e.cfg.Rand)
 	e.req++
 	p := &poll{outs: outs, peers: make(map[vote.NodeKey]bool, len(sample)), answers: make(map[vote.NodeKey]*vote.Batch), sent: now}
 	for _, peer := range sample {
-		if err := e.cfg.Transport.Poll(peer.Key, e.req, outs, txs); err != nil {
+		if err := e.cfg.Transport.Poll(peer.Key, e.req, outs, ids); err != nil {
 			e.log.Debug("send poll", "peer", fmt.Sprintf("%x", peer.Key[:8]), "err", err)
+			e.forget(peer.Key)
 			continue
 		}
 		p.peers[peer.Key] = true
@@ -483,28 +553,6 @@ func (e *Engine) round(ctx context.Context) {
 		e.outs[op].inflight++
 	}
 	e.polls[e.req] = p
-}
-
-// appendRaws appends the stored raw transactions of ids that carried
-// does not hold to txs, up to maxPollTxs and what fits in budget bytes of
-// the poll, and returns the budget left.
-func (e *Engine) appendRaws(txs [][]byte, carried map[dag.TxID]bool, ids []dag.TxID, budget int) ([][]byte, int) {
-	e.cfg.Store.View(func(r dag.ReadTx) error {
-		for _, id := range ids {
-			if len(txs) == maxPollTxs || carried[id] {
-				continue
-			}
-			carried[id] = true
-			rec, err := r.Get(id)
-			// Keep room for the outputs of a full poll.
-			if err == nil && budget-wire.PollTxSize(len(rec.Raw)) >= wire.OutPointSize*maxPollOuts/2 {
-				txs = append(txs, rec.Raw)
-				budget -= wire.PollTxSize(len(rec.Raw))
-			}
-		}
-		return nil
-	})
-	return txs, budget
 }
 
 // onAnswer checks a peer's answer and closes the poll once every polled

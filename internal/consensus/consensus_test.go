@@ -52,11 +52,23 @@ func (m *memNode) Peers() []vote.Peer {
 	return out
 }
 
-func (m *memNode) Poll(key vote.NodeKey, req uint64, outs []dag.OutPoint, txs [][]byte) error {
+func (m *memNode) Poll(key vote.NodeKey, req uint64, outs []dag.OutPoint, ids []dag.TxID) error {
 	to := m.net.nodes[key]
 	d := m.net.delay()
 	m.net.wg.Go(func() {
 		time.Sleep(d)
+		// The polled node fetches the sides it lacks from the poller.
+		var txs [][]byte
+		for _, id := range ids {
+			if st, err := to.graph.State(id); err == nil && st == dag.StateUnknown {
+				m.store.View(func(r dag.ReadTx) error {
+					if rec, err := r.Get(id); err == nil {
+						txs = append(txs, rec.Raw)
+					}
+					return nil
+				})
+			}
+		}
 		if len(txs) > 0 {
 			to.graph.AddBatch(context.Background(), txs, "poll")
 		}

@@ -39,8 +39,10 @@ func (v voteLink) Peers() []vote.Peer {
 }
 
 // Poll implements consensus.Transport.
-func (v voteLink) Poll(key vote.NodeKey, req uint64, outs []dag.OutPoint, txs [][]byte) error {
-	if err := v.g.engine.Load().Poll(dag.PubKey(key), &wire.Poll{Req: req, Outs: outs, Txs: txs}); err != nil {
+// It reaches connected peers only: a node of the directory that is not
+// one fails, and the Engine forgets it.
+func (v voteLink) Poll(key vote.NodeKey, req uint64, outs []dag.OutPoint, ids []dag.TxID) error {
+	if err := v.g.engine.Load().Poll(dag.PubKey(key), &wire.Poll{Req: req, Outs: outs, IDs: ids}); err != nil {
 		return fmt.Errorf("send poll: %w", err)
 	}
 	v.g.n.metrics.pollsSent.Add(1)

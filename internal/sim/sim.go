@@ -18,6 +18,7 @@ import (
 	"github.com/torrenttx/ttx/internal/consensus"
 	"github.com/torrenttx/ttx/torrentx/gossip"
 	"github.com/torrenttx/ttx/torrentx/wire"
+	"github.com/torrenttx/ttx/vote"
 )
 
 // Defaults for Config.
@@ -54,6 +55,15 @@ type Config struct {
 	// (Network, Graph, Store, Key and Transport filled in per node).
 	Vote      bool
 	Consensus consensus.Config
+	// NeighboursOnly keeps each node's vote directory to its connected
+	// peers, as a node that learns of no others: every poll samples the
+	// bounded neighbourhood. Otherwise each node learns, as peer exchange
+	// would tell it, its peers' peers, and polls those it is not connected
+	// to over extra connections.
+	NeighboursOnly bool
+	// ExtraConns bounds each node's extra connections (default
+	// DefaultExtraConns).
+	ExtraConns int
 }
 
 // Sim is a network of nodes, each a real gossip engine over a real ledger
@@ -66,7 +76,10 @@ type Sim struct {
 	net   *dag.Network
 	nodes []*Node
 	links []*link
-	wg    sync.WaitGroup // the delivery goroutines
+	byKey map[vote.NodeKey]*Node
+	wg    sync.WaitGroup // the delivery goroutines and timers
+
+	closing atomic.Bool
 
 	mu      sync.RWMutex
 	tracked map[dag.TxID]*track
@@ -93,6 +106,8 @@ type Node struct {
 
 	upMu sync.Mutex
 	busy time.Time // when its upload is free
+
+	xs extras
 
 	bytesOut, bytesIn, copies, pollTxs atomic.Uint64
 	bytesByType                        [16]atomic.Uint64 // received, by wire.Type
@@ -123,7 +138,10 @@ func New(net *dag.Network, cfg Config) (*Sim, error) {
 	if cfg.Links.MaxLatency == 0 {
 		cfg.Links = DefaultLinks
 	}
-	s := &Sim{cfg: cfg, net: net, tracked: make(map[dag.TxID]*track)}
+	if cfg.ExtraConns <= 0 {
+		cfg.ExtraConns = DefaultExtraConns
+	}
+	s := &Sim{cfg: cfg, net: net, tracked: make(map[dag.TxID]*track), byKey: make(map[vote.NodeKey]*Node)}
 	for i := range cfg.Nodes {
 		n, err := s.newNode(i)
 		if err != nil {
@@ -131,8 +149,12 @@ func New(net *dag.Network, cfg Config) (*Sim, error) {
 			return nil, err
 		}
 		s.nodes = append(s.nodes, n)
+		s.byKey[vote.NodeKey(n.pub())] = n
 	}
 	s.connect()
+	if cfg.Vote && !cfg.NeighboursOnly {
+		s.exchange()
+	}
 	return s, nil
 }
 
@@ -147,6 +169,7 @@ func (s *Sim) newNode(i int) (*Node, error) {
 		key:   ed25519.NewKeyFromSeed(seed[:]),
 		store: dag.NewMemStore(),
 		seen:  make(map[dag.TxID]*seen),
+		xs:    extras{conns: make(map[vote.NodeKey]*extra), rng: rand.New(rand.NewPCG(s.cfg.Seed, uint64(i)<<32|0xe))},
 	}
 	var err error
 	n.graph, err = dag.NewGraph(dag.GraphConfig{Network: s.net, Store: n.store, OnChange: n.onChange})
@@ -201,6 +224,25 @@ func (s *Sim) connect() {
 	}
 }
 
+// exchange tells each node's vote of its peers' peers, as peer exchange
+// would (with the node keys their hellos carry once connected).
+func (s *Sim) exchange() {
+	near := make(map[*Node][]vote.Peer)
+	for _, l := range s.links {
+		a, b := l.a.from, l.b.from
+		near[a] = append(near[a], b.votePeer())
+		near[b] = append(near[b], a.votePeer())
+	}
+	for _, n := range s.nodes {
+		for _, p := range near[n] {
+			n.vote.Learn(near[s.byKey[p.Key]]...)
+		}
+	}
+}
+
+// votePeer returns n as a vote sees it.
+func (n *Node) votePeer() vote.Peer { return vote.Peer{Key: vote.NodeKey(n.pub()), Addr: n.addr} }
+
 // link connects a to b: each engine gets its Peer, and two goroutines
 // deliver.
 func (s *Sim) link(a, b *Node, rng *rand.Rand) {
@@ -221,6 +263,7 @@ func (s *Sim) link(a, b *Node, rng *rand.Rand) {
 
 // Close stops every node and connection.
 func (s *Sim) Close() {
+	s.closing.Store(true)
 	for _, n := range s.nodes {
 		if n.vote != nil {
 			n.vote.Close() // before the ledger: it waits on the Graph

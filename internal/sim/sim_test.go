@@ -21,6 +21,9 @@ var (
 	txs   = flag.Int("sim.txs", 20, "transactions per TestScale run")
 	every = flag.Duration("sim.every", time.Second, "time between TestScale's transactions")
 	race  = flag.Bool("sim.race", true, "TestScale also runs a double-spend race with the vote")
+	seeds = flag.String("sim.seeds", "", "comma-separated seeds for TestDoubleSpendRaceBounded (empty: its own)")
+	raceN = flag.Int("sim.racenodes", 100, "nodes of TestDoubleSpendRaceBounded")
+	local = flag.Bool("sim.neighbours", false, "TestDoubleSpendRaceBounded polls only connected peers (Config.NeighboursOnly)")
 )
 
 // world is a test network: a genesis paying keys, one output each.
@@ -258,4 +261,46 @@ func TestScale(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestDoubleSpendRaceBounded races two spends over 100 nodes with bounded
+// peers (16 each). Polling only the neighbourhood, seed 8 ends split
+// (1/99: -sim.neighbours); polling a sample of peers and 32 learned nodes
+// each, every node must end with the same side final, on every seed.
+func TestDoubleSpendRaceBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("100 nodes")
+	}
+	if *raceN < 2 {
+		t.Fatalf("-sim.racenodes %d, want at least 2", *raceN)
+	}
+	w := newWorld(t, 3)
+	for _, seed := range raceSeeds(t, []uint64{8, 3}) {
+		t.Run(strconv.FormatUint(seed, 10), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := start(t, w, Config{Nodes: *raceN, Seed: seed, Vote: true, NeighboursOnly: *local})
+				split, finals, r := raceRun(t, s, w, 0)
+				t.Logf("split %d/%d, final %d/%d: %v", split[0], split[1], finals[0], finals[1], r)
+				if finals[0] != s.Nodes() && finals[1] != s.Nodes() {
+					t.Fatalf("final on %d nodes for a and %d for b, want one side on all %d", finals[0], finals[1], s.Nodes())
+				}
+			})
+		})
+	}
+}
+
+// raceSeeds returns the seeds of -sim.seeds, or def.
+func raceSeeds(t *testing.T, def []uint64) []uint64 {
+	if *seeds == "" {
+		return def
+	}
+	var out []uint64
+	for _, f := range strings.Split(*seeds, ",") {
+		n, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
+		if err != nil {
+			t.Fatalf("-sim.seeds: %v", err)
+		}
+		out = append(out, n)
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package gossip
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -50,7 +51,8 @@ func (c *voteCounters) count(t wire.Type, n int) {
 
 // Poll sends p to the ready peer whose hello carried key (the oldest such
 // connection, as SendTo picks) and awaits its votes for Config.PollTimeout:
-// the Voter gets them. p.Req must not be awaited from that peer already,
+// the Voter gets them. A peer older than wire.PollIDsVersion is sent the
+// stored bytes of p.IDs in p.Txs instead (as many as fit). p.Req must not be awaited from that peer already,
 // and at most Config.MaxPolls polls await one peer. Poll returns an error
 // wrapping ErrUnknownPeer when no ready peer has the key and speaks
 // wire.VoteVersion, ErrPollLimit, ErrClosed, or the encoding or transport
@@ -83,9 +85,13 @@ func (e *Engine) Poll(key dag.PubKey, p *wire.Poll) error {
 		}
 		ps.awaiting[p.Req] = now
 	}
+	old := ps != nil && ps.version < wire.PollIDsVersion
 	e.mu.Unlock()
 	if err != nil {
 		return err
+	}
+	if old && len(p.IDs) > 0 {
+		p = e.withTxs(p)
 	}
 	if err := e.trySend(ps, p); err != nil {
 		e.mu.Lock()
@@ -94,6 +100,28 @@ func (e *Engine) Poll(key dag.PubKey, p *wire.Poll) error {
 		return err
 	}
 	return nil
+}
+
+// withTxs returns a copy of p whose Txs carry the stored bytes of its IDs
+// in place of them, as many as fit in one message.
+func (e *Engine) withTxs(p *wire.Poll) *wire.Poll {
+	q := &wire.Poll{Req: p.Req, Outs: p.Outs, Txs: slices.Clone(p.Txs)}
+	budget := wire.MaxMessageSize - wire.PollOverhead - len(p.Outs)*wire.OutPointSize
+	for _, raw := range q.Txs {
+		budget -= wire.PollTxSize(len(raw))
+	}
+	e.cfg.Store.View(func(r dag.ReadTx) error {
+		for _, id := range p.IDs {
+			rec, err := r.Get(id)
+			if err != nil || len(q.Txs) == wire.MaxPollTxs || wire.PollTxSize(len(rec.Raw)) > budget {
+				continue
+			}
+			q.Txs = append(q.Txs, rec.Raw)
+			budget -= wire.PollTxSize(len(rec.Raw))
+		}
+		return nil
+	})
+	return q
 }
 
 // Answer sends v, the answer to a poll, to the peer whose hello carried
@@ -111,8 +139,9 @@ func (e *Engine) expirePollsLocked(ps *peer, cutoff time.Time) {
 }
 
 // handlePoll adds the poll's transactions to the ledger as pushed ones are
-// (same checks, same scoring) and hands the poll to the Voter once they
-// are committed: the settler does, after what the peer sent before. Polls
+// (same checks, same scoring), wants those of its IDs the ledger lacks as
+// an inv would, and hands the poll to the Voter once its transactions are
+// committed: the settler does, after what the peer sent before. Polls
 // past the peer's PollRate are dropped and scored; without a Voter a poll
 // is dropped unread.
 func (e *Engine) handlePoll(ps *peer, m *wire.Poll) {
@@ -136,6 +165,9 @@ func (e *Engine) handlePoll(ps *peer, m *wire.Poll) {
 			entries[i] = wire.TxEntry{ID: dag.IDs(raw).ID, Raw: raw}
 		}
 		e.handleTx(ps, &wire.Tx{Txs: entries})
+	}
+	if len(m.IDs) > 0 {
+		e.handleInv(ps, &wire.Inv{IDs: m.IDs})
 	}
 	if ps.unsettled.Load() == 0 { // only this goroutine adds to it
 		e.givePoll(ps, m)

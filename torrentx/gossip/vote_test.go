@@ -105,7 +105,7 @@ func TestPollAndVotes(t *testing.T) {
 	connect(a, c)
 	eventually(t, 2*time.Second, "ready", func() error {
 		for _, pi := range a.eng.Peers() {
-			if !pi.Ready || pi.Version != wire.VoteVersion {
+			if !pi.Ready || pi.Version != wire.ProtocolVersion {
 				return fmt.Errorf("a's peer %+v", pi)
 			}
 		}
@@ -407,4 +407,35 @@ func TestPollChecks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A poll that names the sides by ID makes the polled node want those it
+// lacks from the poller (not those it holds): it learns both sides.
+func TestPollIDsWanted(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 1)
+	cfg := testConfig()
+	cfg.Voter = &testVoter{}
+	n := newNode(t, net, "n", cfg)
+	held, lacked := pay(t, net, keys[0], 0, "held"), pay(t, net, keys[0], 0, "lacked")
+	if _, err := n.graph.Add(t.Context(), held.Raw, ""); err != nil {
+		t.Fatal(err)
+	}
+	p := newRawPeer(n.eng, "p")
+	p.handle(t, &wire.Hello{Version: wire.PollIDsVersion, NodeKey: testKey("p"), Network: net.ID, Digest: n.digest(t)})
+	p.handle(t, &wire.Poll{Req: 7, Outs: []dag.OutPoint{dagtest.GenesisOut(net, 0)}, IDs: []dag.TxID{held.ID, lacked.ID}})
+	p.barrier(t)
+	var wanted []dag.TxID
+	for _, m := range p.received(wire.TypeWant) {
+		wanted = append(wanted, m.(*wire.Want).IDs...)
+	}
+	if !reflect.DeepEqual(wanted, []dag.TxID{lacked.ID}) {
+		t.Fatalf("the polled node wanted %v, want only %v", wanted, lacked.ID)
+	}
+	p.handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: lacked.ID, Raw: lacked.Raw}}})
+	eventually(t, 5*time.Second, "the lacked side stored", func() error {
+		if st, err := n.graph.State(lacked.ID); err != nil || st != dag.StateRejected {
+			return fmt.Errorf("state %v (%v), want rejected evidence", st, err)
+		}
+		return nil
+	})
 }

@@ -121,6 +121,16 @@ func (m *Poll) check() error {
 		}
 		seen[op] = true
 	}
+	if len(m.IDs) > MaxPollIDs {
+		return fmt.Errorf("%w: %d IDs, limit %d", ErrInvalid, len(m.IDs), MaxPollIDs)
+	}
+	ids := make(map[dag.TxID]bool, len(m.IDs))
+	for _, id := range m.IDs {
+		if ids[id] {
+			return fmt.Errorf("%w: ID %s twice", ErrInvalid, id)
+		}
+		ids[id] = true
+	}
 	if len(m.Txs) > MaxPollTxs {
 		return fmt.Errorf("%w: %d transactions, limit %d", ErrInvalid, len(m.Txs), MaxPollTxs)
 	}

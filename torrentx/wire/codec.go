@@ -219,7 +219,11 @@ func parse(f *frame) (Message, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Poll{Req: f.Nonce, Outs: outs, Txs: f.Raws}, nil
+		ids, err := parseIDs(f.IDs)
+		if err != nil {
+			return nil, err
+		}
+		return &Poll{Req: f.Nonce, Outs: outs, IDs: ids, Txs: f.Raws}, nil
 	case TypeVotes:
 		return &Votes{Req: f.Nonce, Batch: f.Batch}, nil
 	}
@@ -359,7 +363,7 @@ func (m *ReconReply) frame() *frame {
 }
 
 func (m *Poll) frame() *frame {
-	return &frame{Type: TypePoll, Nonce: m.Req, Outs: packOutPoints(m.Outs), Raws: m.Txs}
+	return &frame{Type: TypePoll, Nonce: m.Req, Outs: packOutPoints(m.Outs), IDs: packIDs(m.IDs), Raws: m.Txs}
 }
 
 func (m *Votes) frame() *frame { return &frame{Type: TypeVotes, Nonce: m.Req, Batch: m.Batch} }

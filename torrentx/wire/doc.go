@@ -66,9 +66,10 @@
 //     (package recon) of session number session.
 //   - poll / votes (version 3): "which side do you prefer for each of these
 //     outputs?", answered by one votes message of the same nonce whose
-//     batch is signed with the answerer's node key. A poll may carry the
-//     tx.json of the conflicting sides, which the receiver adds to its
-//     ledger first.
+//     batch is signed with the answerer's node key. A poll may name the
+//     conflicting sides by ID (version 4), which the receiver wants from
+//     the poller if it lacks them, or carry their tx.json, which the
+//     receiver adds to its ledger first.
 //
 // # Limits
 //
@@ -76,7 +77,8 @@
 // drops a connection on a longer extended message. Lists of IDs (inv,
 // want, notfound, query) and answers hold 1..MaxIDs (1,000) entries;
 // a transaction is 1..dag.MaxTxSize bytes. A poll names 1..MaxPollOuts
-// (1,024) outputs and carries up to MaxPollTxs (64) transactions; a vote
+// (1,024) outputs, up to MaxPollIDs (1,000) IDs and carries up to
+// MaxPollTxs (64) transactions; a vote
 // batch is 1..MaxBatchSize (64,983) bytes. Decoding limits nesting,
 // array and map sizes, rejects duplicate keys, indefinite lengths, tags,
 // unknown keys and invalid UTF-8, checks every length before allocating,

@@ -13,12 +13,15 @@ const (
 	ExtensionName = "ttx"
 	// ProtocolVersion is the version this package speaks. Peers speak the
 	// lower of their two versions. Version 2 added the hello's node key,
-	// version 3 the poll and votes messages.
-	ProtocolVersion = 3
+	// version 3 the poll and votes messages, version 4 the poll's IDs.
+	ProtocolVersion = 4
 	// NodeKeyVersion is the first version whose hello carries a node key.
 	NodeKeyVersion = 2
 	// VoteVersion is the first version that answers polls with votes.
 	VoteVersion = 3
+	// PollIDsVersion is the first version whose polls may name the sides
+	// by ID (Poll.IDs) instead of carrying their bytes.
+	PollIDsVersion = 4
 	// MaxMessageSize bounds an encoded message. anacrolix/torrent drops a
 	// connection whose extended message exceeds 65,534 bytes of payload.
 	MaxMessageSize = 65000
@@ -36,6 +39,8 @@ const (
 	MaxPollOuts = 1024
 	// MaxPollTxs bounds the transactions a poll carries.
 	MaxPollTxs = 64
+	// MaxPollIDs bounds the transaction IDs a poll names.
+	MaxPollIDs = MaxIDs
 	// MaxBatchSize bounds the signed batch of a votes message: what is
 	// left of MaxMessageSize around it.
 	MaxBatchSize = MaxMessageSize - votesOverhead
@@ -57,9 +62,10 @@ const (
 	// recon.Message: map, type, session.
 	reconOverhead = 1 + 2 + 1 + 9 + 1
 	// PollOverhead is the most a poll adds around its outputs (each
-	// OutPointSize) and its transactions (each PollTxSize): map, type,
-	// req, the outputs' byte string head, the transactions' array head.
-	PollOverhead = 1 + 2 + 1 + 9 + 1 + 3 + 1 + 3
+	// OutPointSize), its IDs (each dag.TxIDSize) and its transactions
+	// (each PollTxSize): map, type, req, the outputs' and the IDs' byte
+	// string heads, the transactions' array head.
+	PollOverhead = 1 + 2 + 1 + 9 + 1 + 3 + 1 + 3 + 1 + 3
 	// votesOverhead is the most a votes message adds around its batch:
 	// map, type, req, the batch's byte string head.
 	votesOverhead = 1 + 2 + 1 + 9 + 1 + 3
@@ -211,14 +217,18 @@ type ReconReply struct {
 
 // Poll asks a peer which side it prefers for each of Outs (outputs spent
 // by conflicting transactions); it answers with one Votes of the same
-// Req. Txs optionally carries the tx.json bytes of the sides, so that a
-// peer that has not seen the conflict learns them first: the receiver
-// adds them to its ledger as it does pushed transactions before it
-// considers the poll.
+// Req. IDs (version 4) names the sides, so that a peer that has not seen
+// the conflict learns of them: the receiver treats them as an inv from
+// the poller and wants those it lacks. Txs optionally carries the
+// tx.json bytes of the sides instead (what a version 3 peer is sent):
+// the receiver adds them to its ledger as it does pushed transactions
+// before it considers the poll.
 type Poll struct {
 	Req uint64
 	// Outs are 1..MaxPollOuts distinct outputs.
 	Outs []dag.OutPoint
+	// IDs are 0..MaxPollIDs distinct transaction IDs.
+	IDs []dag.TxID
 	// Txs are 0..MaxPollTxs transactions of 1..dag.MaxTxSize bytes.
 	Txs [][]byte
 }

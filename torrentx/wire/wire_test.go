@@ -68,6 +68,7 @@ func validMessages() map[Type][]Message {
 		TypeReconReply: {&ReconReply{Session: 3}},
 		TypePoll: {
 			&Poll{Req: 1, Outs: outs(1)},
+			&Poll{Req: 2, Outs: outs(2), IDs: []dag.TxID{id(1), id(2)}},
 			&Poll{Outs: []dag.OutPoint{{TxID: id(1), Index: dag.HardMaxOut - 1}, {TxID: id(1)}}, Txs: [][]byte{[]byte(`{"v":1}`), []byte("y")}},
 			&Poll{Req: math.MaxUint64, Outs: outs(MaxPollOuts), Txs: [][]byte{bytes.Repeat([]byte{'x'}, dag.MaxTxSize)}},
 		},
@@ -133,6 +134,7 @@ func TestEncodeLimits(t *testing.T) {
 		{"poll empty", &Poll{Req: 1}, ErrInvalid},
 		{"poll only txs", &Poll{Req: 1, Txs: [][]byte{[]byte("x")}}, ErrInvalid},
 		{"poll too many outs", &Poll{Outs: outs(MaxPollOuts + 1)}, ErrInvalid},
+		{"poll duplicate id", &Poll{Outs: outs(1), IDs: []dag.TxID{id(1), id(2), id(1)}}, ErrInvalid},
 		{"poll duplicate out", &Poll{Outs: []dag.OutPoint{{TxID: id(1), Index: 2}, {TxID: id(3)}, {TxID: id(1), Index: 2}}}, ErrInvalid},
 		{"poll index too big", &Poll{Outs: []dag.OutPoint{{TxID: id(1), Index: dag.HardMaxOut}}}, ErrInvalid},
 		{"poll too many txs", &Poll{Outs: outs(1), Txs: make([][]byte, MaxPollTxs+1)}, ErrInvalid},
