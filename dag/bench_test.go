@@ -2,7 +2,6 @@ package dag
 
 import (
 	"context"
-	"crypto/ed25519"
 	"os"
 	"path/filepath"
 	"testing"
@@ -94,22 +93,4 @@ func BenchmarkSign(b *testing.B) {
 			}
 		})
 	}
-}
-
-// BenchmarkVerifyParallel is the raw Ed25519 verify rate on all cores: the
-// ceiling of how fast a node can check signatures.
-func BenchmarkVerifyParallel(b *testing.B) {
-	key := codecKey(1)
-	pub := key.Public().(ed25519.PublicKey)
-	msg := make([]byte, 600)
-	sig := ed25519.Sign(key, msg)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if !ed25519.Verify(pub, msg, sig) {
-				b.Error("verify failed")
-				return
-			}
-		}
-	})
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verify/s")
 }

@@ -10,7 +10,9 @@
 //
 // Validation has two steps. Decode and Network.CheckSanity need no ledger:
 // canonical form, sizes, limits, burn, proof of work and the signature,
-// which covers the network ID. Graph applies the contextual rules against a
+// which covers the network ID. Signatures, here and in votes, verify under
+// one rule, ZIP-215's (VerifySig), under which a batch check (SigBatch)
+// agrees with single checks on every signature. Graph applies the contextual rules against a
 // Store: every parent accepted first (else the tx waits in a bounded orphan
 // pool), prev outputs exist, are unspent and belong to the signer, and
 // sum(prev) = sum(out) + burn. Double spends: first seen wins; the loser is
@@ -25,7 +27,7 @@
 // Graph is the ledger's single writer. Add, AddBatch and Submit hash the
 // transactions (SubmitHashed takes them hashed by Claimed, which checked a
 // sender's claimed IDs), look the IDs up, then decode (with a decoder that remembers addresses) and verify
-// signatures in the callers' goroutines, in parallel, with no read
+// signatures (in SigBatches of 256) in the callers' goroutines, in parallel, with no read
 // transaction open; one committer goroutine then applies whatever is queued
 // in one Store.Update (group commit; under load it waits up to 3 ms to group
 // more) and answers every caller, and OnChange, only after that Update

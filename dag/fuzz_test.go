@@ -241,3 +241,30 @@ func FuzzParseInfoDict(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSigBatch checks that any public key, message and signature bytes
+// get the same verdict from VerifySig as from a SigBatch, where they sit
+// between good signatures whose verdicts they must not change, and that
+// neither panics.
+func FuzzSigBatch(f *testing.F) {
+	for _, tc := range sigCases(f) {
+		f.Add(tc.pub[:], tc.msg, tc.sig)
+	}
+	key := codecKey(3)
+	msg := []byte("good")
+	good, pub := ed25519.Sign(key, msg), codecPub(key)
+	f.Fuzz(func(t *testing.T, pk, msg2, sig []byte) {
+		if len(pk) != len(PubKey{}) {
+			return
+		}
+		one := VerifySig(PubKey(pk), msg2, sig)
+		b := NewSigBatch(3)
+		b.Add(pub, msg, good)
+		b.Add(PubKey(pk), msg2, sig)
+		b.Add(pub, msg, good)
+		ok, valid := b.Verify()
+		if ok != one || len(valid) != 3 || valid[1] != one || !valid[0] || !valid[2] {
+			t.Fatalf("VerifySig = %v; batch = %v %v", one, ok, valid)
+		}
+	})
+}

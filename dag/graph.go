@@ -118,7 +118,10 @@ type request struct {
 	// sanity is set for a tx that failed CheckSanity while orphans wait
 	// for it: the committer only rejects them.
 	sanity *RuleError
-	res    Result // written by the committer; valid once its job is done
+	// msg is the signing bytes while the signature waits for prepareAll's
+	// batch check.
+	msg []byte
+	res Result // written by the committer; valid once its job is done
 }
 
 // job is a group of requests that a caller waits for, or one decision
@@ -352,7 +355,36 @@ func (g *Graph) prepareAll(txs []Hashed, src string, results []Result) ([]*reque
 			runtime.Gosched()
 		}
 	})
+	g.verifySigs(reqs, results, src)
 	return reqs, nil
+}
+
+// verifySigs checks the signatures of the prepared requests in batches of
+// sigBatchSize on GOMAXPROCS workers, and turns each request whose
+// signature is bad into its rejection, as prepare does for the other
+// CheckSanity rules.
+func (g *Graph) verifySigs(reqs []*request, results []Result, src string) {
+	var signed []int
+	for i, req := range reqs {
+		if req != nil && req.msg != nil {
+			signed = append(signed, i)
+		}
+	}
+	parallel((len(signed)+sigBatchSize-1)/sigBatchSize, func(c int) {
+		part := signed[c*sigBatchSize : min(len(signed), (c+1)*sigBatchSize)]
+		b := NewSigBatch(len(part))
+		for _, i := range part {
+			b.Add(reqs[i].p.From, reqs[i].msg, reqs[i].p.Sig)
+		}
+		ok, valid := b.Verify()
+		for k, i := range part {
+			reqs[i].msg = nil
+			if !ok && !valid[k] {
+				results[i], reqs[i] = g.refuse(reqs[i].p, src, g.net.badSignature(reqs[i].p))
+			}
+		}
+		runtime.Gosched()
+	})
 }
 
 // parallel calls fn(0) … fn(n-1) on up to GOMAXPROCS goroutines.
@@ -374,29 +406,38 @@ func parallel(n int, fn func(i int)) {
 }
 
 // prepare does the work outside the commit for a transaction that is not
-// known: decode and CheckSanity (the signature). It returns the final
-// Result, or a request for the committer.
+// known: decode and CheckSanity but the signature, whose signing bytes it
+// leaves in the request's msg for verifySigs. It returns the final Result,
+// or a request for the committer.
 func (g *Graph) prepare(tx *Hashed, src string) (Result, *request) {
 	p, err := g.dec.decode(tx.raw, &tx.ids)
 	if err != nil {
 		g.logReject(TxID{}, src, err)
 		return Result{State: StateRejected, Err: err}, nil
 	}
-	if err := g.net.CheckSanity(p); err != nil {
-		g.logReject(p.ID, src, err)
-		res := Result{ID: p.ID, State: StateRejected, Err: err}
-		re, _ := IsRuleError(err)
-		g.mu.Lock()
-		g.rejects.add(p.ID, re)
-		waited := len(g.orphans.waiting[p.ID]) > 0
-		g.mu.Unlock()
-		if waited {
-			return res, &request{p: p, src: src, sanity: &re, res: res}
-		}
-		return res, nil
+	msg, err := g.net.checkUnsigned(p)
+	if err != nil {
+		return g.refuse(p, src, err)
 	}
 	p.Raw = bytes.Clone(p.Raw)
-	return Result{}, &request{p: p, src: src, firstSeen: g.now().UnixNano()}
+	return Result{}, &request{p: p, src: src, firstSeen: g.now().UnixNano(), msg: msg}
+}
+
+// refuse rejects p, which failed CheckSanity with err, and remembers it as
+// rejected. It returns the Result and, if orphans wait for p, a request for
+// the committer to reject them.
+func (g *Graph) refuse(p *Parsed, src string, err error) (Result, *request) {
+	g.logReject(p.ID, src, err)
+	res := Result{ID: p.ID, State: StateRejected, Err: err}
+	re, _ := IsRuleError(err)
+	g.mu.Lock()
+	g.rejects.add(p.ID, re)
+	waited := len(g.orphans.waiting[p.ID]) > 0
+	g.mu.Unlock()
+	if waited {
+		return res, &request{p: p, src: src, sanity: &re, res: res}
+	}
+	return res, nil
 }
 
 // storedResult returns the Result for a stored transaction.

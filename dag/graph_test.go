@@ -744,3 +744,76 @@ func BenchmarkGen(b *testing.B) {
 	}
 	b.ReportMetric(float64(1000*b.N)/b.Elapsed().Seconds(), "tx/s")
 }
+
+// TestGraphAddBatchBadSignatures checks the batch signature check of
+// AddBatch: forged signatures spread over several batches, two of them in
+// one, are each rejected with ErrBadSignature, and every other transaction
+// is accepted as if they were not there. An orphan that waits for a forged
+// transaction is rejected with it.
+func TestGraphAddBatchBadSignatures(t *testing.T) {
+	f := newFixture(t, nil)
+	gen := dagtest.NewGen(t, f.net, f.keys, 5)
+	txs := gen.Next(400)
+	spent := map[dag.TxID]bool{}
+	for _, tx := range txs {
+		p, err := dag.Decode(tx.Raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, op := range p.Prev {
+			spent[op.TxID] = true
+		}
+	}
+	// Forge only transactions nothing in the stream spends, so that the
+	// others must all be accepted.
+	var leaves []int
+	for i, tx := range txs {
+		if !spent[tx.ID] && !tx.DoubleSpend {
+			leaves = append(leaves, i)
+		}
+	}
+	if len(leaves) < 20 {
+		t.Fatalf("set-up: only %d unspent transactions in the stream", len(leaves))
+	}
+	forged := map[int]bool{leaves[0]: true, leaves[1]: true, leaves[len(leaves)/2]: true, leaves[len(leaves)-1]: true}
+	raws := make([][]byte, len(txs))
+	for i, tx := range txs {
+		raws[i] = tx.Raw
+		if forged[i] {
+			p, _ := dag.Decode(tx.Raw)
+			raws[i] = badSig(p)
+		}
+	}
+
+	// A child of one forged transaction waits for it in the orphan pool.
+	victim, err := dag.Decode(raws[leaves[1]])
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := slices.IndexFunc(f.keys, func(k ed25519.PrivateKey) bool {
+		return f.net.Address(dagtest.PubKey(k)) == victim.Tx.Out[0].To
+	})
+	if owner < 0 {
+		t.Fatal("set-up: the forged transaction pays no fixture key")
+	}
+	orphan := f.spend(owner, []dag.OutPoint{out(victim, 0)}, dagtest.Out(f.net, f.keys[owner], victim.Tx.Out[0].Amount))
+	if res := f.add(orphan); res.State != dag.StatePending {
+		t.Fatalf("set-up: the orphan is %+v, want pending", res)
+	}
+
+	res, err := f.g.AddBatch(context.Background(), raws, "peer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		switch {
+		case forged[i] && (r.State != dag.StateRejected || code(r.Err) != dag.ErrBadSignature):
+			t.Errorf("forged tx %d = %v (%v), want rejected with ErrBadSignature", i, r.State, r.Err)
+		case !forged[i] && r.State != dag.StateAccepted:
+			t.Errorf("tx %d = %v (%v), want accepted", i, r.State, r.Err)
+		}
+	}
+	if st := f.state(orphan.ID); st != dag.StateRejected {
+		t.Errorf("the orphan of a forged transaction is %v, want rejected", st)
+	}
+}

@@ -112,35 +112,51 @@ func (n *Network) Sign(ctx context.Context, tx *Tx, key ed25519.PrivateKey) ([]b
 }
 
 // CheckSanity applies every rule that needs the network but not the ledger:
-// address prefixes, limits, burn, proof of work and the signature. A genesis
-// passes only if it is this network's own. Errors are RuleErrors.
+// address prefixes, limits, burn, proof of work and the signature (VerifySig).
+// A genesis passes only if it is this network's own. Errors are RuleErrors.
 func (n *Network) CheckSanity(p *Parsed) error {
+	msg, err := n.checkUnsigned(p)
+	if err != nil || msg == nil {
+		return err
+	}
+	if !VerifySig(p.From, msg, p.Sig) {
+		return n.badSignature(p)
+	}
+	return nil
+}
+
+// badSignature is CheckSanity's error for p's signature.
+func (n *Network) badSignature(p *Parsed) error {
+	return ruleError(ErrBadSignature, "signature does not verify for %s on network %s", p.Tx.From, n.ID)
+}
+
+// checkUnsigned is CheckSanity but the signature: it returns the signing
+// bytes to verify it over, or nil for this network's genesis, which is not
+// signed.
+func (n *Network) checkUnsigned(p *Parsed) ([]byte, error) {
 	pr := &n.Params
 	if p.IsGenesis() {
 		if p.ID != n.ID {
-			return ruleError(ErrGenesis, "genesis %s is not this network's (%s)", p.ID, n.ID)
+			return nil, ruleError(ErrGenesis, "genesis %s is not this network's (%s)", p.ID, n.ID)
 		}
-		return nil
+		return nil, nil
 	}
 	if p.Prefix != pr.Prefix {
-		return ruleError(ErrBadAddress, "addresses use prefix %q, this network uses %q", p.Prefix, pr.Prefix)
+		return nil, ruleError(ErrBadAddress, "addresses use prefix %q, this network uses %q", p.Prefix, pr.Prefix)
 	}
 	if len(p.Prev) > pr.MaxPrev || len(p.Out) > pr.MaxOut || len(p.Tx.Memo) > pr.MaxMemo {
-		return ruleError(ErrBadField, "limits: %d prev (max %d), %d out (max %d), memo %d bytes (max %d)",
+		return nil, ruleError(ErrBadField, "limits: %d prev (max %d), %d out (max %d), memo %d bytes (max %d)",
 			len(p.Prev), pr.MaxPrev, len(p.Out), pr.MaxOut, len(p.Tx.Memo), pr.MaxMemo)
 	}
 	minBurn, err := pr.BurnPerByte.Mul(uint64(len(p.Raw)))
 	if err != nil || p.Tx.Burn < minBurn {
-		return ruleError(ErrBurnTooLow, "burn %d is below %d bytes x %d per byte", p.Tx.Burn, len(p.Raw), pr.BurnPerByte)
+		return nil, ruleError(ErrBurnTooLow, "burn %d is below %d bytes x %d per byte", p.Tx.Burn, len(p.Raw), pr.BurnPerByte)
 	}
 	msg := n.parsedSigningBytes(p)
 	if pr.PowBits > 0 && workBits(msg) < int(pr.PowBits) {
-		return ruleError(ErrInsufficientWork, "proof of work has %d bits, network needs %d", workBits(msg), pr.PowBits)
+		return nil, ruleError(ErrInsufficientWork, "proof of work has %d bits, network needs %d", workBits(msg), pr.PowBits)
 	}
-	if !ed25519.Verify(p.From[:], msg, p.Sig) {
-		return ruleError(ErrBadSignature, "signature does not verify for %s on network %s", p.Tx.From, n.ID)
-	}
-	return nil
+	return msg, nil
 }
 
 // MinBurn returns the smallest burn a transaction of size bytes needs.

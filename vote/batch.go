@@ -238,13 +238,17 @@ func pathOf(levels [][][sha256.Size]byte, i int) [][sha256.Size]byte {
 	return path
 }
 
-// Verify checks the signature of h over its root.
+// Verify checks the signature of h over its root, under ttx's signature
+// rule (dag.VerifySig).
 func (h *Header) Verify() error {
-	if !ed25519.Verify(h.Key[:], signedMessage(h.Network, h.Time, h.Root), h.Sig[:]) {
+	if !dag.VerifySig(dag.PubKey(h.Key), h.signed(), h.Sig[:]) {
 		return ErrBadSignature
 	}
 	return nil
 }
+
+// signed returns the message h's signature covers.
+func (h *Header) signed() []byte { return signedMessage(h.Network, h.Time, h.Root) }
 
 // Attestation is one signed vote shown alone: the header of its batch, the
 // vote, its position in the batch and its Merkle path to the header's root.

@@ -3,6 +3,7 @@ package vote
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/torrenttx/ttx/dag"
 )
@@ -69,7 +70,8 @@ func (c *Certificate) check() error {
 }
 
 // Verify checks every attestation (signature, Merkle path, network, and
-// that it votes on one of Inputs) and counts, for each input, the distinct
+// that it votes on one of Inputs; the signatures of the distinct headers in
+// one dag.SigBatch) and counts, for each input, the distinct
 // node keys whose attestation prefers Tx. A key that signed two different
 // preferences for one output anywhere in the certificate is an
 // equivocator and counts nowhere. With trusted non-nil, only its keys
@@ -89,7 +91,9 @@ func (c *Certificate) Verify(trusted map[NodeKey]bool) (Result, error) {
 	}
 	prefs := make(map[keyOut]dag.TxID, len(c.Attestations))
 	equivocal := map[NodeKey]bool{}
-	signed := map[Header]bool{} // headers whose signature verified
+	signed := map[Header]bool{} // headers added to sigs
+	sigs := dag.NewSigBatch(len(c.Attestations))
+	var first []int // the attestation that brought each header of sigs
 	for i := range c.Attestations {
 		a := &c.Attestations[i]
 		if a.Network != c.Network {
@@ -102,16 +106,19 @@ func (c *Certificate) Verify(trusted map[NodeKey]bool) (Result, error) {
 			return Result{}, fmt.Errorf("verify certificate: attestation %d: %w", i, err)
 		}
 		if !signed[a.Header] {
-			if err := a.Header.Verify(); err != nil {
-				return Result{}, fmt.Errorf("verify certificate: attestation %d: %w", i, err)
-			}
 			signed[a.Header] = true
+			sigs.Add(dag.PubKey(a.Key), a.Header.signed(), a.Sig[:])
+			first = append(first, i)
 		}
 		ko := keyOut{a.Key, a.Vote.Out}
 		if p, ok := prefs[ko]; ok && p != a.Vote.Pref {
 			equivocal[a.Key] = true
 		}
 		prefs[ko] = a.Vote.Pref
+	}
+	if ok, valid := sigs.Verify(); !ok {
+		i := first[slices.Index(valid, false)]
+		return Result{}, fmt.Errorf("verify certificate: attestation %d: %w", i, ErrBadSignature)
 	}
 	counts := make([]int, len(c.Inputs))
 	keys := map[NodeKey]bool{}

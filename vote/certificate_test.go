@@ -2,6 +2,8 @@ package vote
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/torrenttx/ttx/dag"
@@ -201,5 +203,23 @@ func TestCertificateRejects(t *testing.T) {
 	c.Tx = dag.TxID{}
 	if _, err := c.Verify(nil); err == nil {
 		t.Error("a certificate for the zero ID verified")
+	}
+}
+
+// TestCertificateNamesBadSignature checks that the batch check of a
+// certificate's headers names the attestation whose signature fails, the
+// first of them if several do.
+func TestCertificateNamesBadSignature(t *testing.T) {
+	n := len(certFrom(t, certTx, 1, 15, certTx).Attestations)
+	for _, bad := range [][]int{{0}, {7}, {n - 1}, {3, 9}} {
+		c := certFrom(t, certTx, 1, 15, certTx)
+		for _, i := range bad {
+			c.Attestations[i].Sig[5] ^= 0x40
+		}
+		_, err := c.Verify(nil)
+		want := fmt.Sprintf("attestation %d: %v", bad[0], ErrBadSignature)
+		if !errors.Is(err, ErrBadSignature) || !strings.Contains(err.Error(), want) {
+			t.Errorf("bad signatures at %v: Verify = %v, want it to name %q", bad, err, want)
+		}
 	}
 }

@@ -73,6 +73,10 @@
 //
 //	"ttx-vote-v1" || network (32) || time (i64 BE, Unix ms) || root (32)
 //
+// and it verifies under ttx's one signature rule (dag.VerifySig, ZIP-215);
+// a Certificate checks the signatures of its distinct headers in one
+// dag.SigBatch.
+//
 // where network is the genesis transaction's ID. An Attestation is one
 // vote with its batch's header and its Merkle path (the siblings from the
 // leaf up, none on a level where the node is carried), and verifies alone.

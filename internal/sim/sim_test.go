@@ -24,6 +24,7 @@ var (
 	seeds = flag.String("sim.seeds", "", "comma-separated seeds for TestDoubleSpendRaceBounded (empty: its own)")
 	raceN = flag.Int("sim.racenodes", 100, "nodes of TestDoubleSpendRaceBounded")
 	local = flag.Bool("sim.neighbours", false, "TestDoubleSpendRaceBounded polls only connected peers (Config.NeighboursOnly)")
+	outb  = flag.Int("sim.outbound", 0, "connections each node of TestDoubleSpendRaceBounded dials (0: DefaultOutbound); it accepts three times as many")
 )
 
 // world is a test network: a genesis paying keys, one output each.
@@ -278,7 +279,7 @@ func TestDoubleSpendRaceBounded(t *testing.T) {
 	for _, seed := range raceSeeds(t, []uint64{8, 3}) {
 		t.Run(strconv.FormatUint(seed, 10), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				s := start(t, w, Config{Nodes: *raceN, Seed: seed, Vote: true, NeighboursOnly: *local})
+				s := start(t, w, Config{Nodes: *raceN, Seed: seed, Vote: true, NeighboursOnly: *local, Outbound: *outb, MaxInbound: 3 * *outb})
 				split, finals, r := raceRun(t, s, w, 0)
 				t.Logf("split %d/%d, final %d/%d: %v", split[0], split[1], finals[0], finals[1], r)
 				if finals[0] != s.Nodes() && finals[1] != s.Nodes() {
