@@ -54,7 +54,7 @@ var (
 const (
 	DefaultPingInterval   = 30 * time.Second
 	DefaultWantTimeout    = 5 * time.Second
-	DefaultFetchTimeout   = time.Minute
+	DefaultFetchTimeout   = 20 * time.Second
 	DefaultMaxFetches     = 8
 	DefaultBanDuration    = 30 * time.Minute
 	DefaultMsgRate        = 2000
@@ -67,6 +67,8 @@ const (
 	DefaultPushMax        = 1024
 	DefaultSyncWindow     = 1 << 20
 	DefaultMaxWanted      = 4000
+	DefaultMaxWants       = 16000
+	DefaultMaxUndelivered = 1000
 	DefaultSyncTimeout    = time.Minute
 	DefaultTick           = 250 * time.Millisecond
 	DefaultKnownPerPeer   = 4096
@@ -112,7 +114,10 @@ type Config struct {
 	// WantTimeout: how long a wanted transaction may take before it is
 	// wanted from another announcer or fetched by Fetcher.
 	WantTimeout time.Duration
-	// FetchTimeout bounds one Fetcher call; MaxFetches bounds how many run.
+	// FetchTimeout bounds one Fetcher call (default 20 s: one piece of at
+	// most 16 KiB, from the announcers or the DHT); MaxFetches bounds how
+	// many run. Missing parents of pending transactions get free slots
+	// first; any other transaction that finds none is not fetched.
 	FetchTimeout time.Duration
 	MaxFetches   int
 	// BanDuration: how long a misbehaving peer stays banned.
@@ -145,8 +150,17 @@ type Config struct {
 	// step ends with a ping, and the next starts on its pong.
 	SyncWindow int
 	// MaxWanted bounds the transactions wanted and not yet received, per
-	// peer.
-	MaxWanted int
+	// peer. MaxWantsPerAddr (default MaxWanted) bounds those wanted on the
+	// announcements of one source address (an IP; on loopback, a peer ID),
+	// over all its connections; MaxWants bounds them in all, but for
+	// missing parents of pending transactions, which the orphan pool
+	// bounds. A departed peer's wants that no other peer announced are
+	// dropped.
+	MaxWanted, MaxWantsPerAddr, MaxWants int
+	// MaxUndelivered: a peer that did not deliver this many of the
+	// transactions it announced (notfound, or no answer in WantTimeout),
+	// less those it did, is banned.
+	MaxUndelivered int
 	// SyncTimeout aborts a catch-up sync that made no progress for that
 	// long.
 	SyncTimeout time.Duration
@@ -211,6 +225,9 @@ func (c Config) withDefaults() (Config, error) {
 	defi(&c.PushMax, DefaultPushMax)
 	defi(&c.SyncWindow, DefaultSyncWindow)
 	defi(&c.MaxWanted, DefaultMaxWanted)
+	defi(&c.MaxWantsPerAddr, c.MaxWanted)
+	defi(&c.MaxWants, DefaultMaxWants)
+	defi(&c.MaxUndelivered, DefaultMaxUndelivered)
 	defi(&c.KnownPerPeer, DefaultKnownPerPeer)
 	if c.ByteBurst < wire.MaxMessageSize || c.SyncWindow < wire.MaxMessageSize/4 {
 		return c, errors.New("gossip: ByteBurst must hold a whole message and SyncWindow a quarter of one")

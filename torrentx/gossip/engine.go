@@ -36,6 +36,8 @@ type Engine struct {
 	peers  map[string]*peer
 	bans   map[string]time.Time // peer ID or IP -> until
 	wants  map[dag.TxID]*want
+	// wantsBy counts the wants by the address charged for them (want.owner).
+	wantsBy map[string]int
 	// adding holds the IDs of pushed transactions submitted to the
 	// ledger whose results the settlers have not handled yet.
 	adding  map[dag.TxID]bool
@@ -64,6 +66,7 @@ func New(cfg Config) (*Engine, error) {
 		peers:   make(map[string]*peer),
 		bans:    make(map[string]time.Time),
 		wants:   make(map[dag.TxID]*want),
+		wantsBy: make(map[string]int),
 		adding:  make(map[dag.TxID]bool),
 		queries: make(map[uint64]*query),
 		nonce:   rand.Uint64() >> 1,
@@ -129,7 +132,7 @@ func (e *Engine) AddPeer(p Peer) {
 }
 
 // RemovePeer forgets p: its sync stops, and what was wanted from it is
-// wanted elsewhere.
+// wanted elsewhere (or dropped, if only p announced it).
 func (e *Engine) RemovePeer(p Peer) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -146,12 +149,7 @@ func (e *Engine) dropLocked(ps *peer) {
 	ps.gone = true
 	delete(e.peers, ps.id)
 	e.endSync(ps)
-	now := e.cfg.Now()
-	for _, w := range e.wants {
-		if w.from == ps {
-			w.deadline = now
-		}
-	}
+	e.dropWantsLocked(ps, e.cfg.Now())
 	for _, q := range e.queries {
 		q.drop(ps.id)
 	}

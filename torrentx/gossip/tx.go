@@ -47,7 +47,7 @@ func (e *Engine) handleInv(ps *peer, m *wire.Inv) {
 	for _, id := range m.IDs {
 		ps.known.Add(id)
 	}
-	ask := e.wantLocked(ps, unknown, now)
+	ask := e.wantLocked(ps, unknown, wantInv, now)
 	e.mu.Unlock()
 	if len(ask) > 0 {
 		e.send(ps, &wire.Want{IDs: ask})
@@ -169,7 +169,7 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 	e.mu.Lock()
 	for i, t := range m.Txs {
 		ps.known.Add(t.ID)
-		e.gotLocked(t.ID)
+		e.gotLocked(ps, t.ID)
 		if !skip[i] && !e.adding[t.ID] {
 			e.adding[t.ID] = true
 			txs, ids = append(txs, hashed[i]), append(ids, t.ID)
@@ -307,7 +307,7 @@ func (e *Engine) txResults(ps *peer, ids []dag.TxID, results []dag.Result) {
 	if len(missing) > 0 {
 		now := e.cfg.Now()
 		e.mu.Lock()
-		ask := e.wantLocked(ps, slices.Compact(slices.SortedFunc(slices.Values(missing), compareIDs)), now)
+		ask := e.wantLocked(ps, slices.Compact(slices.SortedFunc(slices.Values(missing), compareIDs)), wantParent, now)
 		e.mu.Unlock()
 		for len(ask) > 0 {
 			n := min(len(ask), wire.MaxIDs)
