@@ -79,6 +79,13 @@ const (
 	DefaultMaxPolls       = 256
 )
 
+// Defaults for fair ingest (ingest.go): a share of the ledger's queue
+// that keeps a commit of a flooder's transactions to a few milliseconds.
+const (
+	DefaultMaxPeerInFlight   = 1024
+	DefaultMaxSignerInFlight = 256
+)
+
 // Config configures an Engine. Zero fields get defaults.
 type Config struct {
 	// Network, Ledger and Store are required. Store is read for raw
@@ -161,6 +168,11 @@ type Config struct {
 	// transactions it announced (notfound, or no answer in WantTimeout),
 	// less those it did, is banned.
 	MaxUndelivered int
+	// MaxPeerInFlight and MaxSignerInFlight cap the transactions pushed
+	// by one peer, and signed by one key (from any peers), that are in
+	// the ledger's queue at once; past them the rest wait, so that a
+	// flood takes a bounded share of the queue (ingest.go).
+	MaxPeerInFlight, MaxSignerInFlight int
 	// SyncTimeout aborts a catch-up sync that made no progress for that
 	// long.
 	SyncTimeout time.Duration
@@ -228,6 +240,8 @@ func (c Config) withDefaults() (Config, error) {
 	defi(&c.MaxWantsPerAddr, c.MaxWanted)
 	defi(&c.MaxWants, DefaultMaxWants)
 	defi(&c.MaxUndelivered, DefaultMaxUndelivered)
+	defi(&c.MaxPeerInFlight, DefaultMaxPeerInFlight)
+	defi(&c.MaxSignerInFlight, DefaultMaxSignerInFlight)
 	defi(&c.KnownPerPeer, DefaultKnownPerPeer)
 	if c.ByteBurst < wire.MaxMessageSize || c.SyncWindow < wire.MaxMessageSize/4 {
 		return c, errors.New("gossip: ByteBurst must hold a whole message and SyncWindow a quarter of one")

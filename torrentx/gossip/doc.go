@@ -113,6 +113,12 @@
 // notfound, or no answer within WantTimeout) MaxUndelivered times more
 // than it delivered is banned.
 //
+// Ingest is fair: at most MaxPeerInFlight transactions pushed by one peer,
+// and MaxSignerInFlight signed by one key through any peers, wait in the
+// ledger's queue at once; the rest wait for room, and so does the
+// flooder's connection, while other peers' and signers' transactions go
+// past (ingest.go).
+//
 // # Invariants
 //
 //   - For one peer, Handle runs in arrival order from one goroutine (the

@@ -35,6 +35,8 @@ type peer struct {
 	// undelivered counts its announcements it did not deliver when asked,
 	// less those it did (undeliveredLocked).
 	undelivered int
+	// inflight counts its transactions in the ledger's queue (ingest.go).
+	inflight int
 	// awaiting holds our polls whose votes we await: Req -> when sent.
 	awaiting map[uint64]time.Time
 

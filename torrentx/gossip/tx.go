@@ -164,37 +164,31 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 		}
 	}
 	// Another message may have begun adding one since.
-	var txs []dag.Hashed
-	var ids []dag.TxID
+	var in []ingestTx
 	e.mu.Lock()
 	for i, t := range m.Txs {
 		ps.known.Add(t.ID)
 		e.gotLocked(ps, t.ID)
 		if !skip[i] && !e.adding[t.ID] {
 			e.adding[t.ID] = true
-			txs, ids = append(txs, hashed[i]), append(ids, t.ID)
+			in = append(in, ingestTx{tx: hashed[i], id: t.ID, signer: signerOf(t.Raw)})
 		}
 	}
 	e.mu.Unlock()
-	if len(txs) == 0 {
-		return
-	}
-	b, err := e.cfg.Ledger.SubmitHashed(e.ctx, txs, ps.id)
-	if err != nil {
-		e.release(ids)
-		e.addFailed(ps, err)
-		return
-	}
-	ps.unsettled.Add(1)
-	e.queueAdd(ps, txAdd{b: b, ids: ids})
+	e.ingest(ps, in)
 }
 
-// release ends the adding of ids.
-func (e *Engine) release(ids []dag.TxID) {
+// release ends the adding of a's transactions and frees their ingest
+// slots.
+func (e *Engine) release(a txAdd) {
+	if len(a.ids) == 0 {
+		return
+	}
 	e.mu.Lock()
-	for _, id := range ids {
+	for _, id := range a.ids {
 		delete(e.adding, id)
 	}
+	e.unreserveLocked(a.ps, a.signers)
 	e.mu.Unlock()
 }
 
@@ -211,6 +205,10 @@ type txAdd struct {
 	ids  []dag.TxID
 	pong uint64
 	poll *wire.Poll
+	// ps and signers (index for index with ids) hold the ingest slots
+	// of the transactions (see ingest).
+	ps      *peer
+	signers []string
 }
 
 // queueAdd hands a to ps's settler, waiting while it holds maxAdds.
@@ -218,10 +216,10 @@ func (e *Engine) queueAdd(ps *peer, a txAdd) {
 	select {
 	case ps.adds <- a:
 	case <-ps.quit:
-		e.release(a.ids)
+		e.release(a)
 		return
 	case <-e.ctx.Done():
-		e.release(a.ids)
+		e.release(a)
 		return
 	}
 	select {
@@ -236,7 +234,7 @@ func (e *Engine) drainAdds(ps *peer) {
 	for {
 		select {
 		case a := <-ps.adds:
-			e.release(a.ids)
+			e.release(a)
 		default:
 			return
 		}
@@ -275,7 +273,7 @@ func (e *Engine) settler(ps *peer) {
 		} else {
 			e.txResults(ps, a.ids, results) // a ban drops ps: quit ends the loop
 		}
-		e.release(a.ids)
+		e.release(a)
 		ps.unsettled.Add(-1)
 	}
 }
