@@ -79,11 +79,12 @@ const (
 	DefaultMaxPolls       = 256
 )
 
-// Defaults for fair ingest (ingest.go): a share of the ledger's queue
-// that keeps a commit of a flooder's transactions to a few milliseconds.
+// Defaults for fair ingest (ingest.go): a share of the ledger's queue deep
+// enough for large group commits of a flood, shallow enough that a payment
+// waits behind about one commit of it, not the whole flood.
 const (
-	DefaultMaxPeerInFlight   = 1024
-	DefaultMaxSignerInFlight = 256
+	DefaultMaxPeerInFlight   = 2048
+	DefaultMaxSignerInFlight = 1024
 )
 
 // Config configures an Engine. Zero fields get defaults.

@@ -58,6 +58,16 @@ func (e *Engine) wantStats(owner string) (all, owned, fetches int) {
 	return len(e.wants), e.wantsBy[owner], e.fetches
 }
 
+// noWants reports whether e holds no wants and runs no fetches.
+func noWants(e *Engine) func() error {
+	return func() error {
+		if all, _, fetches := e.wantStats(""); all != 0 || fetches != 0 {
+			return fmt.Errorf("%d wants, %d fetches", all, fetches)
+		}
+		return nil
+	}
+}
+
 func randomIDs(n int) []dag.TxID {
 	ids := make([]dag.TxID, n)
 	for i := range ids {
@@ -132,12 +142,7 @@ func TestLyingAnnouncer(t *testing.T) {
 		sample()
 	}
 	eventually(t, 10*time.Second, "the child and its fetched parent accepted", hasAll(t, []*node{b}, []dag.TxID{parent.ID, child.ID}, accepted))
-	eventually(t, 5*time.Second, "the wants to drain", func() error {
-		if all, _, fetches := b.eng.wantStats(""); all != 0 || fetches != 0 {
-			return fmt.Errorf("%d wants, %d fetches", all, fetches)
-		}
-		return nil
-	})
+	eventually(t, 5*time.Second, "the wants to drain", noWants(b.eng))
 	calls, peak := f.stats()
 	grown := int64(heapInUse()) - int64(before)
 	t.Logf("%d fake IDs: peak %d wants, %d fetches running (%d Fetcher calls, at most %d at once), heap %+.1f MB",
@@ -227,12 +232,7 @@ func TestUndeliveredBan(t *testing.T) {
 		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: b.digest(t)})
 		// Two undelivered, one delivered, one more undelivered: never 3 due.
 		p.handle(t, &wire.Inv{IDs: randomIDs(2)})
-		eventually(t, 5*time.Second, "the wants to expire", func() error {
-			if all, _, _ := b.eng.wantStats(""); all != 0 {
-				return fmt.Errorf("%d wants", all)
-			}
-			return nil
-		})
+		eventually(t, 5*time.Second, "the wants to expire", noWants(b.eng))
 		tx := pay(t, net, keys[0], 0, "real")
 		p.handle(t, &wire.Inv{IDs: []dag.TxID{tx.ID}})
 		p.handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: tx.ID, Raw: tx.Raw}}})
@@ -241,12 +241,7 @@ func TestUndeliveredBan(t *testing.T) {
 		p.handle(t, &wire.Inv{IDs: more})
 		p.handle(t, &wire.NotFound{IDs: more})
 		p.barrier(t)
-		eventually(t, 5*time.Second, "the wants to expire", func() error {
-			if all, _, _ := b.eng.wantStats(""); all != 0 {
-				return fmt.Errorf("%d wants", all)
-			}
-			return nil
-		})
+		eventually(t, 5*time.Second, "the wants to expire", noWants(b.eng))
 		if err := p.closeReason(); err != nil {
 			t.Errorf("a peer that delivered was closed: %v", err)
 		}
