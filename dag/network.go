@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"math/bits"
 )
 
 // sigDomain starts the signing bytes, so a ttx signature can never be
@@ -77,38 +76,38 @@ func (n *Network) parsedSigningBytes(p *Parsed) []byte {
 // workBits returns the number of leading zero bits of SHA-256(msg).
 func workBits(msg []byte) int {
 	h := sha256.Sum256(msg)
-	n := 0
-	for _, b := range h {
-		if b != 0 {
-			return n + bits.LeadingZeros8(b)
-		}
-		n += 8
-	}
-	return n
+	return leadingZeros(h[:])
 }
 
 // Sign completes tx for this network with key: it sets From, finds a proof
-// of work nonce if the network asks for one, signs, and returns the canonical
-// bytes. It stops early when ctx is done (only proof of work takes long).
+// of work nonce if the network asks for one (nonce 0, which canonical form
+// omits, then 1, 2, ...), signs, and returns the canonical bytes. It stops
+// early when ctx is done (only proof of work takes long).
 func (n *Network) Sign(ctx context.Context, tx *Tx, key ed25519.PrivateKey) ([]byte, error) {
 	var pk PubKey
 	copy(pk[:], key.Public().(ed25519.PublicKey))
 	tx.From = n.Address(pk)
 	tx.Sig = ""
-	for nonce := uint64(0); ; nonce++ {
-		tx.Nonce = nonce
-		msg, err := SigningBytes(n.ID, tx)
+	tx.Nonce = 0
+	msg, err := SigningBytes(n.ID, tx)
+	if err != nil {
+		return nil, err
+	}
+	if need := int(n.Params.PowBits); workBits(msg) < need {
+		tx.Nonce = 1
+		body, err := Encode(tx)
 		if err != nil {
 			return nil, err
 		}
-		if workBits(msg) >= int(n.Params.PowBits) {
-			tx.Sig = hex.EncodeToString(ed25519.Sign(key, msg))
-			return Encode(tx)
+		if tx.Nonce, err = n.solve(ctx, body, need); err != nil {
+			return nil, fmt.Errorf("sign: %w", err)
 		}
-		if nonce%4096 == 0 && ctx.Err() != nil {
-			return nil, fmt.Errorf("sign: proof of work: %w", ctx.Err())
+		if msg, err = SigningBytes(n.ID, tx); err != nil {
+			return nil, err
 		}
 	}
+	tx.Sig = hex.EncodeToString(ed25519.Sign(key, msg))
+	return Encode(tx)
 }
 
 // CheckSanity applies every rule that needs the network but not the ledger:

@@ -23,14 +23,29 @@ const (
 	TestnetSupply = TestnetFaucetOutputs * TestnetFaucetOutput
 	// TestnetFaucetOutputs is the number of outputs of the default genesis.
 	// It is as many as fit in one transaction (dag.MaxTxSize) at this
-	// amount: the genesis is 16,293 of at most 16,384 bytes.
+	// amount: the genesis is 16,294 of at most 16,384 bytes.
 	TestnetFaucetOutputs = 168
 	// TestnetFaucetOutput is the amount of each genesis output.
 	TestnetFaucetOutput = 125_000 * dag.Unit
+	// TestnetPowBits is the default network's proof of work per
+	// transaction, its spam guard: its faucet key is public, so coins cost
+	// a flooder nothing, and work is what each transaction costs. 14 bits
+	// (16,384 SHA-256 tries on average) take a few milliseconds on one core
+	// (BenchmarkProofOfWork in package dag): nothing to a person, and a
+	// core for every few hundred transactions per second of a flood.
+	TestnetPowBits = 14
 	// DefaultID is the network ID of the default network: the ID of its
 	// genesis (testnet/tx.json). A test recomputes it from the bytes.
-	DefaultID = "5f74ce67a628bbe0fb35c1ac0628c32c45795cfbe911f11cd4aef92aef9a9904"
+	DefaultID = "526547e9ed8ef4c615a646e0a0114907be10338f2c5c5b7d566500ab98e1b308"
 )
+
+// TestnetParams returns the default network's parameters: DefaultParams
+// with TestnetPowBits of proof of work and no burn.
+func TestnetParams() dag.Params {
+	p := DefaultParams(TestnetName, TestnetPrefix)
+	p.PowBits = TestnetPowBits
+	return p
+}
 
 // testnetTime is the fixed creation time of the default genesis, so that
 // regenerating it from the faucet key gives the same bytes.

@@ -10,13 +10,14 @@
 // # The default network: TEST MONEY ONLY
 //
 // Default is ttx-testnet, a public test network with address prefix "ttx"
-// and DefaultParams limits. Its files are embedded from testnet/:
+// and TestnetParams: DefaultParams limits and TestnetPowBits of proof of
+// work per transaction. Its files are embedded from testnet/:
 // tx.json (the genesis), tx.torrent (dag.TorrentFile of it: the swarm every
 // node joins) and faucet.key. Its whole supply, 21,000,000 TTX, belongs to
 // the faucet key, which ships in this repository as a plaintext key file so
 // that a newcomer can take coins and try a payment (FaucetKey). The supply
 // sits in 168 outputs of 125,000 TTX, as many as fit in the 16 KiB of one
-// transaction (16,293 bytes), so that faucets on many nodes, each paying
+// transaction (16,294 bytes), so that faucets on many nodes, each paying
 // from one output picked at random, rarely spend the same one. Everyone
 // has that key: the coins of ttx-testnet are TEST MONEY ONLY, worthless,
 // and anyone can spend the faucet's. Never use ttx-testnet for value; make

@@ -30,7 +30,7 @@ func testnetGenesis(t *testing.T, faucet dag.PubKey) []byte {
 	for i := range alloc {
 		alloc[i] = Alloc{To: faucet, Amount: TestnetFaucetOutput}
 	}
-	raw, err := New(DefaultParams(TestnetName, TestnetPrefix), alloc, testnetTime)
+	raw, err := New(TestnetParams(), alloc, testnetTime)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestDefault(t *testing.T) {
 	if Default() != net {
 		t.Errorf("Default parsed the genesis twice")
 	}
-	want := DefaultParams(TestnetName, TestnetPrefix)
+	want := TestnetParams()
 	if net.Params != want {
 		t.Errorf("Params = %+v, want %+v", net.Params, want)
 	}

@@ -51,6 +51,7 @@ type Client struct {
 	peers     map[*torrent.PeerConn]*peer
 	dialAddrs map[*torrent.PeerConn]swarmPeer // genesis connections -> where the peer listens
 	known     []string                        // AddPeers addresses, for redialling
+	fetching  int                             // downloads running (entries with a fetch)
 }
 
 // New starts a Client: it listens, joins the DHT, seeds the genesis

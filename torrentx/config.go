@@ -33,6 +33,8 @@ const (
 	// is closed (ErrPeerFlood). It is the gossip engine's default burst of
 	// bytes a peer may send.
 	MaxQueuedBytes = 16 << 20
+	// DefaultMaxFetches is the default cap on downloads running at once.
+	DefaultMaxFetches = 16
 	// DefaultVersion is the version reported when Config.Version is empty.
 	DefaultVersion = "dev"
 
@@ -84,6 +86,11 @@ type Config struct {
 	// MaxTorrents caps the transaction torrents kept loaded (the genesis
 	// and running fetches are not counted). Default DefaultMaxTorrents.
 	MaxTorrents int
+	// MaxFetches caps the downloads Fetch runs at once (calls for an ID
+	// already downloading join it for free); past it Fetch fails at once
+	// with ErrBusy, so that what peers announce cannot queue unbounded
+	// work. Default DefaultMaxFetches.
+	MaxFetches int
 	// AnnounceInterval is how often the genesis torrent is announced on the
 	// DHT. With few peers it is announced sooner. Default
 	// DefaultAnnounceInterval.
@@ -104,7 +111,7 @@ func (cfg *Config) validate() error {
 		return errors.New("config: no network")
 	case cfg.Store == nil:
 		return errors.New("config: no store")
-	case cfg.MaxTorrents < 0 || cfg.PeerQueue < 0 || cfg.AnnounceInterval < 0:
+	case cfg.MaxTorrents < 0 || cfg.MaxFetches < 0 || cfg.PeerQueue < 0 || cfg.AnnounceInterval < 0:
 		return errors.New("config: negative limit")
 	}
 	return nil
@@ -116,6 +123,9 @@ func (cfg *Config) setDefaults() {
 	}
 	if cfg.MaxTorrents == 0 {
 		cfg.MaxTorrents = DefaultMaxTorrents
+	}
+	if cfg.MaxFetches == 0 {
+		cfg.MaxFetches = DefaultMaxFetches
 	}
 	if cfg.AnnounceInterval == 0 {
 		cfg.AnnounceInterval = DefaultAnnounceInterval

@@ -12,6 +12,8 @@ var (
 	// ErrQueueFull is returned by Peer.Send when the peer's outgoing queue
 	// is full: the peer reads slower than we write.
 	ErrQueueFull = errors.New("torrentx: peer queue full")
+	// ErrBusy is returned by Fetch when Config.MaxFetches downloads run.
+	ErrBusy = errors.New("torrentx: too many fetches running")
 	// ErrPeerFlood is the reason a peer is closed when its incoming queue
 	// is full: it sends faster than the gossip handler keeps up.
 	ErrPeerFlood = errors.New("torrentx: peer sends too fast")

@@ -61,7 +61,8 @@ func (f *fetch) finish(err error) {
 // dag.CheckID. Config.OnTx (if set) receives them once, before Fetch
 // returns them.
 // A transaction already stored is returned from the Store. Concurrent
-// calls for one ID share one download. ctx bounds the wait.
+// calls for one ID share one download; past Config.MaxFetches downloads a
+// new one fails with ErrBusy. ctx bounds the wait.
 func (c *Client) Fetch(ctx context.Context, id dag.TxID, peers []string) ([]byte, error) {
 	raw, err := c.fetch(ctx, id, nil, [20]byte{}, peers)
 	if err != nil {
@@ -146,7 +147,11 @@ func (c *Client) joinFetch(id dag.TxID, info []byte, v1 [20]byte, peers []string
 		c.mu.Unlock()
 		t.AddPeers(peerInfos(peers))
 		return e, nil, nil
+	case c.fetching >= c.cfg.MaxFetches:
+		c.mu.Unlock()
+		return nil, nil, ErrBusy
 	}
+	c.fetching++
 	c.mu.Unlock()
 	given := len(peers) > 0
 	if !given {
@@ -160,6 +165,9 @@ func (c *Client) joinFetch(id dag.TxID, info []byte, v1 [20]byte, peers []string
 	t, err := c.addTorrent(e)
 	if err != nil {
 		stop()
+		c.mu.Lock()
+		c.fetching--
+		c.mu.Unlock()
 		return nil, nil, err
 	}
 	if info != nil {
@@ -190,6 +198,9 @@ func (c *Client) leaveFetch(e *entry) {
 	c.mu.Lock()
 	e.fetch.refs--
 	last := e.fetch.refs == 0
+	if last {
+		c.fetching--
+	}
 	c.mu.Unlock()
 	if !last {
 		return

@@ -140,3 +140,46 @@ func TestFetchLocal(t *testing.T) {
 		t.Error("the failed fetch left its torrent loaded")
 	}
 }
+
+// TestFetchBusy: past MaxFetches downloads a Fetch of another ID fails at
+// once with ErrBusy, one of an ID already downloading joins it, and a slot
+// frees when its download ends; then a real fetch succeeds.
+func TestFetchBusy(t *testing.T) {
+	tn := newTestNet(t, 3)
+	var ra, rb txRecv
+	a := newTestClient(t, testConfig(tn.net, tn.store(t, 3), &ra))
+	cfg := testConfig(tn.net, tn.store(t, 0), &rb)
+	cfg.MaxFetches = 1
+	b := newTestClient(t, cfg)
+	// A fake ID nobody serves holds the only slot until ctx ends.
+	fake := dag.TxID{1, 2, 3}
+	ctx, cancel := context.WithCancel(context.Background())
+	held := make(chan error, 2)
+	go func() { _, err := b.Fetch(ctx, fake, []string{a.ListenAddr()}); held <- err }()
+	waitFor(t, 5*time.Second, "the fake fetch to start", func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return b.fetching == 1
+	})
+	short, stop := context.WithTimeout(context.Background(), 5*time.Second)
+	defer stop()
+	if _, err := b.Fetch(short, tn.txs[0].ID, []string{a.ListenAddr()}); !errors.Is(err, ErrBusy) {
+		t.Fatalf("second fetch: %v, want ErrBusy", err)
+	}
+	go func() { _, err := b.Fetch(ctx, fake, nil); held <- err }() // joins, no second slot
+	cancel()
+	for range 2 {
+		if err := <-held; !errors.Is(err, context.Canceled) {
+			t.Errorf("fake fetch ended with %v, want context.Canceled", err)
+		}
+	}
+	waitFor(t, 5*time.Second, "the slot to free", func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return b.fetching == 0
+	})
+	got, err := b.Fetch(short, tn.txs[0].ID, []string{a.ListenAddr()})
+	if err != nil || !bytes.Equal(got, tn.txs[0].Raw) {
+		t.Fatalf("fetch after the slot freed: %q, %v", got, err)
+	}
+}

@@ -135,7 +135,7 @@ type acceptLog struct {
 }
 
 // watch subscribes to every node of n until the benchmark ends.
-func watch(b *testing.B, n *ttxtest.Network) *acceptLog {
+func watch(b testing.TB, n *ttxtest.Network) *acceptLog {
 	l := &acceptLog{wake: make(chan struct{}, 1)}
 	for i, name := range n.Names() {
 		ch, stop := n.Node(name).Subscribe()
@@ -189,7 +189,7 @@ func (l *acceptLog) spread(id dag.TxID, since time.Time) (time.Duration, bool) {
 
 // waitSpread waits until every node accepted id and returns how long that
 // took after since.
-func (l *acceptLog) waitSpread(b *testing.B, id dag.TxID, since time.Time) time.Duration {
+func (l *acceptLog) waitSpread(b testing.TB, id dag.TxID, since time.Time) time.Duration {
 	b.Helper()
 	deadline := time.NewTimer(benchWait)
 	defer deadline.Stop()

@@ -54,7 +54,7 @@ var (
 const (
 	DefaultPingInterval   = 30 * time.Second
 	DefaultWantTimeout    = 5 * time.Second
-	DefaultFetchTimeout   = time.Minute
+	DefaultFetchTimeout   = 20 * time.Second
 	DefaultMaxFetches     = 8
 	DefaultBanDuration    = 30 * time.Minute
 	DefaultMsgRate        = 2000
@@ -68,6 +68,8 @@ const (
 	DefaultPushFanout     = 8
 	DefaultSyncWindow     = 1 << 20
 	DefaultMaxWanted      = 4000
+	DefaultMaxWants       = 16000
+	DefaultMaxUndelivered = 1000
 	DefaultSyncTimeout    = time.Minute
 	DefaultTick           = 250 * time.Millisecond
 	DefaultKnownPerPeer   = 4096
@@ -76,6 +78,14 @@ const (
 	DefaultPollBurst      = 100
 	DefaultPollTimeout    = 5 * time.Second
 	DefaultMaxPolls       = 256
+)
+
+// Defaults for fair ingest (ingest.go): a share of the ledger's queue deep
+// enough for large group commits of a flood, shallow enough that a payment
+// waits behind about one commit of it, not the whole flood.
+const (
+	DefaultMaxPeerInFlight   = 2048
+	DefaultMaxSignerInFlight = 1024
 )
 
 // Config configures an Engine. Zero fields get defaults.
@@ -113,7 +123,10 @@ type Config struct {
 	// WantTimeout: how long a wanted transaction may take before it is
 	// wanted from another announcer or fetched by Fetcher.
 	WantTimeout time.Duration
-	// FetchTimeout bounds one Fetcher call; MaxFetches bounds how many run.
+	// FetchTimeout bounds one Fetcher call (default 20 s: one piece of at
+	// most 16 KiB, from the announcers or the DHT); MaxFetches bounds how
+	// many run. Missing parents of pending transactions get free slots
+	// first; any other transaction that finds none is not fetched.
 	FetchTimeout time.Duration
 	MaxFetches   int
 	// BanDuration: how long a misbehaving peer stays banned.
@@ -150,8 +163,22 @@ type Config struct {
 	// step ends with a ping, and the next starts on its pong.
 	SyncWindow int
 	// MaxWanted bounds the transactions wanted and not yet received, per
-	// peer.
-	MaxWanted int
+	// peer. MaxWantsPerAddr (default MaxWanted) bounds those wanted on the
+	// announcements of one source address (an IP; on loopback, a peer ID),
+	// over all its connections; MaxWants bounds them in all, but for
+	// missing parents of pending transactions, which the orphan pool
+	// bounds. A departed peer's wants that no other peer announced are
+	// dropped.
+	MaxWanted, MaxWantsPerAddr, MaxWants int
+	// MaxUndelivered: a peer that did not deliver this many of the
+	// transactions it announced (notfound, or no answer in WantTimeout),
+	// less those it did, is banned.
+	MaxUndelivered int
+	// MaxPeerInFlight and MaxSignerInFlight cap the transactions pushed
+	// by one peer, and signed by one key (from any peers), that are in
+	// the ledger's queue at once; past them the rest wait, so that a
+	// flood takes a bounded share of the queue (ingest.go).
+	MaxPeerInFlight, MaxSignerInFlight int
 	// SyncTimeout aborts a catch-up sync that made no progress for that
 	// long.
 	SyncTimeout time.Duration
@@ -217,6 +244,11 @@ func (c Config) withDefaults() (Config, error) {
 	defi(&c.PushFanout, DefaultPushFanout)
 	defi(&c.SyncWindow, DefaultSyncWindow)
 	defi(&c.MaxWanted, DefaultMaxWanted)
+	defi(&c.MaxWantsPerAddr, c.MaxWanted)
+	defi(&c.MaxWants, DefaultMaxWants)
+	defi(&c.MaxUndelivered, DefaultMaxUndelivered)
+	defi(&c.MaxPeerInFlight, DefaultMaxPeerInFlight)
+	defi(&c.MaxSignerInFlight, DefaultMaxSignerInFlight)
 	defi(&c.KnownPerPeer, DefaultKnownPerPeer)
 	if c.ByteBurst < wire.MaxMessageSize || c.SyncWindow < wire.MaxMessageSize/4 {
 		return c, errors.New("gossip: ByteBurst must hold a whole message and SyncWindow a quarter of one")

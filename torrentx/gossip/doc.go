@@ -114,6 +114,23 @@
 // vote turned down (ErrLostVote) and a child of a transaction we hold as
 // rejected (ErrParentRejected). Unknown message types are ignored.
 //
+// What a peer announces costs us bounded work however much it lies. Wants
+// are capped per peer in flight (Config.MaxWanted), per source address over
+// all its connections (MaxWantsPerAddr) and in all (MaxWants), but for the
+// missing parents of pending transactions, which the orphan pool bounds.
+// A departed peer's wants that no other peer announced are dropped. Wants
+// that every announcer failed go to the Fetcher only while one of its
+// MaxFetches slots is free, parents first; the rest are dropped, not
+// queued. A peer that does not deliver what it announced by inv (a
+// notfound, or no answer within WantTimeout) MaxUndelivered times more
+// than it delivered is banned.
+//
+// Ingest is fair: at most MaxPeerInFlight transactions pushed by one peer,
+// and MaxSignerInFlight signed by one key through any peers, wait in the
+// ledger's queue at once; the rest wait for room, and so does the
+// flooder's connection, while other peers' and signers' transactions go
+// past (ingest.go).
+//
 // # Invariants
 //
 //   - For one peer, Handle runs in arrival order from one goroutine (the
@@ -124,7 +141,8 @@
 //     or Peer.Close; Announce does not block and never calls the Ledger,
 //     so it may run in the Graph's committer.
 //   - Memory is bounded per peer (known set, wanted count, one sync with a
-//     bounded recon.Session) and in total by the number of peers.
+//     bounded recon.Session) and in total by the number of peers; wants
+//     by MaxWants and the orphan pool.
 //
 // # Errors
 //

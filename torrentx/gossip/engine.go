@@ -36,9 +36,17 @@ type Engine struct {
 	peers  map[string]*peer
 	bans   map[string]time.Time // peer ID or IP -> until
 	wants  map[dag.TxID]*want
+	// wantsBy counts the wants by the address charged for them (want.owner).
+	wantsBy map[string]int
 	// adding holds the IDs of pushed transactions submitted to the
-	// ledger whose results the settlers have not handled yet.
-	adding  map[dag.TxID]bool
+	// ledger, or waiting to be, whose results the settlers have not
+	// handled yet.
+	adding map[dag.TxID]bool
+	// signers counts the transactions in the ledger's queue by signer
+	// (ingest.go); room is signalled when a slot frees, or a peer or the
+	// engine goes.
+	signers map[string]int
+	room    *sync.Cond
 	queries map[uint64]*query
 	nonce   uint64
 	fetches int
@@ -67,10 +75,13 @@ func New(cfg Config) (*Engine, error) {
 		peers:   make(map[string]*peer),
 		bans:    make(map[string]time.Time),
 		wants:   make(map[dag.TxID]*want),
+		wantsBy: make(map[string]int),
 		adding:  make(map[dag.TxID]bool),
+		signers: make(map[string]int),
 		queries: make(map[uint64]*query),
 		nonce:   rand.Uint64() >> 1,
 	}
+	e.room = sync.NewCond(&e.mu)
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.wg.Add(1)
 	go e.loop()
@@ -86,6 +97,7 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
+	e.room.Broadcast()
 	for _, ps := range e.peers {
 		e.endSync(ps)
 	}
@@ -132,7 +144,7 @@ func (e *Engine) AddPeer(p Peer) {
 }
 
 // RemovePeer forgets p: its sync stops, and what was wanted from it is
-// wanted elsewhere.
+// wanted elsewhere (or dropped, if only p announced it).
 func (e *Engine) RemovePeer(p Peer) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -147,14 +159,10 @@ func (e *Engine) dropLocked(ps *peer) {
 		close(ps.quit)
 	}
 	ps.gone = true
+	e.room.Broadcast()
 	delete(e.peers, ps.id)
 	e.endSync(ps)
-	now := e.cfg.Now()
-	for _, w := range e.wants {
-		if w.from == ps {
-			w.deadline = now
-		}
-	}
+	e.dropWantsLocked(ps, e.cfg.Now())
 	for _, q := range e.queries {
 		q.drop(ps.id)
 	}

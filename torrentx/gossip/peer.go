@@ -32,6 +32,11 @@ type peer struct {
 	score                     int
 	known                     *dag.IDSet // IDs it has, or was sent (the latest KnownPerPeer)
 	wanted                    int        // IDs wanted from it, not yet received
+	// undelivered counts its announcements it did not deliver when asked,
+	// less those it did (undeliveredLocked).
+	undelivered int
+	// inflight counts its transactions in the ledger's queue (ingest.go).
+	inflight int
 	// awaiting holds our polls whose votes we await: Req -> when sent.
 	awaiting map[uint64]time.Time
 

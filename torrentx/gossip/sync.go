@@ -247,7 +247,7 @@ func (e *Engine) syncStep(ps *peer) {
 		return
 	}
 	st.cursor = cursor
-	ask := e.wantLocked(ps, unknown, now)
+	ask := e.wantLocked(ps, unknown, wantSync, now)
 	push := recs[:0]
 	for _, rec := range recs {
 		if !ps.known.Has(rec.ID) {

@@ -51,7 +51,7 @@ func (e *Engine) handleInv(ps *peer, m *wire.Inv) {
 	// What another message is adding is on its way into the ledger: wanting
 	// it would only fetch a second copy.
 	unknown = slices.DeleteFunc(unknown, func(id dag.TxID) bool { return e.adding[id] })
-	ask := e.wantLocked(ps, unknown, now)
+	ask := e.wantLocked(ps, unknown, wantInv, now)
 	e.mu.Unlock()
 	if len(ask) > 0 {
 		e.send(ps, &wire.Want{IDs: ask})
@@ -173,38 +173,35 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 		}
 	}
 	// Another message may have begun adding one since.
-	var txs []dag.Hashed
-	var ids []dag.TxID
+	var in []ingestTx
 	e.mu.Lock()
 	for i, t := range m.Txs {
 		ps.known.Add(t.ID)
-		e.gotLocked(t.ID)
+		e.gotLocked(ps, t.ID)
 		if !skip[i] && !e.adding[t.ID] {
 			e.adding[t.ID] = true
-			txs, ids = append(txs, hashed[i]), append(ids, t.ID)
+			in = append(in, ingestTx{tx: hashed[i], id: t.ID, signer: signerOf(t.Raw)})
 		}
 	}
 	e.mu.Unlock()
-	e.traffic.txDups.Add(uint64(len(m.Txs) - len(txs)))
-	if len(txs) == 0 {
+	e.traffic.txDups.Add(uint64(len(m.Txs) - len(in)))
+	if len(in) == 0 {
 		return
 	}
-	b, err := e.cfg.Ledger.SubmitHashed(e.ctx, txs, ps.id)
-	if err != nil {
-		e.release(ids)
-		e.addFailed(ps, err)
-		return
-	}
-	ps.unsettled.Add(1)
-	e.queueAdd(ps, txAdd{b: b, ids: ids})
+	e.ingest(ps, in)
 }
 
-// release ends the adding of ids.
-func (e *Engine) release(ids []dag.TxID) {
+// release ends the adding of a's transactions and frees their ingest
+// slots.
+func (e *Engine) release(a txAdd) {
+	if len(a.ids) == 0 {
+		return
+	}
 	e.mu.Lock()
-	for _, id := range ids {
+	for _, id := range a.ids {
 		delete(e.adding, id)
 	}
+	e.unreserveLocked(a.ps, a.signers)
 	e.mu.Unlock()
 }
 
@@ -221,6 +218,10 @@ type txAdd struct {
 	ids  []dag.TxID
 	pong uint64
 	poll *wire.Poll
+	// ps and signers (index for index with ids) hold the ingest slots
+	// of the transactions (see ingest).
+	ps      *peer
+	signers []string
 }
 
 // queueAdd hands a to ps's settler, waiting while it holds maxAdds.
@@ -228,10 +229,10 @@ func (e *Engine) queueAdd(ps *peer, a txAdd) {
 	select {
 	case ps.adds <- a:
 	case <-ps.quit:
-		e.release(a.ids)
+		e.release(a)
 		return
 	case <-e.ctx.Done():
-		e.release(a.ids)
+		e.release(a)
 		return
 	}
 	select {
@@ -246,7 +247,7 @@ func (e *Engine) drainAdds(ps *peer) {
 	for {
 		select {
 		case a := <-ps.adds:
-			e.release(a.ids)
+			e.release(a)
 		default:
 			return
 		}
@@ -285,7 +286,7 @@ func (e *Engine) settler(ps *peer) {
 		} else {
 			e.txResults(ps, a.ids, results) // a ban drops ps: quit ends the loop
 		}
-		e.release(a.ids)
+		e.release(a)
 		ps.unsettled.Add(-1)
 	}
 }
@@ -317,7 +318,7 @@ func (e *Engine) txResults(ps *peer, ids []dag.TxID, results []dag.Result) {
 	if len(missing) > 0 {
 		now := e.cfg.Now()
 		e.mu.Lock()
-		ask := e.wantLocked(ps, slices.Compact(slices.SortedFunc(slices.Values(missing), compareIDs)), now)
+		ask := e.wantLocked(ps, slices.Compact(slices.SortedFunc(slices.Values(missing), compareIDs)), wantParent, now)
 		e.mu.Unlock()
 		for len(ask) > 0 {
 			n := min(len(ask), wire.MaxIDs)

@@ -1,0 +1,169 @@
+//go:build unix
+
+package ttxtest_test
+
+import (
+	"crypto/ed25519"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/dag/dagtest"
+	"github.com/torrenttx/ttx/internal/ttxtest"
+)
+
+// Flood scenario sizes.
+const (
+	// floodTxs is how many transactions from one key the flooder pushes,
+	// floodRate a second: about what one core signs at the default
+	// network's 14 bits of proof of work (BenchmarkProofOfWork in dag:
+	// 2-8 ms per tx), the most a one-core flooder sustains.
+	floodTxs  = 3_000
+	floodRate = 300
+	// floodPayments honest payments are made, floodEvery apart.
+	floodPayments = 30
+	floodEvery    = 100 * time.Millisecond
+)
+
+// floodRun is what one run of the flood scenario measured.
+type floodRun struct {
+	honest []time.Duration // each payment: Send on alice until bob accepted it
+	// flooded is how long the victim took to accept the whole flood, from
+	// the first push; zero without a flood.
+	flooded time.Duration
+}
+
+// flood runs alice and bob, whose only link is through victim, making
+// floodPayments payments, while (if on) flooder, the victim's other peer,
+// pushes floodTxs pre-signed transactions from its one key at floodRate,
+// as fast as proof of work lets one core make them (the test network has
+// none, so they are signed before, and paced). It
+// fails tb if any payment or flooded transaction is lost, or the victim
+// drops the flooder, whose transactions are valid.
+func flood(tb testing.TB, on bool) floodRun {
+	n := ttxtest.NewNetwork(tb, "flooder", "victim", "alice", "bob")
+	for _, p := range []string{"flooder", "alice", "bob"} {
+		n.Connect(p, "victim")
+	}
+	log := watch(tb, n)
+	var chain []dagtest.GenTx
+	if on {
+		chain = dagtest.NewGen(tb, n.Net, []ed25519.PrivateKey{n.Key("flooder")}, 1).Next(floodTxs)
+	}
+	var run floodRun
+	var wg sync.WaitGroup
+	start := time.Now()
+	if on {
+		wg.Go(func() {
+			every := time.Second / floodRate * 10
+			for k, part := range slices.Collect(slices.Chunk(chain, 10)) {
+				time.Sleep(time.Until(start.Add(time.Duration(k) * every)))
+				raws := make([][]byte, len(part))
+				for i, tx := range part {
+					raws[i] = tx.Raw
+				}
+				if _, err := n.Node("flooder").Graph().AddBatch(tb.Context(), raws, "flood"); err != nil {
+					tb.Errorf("flood: %v", err)
+					return
+				}
+			}
+		})
+		time.Sleep(200 * time.Millisecond) // the flood is under way
+	}
+	victim := slices.Index(n.Names(), "victim")
+	for range floodPayments {
+		id := n.Send("alice", "bob", dag.Unit)
+		sent := time.Now()
+		run.honest = append(run.honest, log.waitSpread(tb, id, sent))
+		time.Sleep(floodEvery)
+	}
+	wg.Wait()
+	if on {
+		ttxtest.Wait(tb, benchWait, func() error {
+			log.mu.Lock()
+			defer log.mu.Unlock()
+			var last time.Time
+			for _, tx := range chain {
+				at, ok := log.at[victim][tx.ID]
+				if !ok {
+					return fmt.Errorf("the victim accepted %d of the %d flooded txs", countIn(log.at[victim], chain), len(chain))
+				}
+				last = later(last, at)
+			}
+			run.flooded = last.Sub(start)
+			return nil
+		})
+		peers, err := n.Node("victim").Peers(tb.Context())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ttx := 0
+		for _, p := range peers {
+			if p.TTX {
+				ttx++
+			}
+		}
+		if ttx != 3 {
+			tb.Errorf("victim has %d ttx peers after the flood, want 3 (flooder, alice, bob): %+v", ttx, peers)
+		}
+	}
+	return run
+}
+
+// countIn counts the txs of chain in at.
+func countIn(at map[dag.TxID]time.Time, chain []dagtest.GenTx) int {
+	k := 0
+	for _, tx := range chain {
+		if _, ok := at[tx.ID]; ok {
+			k++
+		}
+	}
+	return k
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// TestFlood: under a flood of valid transactions from one key through one
+// peer, every honest payment still goes through the flooded node, every
+// flooded transaction is accepted (throttled, not lost) and the flooder
+// stays connected. The times are BenchmarkFlood's to report.
+func TestFlood(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 2,000-transaction flood over loopback")
+	}
+	run := flood(t, true)
+	slices.Sort(run.honest)
+	t.Logf("honest p50 %.0f ms, p99 %.0f ms; victim took the flood in %v",
+		ms(percentile(run.honest, 0.5)), ms(percentile(run.honest, 0.99)), run.flooded.Round(time.Millisecond))
+}
+
+// BenchmarkFlood reports the honest payments' p50 and p99 time to
+// accepted at the payee (through the flooded node) quiet and under the
+// flood, their ratio (the target is at most 2), the rate at which the
+// victim took the flood, and the machine's load average when it ran.
+func BenchmarkFlood(b *testing.B) {
+	quiet := flood(b, false)
+	loud := flood(b, true)
+	slices.Sort(quiet.honest)
+	slices.Sort(loud.honest)
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(ms(percentile(quiet.honest, 0.5)), "quiet-p50-ms")
+	b.ReportMetric(ms(percentile(quiet.honest, 0.99)), "quiet-p99-ms")
+	b.ReportMetric(ms(percentile(loud.honest, 0.5)), "flood-p50-ms")
+	b.ReportMetric(ms(percentile(loud.honest, 0.99)), "flood-p99-ms")
+	b.ReportMetric(float64(percentile(loud.honest, 0.99))/float64(percentile(quiet.honest, 0.99)), "p99-ratio")
+	b.ReportMetric(floodTxs/loud.flooded.Seconds(), "flood-tx/s")
+	if raw, err := os.ReadFile("/proc/loadavg"); err == nil {
+		b.Logf("load average: %s", strings.TrimSpace(string(raw)))
+	}
+}
