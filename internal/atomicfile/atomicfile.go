@@ -41,6 +41,32 @@ func WriteNew(path string, data []byte, perm fs.FileMode) error {
 	return syncDir(dir)
 }
 
+// Replace atomically replaces the file at path with data, mode perm
+// exactly: the temporary file is fsynced, renamed over path and the
+// directory fsynced, so after a crash path holds either its old or its new
+// contents in full. path must already exist (an error wrapping
+// fs.ErrNotExist otherwise): Replace changes a file, WriteNew creates one.
+func Replace(path string, data []byte, perm fs.FileMode) error {
+	if _, err := os.Lstat(path); err != nil {
+		return fmt.Errorf("replace %s: %w", path, err)
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("replace %s: %w", path, err)
+	}
+	tmpName := tmp.Name()
+	if err := writeSync(tmp, data, perm); err != nil {
+		os.Remove(tmpName)
+		return err
+	}
+	if err := os.Rename(tmpName, path); err != nil {
+		os.Remove(tmpName)
+		return fmt.Errorf("replace %s: %w", path, err)
+	}
+	return syncDir(dir)
+}
+
 // writeSync sets f's mode, writes data, fsyncs and closes f.
 func writeSync(f *os.File, data []byte, perm fs.FileMode) error {
 	err := f.Chmod(perm)
