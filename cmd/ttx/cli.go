@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,6 +25,7 @@ type env struct {
 	stderr io.Writer
 	stdin  io.Reader
 	getenv func(string) string
+	in     *bufio.Reader // stdin, buffered once for every prompt (lines)
 }
 
 // command is a subcommand: name, one-line summary, and its function.
@@ -48,6 +50,7 @@ func commands() []command {
 		{"tx", "show a transaction, and ask peers whether they accept it", runTx},
 		{"proof", "export, verify (offline) or import a payment proof", runProof},
 		{"genesis", "create a new network", runGenesis},
+		{"wallet", "back up, restore or re-encrypt your wallet's key", runWallet},
 	}
 }
 
@@ -70,7 +73,12 @@ environment variables (TTX_DATADIR, TTX_API, ...), then flags.
 // -h and --help print usage on stdout and return nil. An *exitError is
 // returned without printing: its command already said why.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	e := &env{ctx: ctx, stdout: stdout, stderr: stderr, stdin: os.Stdin, getenv: os.Getenv}
+	return runIn(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// runIn is run with stdin as the command's input.
+func runIn(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := &env{ctx: ctx, stdout: stdout, stderr: stderr, stdin: stdin, getenv: os.Getenv}
 	err := e.dispatch(args)
 	var ee *exitError
 	if err != nil && !errors.As(err, &ee) {

@@ -21,8 +21,13 @@ The network is the embedded public test network (ttx-testnet, TEST MONEY
 ONLY) unless --genesis names another network's tx.json (see ttx genesis
 new). Proof files dropped in <datadir>/proofs are imported at start.
 
+The wallet's passphrase is asked on the terminal, or read from
+--passphrase-file (mode 0600 or stricter) for a start with no terminal,
+as from systemd (docs/ttx.service).
+
 Example:
   ttx start --datadir ~/.ttx --api 127.0.0.1:8347
+  ttx start --passphrase-file /etc/ttx/passphrase    # unattended
 `
 
 // nodeOptions is what ttx start and ttx devnet hand to runNode.
@@ -57,7 +62,7 @@ type nodeOptions struct {
 
 func runStart(e *env, args []string) error {
 	fs := newFlagSet("start")
-	cf := addConfigFlags(fs, "datadir", "api", "genesis", "listen", "bootstrap", "dht", "log-level", "log-format")
+	cf := addConfigFlags(fs, "datadir", "api", "genesis", "listen", "bootstrap", "dht", "log-level", "log-format", "passphrase-file")
 	if help, err := e.parse(fs, args, startUsage, 0); help || err != nil {
 		return err
 	}
@@ -74,7 +79,7 @@ func runStart(e *env, args []string) error {
 		Network:    net,
 		Logger:     newLogger(e.stderr, cfg),
 		Out:        e.stdout,
-		Passphrase: func(what string, confirm bool) ([]byte, error) { return readPassphrase(e, what, confirm) },
+		Passphrase: func(what string, confirm bool) ([]byte, error) { return e.passphrase(cfg, what, confirm) },
 	})
 }
 
