@@ -51,6 +51,7 @@ func commands() []command {
 		{"proof", "export, verify (offline) or import a payment proof", runProof},
 		{"genesis", "create a new network", runGenesis},
 		{"wallet", "back up, restore or re-encrypt your wallet's key", runWallet},
+		{"version", "show the version and commit of this binary", runVersion},
 	}
 }
 
