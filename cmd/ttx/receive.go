@@ -35,8 +35,8 @@ func runReceive(e *env, args []string) error {
 	var amt dag.Amount
 	if *amount != "" {
 		var err error
-		if amt, err = dag.ParseAmount(*amount); err != nil {
-			return withHint(fmt.Errorf("amount %q: %w", *amount, err), "write amounts as decimals: 1, 0.5, 12.00000001")
+		if amt, err = parseAmountFlag(*amount); err != nil {
+			return err
 		}
 		if amt == 0 {
 			return errors.New("amount is zero: leave --amount out to let the payer choose")

@@ -58,9 +58,9 @@ func runSend(e *env, args []string) error {
 	if *to == "" || *amount == "" {
 		return withHint(errors.New("send needs --to and --amount"), "ttx send --to <address> --amount 1.5")
 	}
-	amt, err := dag.ParseAmount(*amount)
+	amt, err := parseAmountFlag(*amount)
 	if err != nil {
-		return withHint(fmt.Errorf("amount %q: %w", *amount, err), "write amounts as decimals: 1, 0.5, 12.00000001")
+		return err
 	}
 	if amt == 0 {
 		return errors.New("amount is zero: nothing to send")
@@ -115,4 +115,13 @@ func fromURI(to, amount, memo *string) error {
 		*memo = r.Memo
 	}
 	return nil
+}
+
+// parseAmountFlag parses a --amount, with a hint on how to write one.
+func parseAmountFlag(s string) (dag.Amount, error) {
+	a, err := dag.ParseAmount(s)
+	if err != nil {
+		return 0, withHint(fmt.Errorf("amount %q: %w", s, err), "write amounts as decimals: 1, 0.5, 12.00000001")
+	}
+	return a, nil
 }

@@ -164,15 +164,22 @@ func TestQRDecodes(t *testing.T) {
 			}
 			path := filepath.Join(dir, strconv.Itoa(len(text))+".png")
 			writePNG(t, q, path, 6)
-			out, err := exec.Command(zbar, "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", path).Output()
-			if err != nil {
-				t.Fatalf("zbarimg: %v", err)
-			}
-			if got := strings.TrimSuffix(string(out), "\n"); got != text {
+			if got := zbarDecode(t, zbar, path); got != text {
 				t.Errorf("decoded %q, want %q", got, text)
 			}
 		})
 	}
+}
+
+// zbarDecode returns the text of the QR code in the image at path, as the
+// zbarimg at zbar reads it.
+func zbarDecode(t *testing.T, zbar, path string) string {
+	t.Helper()
+	out, err := exec.Command(zbar, "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", path).Output()
+	if err != nil {
+		t.Fatalf("zbarimg: %v", err)
+	}
+	return strings.TrimSuffix(string(out), "\n")
 }
 
 func writePNG(t *testing.T, q *qrCode, path string, scale int) {
@@ -232,11 +239,7 @@ func TestTerminalQRDecodes(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "terminal.png")
 	writePNG(t, q, path, 6)
-	out, err := exec.Command(zbar, "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", path).Output()
-	if err != nil {
-		t.Fatalf("zbarimg: %v", err)
-	}
-	if got := strings.TrimSuffix(string(out), "\n"); got != text {
+	if got := zbarDecode(t, zbar, path); got != text {
 		t.Errorf("decoded %q, want %q", got, text)
 	}
 	if _, err := TerminalQR(strings.Repeat("x", 214)); !errors.Is(err, ErrQRTooLong) {
