@@ -1,7 +1,6 @@
 package ttxuri
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -15,15 +14,6 @@ const Scheme = "ttx"
 // MaxLen bounds a URI: a memo of dag.HardMaxMemo bytes, every byte
 // escaped, plus room for the rest.
 const MaxLen = 3*dag.HardMaxMemo + 256
-
-// Sentinel errors; test with errors.Is.
-var (
-	// ErrSyntax: the text is not a well-formed ttx: URI.
-	ErrSyntax = errors.New("ttxuri: not a valid ttx: payment URI")
-	// ErrRequired: the URI has a "req-" parameter this wallet does not
-	// implement, so it must not be paid as if it were not there.
-	ErrRequired = errors.New("ttxuri: unsupported required parameter")
-)
 
 // Request is a payment request.
 type Request struct {
@@ -40,11 +30,6 @@ type Request struct {
 func IsURI(s string) bool {
 	s = strings.TrimSpace(s)
 	return len(s) > len(Scheme) && strings.EqualFold(s[:len(Scheme)+1], Scheme+":")
-}
-
-// syntax returns an error wrapping ErrSyntax.
-func syntax(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrSyntax, fmt.Sprintf(format, args...))
 }
 
 // Parse parses a ttx: URI; surrounding white space is ignored.
