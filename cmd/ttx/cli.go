@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,6 +25,7 @@ type env struct {
 	stderr io.Writer
 	stdin  io.Reader
 	getenv func(string) string
+	in     *bufio.Reader // stdin, buffered once for every prompt (lines)
 }
 
 // command is a subcommand: name, one-line summary, and its function.
@@ -43,7 +45,8 @@ func commands() []command {
 		{"address", "show your wallet's address", runAddress},
 		{"balance", "show your balance, or another address's", runBalance},
 		{"history", "list your transactions, or another address's", runHistory},
-		{"send", "pay someone", runSend},
+		{"send", "pay someone, or pay a ttx: payment request", runSend},
+		{"receive", "ask to be paid: a ttx: payment request and its QR code", runReceive},
 		{"sign", "sign a payment offline from proof files of your coins (cold signing)", runSign},
 		{"submit", "send a transaction signed elsewhere (ttx sign --raw) to the node", runSubmit},
 		{"faucet", "get test coins (test networks only)", runFaucet},
@@ -51,6 +54,8 @@ func commands() []command {
 		{"proof", "export, verify (offline) or import a payment proof", runProof},
 		{"genesis", "create a new network", runGenesis},
 		{"store", "check the ledger store for damage (the node stopped)", runStore},
+		{"wallet", "back up, restore or re-encrypt your wallet's key", runWallet},
+		{"version", "show the version and commit of this binary", runVersion},
 	}
 }
 
@@ -73,7 +78,12 @@ environment variables (TTX_DATADIR, TTX_API, ...), then flags.
 // -h and --help print usage on stdout and return nil. An *exitError is
 // returned without printing: its command already said why.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	e := &env{ctx: ctx, stdout: stdout, stderr: stderr, stdin: os.Stdin, getenv: os.Getenv}
+	return runIn(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// runIn is run with stdin as the command's input.
+func runIn(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := &env{ctx: ctx, stdout: stdout, stderr: stderr, stdin: stdin, getenv: os.Getenv}
 	err := e.dispatch(args)
 	var ee *exitError
 	if err != nil && !errors.As(err, &ee) {

@@ -54,6 +54,9 @@ type Config struct {
 	LogFormat string `json:"log_format,omitempty"`
 	// Trusted lists the peers `ttx tx --peers` asks by default.
 	Trusted []string `json:"trusted,omitempty"`
+	// PassphraseFile names a file (mode 0600 or stricter) holding the
+	// wallet's passphrase, so a node starts with no terminal to ask on.
+	PassphraseFile string `json:"passphrase_file,omitempty"`
 }
 
 func defaultConfig() Config {
@@ -85,6 +88,7 @@ func settings() []setting {
 		{"log-level", "TTX_LOG_LEVEL", "log level: debug, info, warn or error (default " + defaultLogLevel + ")", func(c *Config, v string) { c.LogLevel = v }},
 		{"log-format", "TTX_LOG_FORMAT", "log format: text or json (default " + defaultLogFormat + ")", func(c *Config, v string) { c.LogFormat = v }},
 		{"trusted", "TTX_TRUSTED", "comma-separated peers to ask about a transaction, host:port", func(c *Config, v string) { c.Trusted = splitList(v) }},
+		{"passphrase-file", "TTX_PASSPHRASE_FILE", "file holding the wallet's passphrase, mode 0600 or stricter (default: ask on the terminal)", func(c *Config, v string) { c.PassphraseFile = v }},
 	}
 }
 
@@ -209,7 +213,7 @@ func readConfigFile(path string, cfg *Config) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(cfg); err != nil {
-		return withHint(fmt.Errorf("read config %s: %w", path, err), "fix the file; its keys are api, genesis, listen, bootstrap, dht, log_level, log_format, trusted")
+		return withHint(fmt.Errorf("read config %s: %w", path, err), "fix the file; its keys are api, genesis, listen, bootstrap, dht, log_level, log_format, trusted, passphrase_file")
 	}
 	return nil
 }

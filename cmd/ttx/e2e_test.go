@@ -47,7 +47,8 @@ func TestEndToEnd(t *testing.T) {
 		for _, c := range commands() {
 			cmds = append(cmds, []string{c.name})
 		}
-		cmds = append(cmds, []string{"proof", "export"}, []string{"proof", "verify"}, []string{"proof", "import"}, []string{"genesis", "new"})
+		cmds = append(cmds, []string{"proof", "export"}, []string{"proof", "verify"}, []string{"proof", "import"}, []string{"genesis", "new"},
+			[]string{"wallet", "backup"}, []string{"wallet", "restore"}, []string{"wallet", "passphrase"})
 		for _, c := range cmds {
 			out, stderr, err := e.run(e.home, append(c, "--help")...)
 			if err != nil || !strings.Contains(out, "Usage:") {

@@ -41,7 +41,8 @@ func TestHelpExitsZero(t *testing.T) {
 	for _, c := range commands() {
 		cmds = append(cmds, []string{c.name})
 	}
-	cmds = append(cmds, []string{"proof", "export"}, []string{"proof", "verify"}, []string{"proof", "import"}, []string{"genesis", "new"})
+	cmds = append(cmds, []string{"proof", "export"}, []string{"proof", "verify"}, []string{"proof", "import"}, []string{"genesis", "new"},
+		[]string{"wallet", "backup"}, []string{"wallet", "restore"}, []string{"wallet", "passphrase"})
 	for _, c := range cmds {
 		for _, h := range []string{"-h", "--help"} {
 			name := strings.Join(c, " ") + " " + h

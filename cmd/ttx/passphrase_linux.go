@@ -24,3 +24,9 @@ func noEcho(f *os.File) (restore func(), ok bool) {
 	}
 	return func() { unix.IoctlSetTermios(fd, unix.TCSETS, &old) }, true
 }
+
+// isTerminal reports whether f is a terminal.
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}

@@ -21,6 +21,10 @@ The network is the embedded public test network (ttx-testnet, TEST MONEY
 ONLY) unless --genesis names another network's tx.json (see ttx genesis
 new). Proof files dropped in <datadir>/proofs are imported at start.
 
+The wallet's passphrase is asked on the terminal, or read from
+--passphrase-file (mode 0600 or stricter) for a start with no terminal,
+as from systemd (docs/ttx.service).
+
 With --watch <address> the node is watch-only: it loads no key (and asks
 no passphrase), shows that address's balance and history, and exports the
 proofs of its coins that ttx sign needs on an offline machine; sending is
@@ -40,6 +44,7 @@ an ETA.
 
 Example:
   ttx start --datadir ~/.ttx --api 127.0.0.1:8347
+  ttx start --passphrase-file /etc/ttx/passphrase    # unattended
   ttx start --datadir ~/.ttx-watch --watch ttx1...
   ttx start --notify 'echo "$TTX_EVENT %s" >> ~/payments.log'
 `
@@ -81,7 +86,7 @@ type nodeOptions struct {
 
 func runStart(e *env, args []string) error {
 	fs := newFlagSet("start")
-	cf := addConfigFlags(fs, "datadir", "api", "genesis", "listen", "bootstrap", "dht", "log-level", "log-format")
+	cf := addConfigFlags(fs, "datadir", "api", "genesis", "listen", "bootstrap", "dht", "log-level", "log-format", "passphrase-file")
 	watch := fs.String("watch", "", "watch-only: follow this address with no key (sending is refused)")
 	notify := fs.String("notify", "", `shell command run for each payment to the wallet, when accepted and when final; "%s" becomes the tx ID`)
 	if help, err := e.parse(fs, args, startUsage, 0); help || err != nil {
@@ -102,7 +107,7 @@ func runStart(e *env, args []string) error {
 		Notify:     *notify,
 		Logger:     newLogger(e.stderr, cfg),
 		Out:        e.stdout,
-		Passphrase: func(what string, confirm bool) ([]byte, error) { return readPassphrase(e, what, confirm) },
+		Passphrase: func(what string, confirm bool) ([]byte, error) { return e.passphrase(cfg, what, confirm) },
 	})
 }
 

@@ -19,14 +19,9 @@ import (
 // not supported.
 func WriteNew(path string, data []byte, perm fs.FileMode) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmpName, err := writeTemp(path, data, perm)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", path, err)
-	}
-	tmpName := tmp.Name()
-	if err := writeSync(tmp, data, perm); err != nil {
-		os.Remove(tmpName)
-		return err
 	}
 	linkErr := os.Link(tmpName, path)
 	if err := os.Remove(tmpName); err != nil && linkErr == nil {
@@ -39,6 +34,40 @@ func WriteNew(path string, data []byte, perm fs.FileMode) error {
 		return fmt.Errorf("create %s: %w", path, linkErr)
 	}
 	return syncDir(dir)
+}
+
+// Replace atomically replaces the file at path with data, mode perm
+// exactly: the temporary file is fsynced, renamed over path and the
+// directory fsynced, so after a crash path holds either its old or its new
+// contents in full. path must already exist (an error wrapping
+// fs.ErrNotExist otherwise): Replace changes a file, WriteNew creates one.
+func Replace(path string, data []byte, perm fs.FileMode) error {
+	if _, err := os.Lstat(path); err != nil {
+		return fmt.Errorf("replace %s: %w", path, err)
+	}
+	tmpName, err := writeTemp(path, data, perm)
+	if err != nil {
+		return fmt.Errorf("replace %s: %w", path, err)
+	}
+	if err := os.Rename(tmpName, path); err != nil {
+		os.Remove(tmpName)
+		return fmt.Errorf("replace %s: %w", path, err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// writeTemp writes data with mode perm to a new temporary file next to
+// path, fsynced, and returns its name; on an error it leaves no file.
+func writeTemp(path string, data []byte, perm fs.FileMode) (string, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return "", err
+	}
+	if err := writeSync(tmp, data, perm); err != nil {
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	return tmp.Name(), nil
 }
 
 // writeSync sets f's mode, writes data, fsyncs and closes f.

@@ -126,3 +126,49 @@ func TestReadLimited(t *testing.T) {
 		t.Errorf("ReadLimited(missing) = %v, want ErrNotExist", err)
 	}
 }
+
+func TestReplace(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f")
+	if err := os.WriteFile(path, []byte("old contents"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Replace(path, []byte("new"), 0o600); err != nil {
+		t.Fatalf("Replace: %v", err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil || string(got) != "new" {
+		t.Errorf("content = %q, %v; want %q", got, err, "new")
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode = %v, %v; want 0600", fi.Mode().Perm(), err)
+	}
+	if names := dirNames(t, dir); len(names) != 1 || names[0] != "f" {
+		t.Errorf("dir holds %q, want only the file", names)
+	}
+}
+
+func TestReplaceFailure(t *testing.T) {
+	dir := t.TempDir()
+	if err := Replace(filepath.Join(dir, "none"), []byte("x"), 0o600); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Replace(missing) = %v, want fs.ErrNotExist", err)
+	}
+	// Renaming a file over a non-empty directory fails: the directory and
+	// its contents stay, and no temporary file is left.
+	sub := filepath.Join(dir, "sub")
+	if err := os.Mkdir(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(sub, "inside"), []byte("kept"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Replace(sub, []byte("x"), 0o600); err == nil {
+		t.Fatal("Replace over a directory succeeded, want an error")
+	}
+	if names := dirNames(t, dir); len(names) != 1 || names[0] != "sub" {
+		t.Errorf("dir holds %q, want only sub", names)
+	}
+	if got, err := os.ReadFile(filepath.Join(sub, "inside")); err != nil || string(got) != "kept" {
+		t.Errorf("the directory's file: %q, %v", got, err)
+	}
+}

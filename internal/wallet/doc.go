@@ -17,7 +17,10 @@
 // passphrase. A checksum over the file tells a damaged file (ErrCorrupt)
 // from a wrong passphrase (ErrWrongPassphrase). Only when asked
 // (Options.Plaintext, for devnets and tests) is the seed stored in the
-// clear, and the file then says "cipher": "none".
+// clear, and the file then says "cipher": "none". ChangePassphrase
+// re-encrypts a file under a new passphrase and swaps it in atomically
+// (atomicfile.Replace): the key and address stay, the old passphrase stops
+// working.
 //
 // # Backup
 //
@@ -41,7 +44,7 @@
 // # Invariants
 //
 //   - A key file on disk is complete or absent, mode 0600, and never
-//     replaced by Save.
+//     replaced by Save; only ChangePassphrase replaces one, whole.
 //   - A file's key always derives to the file's address: Open and
 //     ParseKeyFile check it.
 //   - A transaction from BuildSend decodes canonically, passes CheckSanity,

@@ -104,11 +104,17 @@ type Options struct {
 // the address on net as associated data) into a key file. With
 // opts.Plaintext the passphrase must be empty and the seed is stored as is.
 func Seal(key *Key, net *dag.Network, passphrase []byte, opts Options) (*KeyFile, error) {
+	return sealAs(key, key.Address(net), passphrase, opts)
+}
+
+// sealAs is Seal for key's address written out (whose network prefix it
+// carries).
+func sealAs(key *Key, address string, passphrase []byte, opts Options) (*KeyFile, error) {
 	if !dag.IsPrintable(opts.Note) || len(opts.Note) > MaxNoteLen {
 		return nil, fmt.Errorf("seal key: note must be printable ASCII of at most %d bytes", MaxNoteLen)
 	}
 	kf := &KeyFile{
-		f:   fileJSON{Type: FileType, Version: FileVersion, Note: opts.Note, Address: key.Address(net)},
+		f:   fileJSON{Type: FileType, Version: FileVersion, Note: opts.Note, Address: address},
 		pub: key.PubKey(),
 	}
 	if opts.Plaintext {
@@ -352,4 +358,33 @@ func Load(path string, passphrase []byte) (*Key, error) {
 		return nil, fmt.Errorf("load key file %s: %w", path, err)
 	}
 	return key, nil
+}
+
+// ChangePassphrase re-encrypts the key file at path under newPass, after
+// opening it with oldPass (ErrWrongPassphrase if it does not open; a
+// plaintext file ignores oldPass and is encrypted from then on). The file
+// keeps its key, address and, if it was encrypted, its note; it is
+// replaced atomically (atomicfile.Replace), so a crash leaves the old file
+// or the new one, and from then on only newPass opens it.
+func ChangePassphrase(path string, oldPass, newPass []byte) error {
+	kf, err := ReadKeyFile(path)
+	if err != nil {
+		return err
+	}
+	key, err := kf.Open(oldPass)
+	if err != nil {
+		return fmt.Errorf("change passphrase of %s: %w", path, err)
+	}
+	opts := Options{}
+	if kf.Encrypted() {
+		opts.Note = kf.Note()
+	}
+	nf, err := sealAs(key, kf.Address(), newPass, opts)
+	if err != nil {
+		return fmt.Errorf("change passphrase of %s: %w", path, err)
+	}
+	if err := atomicfile.Replace(path, nf.Bytes(), 0o600); err != nil {
+		return fmt.Errorf("change passphrase: %w", err)
+	}
+	return nil
 }

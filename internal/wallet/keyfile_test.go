@@ -322,3 +322,72 @@ func TestReadKeyFileErrors(t *testing.T) {
 		t.Errorf("corrupt file: err = %v, want ErrCorrupt naming the path", err)
 	}
 }
+
+func TestChangePassphrase(t *testing.T) {
+	net := keyfileNet()
+	newPass := []byte("a new passphrase")
+	tests := []struct {
+		name     string
+		pass     []byte
+		opts     Options
+		wantNote string
+	}{
+		{"encrypted", testPass, Options{Note: "laptop key"}, "laptop key"},
+		// A plaintext file becomes encrypted; its note, which said it was
+		// not, goes.
+		{"plaintext", nil, Options{Plaintext: true, Note: "UNENCRYPTED"}, ""},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "wallet.key")
+			key := testKey(t, uint64(10+i))
+			if err := Save(path, key, net, tc.pass, tc.opts); err != nil {
+				t.Fatal(err)
+			}
+			if err := ChangePassphrase(path, tc.pass, newPass); err != nil {
+				t.Fatalf("ChangePassphrase: %v", err)
+			}
+			got, err := Load(path, newPass)
+			if err != nil || !got.Equal(key) {
+				t.Fatalf("Load with the new passphrase = %v, %v; want %s", got, err, key)
+			}
+			kf, err := ReadKeyFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !kf.Encrypted() || kf.Address() != key.Address(net) || kf.Note() != tc.wantNote {
+				t.Errorf("file: encrypted %v, address %s, note %q; want encrypted, %s, %q",
+					kf.Encrypted(), kf.Address(), kf.Note(), key.Address(net), tc.wantNote)
+			}
+			if _, err := Load(path, testPass); !errors.Is(err, ErrWrongPassphrase) {
+				t.Errorf("Load with the old passphrase: %v, want ErrWrongPassphrase", err)
+			}
+			if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+				t.Errorf("mode after the change: %v, %v; want 0600", fi.Mode().Perm(), err)
+			}
+			if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+				t.Errorf("dir holds %d entries, want 1 (no temporary file left)", len(ents))
+			}
+		})
+	}
+}
+
+func TestChangePassphraseRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wallet.key")
+	if err := os.WriteFile(path, sealedFile(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := ChangePassphrase(path, []byte("not it"), []byte("new")); !errors.Is(err, ErrWrongPassphrase) {
+		t.Errorf("with a wrong old passphrase: %v, want ErrWrongPassphrase", err)
+	}
+	if err := ChangePassphrase(path, testPass, nil); !errors.Is(err, ErrEmptyPassphrase) {
+		t.Errorf("to an empty passphrase: %v, want ErrEmptyPassphrase", err)
+	}
+	if b, _ := os.ReadFile(path); !bytes.Equal(b, sealedFile(t)) {
+		t.Error("a refused change altered the file")
+	}
+	if err := ChangePassphrase(filepath.Join(t.TempDir(), "none"), testPass, testPass); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("for a missing file: %v, want fs.ErrNotExist", err)
+	}
+}

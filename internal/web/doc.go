@@ -5,7 +5,8 @@
 //
 // Pages (the scripts fill them from the /v1/ API):
 //
-//	GET /                  wallet: address and QR code, balance, send form, history
+//	GET /                  wallet: address and QR code, balance, a payment request
+//	                       (ttx: URI and its QR code), send form, history
 //	GET /tx/{id}           a transaction: state, inputs, outputs, burn, memo,
 //	                       conflicts, raw tx.json, magnet links, proof download
 //	GET /address/{addr}    an address: balance and history

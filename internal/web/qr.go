@@ -474,3 +474,43 @@ func (q *qrCode) SVG() string {
 	b.WriteString(`"/></svg>`)
 	return b.String()
 }
+
+// TerminalQR draws text's QR code for a terminal: two rows of modules per
+// line in half-block characters, black on white whatever the terminal's
+// colours (ANSI colour codes), with the quiet zone. It fails with
+// ErrQRTooLong for text over 213 bytes.
+func TerminalQR(text string) (string, error) {
+	q, err := encodeQR([]byte(text))
+	if err != nil {
+		return "", err
+	}
+	return q.halfBlocks(), nil
+}
+
+// halfBlocks draws q as TerminalQR does.
+func (q *qrCode) halfBlocks() string {
+	dark := func(x, y int) bool {
+		x, y = x-qrQuiet, y-qrQuiet
+		return x >= 0 && y >= 0 && x < q.size && y < q.size && q.dark[y][x]
+	}
+	w := q.size + 2*qrQuiet
+	var b strings.Builder
+	for y := 0; y < w; y += 2 {
+		b.WriteString("\x1b[30;107m")
+		for x := range w {
+			top, bottom := dark(x, y), y+1 < w && dark(x, y+1)
+			switch {
+			case top && bottom:
+				b.WriteString("█")
+			case top:
+				b.WriteString("▀")
+			case bottom:
+				b.WriteString("▄")
+			default:
+				b.WriteString(" ")
+			}
+		}
+		b.WriteString("\x1b[0m\n")
+	}
+	return b.String()
+}

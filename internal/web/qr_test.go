@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -163,15 +164,22 @@ func TestQRDecodes(t *testing.T) {
 			}
 			path := filepath.Join(dir, strconv.Itoa(len(text))+".png")
 			writePNG(t, q, path, 6)
-			out, err := exec.Command(zbar, "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", path).Output()
-			if err != nil {
-				t.Fatalf("zbarimg: %v", err)
-			}
-			if got := strings.TrimSuffix(string(out), "\n"); got != text {
+			if got := zbarDecode(t, zbar, path); got != text {
 				t.Errorf("decoded %q, want %q", got, text)
 			}
 		})
 	}
+}
+
+// zbarDecode returns the text of the QR code in the image at path, as the
+// zbarimg at zbar reads it.
+func zbarDecode(t *testing.T, zbar, path string) string {
+	t.Helper()
+	out, err := exec.Command(zbar, "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", path).Output()
+	if err != nil {
+		t.Fatalf("zbarimg: %v", err)
+	}
+	return strings.TrimSuffix(string(out), "\n")
 }
 
 func writePNG(t *testing.T, q *qrCode, path string, scale int) {
@@ -210,4 +218,55 @@ func TestQRSVG(t *testing.T) {
 	if !strings.Contains(svg, "M4 4h7v1h-7z") {
 		t.Error("svg lacks the finder's top row")
 	}
+}
+
+// TestTerminalQRDecodes reads TerminalQR's half blocks back into modules
+// and has zbarimg decode them.
+func TestTerminalQRDecodes(t *testing.T) {
+	zbar, err := exec.LookPath("zbarimg")
+	if err != nil {
+		t.Skip("no zbarimg: apt-get install -y zbar-tools")
+	}
+	text := "ttx:ttx1ux9e4gvy7t9vc244nxm7tjxfxyyuncp8rc6lw36r5x2ramfl5mkqsp3fl7?amount=1.5&memo=lunch%20on%20Friday"
+	drawn, err := TerminalQR(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := terminalModules(t, drawn)
+	want, _ := encodeQR([]byte(text))
+	if q.size != want.size+2*qrQuiet {
+		t.Fatalf("drawn %d modules wide, want %d", q.size, want.size+2*qrQuiet)
+	}
+	path := filepath.Join(t.TempDir(), "terminal.png")
+	writePNG(t, q, path, 6)
+	if got := zbarDecode(t, zbar, path); got != text {
+		t.Errorf("decoded %q, want %q", got, text)
+	}
+	if _, err := TerminalQR(strings.Repeat("x", 214)); !errors.Is(err, ErrQRTooLong) {
+		t.Errorf("214 bytes: %v, want ErrQRTooLong", err)
+	}
+}
+
+// terminalModules reads TerminalQR's output back into a symbol of modules
+// (its quiet zone included): each character is two rows, ANSI codes aside.
+func terminalModules(t *testing.T, drawn string) *qrCode {
+	t.Helper()
+	var rows [][]bool
+	for _, line := range strings.Split(strings.TrimSuffix(drawn, "\n"), "\n") {
+		if !strings.HasPrefix(line, "\x1b[30;107m") || !strings.HasSuffix(line, "\x1b[0m") {
+			t.Fatalf("line %q is not black on white", line)
+		}
+		line = strings.TrimSuffix(strings.TrimPrefix(line, "\x1b[30;107m"), "\x1b[0m")
+		var top, bottom []bool
+		for _, r := range line {
+			top = append(top, r == '█' || r == '▀')
+			bottom = append(bottom, r == '█' || r == '▄')
+		}
+		rows = append(rows, top, bottom)
+	}
+	n := len(rows[0])
+	if len(rows) != n+1 || slices.Contains(rows[n], true) {
+		t.Fatalf("drawn %d rows of %d modules, want %d and a blank half row", len(rows), n, n)
+	}
+	return &qrCode{size: n, dark: rows[:n]}
 }

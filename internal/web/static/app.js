@@ -6,6 +6,7 @@ import { h, badge, icon, txLink, addrLink, when, copy, replace, errorBox } from 
 import { api, status, onTx, debounce } from './api.js';
 import * as money from './money.js';
 import * as bech32 from './bech32.js';
+import * as uri from './uri.js';
 import { drawDAG, legend } from './dag.js';
 import { txPage } from './tx.js';
 import { networkPage } from './network.js';
@@ -115,7 +116,56 @@ async function walletPage() {
     return;
   }
   await accountPage(addr);
+  receiveCard(addr);
   if (session) sendForm(addr, await status());
+}
+
+// maxQRText is the longest text the node's /qr draws.
+const maxQRText = 200;
+
+// receiveCard keeps a payment request (a ttx: URI) for the amount and memo
+// typed, and its QR code, on screen.
+function receiveCard(addr) {
+  const amount = document.getElementById('receive-amount');
+  const memo = document.getElementById('receive-memo');
+  const say = document.getElementById('receive-status');
+  const out = document.getElementById('receive-uri');
+  const qr = document.getElementById('receive-qr');
+  const update = () => {
+    let units = 0n;
+    let problem = '';
+    try {
+      if (amount.value.trim() !== '') units = money.parse(amount.value);
+      amount.setAttribute('aria-invalid', 'false');
+    } catch (e) {
+      amount.setAttribute('aria-invalid', 'true');
+      problem = 'Amount: ' + e.message;
+    }
+    if (!/^[\x20-\x7e]*$/.test(memo.value)) problem = 'The memo must be printable ASCII (no accents or emoji).';
+    if (problem) {
+      say.dataset.kind = 'bad';
+      replace(say, icon('cross'), ' ' + problem);
+      return;
+    }
+    const u = uri.format(addr, units, memo.value);
+    out.textContent = u;
+    out.dataset.uri = u;
+    if (u.length > maxQRText) {
+      qr.hidden = true;
+      say.dataset.kind = 'bad';
+      replace(say, icon('cross'), ' Too long for a QR code: shorten the memo (the request itself still works).');
+      return;
+    }
+    say.dataset.kind = '';
+    replace(say, units > 0n ? `Asks for ${money.group(money.format(units))} TTX.` : 'The payer chooses the amount.');
+    qr.src = '/qr?text=' + encodeURIComponent(u);
+    qr.hidden = false;
+  };
+  amount.addEventListener('input', update);
+  memo.addEventListener('input', update);
+  const copied = document.getElementById('copy-uri-status');
+  document.getElementById('copy-uri').onclick = () => copy(out.dataset.uri, copied);
+  update();
 }
 
 // estimateBurn returns the network's minimum burn for a payment paid from
@@ -200,7 +250,24 @@ function sendForm(from, st) {
   refreshBalance();
   onTx(debounce(refreshBalance));
 
-  to.addEventListener('input', () => checkTo(false));
+  // A pasted payment request fills in the address, the amount and the memo.
+  const fromRequest = () => {
+    let r;
+    try {
+      r = uri.parse(to.value, net.prefix);
+    } catch (e) {
+      to.setAttribute('aria-invalid', 'true');
+      say(toSay, 'bad', 'payment request: ' + e.message);
+      return;
+    }
+    to.value = r.address;
+    if (r.units > 0n) amount.value = money.format(r.units);
+    if (r.memo) memo.value = r.memo;
+    checkTo(false);
+    checkAmount(false);
+    say(toSay, 'ok', 'payment request: address' + (r.units > 0n ? ', amount' : '') + (r.memo ? ', memo' : '') + ' filled in; check them');
+  };
+  to.addEventListener('input', () => (uri.isURI(to.value) ? fromRequest() : checkTo(false)));
   amount.addEventListener('input', () => checkAmount(false));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
