@@ -99,7 +99,9 @@ func runGenesisNew(e *env, args []string) error {
 	case *pass != "":
 		passphrase = []byte(*pass)
 	default:
-		if passphrase, err = readPassphrase(e, "the supply key", true); err != nil {
+		if passphrase, err = readPassphrase(e, "the supply key", true); errors.Is(err, errEmptyPassphrase) {
+			return withHint(err, "choose a passphrase, or pass --plaintext for a throwaway network")
+		} else if err != nil {
 			return err
 		}
 	}

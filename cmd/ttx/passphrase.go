@@ -65,7 +65,7 @@ func readPassphrase(e *env, what string, confirm bool) ([]byte, error) {
 		return nil, fmt.Errorf("read passphrase: %w", err)
 	}
 	if p == "" {
-		return nil, withHint(errors.New("empty passphrase"), "choose a passphrase, or pass --plaintext for a throwaway network")
+		return nil, withHint(errEmptyPassphrase, "type a passphrase: it encrypts the key file, and the node asks for it at every start")
 	}
 	if terminal && confirm {
 		again, _, err := e.ask("Repeat the passphrase: ")
@@ -117,3 +117,6 @@ func readPassphraseFile(path string) ([]byte, error) {
 	}
 	return []byte(p), nil
 }
+
+// errEmptyPassphrase: an empty line where a passphrase was asked.
+var errEmptyPassphrase = errors.New("empty passphrase")
