@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"net"
 	"net/netip"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/anacrolix/torrent"
 
@@ -44,13 +46,21 @@ type Client struct {
 	mapsOnce          sync.Once
 	txMap, genesisMap *torrent.LocalLtepProtocolMap
 
-	mu        sync.Mutex
-	byID      map[dag.TxID]*entry
-	byShort   map[[20]byte]*entry // v1 infohash and TxID.Short -> entry
-	lru       *list.List          // of *entry, most recently used first
-	peers     map[*torrent.PeerConn]*peer
-	dialAddrs map[*torrent.PeerConn]swarmPeer // genesis connections -> where the peer listens
-	known     []string                        // AddPeers addresses, for redialling
+	mu      sync.Mutex
+	byID    map[dag.TxID]*entry
+	byShort map[[20]byte]*entry // v1 infohash and TxID.Short -> entry
+	lru     *list.List          // of *entry, most recently used first
+	peers   map[*torrent.PeerConn]*peer
+	swarm   map[*torrent.PeerConn]*swarmPeer // the genesis connections
+	cands   map[string]*candidate            // "ip:port" -> an address to dial
+	dialing map[string]time.Time             // outbound dials in flight -> since
+	known   []string                         // AddPeers addresses, for redialling
+	listen  string                           // our listen address, set once
+
+	// evictQ carries new inbound genesis connections to the peer loop,
+	// evictKey keys its netgroup ranking.
+	evictQ   chan *torrent.PeerConn
+	evictKey maphash.Seed
 }
 
 // New starts a Client: it listens, joins the DHT, seeds the genesis
@@ -64,17 +74,21 @@ func New(cfg Config) (*Client, error) {
 	ids := dag.IDs(raw)
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Client{
-		cfg:       cfg,
-		log:       cfg.Logger.With("subsystem", "torrentx"),
-		genesis:   &entry{id: ids.ID, v1: ids.V1, info: dag.InfoDict(raw), raw: raw},
-		ctx:       ctx,
-		cancel:    cancel,
-		metaQ:     make(chan metaMsg, metaQueue),
-		byID:      make(map[dag.TxID]*entry),
-		byShort:   make(map[[20]byte]*entry),
-		lru:       list.New(),
-		peers:     make(map[*torrent.PeerConn]*peer),
-		dialAddrs: make(map[*torrent.PeerConn]swarmPeer),
+		cfg:      cfg,
+		log:      cfg.Logger.With("subsystem", "torrentx"),
+		genesis:  &entry{id: ids.ID, v1: ids.V1, info: dag.InfoDict(raw), raw: raw},
+		ctx:      ctx,
+		cancel:   cancel,
+		metaQ:    make(chan metaMsg, metaQueue),
+		byID:     make(map[dag.TxID]*entry),
+		byShort:  make(map[[20]byte]*entry),
+		lru:      list.New(),
+		peers:    make(map[*torrent.PeerConn]*peer),
+		swarm:    make(map[*torrent.PeerConn]*swarmPeer),
+		cands:    make(map[string]*candidate),
+		dialing:  make(map[string]time.Time),
+		evictQ:   make(chan *torrent.PeerConn, evictQueue),
+		evictKey: maphash.MakeSeed(),
 	}
 	lc, err := c.libConfig()
 	if err != nil {
@@ -89,17 +103,27 @@ func New(cfg Config) (*Client, error) {
 		cancel()
 		return nil, fmt.Errorf("new torrent client: %w", err)
 	}
+	c.mu.Lock()
+	c.listen = c.ListenAddr()
+	c.mu.Unlock()
 	t, err := c.addTorrent(c.genesis)
 	if err != nil {
 		cancel()
 		c.cl.Close()
 		return nil, fmt.Errorf("new torrent client: %w", err)
 	}
+	// The peer loop keeps the genesis connections within MaxPeers. The
+	// library's own cap is only a backstop above it: at its cap the library
+	// closes what it deems the worst connection (the one that sent the
+	// least useful piece data, which between two seeds means nothing), or
+	// refuses the newcomer.
+	t.SetMaxEstablishedConns(2*cfg.MaxPeers + evictQueue)
 	if len(cfg.Trackers) > 0 {
 		t.AddTrackers([][]string{cfg.Trackers})
 	}
-	c.wg.Add(2)
+	c.wg.Add(3)
 	go c.metaWorker()
+	go c.peerLoop()
 	go func() {
 		defer c.wg.Done()
 		c.announceLoop(ctx)
@@ -145,9 +169,11 @@ func (c *Client) ListenAddr() string {
 	return ""
 }
 
-// AddPeers dials addrs ("host:port") on the genesis torrent, joining their
-// swarm, and remembers a few of them to redial when the node is short of
-// peers. It adds nothing if an address is malformed.
+// AddPeers dials addrs ("host:port") on the genesis torrent now, whether
+// or not an outbound slot is free (they are the operator's choice, like
+// Bitcoin Core's -addnode), keeps them as candidates, and remembers a few
+// of them to redial when the node is short of peers. It adds nothing if an
+// address is malformed.
 func (c *Client) AddPeers(addrs []string) error {
 	for _, a := range addrs {
 		if _, _, err := net.SplitHostPort(a); err != nil {
@@ -160,6 +186,7 @@ func (c *Client) AddPeers(addrs []string) error {
 			c.known = append(c.known, a)
 		}
 	}
+	c.addCandidatesLocked(addrs)
 	c.mu.Unlock()
 	c.genesis.t.AddPeers(peerInfos(addrs))
 	return nil
@@ -223,7 +250,10 @@ func (c *Client) Peers() []PeerInfo {
 			addr := pc.RemoteAddr.String()
 			c.mu.Lock()
 			ttx := c.peers[pc] != nil
-			port := c.dialAddrs[pc].port
+			var port uint16
+			if sp := c.swarm[pc]; sp != nil {
+				port = sp.port
+			}
 			c.mu.Unlock()
 			if !inbound {
 				port = portOf(addr)

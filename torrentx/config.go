@@ -45,6 +45,9 @@ const (
 	keepAliveTimeout = 2 * time.Second
 	// dhtSendRate is each DHT server's own query budget per second.
 	dhtSendRate = 200
+	// evictQueue bounds the new inbound connections waiting for the
+	// eviction check.
+	evictQueue = 64
 )
 
 // Config configures a Client. Network and Store are required.
@@ -91,6 +94,14 @@ type Config struct {
 	// PeerQueue is the length of each ttx peer's incoming and outgoing
 	// queues. Default DefaultPeerQueue.
 	PeerQueue int
+	// MaxPeers caps the connections on the genesis torrent, where the
+	// gossip runs; MaxOutbound of them are dialled by the node itself from
+	// the candidates PEX, the DHT and its connections gave, the rest are
+	// peers that dialled in (past that, one is evicted; see
+	// selectEviction). Defaults DefaultMaxPeers and DefaultMaxOutbound;
+	// MaxOutbound must be less than MaxPeers. Addresses given to AddPeers
+	// are dialled even when the outbound slots are taken.
+	MaxPeers, MaxOutbound int
 	// Version is the node's version; peers see "ttx/<Version>".
 	Version string
 	// Logger receives the Client's logs (subsystem=torrentx) and the
@@ -104,8 +115,10 @@ func (cfg *Config) validate() error {
 		return errors.New("config: no network")
 	case cfg.Store == nil:
 		return errors.New("config: no store")
-	case cfg.MaxTorrents < 0 || cfg.PeerQueue < 0 || cfg.AnnounceInterval < 0:
+	case cfg.MaxTorrents < 0 || cfg.PeerQueue < 0 || cfg.AnnounceInterval < 0 || cfg.MaxPeers < 0 || cfg.MaxOutbound < 0:
 		return errors.New("config: negative limit")
+	case cfg.MaxPeers > 0 && cfg.MaxOutbound >= cfg.MaxPeers:
+		return fmt.Errorf("config: %d outbound peers leave no room for inbound ones under a cap of %d", cfg.MaxOutbound, cfg.MaxPeers)
 	}
 	return nil
 }
@@ -123,6 +136,12 @@ func (cfg *Config) setDefaults() {
 	if cfg.PeerQueue == 0 {
 		cfg.PeerQueue = DefaultPeerQueue
 	}
+	if cfg.MaxPeers == 0 {
+		cfg.MaxPeers = max(DefaultMaxPeers, cfg.MaxOutbound+1)
+	}
+	if cfg.MaxOutbound == 0 {
+		cfg.MaxOutbound = min(DefaultMaxOutbound, cfg.MaxPeers/2)
+	}
 	if cfg.Version == "" {
 		cfg.Version = DefaultVersion
 	}
@@ -133,7 +152,8 @@ func (cfg *Config) setDefaults() {
 
 // libConfig builds the anacrolix configuration:
 // plaintext TCP, our storage, seeding without reciprocity, seed-to-seed
-// connections kept, unlimited dialling, per-torrent DHT announces off.
+// connections kept, unlimited dialling, per-torrent DHT announces and the
+// library's PEX off.
 func (c *Client) libConfig() (*torrent.ClientConfig, error) {
 	cfg := &c.cfg
 	lc := torrent.NewDefaultClientConfig()
@@ -162,6 +182,9 @@ func (c *Client) libConfig() (*torrent.ClientConfig, error) {
 	lc.Slogger = slog.New(libHandler{cfg.Logger.Handler()}).With("subsystem", "torrent")
 	lc.NoDHT = cfg.NoDHT
 	lc.PeriodicallyAnnounceTorrentsToDht = false
+	// PEX and the DHT feed candidates, not connections: see pex.go and
+	// announce. The library would dial every address they bring.
+	lc.DisablePEX = true
 	if cfg.DHTBootstrap != nil {
 		boot := cfg.DHTBootstrap
 		lc.DhtStartingNodes = func(string) dht.StartingNodesGetter {
@@ -170,6 +193,7 @@ func (c *Client) libConfig() (*torrent.ClientConfig, error) {
 	}
 	lc.ConfigureAnacrolixDhtServer = func(sc *dht.ServerConfig) {
 		sc.PeerStore = newPeerStore()
+		sc.OnAnnouncePeer = c.onDHTAnnouncePeer // the library's would dial each announcer
 		sc.SendLimiter = rate.NewLimiter(dhtSendRate, dhtSendRate)
 	}
 	lc.Callbacks.CompletedHandshake = c.onHandshake
