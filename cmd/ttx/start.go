@@ -57,7 +57,7 @@ type nodeOptions struct {
 
 func runStart(e *env, args []string) error {
 	fs := newFlagSet("start")
-	cf := addConfigFlags(fs, "datadir", "api", "genesis", "listen", "bootstrap", "dht", "log-level", "log-format")
+	cf := addConfigFlags(fs, "datadir", "api", "genesis", "listen", "bootstrap", "dht", "max-peers", "max-outbound", "log-level", "log-format")
 	if help, err := e.parse(fs, args, startUsage, 0); help || err != nil {
 		return err
 	}

@@ -164,9 +164,9 @@ func matchPeer(peers []gossip.PeerInfo, addr string) (string, bool) {
 }
 
 // describe joins what the BitTorrent client and the gossip engine know of a
-// connection.
+// connection, and names the peer by where it listens.
 func (g *gossipLink) describe(p torrentx.PeerInfo, ours dag.Digest, gp map[string]gossip.PeerInfo) api.Peer {
-	out := api.Peer{Addr: p.Addr, Agent: p.Client, TTX: p.TTX, Inbound: p.Inbound, ListenPort: int(p.ListenPort),
+	out := api.Peer{Addr: p.Addr, Conn: p.Addr, Agent: p.Client, TTX: p.TTX, Inbound: p.Inbound, ListenPort: int(p.ListenPort),
 		DownRate: int64(p.DownRate), UpRate: int64(p.UpRate)}
 	if info, ok := gp[p.Addr]; ok {
 		if info.Agent != "" {
@@ -181,6 +181,9 @@ func (g *gossipLink) describe(p torrentx.PeerInfo, ours dag.Digest, gp map[strin
 				out.ListenPort = int(info.ListenPort)
 			}
 		}
+	}
+	if host, _, err := net.SplitHostPort(p.Addr); err == nil && out.ListenPort != 0 {
+		out.Addr = net.JoinHostPort(host, strconv.Itoa(out.ListenPort))
 	}
 	return out
 }

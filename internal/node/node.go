@@ -65,6 +65,9 @@ type Config struct {
 	Peers []string
 	// Trackers are announce URLs for the genesis torrent (none by default).
 	Trackers []string
+	// MaxPeers and MaxOutbound bound the peers on the genesis swarm (see
+	// torrentx.Config; 0: its defaults).
+	MaxPeers, MaxOutbound int
 	// Web serves every path outside /v1/ (the web UI), if set.
 	Web http.Handler
 	// APIAuth lists further ways to authorise spending (the web session).
@@ -184,6 +187,8 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		NoDHT:        cfg.NoDHT,
 		DHTBootstrap: cfg.DHTBootstrap,
 		Trackers:     cfg.Trackers,
+		MaxPeers:     cfg.MaxPeers,
+		MaxOutbound:  cfg.MaxOutbound,
 		Version:      Version,
 		Logger:       cfg.Logger,
 	})
