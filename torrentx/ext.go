@@ -87,7 +87,19 @@ func (c *Client) onExtendedHandshake(pc *torrent.PeerConn, h *pp.ExtendedHandsha
 	if pc.LocalLtepProtocolMap == c.genesisMap && h.M[extPex] != 0 && sp.sent == nil {
 		sp.pex, sp.nextPex, sp.sent = true, time.Now(), make(map[string]bool)
 	}
-	if pc.LocalLtepProtocolMap != c.genesisMap || h.M[ExtensionName] == 0 || c.peers[pc] != nil {
+	if pc.LocalLtepProtocolMap != c.genesisMap || h.M[ExtensionName] == 0 {
+		return
+	}
+	sp.ttx = true
+	if sp.admitted {
+		c.startPeerLocked(pc)
+	}
+}
+
+// startPeerLocked hands the ttx connection pc to the gossip Handler, once.
+// It must be called with c.mu held.
+func (c *Client) startPeerLocked(pc *torrent.PeerConn) {
+	if c.peers[pc] != nil {
 		return
 	}
 	p := newPeer(c, pc)

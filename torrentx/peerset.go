@@ -53,6 +53,10 @@ type Ranker interface {
 type swarmPeer struct {
 	inbound bool
 	since   time.Time
+	// admitted: the peer holds a slot (an inbound one once the eviction
+	// check let it in); only then is a ttx peer (ttx) handed to the
+	// gossip, so that the Handler never sees more than MaxPeers peers.
+	admitted, ttx bool
 	// dial is where the peer listens: the address we dialled, or the
 	// remote IP with the port its BEP 10 handshake gave ("" until then for
 	// an inbound peer); port is that port (0 if unknown).
@@ -149,6 +153,9 @@ func (c *Client) peerLoop() {
 			c.evictFor(pc)
 		case <-tick.C:
 			now := time.Now()
+			for _, pc := range c.unadmitted() {
+				c.evictFor(pc)
+			}
 			for _, a := range c.pickDials(now) {
 				c.genesis.t.AddPeers(peerInfos([]string{a}))
 			}
@@ -219,7 +226,7 @@ func (c *Client) pickDials(now time.Time) []string {
 // is queued for the eviction check.
 func (c *Client) onSwarmConnAddedLocked(pc *torrent.PeerConn) {
 	inbound := pc.Discovery == torrent.PeerSourceIncoming // set before the conn is added
-	sp := &swarmPeer{inbound: inbound, since: time.Now()}
+	sp := &swarmPeer{inbound: inbound, since: time.Now(), admitted: !inbound}
 	if !inbound {
 		sp.dial = pc.RemoteAddr.String()
 		sp.port = portOf(sp.dial)
@@ -229,7 +236,7 @@ func (c *Client) onSwarmConnAddedLocked(pc *torrent.PeerConn) {
 	if inbound {
 		select {
 		case c.evictQ <- pc:
-		default: // the loop is behind; the next newcomer checks the count again
+		default: // the loop is behind: its next tick admits it
 		}
 	}
 }
@@ -251,30 +258,53 @@ func (c *Client) onSwarmConnClosedLocked(pc *torrent.PeerConn) {
 	}
 }
 
+// unadmitted lists the inbound connections not yet through evictFor.
+func (c *Client) unadmitted() []*torrent.PeerConn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*torrent.PeerConn
+	for pc, sp := range c.swarm {
+		if !sp.admitted {
+			out = append(out, pc)
+		}
+	}
+	return out
+}
+
+// admit gives pc its slot and starts its gossip if it speaks ttx.
+func (c *Client) admit(pc *torrent.PeerConn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if sp := c.swarm[pc]; sp != nil && !sp.admitted {
+		sp.admitted = true
+		if sp.ttx {
+			c.startPeerLocked(pc)
+		}
+	}
+}
+
 // evictFor makes room for the inbound newcomer pc while the inbound peers
-// exceed MaxPeers-MaxOutbound: it closes the peer selectEviction picks,
-// or pc itself when every other one is protected.
+// exceed MaxPeers-MaxOutbound: it closes the peer selectEviction picks
+// among the admitted ones, or pc itself when every one is protected. Then
+// pc is admitted.
 func (c *Client) evictFor(pc *torrent.PeerConn) {
 	ranker, _ := c.cfg.Gossip.(Ranker)
 	maxIn := c.cfg.MaxPeers - c.cfg.MaxOutbound
 	for {
 		now := time.Now()
 		c.mu.Lock()
-		if c.swarm[pc] == nil {
+		if sp := c.swarm[pc]; sp == nil || sp.admitted {
 			c.mu.Unlock()
 			return
 		}
-		n := 0
+		n := 1 // pc
 		var cands []evictCandidate
 		conns := make(map[string]*torrent.PeerConn)
 		for other, sp := range c.swarm {
-			if !sp.inbound {
+			if !sp.inbound || !sp.admitted {
 				continue
 			}
 			n++
-			if other == pc {
-				continue
-			}
 			id := other.RemoteAddr.String()
 			conns[id] = other
 			cands = append(cands, evictCandidate{id: id, netgroup: netgroup(id), since: sp.since,
@@ -282,6 +312,7 @@ func (c *Client) evictFor(pc *torrent.PeerConn) {
 		}
 		c.mu.Unlock()
 		if n <= maxIn {
+			c.admit(pc)
 			return
 		}
 		if ranker != nil {
