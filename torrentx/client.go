@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/anacrolix/dht/v2"
 	"github.com/anacrolix/torrent"
 
 	"github.com/torrenttx/ttx/dag"
@@ -39,8 +40,14 @@ type Client struct {
 	wg      sync.WaitGroup
 	metaQ   chan metaMsg
 
-	addMu  sync.Mutex
-	closed bool // guarded by addMu
+	// socks are the Client's sockets; dht serves the DHT on socks.UDP
+	// once started.
+	socks *Sockets
+	dht   *dht.Server
+
+	addMu   sync.Mutex
+	closed  bool // guarded by addMu
+	started bool // guarded by addMu
 
 	// Extension maps, built from the library's on the first connection.
 	mapsOnce          sync.Once
@@ -63,19 +70,33 @@ type Client struct {
 	evictKey maphash.Seed
 }
 
-// New starts a Client: it listens, joins the DHT, seeds the genesis
-// torrent and announces it.
+// New builds a Client on its sockets (cfg.Sockets, else bound on
+// cfg.ListenAddr): it loads the genesis torrent, but accepts, dials and
+// joins the DHT only once Start is called, so that what the Client hands
+// peers to can be wired up in between. New takes cfg.Sockets: Close closes
+// them, and so does New if it fails.
 func New(cfg Config) (*Client, error) {
+	socks := cfg.Sockets
 	if err := cfg.validate(); err != nil {
+		if socks != nil {
+			socks.Close()
+		}
 		return nil, fmt.Errorf("new torrent client: %w", err)
 	}
 	cfg.setDefaults()
+	if socks == nil {
+		var err error
+		if socks, err = Listen(cfg.ListenAddr, !cfg.NoDHT); err != nil {
+			return nil, fmt.Errorf("new torrent client: %w", err)
+		}
+	}
 	raw := cfg.Network.Genesis.Raw
 	ids := dag.IDs(raw)
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Client{
 		cfg:      cfg,
 		log:      cfg.Logger.With("subsystem", "torrentx"),
+		socks:    socks,
 		genesis:  &entry{id: ids.ID, v1: ids.V1, info: dag.InfoDict(raw), raw: raw},
 		ctx:      ctx,
 		cancel:   cancel,
@@ -87,30 +108,27 @@ func New(cfg Config) (*Client, error) {
 		swarm:    make(map[*torrent.PeerConn]*swarmPeer),
 		cands:    make(map[string]*candidate),
 		dialing:  make(map[string]time.Time),
+		listen:   socks.TCP.Addr().String(),
 		evictQ:   make(chan *torrent.PeerConn, evictQueue),
 		evictKey: maphash.MakeSeed(),
 	}
-	lc, err := c.libConfig()
-	if err != nil {
+	fail := func(err error) (*Client, error) {
 		cancel()
+		if c.cl != nil {
+			c.cl.Close()
+		}
+		socks.Close()
 		return nil, fmt.Errorf("new torrent client: %w", err)
 	}
-	// Callbacks may run as soon as the library listens; addMu holds the
-	// lazy add back until c.cl and the genesis are in place.
 	c.addMu.Lock()
 	defer c.addMu.Unlock()
-	if c.cl, err = torrent.NewClient(lc); err != nil {
-		cancel()
-		return nil, fmt.Errorf("new torrent client: %w", err)
+	var err error
+	if c.cl, err = torrent.NewClient(c.libConfig()); err != nil {
+		return fail(err)
 	}
-	c.mu.Lock()
-	c.listen = c.ListenAddr()
-	c.mu.Unlock()
 	t, err := c.addTorrent(c.genesis)
 	if err != nil {
-		cancel()
-		c.cl.Close()
-		return nil, fmt.Errorf("new torrent client: %w", err)
+		return fail(err)
 	}
 	// The peer loop keeps the genesis connections within MaxPeers. The
 	// library's own cap is only a backstop above it: at its cap the library
@@ -121,15 +139,43 @@ func New(cfg Config) (*Client, error) {
 	if len(cfg.Trackers) > 0 {
 		t.AddTrackers([][]string{cfg.Trackers})
 	}
+	return c, nil
+}
+
+// Start runs the Client: it accepts and dials peers, joins the DHT and
+// announces the genesis torrent. It fails after Close or a second Start.
+func (c *Client) Start() error {
+	c.addMu.Lock()
+	defer c.addMu.Unlock()
+	if c.closed || c.started {
+		return fmt.Errorf("start torrent client: %w", ErrClosed)
+	}
+	if c.socks.UDP != nil && !c.cfg.NoDHT {
+		ds, err := c.cl.NewAnacrolixDhtServer(c.socks.UDP)
+		if err != nil {
+			return fmt.Errorf("start torrent client: %w", err)
+		}
+		c.dht = ds
+		c.cl.AddDhtServer(torrent.AnacrolixDhtServerWrapper{Server: ds})
+	}
+	c.started = true
+	network := "tcp"
+	if c.socks.v4() {
+		network = "tcp4"
+	}
+	// Keep-alives are the BitTorrent protocol's, as the library's own
+	// dialer has them.
+	c.cl.AddDialer(torrent.NetworkDialer{Network: network, Dialer: &net.Dialer{KeepAlive: -1}})
+	c.cl.AddListener(c.socks.TCP)
 	c.wg.Add(3)
 	go c.metaWorker()
 	go c.peerLoop()
 	go func() {
 		defer c.wg.Done()
-		c.announceLoop(ctx)
+		c.announceLoop(c.ctx)
 	}()
-	c.log.Info("torrent client started", "listen", c.ListenAddr(), "genesis", ids.ID)
-	return c, nil
+	c.log.Info("torrent client started", "listen", c.ListenAddr(), "genesis", c.genesis.id)
+	return nil
 }
 
 // Close stops the Client: it closes every connection and waits for its
@@ -153,6 +199,10 @@ func (c *Client) Close() error {
 	c.mu.Unlock()
 	errs := c.cl.Close()
 	c.wg.Wait()
+	if c.dht != nil {
+		c.dht.Close()
+	}
+	errs = append(errs, c.socks.Close())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close torrent client: %w", err)
 	}
@@ -160,14 +210,7 @@ func (c *Client) Close() error {
 }
 
 // ListenAddr returns the TCP address peers connect to ("host:port").
-func (c *Client) ListenAddr() string {
-	for _, a := range c.cl.ListenAddrs() {
-		if a.Network() == "tcp" {
-			return a.String()
-		}
-	}
-	return ""
-}
+func (c *Client) ListenAddr() string { return c.listen }
 
 // AddPeers dials addrs ("host:port") on the genesis torrent now, whether
 // or not an outbound slot is free (they are the operator's choice, like

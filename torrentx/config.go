@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"time"
 
 	"github.com/anacrolix/dht/v2"
@@ -71,8 +70,12 @@ type Config struct {
 	Gossip Handler
 
 	// ListenAddr is the TCP address for peers; the DHT uses UDP on the same
-	// port. Default ":0" (any address, a free port).
+	// port. Default ":0" (any address, a free port). Unused if Sockets is
+	// set.
 	ListenAddr string
+	// Sockets, if set, are the bound sockets to use (see Listen); the
+	// Client owns them from New on.
+	Sockets *Sockets
 	// NoDHT turns the mainline DHT off.
 	NoDHT bool
 	// DHTBootstrap lists "host:port" DHT nodes to start from. Nil means the
@@ -153,18 +156,15 @@ func (cfg *Config) setDefaults() {
 // libConfig builds the anacrolix configuration:
 // plaintext TCP, our storage, seeding without reciprocity, seed-to-seed
 // connections kept, unlimited dialling, per-torrent DHT announces and the
-// library's PEX off.
-func (c *Client) libConfig() (*torrent.ClientConfig, error) {
+// library's PEX off. The library binds no socket itself (TCP, uTP and its
+// DHT off): Start hands it our Sockets, a dialer and a DHT server on
+// them.
+func (c *Client) libConfig() *torrent.ClientConfig {
 	cfg := &c.cfg
 	lc := torrent.NewDefaultClientConfig()
-	host, _, err := net.SplitHostPort(cfg.ListenAddr)
-	if err != nil {
-		return nil, fmt.Errorf("config: listen address %q: %w", cfg.ListenAddr, err)
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.To4() != nil {
-		lc.DisableIPv6 = true
-	}
-	lc.SetListenAddr(cfg.ListenAddr)
+	lc.DisableIPv6 = c.socks.v4()
+	lc.DisableTCP = true
+	lc.NoDHT = true
 	lc.DefaultStorage = txStorage{c}
 	lc.Seed = true
 	lc.DropMutuallyCompletePeers = false
@@ -180,7 +180,6 @@ func (c *Client) libConfig() (*torrent.ClientConfig, error) {
 	lc.AlwaysWantConns = true
 	lc.ExtendedHandshakeClientVersion = "ttx/" + cfg.Version
 	lc.Slogger = slog.New(libHandler{cfg.Logger.Handler()}).With("subsystem", "torrent")
-	lc.NoDHT = cfg.NoDHT
 	lc.PeriodicallyAnnounceTorrentsToDht = false
 	// PEX and the DHT feed candidates, not connections: see pex.go and
 	// announce. The library would dial every address they bring.
@@ -202,5 +201,5 @@ func (c *Client) libConfig() (*torrent.ClientConfig, error) {
 	lc.Callbacks.PeerConnReadExtensionMessage = append(lc.Callbacks.PeerConnReadExtensionMessage, c.onExtensionMessage)
 	lc.Callbacks.PeerConnClosed = c.onPeerConnClosed
 	lc.Callbacks.ReceivedUsefulData = append(lc.Callbacks.ReceivedUsefulData, c.onUsefulData)
-	return lc, nil
+	return lc
 }

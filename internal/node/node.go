@@ -172,18 +172,21 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	listen, port, err := resolveListen(cfg.ListenAddr)
+	// Bound first, so that the hello carries the port; the client owns the
+	// sockets from torrentx.New on.
+	socks, err := torrentx.Listen(cfg.ListenAddr, !cfg.NoDHT)
 	if err != nil {
 		return nil, err
 	}
-	if err := n.gossip.start(port); err != nil {
+	if err := n.gossip.start(socks.Port()); err != nil {
+		socks.Close()
 		return nil, err
 	}
 	n.client, err = torrentx.New(torrentx.Config{
 		Network:      cfg.Network,
 		Store:        n.store,
-		Gossip:       n.gossip.handler(),
-		ListenAddr:   listen,
+		Gossip:       n.gossip.engine,
+		Sockets:      socks,
 		NoDHT:        cfg.NoDHT,
 		DHTBootstrap: cfg.DHTBootstrap,
 		Trackers:     cfg.Trackers,
@@ -195,9 +198,12 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("start BitTorrent client: %w", err)
 	}
-	n.gossip.client.Store(n.client)
+	n.gossip.client = n.client
 	if err := n.consensus.Start(); err != nil {
 		return nil, err
+	}
+	if err := n.client.Start(); err != nil {
+		return nil, fmt.Errorf("start BitTorrent client: %w", err)
 	}
 	n.importProofDir(ctx)
 
@@ -273,7 +279,7 @@ func (n *Node) Close(ctx context.Context) error {
 // port is ephemeral).
 func (n *Node) peerAddrs() []string {
 	var addrs []string
-	for _, p := range n.gossip.engine.Load().Peers() {
+	for _, p := range n.gossip.engine.Peers() {
 		host, _, err := net.SplitHostPort(p.ID)
 		if err != nil || !p.Ready || p.ListenPort == 0 {
 			continue
