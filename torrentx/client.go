@@ -200,9 +200,11 @@ func (c *Client) Close() error {
 	errs := c.cl.Close()
 	c.wg.Wait()
 	if c.dht != nil {
-		c.dht.Close()
+		c.dht.Close() // it closes socks.UDP
+		errs = append(errs, c.socks.TCP.Close())
+	} else {
+		errs = append(errs, c.socks.Close())
 	}
-	errs = append(errs, c.socks.Close())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close torrent client: %w", err)
 	}

@@ -28,9 +28,16 @@ func TestListen(t *testing.T) {
 }
 
 func TestStartOnce(t *testing.T) {
+	for _, dht := range []bool{false, true} {
+		t.Run(map[bool]string{false: "no DHT", true: "DHT"}[dht], func(t *testing.T) { testStartOnce(t, dht) })
+	}
+}
+
+func testStartOnce(t *testing.T, dht bool) {
 	tn := newTestNet(t, 0)
 	cfg := testConfig(tn.net, tn.store(t, 0), &txRecv{})
-	socks, err := Listen(cfg.ListenAddr, false)
+	cfg.NoDHT, cfg.DHTBootstrap = !dht, []string{}
+	socks, err := Listen(cfg.ListenAddr, dht)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,8 +59,8 @@ func TestStartOnce(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// Close released the sockets New took.
-	again, err := Listen(addr, false)
+	// Close released the sockets New took (the DHT server closes UDP).
+	again, err := Listen(addr, dht)
 	if err != nil {
 		t.Fatalf("listen again on %s after Close: %v", addr, err)
 	}
