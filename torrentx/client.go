@@ -5,12 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"net"
 	"net/netip"
 	"slices"
 	"sync"
+	"time"
 
+	"github.com/anacrolix/dht/v2"
 	"github.com/anacrolix/torrent"
 
 	"github.com/torrenttx/ttx/dag"
@@ -37,76 +40,144 @@ type Client struct {
 	wg      sync.WaitGroup
 	metaQ   chan metaMsg
 
-	addMu  sync.Mutex
-	closed bool // guarded by addMu
+	// socks are the Client's sockets; dht serves the DHT on socks.UDP
+	// once started.
+	socks *Sockets
+	dht   *dht.Server
+
+	addMu   sync.Mutex
+	closed  bool // guarded by addMu
+	started bool // guarded by addMu
 
 	// Extension maps, built from the library's on the first connection.
 	mapsOnce          sync.Once
 	txMap, genesisMap *torrent.LocalLtepProtocolMap
 
-	mu        sync.Mutex
-	byID      map[dag.TxID]*entry
-	byShort   map[[20]byte]*entry // v1 infohash and TxID.Short -> entry
-	lru       *list.List          // of *entry, most recently used first
-	peers     map[*torrent.PeerConn]*peer
-	dialAddrs map[*torrent.PeerConn]swarmPeer // genesis connections -> where the peer listens
-	known     []string                        // AddPeers addresses, for redialling
-	fetching  int                             // downloads running (entries with a fetch)
+	mu      sync.Mutex
+	byID    map[dag.TxID]*entry
+	byShort map[[20]byte]*entry // v1 infohash and TxID.Short -> entry
+	lru     *list.List          // of *entry, most recently used first
+	peers   map[*torrent.PeerConn]*peer
+	swarm   map[*torrent.PeerConn]*swarmPeer // the genesis connections
+	cands   map[string]*candidate            // "ip:port" -> an address to dial
+	dialing map[string]time.Time             // outbound dials in flight -> since
+	known   []string                         // AddPeers addresses, for redialling
+	listen  string                           // our listen address, set once
+	// fetching counts the downloads running (entries with a fetch).
+	fetching int
+
+	// evictQ carries new inbound genesis connections to the peer loop,
+	// evictKey keys its netgroup ranking.
+	evictQ   chan *torrent.PeerConn
+	evictKey maphash.Seed
 }
 
-// New starts a Client: it listens, joins the DHT, seeds the genesis
-// torrent and announces it.
+// New builds a Client on its sockets (cfg.Sockets, else bound on
+// cfg.ListenAddr): it loads the genesis torrent, but accepts, dials and
+// joins the DHT only once Start is called, so that what the Client hands
+// peers to can be wired up in between. New takes cfg.Sockets: Close closes
+// them, and so does New if it fails.
 func New(cfg Config) (*Client, error) {
+	socks := cfg.Sockets
 	if err := cfg.validate(); err != nil {
+		if socks != nil {
+			socks.Close()
+		}
 		return nil, fmt.Errorf("new torrent client: %w", err)
 	}
 	cfg.setDefaults()
+	if socks == nil {
+		var err error
+		if socks, err = Listen(cfg.ListenAddr, !cfg.NoDHT); err != nil {
+			return nil, fmt.Errorf("new torrent client: %w", err)
+		}
+	}
 	raw := cfg.Network.Genesis.Raw
 	ids := dag.IDs(raw)
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Client{
-		cfg:       cfg,
-		log:       cfg.Logger.With("subsystem", "torrentx"),
-		genesis:   &entry{id: ids.ID, v1: ids.V1, info: dag.InfoDict(raw), raw: raw},
-		ctx:       ctx,
-		cancel:    cancel,
-		metaQ:     make(chan metaMsg, metaQueue),
-		byID:      make(map[dag.TxID]*entry),
-		byShort:   make(map[[20]byte]*entry),
-		lru:       list.New(),
-		peers:     make(map[*torrent.PeerConn]*peer),
-		dialAddrs: make(map[*torrent.PeerConn]swarmPeer),
+		cfg:      cfg,
+		log:      cfg.Logger.With("subsystem", "torrentx"),
+		socks:    socks,
+		genesis:  &entry{id: ids.ID, v1: ids.V1, info: dag.InfoDict(raw), raw: raw},
+		ctx:      ctx,
+		cancel:   cancel,
+		metaQ:    make(chan metaMsg, metaQueue),
+		byID:     make(map[dag.TxID]*entry),
+		byShort:  make(map[[20]byte]*entry),
+		lru:      list.New(),
+		peers:    make(map[*torrent.PeerConn]*peer),
+		swarm:    make(map[*torrent.PeerConn]*swarmPeer),
+		cands:    make(map[string]*candidate),
+		dialing:  make(map[string]time.Time),
+		listen:   socks.TCP.Addr().String(),
+		evictQ:   make(chan *torrent.PeerConn, evictQueue),
+		evictKey: maphash.MakeSeed(),
 	}
-	lc, err := c.libConfig()
-	if err != nil {
+	fail := func(err error) (*Client, error) {
 		cancel()
+		if c.cl != nil {
+			c.cl.Close()
+		}
+		socks.Close()
 		return nil, fmt.Errorf("new torrent client: %w", err)
 	}
-	// Callbacks may run as soon as the library listens; addMu holds the
-	// lazy add back until c.cl and the genesis are in place.
 	c.addMu.Lock()
 	defer c.addMu.Unlock()
-	if c.cl, err = torrent.NewClient(lc); err != nil {
-		cancel()
-		return nil, fmt.Errorf("new torrent client: %w", err)
+	var err error
+	if c.cl, err = torrent.NewClient(c.libConfig()); err != nil {
+		return fail(err)
 	}
 	t, err := c.addTorrent(c.genesis)
 	if err != nil {
-		cancel()
-		c.cl.Close()
-		return nil, fmt.Errorf("new torrent client: %w", err)
+		return fail(err)
 	}
+	// The peer loop keeps the genesis connections within MaxPeers. The
+	// library's own cap is only a backstop above it: at its cap the library
+	// closes what it deems the worst connection (the one that sent the
+	// least useful piece data, which between two seeds means nothing), or
+	// refuses the newcomer.
+	t.SetMaxEstablishedConns(2*cfg.MaxPeers + evictQueue)
 	if len(cfg.Trackers) > 0 {
 		t.AddTrackers([][]string{cfg.Trackers})
 	}
-	c.wg.Add(2)
+	return c, nil
+}
+
+// Start runs the Client: it accepts and dials peers, joins the DHT and
+// announces the genesis torrent. It fails after Close or a second Start.
+func (c *Client) Start() error {
+	c.addMu.Lock()
+	defer c.addMu.Unlock()
+	if c.closed || c.started {
+		return fmt.Errorf("start torrent client: %w", ErrClosed)
+	}
+	if c.socks.UDP != nil && !c.cfg.NoDHT {
+		ds, err := c.cl.NewAnacrolixDhtServer(c.socks.UDP)
+		if err != nil {
+			return fmt.Errorf("start torrent client: %w", err)
+		}
+		c.dht = ds
+		c.cl.AddDhtServer(torrent.AnacrolixDhtServerWrapper{Server: ds})
+	}
+	c.started = true
+	network := "tcp"
+	if c.socks.v4() {
+		network = "tcp4"
+	}
+	// Keep-alives are the BitTorrent protocol's, as the library's own
+	// dialer has them.
+	c.cl.AddDialer(torrent.NetworkDialer{Network: network, Dialer: &net.Dialer{KeepAlive: -1}})
+	c.cl.AddListener(c.socks.TCP)
+	c.wg.Add(3)
 	go c.metaWorker()
+	go c.peerLoop()
 	go func() {
 		defer c.wg.Done()
-		c.announceLoop(ctx)
+		c.announceLoop(c.ctx)
 	}()
-	c.log.Info("torrent client started", "listen", c.ListenAddr(), "genesis", ids.ID)
-	return c, nil
+	c.log.Info("torrent client started", "listen", c.ListenAddr(), "genesis", c.genesis.id)
+	return nil
 }
 
 // Close stops the Client: it closes every connection and waits for its
@@ -130,6 +201,12 @@ func (c *Client) Close() error {
 	c.mu.Unlock()
 	errs := c.cl.Close()
 	c.wg.Wait()
+	if c.dht != nil {
+		c.dht.Close() // it closes socks.UDP
+		errs = append(errs, c.socks.TCP.Close())
+	} else {
+		errs = append(errs, c.socks.Close())
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close torrent client: %w", err)
 	}
@@ -137,18 +214,13 @@ func (c *Client) Close() error {
 }
 
 // ListenAddr returns the TCP address peers connect to ("host:port").
-func (c *Client) ListenAddr() string {
-	for _, a := range c.cl.ListenAddrs() {
-		if a.Network() == "tcp" {
-			return a.String()
-		}
-	}
-	return ""
-}
+func (c *Client) ListenAddr() string { return c.listen }
 
-// AddPeers dials addrs ("host:port") on the genesis torrent, joining their
-// swarm, and remembers a few of them to redial when the node is short of
-// peers. It adds nothing if an address is malformed.
+// AddPeers dials addrs ("host:port") on the genesis torrent now, whether
+// or not an outbound slot is free (they are the operator's choice, like
+// Bitcoin Core's -addnode), keeps them as candidates, and remembers a few
+// of them to redial when the node is short of peers. It adds nothing if an
+// address is malformed.
 func (c *Client) AddPeers(addrs []string) error {
 	for _, a := range addrs {
 		if _, _, err := net.SplitHostPort(a); err != nil {
@@ -161,6 +233,7 @@ func (c *Client) AddPeers(addrs []string) error {
 			c.known = append(c.known, a)
 		}
 	}
+	c.addCandidatesLocked(addrs)
 	c.mu.Unlock()
 	c.genesis.t.AddPeers(peerInfos(addrs))
 	return nil
@@ -232,7 +305,10 @@ func (c *Client) Peers() []PeerInfo {
 			addr := pc.RemoteAddr.String()
 			c.mu.Lock()
 			ttx := c.peers[pc] != nil
-			port := c.dialAddrs[pc].port
+			var port uint16
+			if sp := c.swarm[pc]; sp != nil {
+				port = sp.port
+			}
 			c.mu.Unlock()
 			if !inbound {
 				port = portOf(addr)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"time"
 
 	"github.com/anacrolix/dht/v2"
@@ -47,6 +46,9 @@ const (
 	keepAliveTimeout = 2 * time.Second
 	// dhtSendRate is each DHT server's own query budget per second.
 	dhtSendRate = 200
+	// evictQueue bounds the new inbound connections waiting for the
+	// eviction check.
+	evictQueue = 64
 )
 
 // Config configures a Client. Network and Store are required.
@@ -70,8 +72,12 @@ type Config struct {
 	Gossip Handler
 
 	// ListenAddr is the TCP address for peers; the DHT uses UDP on the same
-	// port. Default ":0" (any address, a free port).
+	// port. Default ":0" (any address, a free port). Unused if Sockets is
+	// set.
 	ListenAddr string
+	// Sockets, if set, are the bound sockets to use (see Listen); the
+	// Client owns them from New on.
+	Sockets *Sockets
 	// NoDHT turns the mainline DHT off.
 	NoDHT bool
 	// DHTBootstrap lists "host:port" DHT nodes to start from. Nil means the
@@ -98,6 +104,14 @@ type Config struct {
 	// PeerQueue is the length of each ttx peer's incoming and outgoing
 	// queues. Default DefaultPeerQueue.
 	PeerQueue int
+	// MaxPeers caps the connections on the genesis torrent, where the
+	// gossip runs; MaxOutbound of them are dialled by the node itself from
+	// the candidates PEX, the DHT and its connections gave, the rest are
+	// peers that dialled in (past that, one is evicted; see
+	// selectEviction). Defaults DefaultMaxPeers and DefaultMaxOutbound;
+	// MaxOutbound must be less than MaxPeers. Addresses given to AddPeers
+	// are dialled even when the outbound slots are taken.
+	MaxPeers, MaxOutbound int
 	// Version is the node's version; peers see "ttx/<Version>".
 	Version string
 	// Logger receives the Client's logs (subsystem=torrentx) and the
@@ -111,8 +125,10 @@ func (cfg *Config) validate() error {
 		return errors.New("config: no network")
 	case cfg.Store == nil:
 		return errors.New("config: no store")
-	case cfg.MaxTorrents < 0 || cfg.MaxFetches < 0 || cfg.PeerQueue < 0 || cfg.AnnounceInterval < 0:
+	case cfg.MaxTorrents < 0 || cfg.MaxFetches < 0 || cfg.PeerQueue < 0 || cfg.AnnounceInterval < 0 || cfg.MaxPeers < 0 || cfg.MaxOutbound < 0:
 		return errors.New("config: negative limit")
+	case cfg.MaxPeers > 0 && cfg.MaxOutbound >= cfg.MaxPeers:
+		return fmt.Errorf("config: %d outbound peers leave no room for inbound ones under a cap of %d", cfg.MaxOutbound, cfg.MaxPeers)
 	}
 	return nil
 }
@@ -133,6 +149,12 @@ func (cfg *Config) setDefaults() {
 	if cfg.PeerQueue == 0 {
 		cfg.PeerQueue = DefaultPeerQueue
 	}
+	if cfg.MaxPeers == 0 {
+		cfg.MaxPeers = max(DefaultMaxPeers, cfg.MaxOutbound+1)
+	}
+	if cfg.MaxOutbound == 0 {
+		cfg.MaxOutbound = min(DefaultMaxOutbound, cfg.MaxPeers/2)
+	}
 	if cfg.Version == "" {
 		cfg.Version = DefaultVersion
 	}
@@ -143,18 +165,16 @@ func (cfg *Config) setDefaults() {
 
 // libConfig builds the anacrolix configuration:
 // plaintext TCP, our storage, seeding without reciprocity, seed-to-seed
-// connections kept, unlimited dialling, per-torrent DHT announces off.
-func (c *Client) libConfig() (*torrent.ClientConfig, error) {
+// connections kept, unlimited dialling, per-torrent DHT announces and the
+// library's PEX off. The library binds no socket itself (TCP, uTP and its
+// DHT off): Start hands it our Sockets, a dialer and a DHT server on
+// them.
+func (c *Client) libConfig() *torrent.ClientConfig {
 	cfg := &c.cfg
 	lc := torrent.NewDefaultClientConfig()
-	host, _, err := net.SplitHostPort(cfg.ListenAddr)
-	if err != nil {
-		return nil, fmt.Errorf("config: listen address %q: %w", cfg.ListenAddr, err)
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.To4() != nil {
-		lc.DisableIPv6 = true
-	}
-	lc.SetListenAddr(cfg.ListenAddr)
+	lc.DisableIPv6 = c.socks.v4()
+	lc.DisableTCP = true
+	lc.NoDHT = true
 	lc.DefaultStorage = txStorage{c}
 	lc.Seed = true
 	lc.DropMutuallyCompletePeers = false
@@ -170,8 +190,10 @@ func (c *Client) libConfig() (*torrent.ClientConfig, error) {
 	lc.AlwaysWantConns = true
 	lc.ExtendedHandshakeClientVersion = "ttx/" + cfg.Version
 	lc.Slogger = slog.New(libHandler{cfg.Logger.Handler()}).With("subsystem", "torrent")
-	lc.NoDHT = cfg.NoDHT
 	lc.PeriodicallyAnnounceTorrentsToDht = false
+	// PEX and the DHT feed candidates, not connections: see pex.go and
+	// announce. The library would dial every address they bring.
+	lc.DisablePEX = true
 	if cfg.DHTBootstrap != nil {
 		boot := cfg.DHTBootstrap
 		lc.DhtStartingNodes = func(string) dht.StartingNodesGetter {
@@ -180,6 +202,7 @@ func (c *Client) libConfig() (*torrent.ClientConfig, error) {
 	}
 	lc.ConfigureAnacrolixDhtServer = func(sc *dht.ServerConfig) {
 		sc.PeerStore = newPeerStore()
+		sc.OnAnnouncePeer = c.onDHTAnnouncePeer // the library's would dial each announcer
 		sc.SendLimiter = rate.NewLimiter(dhtSendRate, dhtSendRate)
 	}
 	lc.Callbacks.CompletedHandshake = c.onHandshake
@@ -188,5 +211,5 @@ func (c *Client) libConfig() (*torrent.ClientConfig, error) {
 	lc.Callbacks.PeerConnReadExtensionMessage = append(lc.Callbacks.PeerConnReadExtensionMessage, c.onExtensionMessage)
 	lc.Callbacks.PeerConnClosed = c.onPeerConnClosed
 	lc.Callbacks.ReceivedUsefulData = append(lc.Callbacks.ReceivedUsefulData, c.onUsefulData)
-	return lc, nil
+	return lc
 }

@@ -109,13 +109,13 @@ func (s *peerStore) sweep(now time.Time) {
 // announceLoop announces the genesis torrent on the DHT at start, then
 // every AnnounceInterval, or sooner (backing off from firstAnnounceRetry)
 // while the node has fewer than lowPeers genesis connections; then it also
-// redials the addresses given to AddPeers. Peers found are dialled by the
-// library.
+// redials the addresses given to AddPeers. Peers found become candidates
+// for the outbound slots.
 func (c *Client) announceLoop(ctx context.Context) {
 	retry := min(firstAnnounceRetry, c.cfg.AnnounceInterval)
 	for {
 		if !c.cfg.NoDHT {
-			c.announce(ctx, c.genesis.t)
+			c.announceGenesis(ctx)
 		}
 		wait := c.cfg.AnnounceInterval
 		if len(c.genesis.t.PeerConns()) < lowPeers {
@@ -133,7 +133,8 @@ func (c *Client) announceLoop(ctx context.Context) {
 }
 
 // announce runs one DHT get_peers + announce_peer traversal for both
-// infohashes of t on every DHT server, bounded by maxAnnounceTime.
+// infohashes of a transaction's torrent t on every DHT server, bounded by
+// maxAnnounceTime; the library dials the peers found, for the download.
 func (c *Client) announce(ctx context.Context, t *torrent.Torrent) {
 	for _, s := range c.cl.DhtServers() {
 		done, stop, err := t.AnnounceToDht(s)
@@ -147,6 +148,47 @@ func (c *Client) announce(ctx context.Context, t *torrent.Torrent) {
 		case <-time.After(maxAnnounceTime):
 		}
 		stop()
+	}
+}
+
+// announceGenesis is announce for the genesis torrent, whose peers found
+// become candidates instead: Torrent.AnnounceToDht adds every peer found
+// to the torrent, and the library dials them all.
+func (c *Client) announceGenesis(ctx context.Context) {
+	port := int(portOf(c.ListenAddr()))
+	for _, s := range c.cl.DhtServers() {
+		for _, ih := range [][20]byte{c.genesis.v1, c.genesis.id.Short()} {
+			a, err := s.Announce(ih, port, true)
+			if err != nil {
+				c.log.Debug("dht announce", "err", err)
+				continue
+			}
+			c.consumeAnnounce(ctx, a)
+			a.Close()
+		}
+	}
+}
+
+// consumeAnnounce takes the peers of one traversal until it ends, ctx
+// ends or maxAnnounceTime passes.
+func (c *Client) consumeAnnounce(ctx context.Context, a torrent.DhtAnnounce) {
+	timeout := time.After(maxAnnounceTime)
+	for {
+		select {
+		case pv, ok := <-a.Peers():
+			if !ok {
+				return
+			}
+			addrs := make([]string, 0, len(pv.Peers))
+			for _, p := range pv.Peers {
+				addrs = append(addrs, p.String())
+			}
+			c.AddCandidates(addrs)
+		case <-ctx.Done():
+			return
+		case <-timeout:
+			return
+		}
 	}
 }
 

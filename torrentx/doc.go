@@ -5,10 +5,17 @@
 // One Client per node listens on one port (plaintext TCP for peers, UDP
 // for the DHT). It seeds the network's genesis torrent, the meeting point:
 // the torrent is announced on the DHT at start, every AnnounceInterval and
-// sooner while peers are few, and the peers found are dialled. Peers on
-// the genesis torrent that offer the BEP 10 extension "ttx" are handed to
-// the gossip Handler as Peers; the others are plain BitTorrent peers and
-// are served as such.
+// sooner while peers are few. Peers on the genesis torrent that offer
+// the BEP 10 extension "ttx" are handed to the gossip Handler as Peers;
+// the others are plain BitTorrent peers and are served as such.
+//
+// The genesis connections are a bounded set (MaxPeers, of which
+// MaxOutbound dialled by the node): the DHT and peer exchange (ut_pex,
+// spoken here, not by the library) bring candidates, a peer loop fills
+// the outbound slots from them, and an inbound peer past the cap evicts
+// another as Bitcoin Core does (selectEviction), or is turned away. The
+// library itself would dial every address PEX or the DHT brings, up to
+// 50 connections per torrent: any topology became a full mesh.
 //
 // Every stored transaction can be downloaded by any BitTorrent client, by
 // magnet link (v1 or v2 infohash) or .torrent file, whether it is loaded

@@ -7,6 +7,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/anacrolix/torrent"
 	"github.com/anacrolix/torrent/bencode"
@@ -29,8 +30,8 @@ const metaQueue = 256
 
 // Extension protocol maps. We handle ut_metadata
 // (BEP 9) ourselves, so the library never parses an info dict we did not
-// validate (a crafted dict crashes it), and we offer ttx on the
-// genesis torrent only, where the gossip runs.
+// validate (a crafted dict crashes it), and we offer ttx and ut_pex (our
+// own, see pex.go) on the genesis torrent only, where the gossip runs.
 //
 // onPeerConnAdded runs with the library lock held, before our extended
 // handshake is sent.
@@ -42,13 +43,20 @@ func (c *Client) onPeerConnAdded(pc *torrent.PeerConn) {
 		c.txMap = &m
 		g := m
 		g.Index = slices.Clone(m.Index)
+		g.AddUserProtocol(extPex)
 		g.AddUserProtocol(ExtensionName)
 		c.genesisMap = &g
 	})
 	pc.LocalLtepProtocolMap = c.txMap
-	if c.cfg.Gossip != nil && c.isGenesis(pc) {
+	if !c.isGenesis(pc) {
+		return
+	}
+	if c.cfg.Gossip != nil {
 		pc.LocalLtepProtocolMap = c.genesisMap
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.onSwarmConnAddedLocked(pc)
 }
 
 // isGenesis reports whether pc is on the genesis torrent. Must be called
@@ -57,27 +65,41 @@ func (c *Client) isGenesis(pc *torrent.PeerConn) bool {
 	return pc.Torrent().InfoHash() == c.genesis.v1
 }
 
-// swarmPeer is where a genesis peer listens: the address to dial it at,
-// and the port its BEP 10 handshake gave (0 if none).
-type swarmPeer struct {
-	dial string
-	port uint16
-}
-
 // onExtendedHandshake runs with the library lock held. It records where a
-// genesis peer listens, and starts a gossip peer for one that speaks ttx.
+// genesis peer listens (a candidate to dial later) and whether it takes
+// PEX, and starts a gossip peer for one that speaks ttx.
 func (c *Client) onExtendedHandshake(pc *torrent.PeerConn, h *pp.ExtendedHandshakeMessage) {
 	if !c.isGenesis(pc) {
 		return
 	}
-	sp := swarmPeer{dial: pc.RemoteAddr.String()}
-	if host, _, err := net.SplitHostPort(sp.dial); err == nil && h.Port > 0 && h.Port < 1<<16 {
-		sp = swarmPeer{dial: net.JoinHostPort(host, strconv.Itoa(h.Port)), port: uint16(h.Port)}
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.dialAddrs[pc] = sp
-	if pc.LocalLtepProtocolMap != c.genesisMap || h.M[ExtensionName] == 0 || c.peers[pc] != nil {
+	sp := c.swarm[pc]
+	if sp == nil {
+		return // closed already
+	}
+	if host, _, err := net.SplitHostPort(pc.RemoteAddr.String()); err == nil && h.Port > 0 && h.Port < 1<<16 && sp.inbound {
+		sp.dial, sp.port = net.JoinHostPort(host, strconv.Itoa(h.Port)), uint16(h.Port)
+	}
+	if sp.dial != "" {
+		c.addCandidatesLocked([]string{sp.dial})
+	}
+	if pc.LocalLtepProtocolMap == c.genesisMap && h.M[extPex] != 0 && sp.sent == nil {
+		sp.pex, sp.nextPex, sp.sent = true, time.Now(), make(map[string]bool)
+	}
+	if pc.LocalLtepProtocolMap != c.genesisMap || h.M[ExtensionName] == 0 {
+		return
+	}
+	sp.ttx = true
+	if sp.admitted {
+		c.startPeerLocked(pc)
+	}
+}
+
+// startPeerLocked hands the ttx connection pc to the gossip Handler, once.
+// It must be called with c.mu held.
+func (c *Client) startPeerLocked(pc *torrent.PeerConn) {
+	if c.peers[pc] != nil {
 		return
 	}
 	p := newPeer(c, pc)
@@ -94,7 +116,7 @@ func (c *Client) onPeerConnClosed(pc *torrent.PeerConn) {
 	c.mu.Lock()
 	p := c.peers[pc]
 	delete(c.peers, pc)
-	delete(c.dialAddrs, pc)
+	c.onSwarmConnClosedLocked(pc)
 	c.mu.Unlock()
 	if p != nil {
 		p.shut()
@@ -126,6 +148,10 @@ func (c *Client) onExtensionMessage(ev torrent.PeerConnReadExtensionMessageEvent
 		c.mu.Unlock()
 		if p != nil {
 			p.deliver(slices.Clone(ev.Payload))
+		}
+	case extPex:
+		if c.isGenesis(ev.PeerConn) {
+			c.onPex(ev.PeerConn, ev.Payload)
 		}
 	case extMetadata:
 		m := metaMsg{pc: ev.PeerConn, ih: ev.PeerConn.Torrent().InfoHash(), payload: slices.Clone(ev.Payload)}

@@ -282,8 +282,8 @@ func (c *Client) swarmAddrs() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := slices.Clone(c.known)
-	for _, sp := range c.dialAddrs {
-		if !slices.Contains(out, sp.dial) {
+	for _, sp := range c.swarm {
+		if sp.dial != "" && !slices.Contains(out, sp.dial) {
 			out = append(out, sp.dial)
 		}
 	}

@@ -90,7 +90,8 @@ func testConfig(net *dag.Network, store dag.Store, r *txRecv) Config {
 	}
 }
 
-// newTestClient starts a Client that is closed when the test ends. Unless
+// newTestClient builds and starts a Client that is closed when the test
+// ends. Unless
 // cfg has a Logger, the test fails if the Client logs an error: errors are
 // for our own faults.
 func newTestClient(t testing.TB, cfg Config) *Client {
@@ -113,6 +114,9 @@ func newTestClient(t testing.TB, cfg Config) *Client {
 			t.Errorf("Close: %v", err)
 		}
 	})
+	if err := c.Start(); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
 	return c
 }
 

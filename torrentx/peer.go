@@ -46,6 +46,7 @@ type peer struct {
 var (
 	_ Peer           = (*peer)(nil)
 	_ Handler        = (*gossip.Engine)(nil)
+	_ Ranker         = (*gossip.Engine)(nil)
 	_ gossip.Fetcher = (*Client)(nil)
 )
 

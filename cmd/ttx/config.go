@@ -16,6 +16,7 @@ import (
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/genesis"
 	"github.com/torrenttx/ttx/internal/api"
+	"github.com/torrenttx/ttx/torrentx"
 )
 
 // ConfigFile is the optional JSON config file in the data dir.
@@ -49,6 +50,11 @@ type Config struct {
 	// DHT is "on" or "off": off keeps the node off the mainline DHT, so it
 	// meets only the peers in Bootstrap and those that dial it (start).
 	DHT string `json:"dht,omitempty"`
+	// MaxPeers caps the node's connections on the genesis swarm, and
+	// MaxOutbound of them are the ones it dials itself (start; 0: the
+	// defaults, torrentx.DefaultMaxPeers and DefaultMaxOutbound).
+	MaxPeers    int `json:"max_peers,omitempty"`
+	MaxOutbound int `json:"max_outbound,omitempty"`
 	// LogLevel is debug, info, warn or error; LogFormat text or json.
 	LogLevel  string `json:"log_level,omitempty"`
 	LogFormat string `json:"log_format,omitempty"`
@@ -85,11 +91,23 @@ func settings() []setting {
 		{"listen", "TTX_LISTEN", "BitTorrent listen address (default " + defaultListen + ")", func(c *Config, v string) { c.Listen = v }},
 		{"bootstrap", "TTX_BOOTSTRAP", "comma-separated DHT nodes or peers to start from, host:port (default: the public DHT)", func(c *Config, v string) { c.Bootstrap = splitList(v) }},
 		{"dht", "TTX_DHT", "mainline DHT: on or off (off: peers only from --bootstrap and those that dial in; default on)", func(c *Config, v string) { c.DHT = v }},
+		{"max-peers", "TTX_MAX_PEERS", "most peers on the genesis swarm, in and out (default " + strconv.Itoa(torrentx.DefaultMaxPeers) + ")", func(c *Config, v string) { c.MaxPeers = count(v) }},
+		{"max-outbound", "TTX_MAX_OUTBOUND", "how many of them the node dials itself; the rest dial in (default " + strconv.Itoa(torrentx.DefaultMaxOutbound) + ")", func(c *Config, v string) { c.MaxOutbound = count(v) }},
 		{"log-level", "TTX_LOG_LEVEL", "log level: debug, info, warn or error (default " + defaultLogLevel + ")", func(c *Config, v string) { c.LogLevel = v }},
 		{"log-format", "TTX_LOG_FORMAT", "log format: text or json (default " + defaultLogFormat + ")", func(c *Config, v string) { c.LogFormat = v }},
 		{"trusted", "TTX_TRUSTED", "comma-separated peers to ask about a transaction, host:port", func(c *Config, v string) { c.Trusted = splitList(v) }},
 		{"passphrase-file", "TTX_PASSPHRASE_FILE", "file holding the wallet's passphrase, mode 0600 or stricter (default: ask on the terminal)", func(c *Config, v string) { c.PassphraseFile = v }},
 	}
+}
+
+// count parses a peer count; anything but a non-negative integer gives
+// -1, which Validate rejects.
+func count(v string) int {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return -1
+	}
+	return n
 }
 
 func splitList(v string) []string {
@@ -239,6 +257,15 @@ func (c *Config) Validate() error {
 	}
 	if c.DHT != "on" && c.DHT != "off" {
 		return &ConfigValidationError{"dht", fmt.Errorf("%q: want on or off", c.DHT)}
+	}
+	if c.MaxPeers < 0 {
+		return &ConfigValidationError{"max_peers", errors.New("want a count of peers, 0 or more")}
+	}
+	if c.MaxOutbound < 0 {
+		return &ConfigValidationError{"max_outbound", errors.New("want a count of peers, 0 or more")}
+	}
+	if c.MaxPeers > 0 && c.MaxOutbound >= c.MaxPeers {
+		return &ConfigValidationError{"max_outbound", fmt.Errorf("%d leaves no room for inbound peers under max_peers %d", c.MaxOutbound, c.MaxPeers)}
 	}
 	for _, p := range c.Bootstrap {
 		if err := checkHostPort(p); err != nil {

@@ -76,6 +76,19 @@ func TestEndToEnd(t *testing.T) {
 	paid := 1250 * dag.Unit / 100
 	e.waitBalances([]string{apiAddr(0), apiAddr(1), apiAddr(2)}, addr1, paid)
 
+	// ttx peers lists each connection once on both ends, "in" where the
+	// peer dialled in, and at the peer's listen address either way.
+	listenAddr := func(i int) string { return "127.0.0.1:" + strconv.Itoa(base+100+i) }
+	var lastErr error
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if lastErr = e.checkDirections(3, apiAddr, listenAddr); lastErr == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if lastErr != nil {
+		t.Fatal(lastErr)
+	}
+
 	// Its proof verifies offline in an empty directory, given the devnet's
 	// genesis (not the default network's).
 	proof := filepath.Join(dir, "payment.torrent")
@@ -158,6 +171,53 @@ type e2e struct {
 	bin  string
 	home string
 	env  []string
+}
+
+// checkDirections compares what ttx peers prints on each of n nodes: every
+// ttx peer is listed at a node's listen address, and the two ends of a
+// connection disagree on its direction; the table says "in" for a peer
+// that dialled in.
+func (e *e2e) checkDirections(n int, apiAddr, listenAddr func(int) string) error {
+	inbound := make(map[[2]int]bool) // {at, peer} -> the peer dialled in
+	byListen := make(map[string]int)
+	for i := range n {
+		byListen[listenAddr(i)] = i
+	}
+	for i := range n {
+		var ps api.Peers
+		out, stderr, err := e.run(e.home, "peers", "--json", "--api", apiAddr(i))
+		if err != nil {
+			return fmt.Errorf("ttx peers on node%d: %v\n%s", i, err, stderr)
+		}
+		if err := json.Unmarshal([]byte(out), &ps); err != nil {
+			return fmt.Errorf("ttx peers --json on node%d: %v", i, err)
+		}
+		for _, p := range ps.Peers {
+			j, ok := byListen[p.Addr]
+			if !p.TTX || !ok {
+				return fmt.Errorf("node%d lists a peer at %s (ttx %v), not at a node's listen address", i, p.Addr, p.TTX)
+			}
+			inbound[[2]int{i, j}] = p.Inbound
+			if !p.Inbound {
+				continue
+			}
+			table := e.must(e.home, "peers", "--api", apiAddr(i))
+			for _, line := range strings.Split(table, "\n") {
+				if f := strings.Fields(line); len(f) > 3 && f[0] == p.Addr && f[3] != "in" {
+					return fmt.Errorf("node%d's table shows the peer that dialled in as %q:\n%s", i, f[3], table)
+				}
+			}
+		}
+	}
+	if len(inbound) != n*(n-1) {
+		return fmt.Errorf("%d of %d ends of the connections listed", len(inbound), n*(n-1))
+	}
+	for k, in := range inbound {
+		if inbound[[2]int{k[1], k[0]}] == in {
+			return fmt.Errorf("node%d and node%d both see their connection as inbound=%v", k[0], k[1], in)
+		}
+	}
+	return nil
 }
 
 func newE2E(t *testing.T) *e2e {

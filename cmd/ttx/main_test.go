@@ -172,6 +172,9 @@ func TestConfigPrecedence(t *testing.T) {
 		if cfg, err := load(map[string]string{"TTX_DHT": "off"}); err != nil || cfg.DHT != "off" {
 			t.Errorf("dht %q, %v; want off", cfg.DHT, err)
 		}
+		if cfg, err := load(map[string]string{"TTX_MAX_PEERS": "12", "TTX_MAX_OUTBOUND": "3"}); err != nil || cfg.MaxPeers != 12 || cfg.MaxOutbound != 3 {
+			t.Errorf("max peers %d, outbound %d, %v; want 12, 3", cfg.MaxPeers, cfg.MaxOutbound, err)
+		}
 		cfg, err := load(map[string]string{"TTX_TRUSTED": "127.0.0.1:1, 127.0.0.1:2"})
 		if err != nil || len(cfg.Trusted) != 2 || cfg.Trusted[1] != "127.0.0.1:2" {
 			t.Errorf("trusted %v, %v", cfg.Trusted, err)
@@ -187,6 +190,8 @@ func TestConfigPrecedence(t *testing.T) {
 		{"bad level in env", ``, map[string]string{"TTX_LOG_LEVEL": "loud"}, "log_level"},
 		{"bad trusted", ``, map[string]string{"TTX_TRUSTED": "a"}, "trusted"},
 		{"bad dht", `{"dht":"maybe"}`, nil, "dht"},
+		{"bad max peers", ``, map[string]string{"TTX_MAX_PEERS": "many"}, "max_peers"},
+		{"no room for inbound", `{"max_peers":4,"max_outbound":4}`, nil, "max_outbound"},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {

@@ -56,6 +56,8 @@ func runNode(ctx context.Context, o nodeOptions) error {
 		APIAuth:    []api.Authenticator{ws.Authorized},
 		Logger:     o.Logger,
 
+		MaxPeers:     cfg.MaxPeers,
+		MaxOutbound:  cfg.MaxOutbound,
 		VoteMinPeers: o.VoteMinPeers,
 	}
 	nc.NoDHT = cfg.DHT == "off"

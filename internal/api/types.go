@@ -258,7 +258,12 @@ type TxPeers struct {
 
 // Peer is a connected BitTorrent peer.
 type Peer struct {
+	// Addr is where the peer listens ("ip:port", the port from ListenPort)
+	// when that is known, else Conn.
 	Addr string `json:"addr"`
+	// Conn is the connection's remote address: for a peer that dialled
+	// in, its port is usually an ephemeral one.
+	Conn string `json:"conn"`
 	// Agent is the peer's client, from its handshake.
 	Agent string `json:"agent,omitempty"`
 	// TTX reports whether the peer speaks the ttx extension.

@@ -173,7 +173,7 @@ func (n *Node) Peers(ctx context.Context) ([]api.Peer, error) {
 		return nil, err
 	}
 	gp := make(map[string]gossip.PeerInfo)
-	for _, p := range n.gossip.engine.Load().Peers() {
+	for _, p := range n.gossip.engine.Peers() {
 		gp[p.ID] = p
 	}
 	var out []api.Peer

@@ -23,7 +23,7 @@ type voteInbox struct{ n *Node }
 // Peers implements consensus.Transport: the ready ttx peers, by node key
 // and IP address.
 func (v voteLink) Peers() []vote.Peer {
-	e := v.g.engine.Load()
+	e := v.g.engine
 	if e == nil {
 		return nil
 	}
@@ -42,7 +42,7 @@ func (v voteLink) Peers() []vote.Peer {
 // It reaches connected peers only: a node of the directory that is not
 // one fails, and the Engine forgets it.
 func (v voteLink) Poll(key vote.NodeKey, req uint64, outs []dag.OutPoint, ids []dag.TxID) error {
-	if err := v.g.engine.Load().Poll(dag.PubKey(key), &wire.Poll{Req: req, Outs: outs, IDs: ids}); err != nil {
+	if err := v.g.engine.Poll(dag.PubKey(key), &wire.Poll{Req: req, Outs: outs, IDs: ids}); err != nil {
 		return fmt.Errorf("send poll: %w", err)
 	}
 	v.g.n.metrics.pollsSent.Add(1)
@@ -51,7 +51,7 @@ func (v voteLink) Poll(key vote.NodeKey, req uint64, outs []dag.OutPoint, ids []
 
 // Answer implements consensus.Transport.
 func (v voteLink) Answer(key vote.NodeKey, req uint64, batch []byte) error {
-	if err := v.g.engine.Load().Answer(dag.PubKey(key), &wire.Votes{Req: req, Batch: batch}); err != nil {
+	if err := v.g.engine.Answer(dag.PubKey(key), &wire.Votes{Req: req, Batch: batch}); err != nil {
 		return fmt.Errorf("send votes: %w", err)
 	}
 	v.g.n.metrics.answersSent.Add(1)
@@ -73,7 +73,7 @@ func (v voteInbox) Votes(from dag.PubKey, m *wire.Votes) {
 // VoteTraffic sums what the node sent to its connected ttx peers for the
 // vote: polls, answers (one signature each), and their bytes.
 func (n *Node) VoteTraffic() (polls, answers, bytes uint64) {
-	for _, p := range n.gossip.engine.Load().Peers() {
+	for _, p := range n.gossip.engine.Peers() {
 		polls += p.PollsOut
 		answers += p.VotesOut
 		bytes += p.VoteBytesOut

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/torrenttx/ttx/dag"
@@ -17,12 +16,14 @@ import (
 
 // gossipLink connects the node to the gossip engine: the Graph's changes go
 // out through it, and it pulls what no peer pushes through the BitTorrent
-// client. The engine starts before the client (the client hands it its
-// peers), so the client reaches it through the fetcher once it exists.
+// client. Open sets engine, then client, before the client starts: every
+// fetch the engine makes is for a want, and wants come from peers and the
+// ledger's changes, which come after that (the genesis commit, before the
+// engine exists, is announced to nobody).
 type gossipLink struct {
 	n      *Node
-	engine atomic.Pointer[gossip.Engine]
-	client atomic.Pointer[torrentx.Client] // set once the client runs
+	engine *gossip.Engine
+	client *torrentx.Client
 }
 
 func newGossipLink(n *Node) *gossipLink { return &gossipLink{n: n} }
@@ -46,23 +47,20 @@ func (g *gossipLink) start(listenPort uint16) error {
 	if err != nil {
 		return fmt.Errorf("start gossip: %w", err)
 	}
-	g.engine.Store(e)
+	g.engine = e
 	return nil
 }
-
-// handler is what the BitTorrent client hands its ttx peers to.
-func (g *gossipLink) handler() torrentx.Handler { return g.engine.Load() }
 
 // announce relays committed changes; before the engine starts (the genesis
 // commit) there is nobody to tell.
 func (g *gossipLink) announce(changes []dag.Change) {
-	if e := g.engine.Load(); e != nil {
+	if e := g.engine; e != nil {
 		e.Announce(changes)
 	}
 }
 
 func (g *gossipLink) close() {
-	if e := g.engine.Load(); e != nil {
+	if e := g.engine; e != nil {
 		e.Close()
 	}
 }
@@ -70,7 +68,7 @@ func (g *gossipLink) close() {
 // inSync counts the ttx peers whose last digest equals d.
 func (g *gossipLink) inSync(d dag.Digest) int {
 	k := 0
-	for _, p := range g.engine.Load().Peers() {
+	for _, p := range g.engine.Peers() {
 		if p.Ready && p.Digest == d {
 			k++
 		}
@@ -81,7 +79,7 @@ func (g *gossipLink) inSync(d dag.Digest) int {
 // best returns the largest transaction count among the ready ttx peers'
 // digests (from their hellos and pings), or have if none holds more.
 func (g *gossipLink) best(have uint64) uint64 {
-	for _, p := range g.engine.Load().Peers() {
+	for _, p := range g.engine.Peers() {
 		if p.Ready && p.Digest.Count > have {
 			have = p.Digest.Count
 		}
@@ -92,7 +90,7 @@ func (g *gossipLink) best(have uint64) uint64 {
 // ask queries peers about id: the trusted ones (dialled if need be) or
 // every connected ttx peer.
 func (g *gossipLink) ask(ctx context.Context, id dag.TxID, trusted []string) ([]api.PeerAnswer, error) {
-	e := g.engine.Load()
+	e := g.engine
 	var ids []string
 	var unreachable []string
 	if len(trusted) > 0 {
@@ -136,7 +134,7 @@ func answersFor(peers []string, why string) []api.PeerAnswer {
 func (g *gossipLink) resolve(ctx context.Context, addrs []string) (ids, missing []string) {
 	for {
 		ids, missing = ids[:0], missing[:0]
-		peers := g.engine.Load().Peers()
+		peers := g.engine.Peers()
 		for _, a := range addrs {
 			if id, ok := matchPeer(peers, a); ok {
 				ids = append(ids, id)
@@ -175,9 +173,9 @@ func matchPeer(peers []gossip.PeerInfo, addr string) (string, bool) {
 }
 
 // describe joins what the BitTorrent client and the gossip engine know of a
-// connection.
+// connection, and names the peer by where it listens.
 func (g *gossipLink) describe(p torrentx.PeerInfo, ours dag.Digest, gp map[string]gossip.PeerInfo) api.Peer {
-	out := api.Peer{Addr: p.Addr, Agent: p.Client, TTX: p.TTX, Inbound: p.Inbound, ListenPort: int(p.ListenPort),
+	out := api.Peer{Addr: p.Addr, Conn: p.Addr, Agent: p.Client, TTX: p.TTX, Inbound: p.Inbound, ListenPort: int(p.ListenPort),
 		DownRate: int64(p.DownRate), UpRate: int64(p.UpRate)}
 	if info, ok := gp[p.Addr]; ok {
 		if info.Agent != "" {
@@ -193,6 +191,9 @@ func (g *gossipLink) describe(p torrentx.PeerInfo, ours dag.Digest, gp map[strin
 			}
 		}
 	}
+	if host, _, err := net.SplitHostPort(p.Addr); err == nil && out.ListenPort != 0 {
+		out.Addr = net.JoinHostPort(host, strconv.Itoa(out.ListenPort))
+	}
 	return out
 }
 
@@ -200,38 +201,12 @@ func (g *gossipLink) describe(p torrentx.PeerInfo, ours dag.Digest, gp map[strin
 type fetcher struct{ g *gossipLink }
 
 func (f fetcher) Fetch(ctx context.Context, id dag.TxID, peers []string) ([]byte, error) {
-	c := f.g.client.Load()
-	if c == nil {
-		return nil, torrentx.ErrClosed
-	}
-	return c.Fetch(ctx, id, peers)
+	return f.g.client.Fetch(ctx, id, peers)
 }
 
 // waitTick paces polling for peers to appear.
 func waitTick() <-chan time.Time { return time.After(50 * time.Millisecond) }
 
-// resolveListen turns a listen address with port 0 into one with a free
-// port, so that the port can go into our hello before the client listens.
-func resolveListen(addr string) (string, uint16, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", 0, fmt.Errorf("listen address %q: %w", addr, err)
-	}
-	if port == "0" {
-		l, err := net.Listen("tcp", addr)
-		if err != nil {
-			return "", 0, fmt.Errorf("find a free port on %q: %w", addr, err)
-		}
-		port = strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-		l.Close()
-	}
-	p, err := strconv.ParseUint(port, 10, 16)
-	if err != nil {
-		return "", 0, fmt.Errorf("listen address %q: bad port", addr)
-	}
-	return net.JoinHostPort(host, port), uint16(p), nil
-}
-
 // GossipStats returns the gossip engine's traffic counters since the node
 // started: the copies of transactions received, and bytes in and out.
-func (n *Node) GossipStats() gossip.Stats { return n.gossip.engine.Load().Stats() }
+func (n *Node) GossipStats() gossip.Stats { return n.gossip.engine.Stats() }

@@ -118,7 +118,7 @@ func (c nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	read, written := n.client.Traffic()
 	counter(descBytes, float64(read), "in")
 	counter(descBytes, float64(written), "out")
-	counter(descBans, float64(n.gossip.engine.Load().BanCount()))
+	counter(descBans, float64(n.gossip.engine.BanCount()))
 	counter(descPolls, float64(m.pollsSent.Load()), "sent")
 	counter(descPolls, float64(m.pollsReceived.Load()), "received")
 	counter(descAnswers, float64(m.answersSent.Load()), "sent")

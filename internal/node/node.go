@@ -70,6 +70,9 @@ type Config struct {
 	Peers []string
 	// Trackers are announce URLs for the genesis torrent (none by default).
 	Trackers []string
+	// MaxPeers and MaxOutbound bound the peers on the genesis swarm (see
+	// torrentx.Config; 0: its defaults).
+	MaxPeers, MaxOutbound int
 	// Web serves every path outside /v1/ (the web UI), if set.
 	Web http.Handler
 	// APIAuth lists further ways to authorise spending (the web session).
@@ -197,30 +200,38 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	listen, port, err := resolveListen(cfg.ListenAddr)
+	// Bound first, so that the hello carries the port; the client owns the
+	// sockets from torrentx.New on.
+	socks, err := torrentx.Listen(cfg.ListenAddr, !cfg.NoDHT)
 	if err != nil {
 		return nil, err
 	}
-	if err := n.gossip.start(port); err != nil {
+	if err := n.gossip.start(socks.Port()); err != nil {
+		socks.Close()
 		return nil, err
 	}
 	n.client, err = torrentx.New(torrentx.Config{
 		Network:      cfg.Network,
 		Store:        n.store,
-		Gossip:       n.gossip.handler(),
-		ListenAddr:   listen,
+		Gossip:       n.gossip.engine,
+		Sockets:      socks,
 		NoDHT:        cfg.NoDHT,
 		DHTBootstrap: cfg.DHTBootstrap,
 		Trackers:     cfg.Trackers,
+		MaxPeers:     cfg.MaxPeers,
+		MaxOutbound:  cfg.MaxOutbound,
 		Version:      Version,
 		Logger:       cfg.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start BitTorrent client: %w", err)
 	}
-	n.gossip.client.Store(n.client)
+	n.gossip.client = n.client
 	if err := n.consensus.Start(); err != nil {
 		return nil, err
+	}
+	if err := n.client.Start(); err != nil {
+		return nil, fmt.Errorf("start BitTorrent client: %w", err)
 	}
 	n.importProofDir(ctx)
 	n.metrics.reg.MustRegister(nodeCollector{n})
@@ -301,7 +312,7 @@ func (n *Node) Close(ctx context.Context) error {
 // port is ephemeral).
 func (n *Node) peerAddrs() []string {
 	var addrs []string
-	for _, p := range n.gossip.engine.Load().Peers() {
+	for _, p := range n.gossip.engine.Peers() {
 		host, _, err := net.SplitHostPort(p.ID)
 		if err != nil || !p.Ready || p.ListenPort == 0 {
 			continue

@@ -61,11 +61,17 @@ type member struct {
 // and ConnectAll.
 func NewNetwork(t testing.TB, names ...string) *Network {
 	t.Helper()
+	return NewNetworkTweaked(t, nil, names...)
+}
+
+// NewNetworkTweaked is NewNetwork with Tweak set before the first start.
+func NewNetworkTweaked(t testing.TB, tweak func(name string, cfg *node.Config), names ...string) *Network {
+	t.Helper()
 	if len(names) == 0 {
 		t.Fatal("ttxtest: NewNetwork needs at least one name")
 	}
 	net, privs := dagtest.NewNetwork(t, len(names))
-	n := &Network{Net: net, t: t, names: names, members: make(map[string]*member, len(names))}
+	n := &Network{Net: net, Tweak: tweak, t: t, names: names, members: make(map[string]*member, len(names))}
 	for i, name := range names {
 		if _, dup := n.members[name]; dup {
 			t.Fatalf("ttxtest: node name %q given twice", name)

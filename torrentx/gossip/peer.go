@@ -45,6 +45,8 @@ type peer struct {
 	rtt      time.Duration
 	// differed: its last keep-alive pong found our digest the larger.
 	differed bool
+	// lastTx is when it last sent a transaction new to us.
+	lastTx time.Time
 
 	sync        *syncState
 	syncEnd     time.Time
@@ -146,6 +148,20 @@ func (e *Engine) Peers() []PeerInfo {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// PeerRank returns what the transport's eviction protects a peer for: its
+// ping round trip (0 until measured) and when it last sent us a
+// transaction we did not have (zero: never). ok is false for an unknown
+// peer.
+func (e *Engine) PeerRank(id string) (rtt time.Duration, lastTx time.Time, ok bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ps := e.peers[id]
+	if ps == nil {
+		return 0, time.Time{}, false
+	}
+	return ps.rtt, ps.lastTx, true
 }
 
 // SendTo queues m to the ready peer whose hello carried key; if several

@@ -301,7 +301,9 @@ func (e *Engine) addFailed(ps *peer, err error) {
 // the missing parents of pending ones from it; ids are the results' IDs.
 func (e *Engine) txResults(ps *peer, ids []dag.TxID, results []dag.Result) {
 	var missing []dag.TxID
+	fresh := false
 	for i, res := range results {
+		fresh = fresh || !res.Known && res.State.Accepted()
 		if res.State == dag.StatePending {
 			missing = append(missing, res.Missing...)
 			continue
@@ -314,6 +316,11 @@ func (e *Engine) txResults(ps *peer, ids []dag.TxID, results []dag.Result) {
 		}
 		e.misbehave(ps, banScore, "invalid tx "+ids[i].String()+": "+errString(res.Err))
 		return
+	}
+	if fresh {
+		e.mu.Lock()
+		ps.lastTx = e.cfg.Now()
+		e.mu.Unlock()
 	}
 	if len(missing) > 0 {
 		now := e.cfg.Now()
