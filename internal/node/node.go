@@ -5,6 +5,7 @@ import (
 	crand "crypto/rand"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -122,6 +123,8 @@ type Node struct {
 	// damaged gets the store's error when it first finds its file
 	// damaged (see Damaged).
 	damaged chan error
+	// marked: the store passed the mark check, so Close records its size.
+	marked bool
 }
 
 // Open starts a node: it opens (or creates) the data dir, joins the network
@@ -161,6 +164,8 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		}
 	}()
 
+	_, statErr := os.Stat(filepath.Join(cfg.DataDir, StoreFile))
+	fresh := errors.Is(statErr, fs.ErrNotExist)
 	n.store, err = store.Open(filepath.Join(cfg.DataDir, StoreFile), store.Options{Logger: cfg.Logger, OnDamage: func(err error) { n.damaged <- err }})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -186,6 +191,10 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
+	if err := checkMark(cfg.DataDir, cfg.Network, n.storedCount(), fresh); err != nil {
+		return nil, err
+	}
+	n.marked = true
 	n.consensus, err = consensus.New(consensus.Config{
 		Network:   cfg.Network,
 		Graph:     n.graph,
@@ -296,6 +305,11 @@ func (n *Node) Close(ctx context.Context) error {
 	if n.graph != nil {
 		if err := n.graph.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("stop ledger: %w", err))
+		}
+	}
+	if n.marked {
+		if err := writeMark(n.cfg.DataDir, n.cfg.Network, n.storedCount()); err != nil {
+			errs = append(errs, fmt.Errorf("write %s: %w", MarkFile, err))
 		}
 	}
 	if n.store != nil {
