@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/torrenttx/ttx/dag"
-	"github.com/torrenttx/ttx/internal/wallet"
 )
 
 // The default network: the public test network ttx-testnet.
@@ -51,10 +50,6 @@ func TestnetParams() dag.Params {
 // regenerating it from the faucet key gives the same bytes.
 var testnetTime = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 
-// faucetNote labels the faucet key file.
-const faucetNote = "TEST MONEY ONLY. This is the public faucet key of ttx-testnet: it ships with ttx, " +
-	"so everyone has it and its coins are worthless. Never send anything of value to its address."
-
 // The embedded files are strings so that nobody can modify them.
 var (
 	//go:embed testnet/tx.json
@@ -84,16 +79,8 @@ func Default() *dag.Network { return defaultNet() }
 // (dag.TorrentFile of its tx.json): the network's meeting point.
 func DefaultTorrent() []byte { return []byte(testnetTorrent) }
 
-// FaucetKey returns the key that holds the default network's supply. It is
-// public (TEST MONEY ONLY): anyone may use it to hand out test coins.
-func FaucetKey() (*wallet.Key, error) {
-	kf, err := wallet.ParseKeyFile([]byte(faucetKeyFile))
-	if err != nil {
-		return nil, fmt.Errorf("faucet key: %w", err)
-	}
-	k, err := kf.Open(nil)
-	if err != nil {
-		return nil, fmt.Errorf("faucet key: %w", err)
-	}
-	return k, nil
-}
+// FaucetKeyFile returns a copy of the key file (a plaintext wallet key
+// file, package wallet's format) of the key that holds the default
+// network's supply. It is public (TEST MONEY ONLY): anyone may use it to
+// hand out test coins. genesis holds it as data; the wallet opens it.
+func FaucetKeyFile() []byte { return []byte(faucetKeyFile) }

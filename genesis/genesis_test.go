@@ -16,7 +16,8 @@ import (
 
 // update rewrites the generated testnet files. The faucet key itself is
 // never regenerated: it was made once (wallet.NewKey, saved with
-// wallet.Save as a plaintext file with faucetNote) and is kept, so the
+// wallet.Save as a plaintext file noting "TEST MONEY ONLY. This is the
+// public faucet key of ttx-testnet") and is kept, so the
 // network stays the same.
 var update = flag.Bool("update", false, "regenerate testnet/tx.json and testnet/tx.torrent from testnet/faucet.key")
 
@@ -103,7 +104,7 @@ func TestDefault(t *testing.T) {
 
 func TestFaucetKey(t *testing.T) {
 	net := Default()
-	key, err := FaucetKey()
+	key, err := wallet.OpenPlaintext(FaucetKeyFile())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +133,7 @@ func TestFaucetKey(t *testing.T) {
 // faucet key: the default network works end to end for a newcomer.
 func TestFaucetCanSend(t *testing.T) {
 	net := Default()
-	key, err := FaucetKey()
+	key, err := wallet.OpenPlaintext(FaucetKeyFile())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +288,7 @@ func TestLoadErrors(t *testing.T) {
 		}
 		return p
 	}
-	key, err := FaucetKey()
+	key, err := wallet.OpenPlaintext(FaucetKeyFile())
 	if err != nil {
 		t.Fatal(err)
 	}

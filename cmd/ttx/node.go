@@ -71,7 +71,7 @@ func runNode(ctx context.Context, o nodeOptions) error {
 		nc.Peers = cfg.Bootstrap
 	}
 	if o.Network.ID == genesis.Default().ID {
-		if nc.Faucet, err = genesis.FaucetKey(); err != nil {
+		if nc.Faucet, err = wallet.OpenPlaintext(genesis.FaucetKeyFile()); err != nil {
 			return fmt.Errorf("load the test network's faucet key: %w", err)
 		}
 	}

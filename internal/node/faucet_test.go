@@ -31,7 +31,7 @@ func genesisCoins(net *dag.Network) []wallet.Coin {
 
 func faucetKey(t *testing.T) *wallet.Key {
 	t.Helper()
-	k, err := genesis.FaucetKey()
+	k, err := wallet.OpenPlaintext(genesis.FaucetKeyFile())
 	if err != nil {
 		t.Fatal(err)
 	}

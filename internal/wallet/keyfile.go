@@ -388,3 +388,13 @@ func ChangePassphrase(path string, oldPass, newPass []byte) error {
 	}
 	return nil
 }
+
+// OpenPlaintext parses a plaintext key file (as the public faucet key of a
+// test network ships) and opens it.
+func OpenPlaintext(keyFile []byte) (*Key, error) {
+	kf, err := ParseKeyFile(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	return kf.Open(nil)
+}
