@@ -202,10 +202,12 @@ func (c *Client) Close() error {
 	errs := c.cl.Close()
 	c.wg.Wait()
 	if c.dht != nil {
-		c.dht.Close() // it closes socks.UDP
-		errs = append(errs, c.socks.TCP.Close())
-	} else {
-		errs = append(errs, c.socks.Close())
+		c.dht.Close()
+	}
+	// The DHT server may or may not have closed the UDP socket by now:
+	// close both, and a socket already closed is no error.
+	if err := c.socks.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close torrent client: %w", err)
