@@ -91,6 +91,12 @@ func (c *Client) onExtendedHandshake(pc *torrent.PeerConn, h *pp.ExtendedHandsha
 		return
 	}
 	sp.ttx = true
+	// The peer exists from now on, so that what it sends before the
+	// eviction check admits it (its hello, first of all) waits in its
+	// queue instead of being lost; the gossip sees it only once admitted.
+	if c.peers[pc] == nil {
+		c.peers[pc] = newPeer(c, pc)
+	}
 	if sp.admitted {
 		c.startPeerLocked(pc)
 	}
@@ -99,11 +105,11 @@ func (c *Client) onExtendedHandshake(pc *torrent.PeerConn, h *pp.ExtendedHandsha
 // startPeerLocked hands the ttx connection pc to the gossip Handler, once.
 // It must be called with c.mu held.
 func (c *Client) startPeerLocked(pc *torrent.PeerConn) {
-	if c.peers[pc] != nil {
+	p := c.peers[pc]
+	if p == nil || p.started {
 		return
 	}
-	p := newPeer(c, pc)
-	c.peers[pc] = p
+	p.started = true
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()

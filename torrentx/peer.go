@@ -41,6 +41,8 @@ type peer struct {
 	once sync.Once
 	// queued counts the bytes in in.
 	queued atomic.Int64
+	// started: run was started (at admission), guarded by Client.mu.
+	started bool
 }
 
 var (
