@@ -82,6 +82,9 @@ type Options struct {
 	// NoSync skips fsync on commit. For tests and benchmarks only: a crash
 	// may then lose or corrupt committed updates.
 	NoSync bool
+	// Progress, if set, is called as Open proves an existing file whole
+	// (see verify), which reads every entry of a large store.
+	Progress Progress
 
 	// epochBits is DefaultEpochBits unless a test wants small epochs; it
 	// only applies to a new file.
@@ -162,7 +165,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if existed {
 		err = contain(func() error {
 			return db.View(func(tx *bolt.Tx) error {
-				if err := verify(tx, path, nil); err != nil {
+				if err := verify(tx, path, opts.Progress); err != nil {
 					return err
 				}
 				return s.load(tx)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"os"
 
 	bolt "go.etcd.io/bbolt"
@@ -115,18 +114,6 @@ func checkPages(tx *bolt.Tx) error {
 	}
 	if len(errs) > 0 {
 		return corruptf("bbolt check: %v", errors.Join(errs...))
-	}
-	return nil
-}
-
-// Verify checks the whole file as Open does, calling progress as it goes
-// (it may be nil), and returns an error wrapping ErrCorrupt for damage.
-func (s *Store) Verify(progress Progress) error {
-	err := s.guard(func() error {
-		return s.db.View(func(tx *bolt.Tx) error { return verify(tx, s.path, progress) })
-	})
-	if err != nil {
-		return fmt.Errorf("verify store %s: %w", s.path, err)
 	}
 	return nil
 }
