@@ -299,10 +299,18 @@ func checkHostPort(s string) error {
 	return nil
 }
 
-// network returns the configured network: the genesis file's, or the
-// embedded default.
-func (c *Config) network() (*dag.Network, error) {
-	return loadNetwork(c.Genesis)
+// loadWithNetwork resolves the configuration (as load) and the network it
+// names: its genesis file's, or the embedded default.
+func (cf *configFlags) loadWithNetwork(e *env) (*Config, *dag.Network, error) {
+	cfg, err := cf.load(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	net, err := loadNetwork(cfg.Genesis)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, net, nil
 }
 
 // loadNetwork reads the genesis at path, or returns the default network if

@@ -74,11 +74,7 @@ func runSign(e *env, args []string) error {
 	if len(proofFiles) == 0 || *to == "" || *amount == "" {
 		return withHint(errors.New("sign needs --proof, --to and --amount"), "ttx sign --proof coin.torrent --to <address> --amount 1.5")
 	}
-	cfg, err := cf.load(e)
-	if err != nil {
-		return err
-	}
-	net, err := cfg.network()
+	cfg, net, err := cf.loadWithNetwork(e)
 	if err != nil {
 		return err
 	}

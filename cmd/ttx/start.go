@@ -92,11 +92,7 @@ func runStart(e *env, args []string) error {
 	if help, err := e.parse(fs, args, startUsage, 0); help || err != nil {
 		return err
 	}
-	cfg, err := cf.load(e)
-	if err != nil {
-		return err
-	}
-	net, err := cfg.network()
+	cfg, net, err := cf.loadWithNetwork(e)
 	if err != nil {
 		return err
 	}

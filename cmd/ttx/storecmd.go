@@ -32,7 +32,7 @@ func runStore(e *env, args []string) error {
 	if fs.Arg(0) != "check" {
 		return fmt.Errorf("unknown store command %q (ttx store check)", fs.Arg(0))
 	}
-	cfg, err := cf.load(e)
+	cfg, net, err := cf.loadWithNetwork(e)
 	if err != nil {
 		return err
 	}
@@ -53,10 +53,6 @@ func runStore(e *env, args []string) error {
 		return err
 	}
 	defer s.Close()
-	net, err := cfg.network()
-	if err != nil {
-		return err
-	}
 	fmt.Fprintln(e.stderr, "checking the ledger's invariants")
 	var broken []string
 	if err := s.View(func(r dag.ReadTx) error {

@@ -146,11 +146,7 @@ func runWalletRestore(e *env, args []string) error {
 	if help, err := e.parse(fs, args, walletRestoreUsage, 0); help || err != nil {
 		return err
 	}
-	cfg, err := cf.load(e)
-	if err != nil {
-		return err
-	}
-	net, err := cfg.network()
+	cfg, net, err := cf.loadWithNetwork(e)
 	if err != nil {
 		return err
 	}
