@@ -204,9 +204,8 @@ func (c *Client) Close() error {
 	if c.dht != nil {
 		c.dht.Close()
 	}
-	// The DHT server may or may not have closed the UDP socket by now:
-	// close both, and a socket already closed is no error.
-	if err := c.socks.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+	// The DHT server may have closed the UDP socket already.
+	if err := c.socks.Close(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"time"
 )
 
 // listenTries bounds the ports tried for a free TCP and UDP pair.
@@ -58,11 +59,34 @@ func (s *Sockets) Port() uint16 { return uint16(s.TCP.Addr().(*net.TCPAddr).Port
 // v4 reports whether the sockets are IPv4 only.
 func (s *Sockets) v4() bool { return s.TCP.Addr().(*net.TCPAddr).IP.To4() != nil }
 
-// Close closes both sockets.
+// releaseWait bounds how long Close waits for the UDP port to come free.
+const releaseWait = 2 * time.Second
+
+// Close closes both sockets and returns once the UDP port can be bound
+// again (up to releaseWait). Go closes a socket's descriptor only when the
+// last read on it returns, and the DHT server's reader may still be in
+// one, so without the wait a node restarted on its port can find the UDP
+// side still taken. A socket someone else closed already is no error.
 func (s *Sockets) Close() error {
-	err := s.TCP.Close()
-	if s.UDP != nil {
-		err = errors.Join(err, s.UDP.Close())
+	err := ignoreClosed(s.TCP.Close())
+	if s.UDP == nil {
+		return err
+	}
+	addr := s.UDP.LocalAddr()
+	err = errors.Join(err, ignoreClosed(s.UDP.Close()))
+	for deadline := time.Now().Add(releaseWait); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if pc, perr := net.ListenPacket(addr.Network(), addr.String()); perr == nil {
+			pc.Close()
+			break
+		}
+	}
+	return err
+}
+
+// ignoreClosed drops net.ErrClosed from err.
+func ignoreClosed(err error) error {
+	if errors.Is(err, net.ErrClosed) {
+		return nil
 	}
 	return err
 }
