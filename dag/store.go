@@ -170,3 +170,17 @@ type WriteTx interface {
 	// StateConflicted. Both must be stored.
 	AddConflict(a, b TxID) error
 }
+
+// StoredRaw returns the tx.json bytes of the stored transaction id (an
+// error wrapping ErrNotFound if there is none).
+func StoredRaw(s Store, id TxID) ([]byte, error) {
+	var raw []byte
+	err := s.View(func(r ReadTx) error {
+		rec, err := r.Get(id)
+		if err == nil {
+			raw = rec.Raw
+		}
+		return err
+	})
+	return raw, err
+}

@@ -61,17 +61,7 @@ func (h *hub) close() {
 }
 
 // Raw returns the bytes of a stored transaction (web.Source).
-func (n *Node) Raw(id dag.TxID) ([]byte, error) {
-	var raw []byte
-	err := n.store.View(func(r dag.ReadTx) error {
-		rec, err := r.Get(id)
-		if err == nil {
-			raw = rec.Raw
-		}
-		return err
-	})
-	return raw, err
-}
+func (n *Node) Raw(id dag.TxID) ([]byte, error) { return dag.StoredRaw(n.store, id) }
 
 // PeerCounts returns the connected peers, the ttx peers on this network,
 // and those whose digest equals ours (web.Source).

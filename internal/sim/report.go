@@ -74,7 +74,7 @@ func (s *Sim) Report(ids []dag.TxID) Report {
 	finalAll := make([]time.Duration, len(ids))
 	var sizes int
 	for _, id := range ids {
-		if raw, err := s.nodes[s.trackOf(id).origin].rawOf(id); err == nil {
+		if raw, err := dag.StoredRaw(s.nodes[s.trackOf(id).origin].store, id); err == nil {
 			sizes += len(raw)
 		}
 	}
@@ -141,19 +141,6 @@ func (s *Sim) Report(ids []dag.TxID) Report {
 		r.FinalAll50, r.FinalAllMax = median(finalAll), slices.Max(finalAll)
 	}
 	return r
-}
-
-// rawOf returns the stored bytes of id.
-func (n *Node) rawOf(id dag.TxID) ([]byte, error) {
-	var raw []byte
-	err := n.store.View(func(r dag.ReadTx) error {
-		rec, err := r.Get(id)
-		if err == nil {
-			raw = rec.Raw
-		}
-		return err
-	})
-	return raw, err
 }
 
 // median returns the middle of ds (0 if empty); it sorts ds.

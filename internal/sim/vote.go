@@ -201,7 +201,7 @@ func (n *Node) learnSides(from *Node, ids []dag.TxID) {
 		if st, err := n.graph.State(id); err != nil || st != dag.StateUnknown {
 			continue
 		}
-		if raw, err := from.rawOf(id); err == nil {
+		if raw, err := dag.StoredRaw(from.store, id); err == nil {
 			missing = append(missing, id)
 			entries = append(entries, wire.TxEntry{ID: id, Raw: raw})
 		}
