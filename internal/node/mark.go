@@ -32,9 +32,12 @@ var ErrStoreShrank = errors.New("node: the ledger store is older or smaller than
 // checkMark compares the store's count of transactions with the mark. A
 // store that was just created (fresh) passes whatever the mark says.
 func checkMark(dir string, net *dag.Network, count uint64, fresh bool) error {
+	if fresh {
+		return nil
+	}
 	path := filepath.Join(dir, MarkFile)
 	b, err := atomicfile.ReadLimited(path, 1<<10)
-	if errors.Is(err, fs.ErrNotExist) || fresh {
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
