@@ -42,8 +42,8 @@ func runReceive(e *env, args []string) error {
 			return errors.New("amount is zero: leave --amount out to let the payer choose")
 		}
 	}
-	if !dag.IsPrintable(*memo) || len(*memo) > dag.HardMaxMemo {
-		return fmt.Errorf("memo must be printable ASCII of at most %d bytes", dag.HardMaxMemo)
+	if err := ttxuri.CheckMemo(*memo); err != nil {
+		return err
 	}
 	c, err := cf.client(e, false)
 	if err != nil {

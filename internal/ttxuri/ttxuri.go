@@ -78,11 +78,8 @@ func Parse(s string) (*Request, error) {
 			}
 			r.Amount = a
 		case k == "memo":
-			if !dag.IsPrintable(val) {
-				return nil, syntax("memo must be printable ASCII")
-			}
-			if len(val) > dag.HardMaxMemo {
-				return nil, syntax("memo is %d bytes, limit %d", len(val), dag.HardMaxMemo)
+			if err := CheckMemo(val); err != nil {
+				return nil, err
 			}
 			r.Memo = val
 		case strings.HasPrefix(k, "req-"):
@@ -124,4 +121,17 @@ func escape(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// CheckMemo applies the protocol's memo rule to a request's memo:
+// printable ASCII of at most dag.HardMaxMemo bytes (a network may allow
+// fewer; the node checks that when the payment is sent).
+func CheckMemo(m string) error {
+	if !dag.IsPrintable(m) {
+		return syntax("memo must be printable ASCII")
+	}
+	if len(m) > dag.HardMaxMemo {
+		return syntax("memo is %d bytes, limit %d", len(m), dag.HardMaxMemo)
+	}
+	return nil
 }
