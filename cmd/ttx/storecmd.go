@@ -21,6 +21,9 @@ summing to the genesis supply less the burns, indexes agreeing with the
 records). Prints progress on large stores. Exits 0 if the store is healthy and 1 if it is damaged;
 then move ttx.db away and start the node again: it syncs the ledger from
 its peers, and the wallet key, a separate file, is not affected.
+
+Example:
+  ttx store check --datadir ~/.ttx
 `
 
 func runStore(e *env, args []string) error {
