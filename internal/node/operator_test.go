@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -129,6 +130,18 @@ func TestNotifyAndMetrics(t *testing.T) {
 		t.Errorf("notify output %q: want exactly the payment's two lines", b)
 	}
 
+	// A command's line is written before it exits, and it counts as ok
+	// once it has: wait for the count, then read every metric.
+	ttxtest.Wait(t, opTimeout, func() error {
+		fams := scrape(t, bob)
+		if _, ok := fams["ttx_notify_total"]; !ok {
+			return errors.New("no ttx_notify_total yet")
+		}
+		if got := value(t, fams, "ttx_notify_total", "result=ok"); got < 2 {
+			return fmt.Errorf("ttx_notify_total[result=ok] = %v, want 2", got)
+		}
+		return nil
+	})
 	after := scrape(t, bob)
 	moved := []struct {
 		name   string
