@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/torrentx/gossip"
 )
 
 // reportLatency reports the median, p99 and worst of ds, and how many took
@@ -69,14 +70,14 @@ func BenchmarkFetch(b *testing.B) {
 // echoHandler sends every message back.
 type echoHandler struct{ testHandler }
 
-func (h *echoHandler) Handle(p Peer, payload []byte) { p.Send(payload) }
+func (h *echoHandler) Handle(p gossip.Peer, payload []byte) { p.Send(payload) }
 
 // BenchmarkExtensionRoundTrip times a ttx message and its echo on an
 // established connection.
 func BenchmarkExtensionRoundTrip(b *testing.B) {
 	tn := newTestNet(b, 0)
 	var r txRecv
-	echo, h := &echoHandler{}, &chanHandler{added: make(chan Peer, 1), msgs: make(chan []byte, 1)}
+	echo, h := &echoHandler{}, &chanHandler{added: make(chan gossip.Peer, 1), msgs: make(chan []byte, 1)}
 	cfgA := testConfig(tn.net, tn.store(b, 0), &r)
 	cfgA.Gossip = echo
 	cfgB := testConfig(tn.net, tn.store(b, 0), &r)
@@ -101,16 +102,16 @@ func BenchmarkExtensionRoundTrip(b *testing.B) {
 
 // chanHandler passes peers and messages to channels.
 type chanHandler struct {
-	added chan Peer
+	added chan gossip.Peer
 	msgs  chan []byte
 }
 
-func (h *chanHandler) AddPeer(p Peer) {
+func (h *chanHandler) AddPeer(p gossip.Peer) {
 	select {
 	case h.added <- p:
 	default:
 	}
 }
 
-func (h *chanHandler) RemovePeer(Peer)               {}
-func (h *chanHandler) Handle(_ Peer, payload []byte) { h.msgs <- payload }
+func (h *chanHandler) RemovePeer(gossip.Peer)               {}
+func (h *chanHandler) Handle(_ gossip.Peer, payload []byte) { h.msgs <- payload }

@@ -6,7 +6,7 @@
 // for the DHT). It seeds the network's genesis torrent, the meeting point:
 // the torrent is announced on the DHT at start, every AnnounceInterval and
 // sooner while peers are few. Peers on the genesis torrent that offer
-// the BEP 10 extension "ttx" are handed to the gossip Handler as Peers;
+// the BEP 10 extension "ttx" are handed to the gossip Handler as gossip.Peers;
 // the others are plain BitTorrent peers and are served as such.
 //
 // The genesis connections are a bounded set (MaxPeers, of which
@@ -46,8 +46,8 @@
 //
 // # Errors
 //
-// ErrClosed: the Client (or a Peer) is closed. ErrMessageTooLarge and
-// ErrQueueFull come from Peer.Send; ErrPeerFlood is the reason a peer that
+// ErrClosed: the Client (or a peer) is closed. ErrMessageTooLarge and
+// ErrQueueFull come from a peer's Send; ErrPeerFlood is the reason a peer that
 // outpaces the Handler is closed. Fetch returns dag.RuleError values when
 // the ID names no transaction (a dict that is not a transaction's) and
 // ctx's error when no peer delivered in time. Announce wraps

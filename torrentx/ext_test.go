@@ -6,37 +6,39 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/torrenttx/ttx/torrentx/gossip"
 )
 
 // testHandler is a gossip Handler that records what it sees.
 type testHandler struct {
 	mu      sync.Mutex
-	peers   []Peer
-	removed []Peer
+	peers   []gossip.Peer
+	removed []gossip.Peer
 	msgs    [][]byte
 }
 
-func (h *testHandler) AddPeer(p Peer) {
+func (h *testHandler) AddPeer(p gossip.Peer) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.peers = append(h.peers, p)
 }
 
-func (h *testHandler) RemovePeer(p Peer) {
+func (h *testHandler) RemovePeer(p gossip.Peer) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.removed = append(h.removed, p)
 }
 
-func (h *testHandler) Handle(_ Peer, payload []byte) {
+func (h *testHandler) Handle(_ gossip.Peer, payload []byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.msgs = append(h.msgs, payload)
 }
 
-func (h *testHandler) peer(t *testing.T) Peer {
+func (h *testHandler) peer(t *testing.T) gossip.Peer {
 	t.Helper()
-	var p Peer
+	var p gossip.Peer
 	waitFor(t, 5*time.Second, "a ttx peer", func() bool {
 		h.mu.Lock()
 		defer h.mu.Unlock()
@@ -85,7 +87,7 @@ func TestExtensionBothWays(t *testing.T) {
 	big := bytes.Repeat([]byte{0xab}, MaxMessageSize)
 	cases := []struct {
 		name     string
-		from     Peer
+		from     gossip.Peer
 		to       *testHandler
 		payloads [][]byte
 	}{
@@ -164,7 +166,7 @@ type blockingHandler struct {
 	release chan struct{}
 }
 
-func (h *blockingHandler) Handle(p Peer, payload []byte) {
+func (h *blockingHandler) Handle(p gossip.Peer, payload []byte) {
 	<-h.release
 	h.testHandler.Handle(p, payload)
 }

@@ -9,28 +9,27 @@ import (
 	"github.com/torrenttx/ttx/torrentx/gossip"
 )
 
-// Peer is a connected peer that speaks the ttx extension, as the gossip
-// engine sees it. The Client's Peers are safe for concurrent use; their ID
-// is the remote "ip:port", and Send queues without blocking (at most
-// MaxMessageSize bytes; ErrQueueFull when the queue is full, ErrClosed once
-// the peer is gone; the caller must not modify the payload afterwards).
-type Peer = gossip.Peer
-
 // Handler consumes the ttx extension: the gossip engine implements it.
+// Each connected peer that speaks ttx is handed over as a gossip.Peer,
+// the interface the engine defines for its transports.
 // For each peer, AddPeer comes first, then Handle for each message in
 // arrival order, then RemovePeer once the connection is gone; the calls
 // for one peer come from one goroutine, with no lock held, so they may
 // block (the peer's incoming queue then fills; see ErrPeerFlood).
 type Handler interface {
-	AddPeer(p Peer)
-	RemovePeer(p Peer)
+	AddPeer(p gossip.Peer)
+	RemovePeer(p gossip.Peer)
 	// Handle receives one message. The payload is the handler's to keep.
-	Handle(p Peer, payload []byte)
+	Handle(p gossip.Peer, payload []byte)
 }
 
-// peer adapts a PeerConn that offered ttx to Peer. The library lock is held
-// in its callbacks and taken by WriteExtendedMessage, so messages cross it
-// through queues: out is drained by writeLoop, in by run.
+// peer adapts a PeerConn that offered ttx to gossip.Peer. It is safe for
+// concurrent use; its ID is the remote "ip:port", and Send queues without
+// blocking (at most MaxMessageSize bytes; ErrQueueFull when the queue is
+// full, ErrClosed once the peer is gone; the caller must not modify the
+// payload afterwards). The library lock is held in its callbacks and
+// taken by WriteExtendedMessage, so messages cross it through queues: out
+// is drained by writeLoop, in by run.
 type peer struct {
 	c    *Client
 	pc   *torrent.PeerConn
@@ -46,7 +45,7 @@ type peer struct {
 }
 
 var (
-	_ Peer           = (*peer)(nil)
+	_ gossip.Peer    = (*peer)(nil)
 	_ Handler        = (*gossip.Engine)(nil)
 	_ Ranker         = (*gossip.Engine)(nil)
 	_ gossip.Fetcher = (*Client)(nil)

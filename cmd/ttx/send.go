@@ -62,9 +62,6 @@ func runSend(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if amt == 0 {
-		return errors.New("amount is zero: nothing to send")
-	}
 	c, err := cf.client(e, true)
 	if err != nil {
 		return err

@@ -7,9 +7,10 @@ import (
 )
 
 // Backend is what the Server needs from a node (internal/node implements
-// it). The Server parses and checks every input (IDs, addresses, amounts,
-// limits) before it calls the Backend, and formats every answer; the
-// Backend only looks things up and acts.
+// it). The Server parses every input (IDs, addresses, amounts, limits)
+// before it calls the Backend, and formats every answer; the Backend looks
+// things up and acts, and the rules of what it does are its own: the
+// wallet checks a send (amount, memo), the ledger a transaction.
 //
 // Errors (wrapped or not) map to responses: an *Error is sent as it is
 // (see NewError); a *proofs.ProofError is 400 ErrInvalidProof;

@@ -31,8 +31,10 @@
 //     another Authenticator. Clients beyond loopback need it for all, and
 //     so do requests whose Host is not a loopback name (a page that reached
 //     the API through DNS rebinding).
-//   - The Server checks every input before the Backend sees it: IDs,
-//     addresses (with their checksum), amounts, memo, limits, body sizes.
+//   - The Server parses every input before the Backend sees it: IDs,
+//     addresses (with their checksum), amounts, limits, body sizes. A
+//     send's rules (an amount above zero, the memo) are the wallet's, and
+//     come back as its 400s.
 //   - A client's mistake is a 4xx, never a 500.
 //
 // # Errors

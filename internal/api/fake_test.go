@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/internal/wallet"
 )
 
 // fixture is a tiny network: a genesis minting 1000 TTX to alice, and a tx
@@ -149,9 +150,20 @@ func (b *fakeBackend) Peers(ctx context.Context) ([]Peer, error) {
 	return []Peer{{Addr: "127.0.0.1:6881", TTX: true, InSync: true}}, b.err
 }
 
+// Send checks the payment as the node does, by building it with the
+// wallet (from alice's genesis coin), so the wallet's refusals reach the
+// Server; it records the call and answers with the fixture's payment.
 func (b *fakeBackend) Send(ctx context.Context, to dag.PubKey, amount dag.Amount, memo string) (dag.TxID, error) {
 	if b.err != nil {
 		return dag.TxID{}, b.err
+	}
+	key, err := wallet.KeyFromSeed(b.f.aliceKey.Seed())
+	if err != nil {
+		return dag.TxID{}, err
+	}
+	coins := []wallet.Coin{{OutPoint: dag.OutPoint{TxID: b.f.genesis.ID}, Amount: 1000 * dag.Unit}}
+	if _, _, err := wallet.BuildSend(ctx, b.f.net, key, coins, to, amount, memo, time.Unix(fixtureTime+120, 0)); err != nil {
+		return dag.TxID{}, err
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/dag/dagtest"
+	"github.com/torrenttx/ttx/internal/api"
 	"github.com/torrenttx/ttx/internal/wallet"
 	"github.com/torrenttx/ttx/proofs"
 )
@@ -111,12 +113,46 @@ func TestSendProofImportRestart(t *testing.T) {
 	}
 }
 
-func TestSendRefusesSpentFunds(t *testing.T) {
+// TestSendRefusals: the wallet alone checks a send's amount and memo (the
+// API only parses them); its refusals reach an API client as 400s in the
+// wallet's own words, and nothing is spent. Funds once sent cannot be sent
+// again.
+func TestSendRefusals(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	net, keys := testKeys(t, 2)
 	a := testNode(t, net, keys[0], t.TempDir())
 	defer a.Close(ctx)
+	c := api.NewClient(a.APIURL(), a.Token())
+	to := net.Address(keys[1].PubKey())
+	long := strings.Repeat("m", net.Params.MaxMemo+1)
+	tests := []struct {
+		name      string
+		req       api.SendRequest
+		code, msg string
+	}{
+		{"zero amount", api.SendRequest{To: to, Amount: "0"}, "ErrBadAmount", "amount is zero: nothing to send"},
+		{"memo too long", api.SendRequest{To: to, Amount: "1", Memo: long}, "ErrBadField",
+			fmt.Sprintf("memo too long: %d bytes, network max_memo is %d", len(long), net.Params.MaxMemo)},
+		{"memo control char", api.SendRequest{To: to, Amount: "1", Memo: "a\nb"}, "ErrBadField", "memo must be printable ASCII"},
+	}
+	before, err := a.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := c.Send(ctx, tc.req)
+			var ae *api.Error
+			if !errors.As(err, &ae) || ae.Status != 400 || ae.Code != tc.code || ae.Message != tc.msg {
+				t.Fatalf("send %+v: %v (%+v), want 400 %s %q", tc.req, err, ae, tc.code, tc.msg)
+			}
+		})
+	}
+	if after, err := a.Status(ctx); err != nil || after.Digest != before.Digest {
+		t.Errorf("the refused sends changed the ledger: %v -> %v (%v)", before.Digest, after.Digest, err)
+	}
+
 	all := balance(t, a, keys[0].PubKey())
 	// Pay nearly everything; the same funds cannot be sent again.
 	if _, err := a.Send(ctx, keys[1].PubKey(), all-dag.Unit, ""); err != nil {

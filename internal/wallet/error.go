@@ -24,7 +24,7 @@ var (
 	// ErrInsufficientFunds is wrapped by InsufficientFundsError.
 	ErrInsufficientFunds = errors.New("wallet: insufficient funds")
 	// ErrZeroAmount: a send of nothing.
-	ErrZeroAmount = errors.New("wallet: amount is zero")
+	ErrZeroAmount = errors.New("wallet: amount is zero: nothing to send")
 	// ErrMemoTooLong: the memo is longer than the network's max_memo.
 	ErrMemoTooLong = errors.New("wallet: memo too long")
 	// ErrBadMemo: the memo has a byte outside printable ASCII.

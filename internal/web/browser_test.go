@@ -242,7 +242,12 @@ func TestBrowserPayment(t *testing.T) {
 	keyA, keyB := a.NodeKey().Public(), b.NodeKey().Public()
 	pa.waitFor("both node keys on A's network page", `document.querySelector('#node-key').textContent === '`+hex.EncodeToString(keyA[:])+`' &&
 		document.querySelector('#peers tbody tr td[data-key="`+hex.EncodeToString(keyB[:])+`"]')`)
+	// A dialled B: A lists it as out to where B listens, B lists A as in
+	// from the connection's own address.
+	pa.waitFor("B as an outbound connection on A's network page", peerConn(keyB, "out", "out to "+b.ListenAddr()))
 	pa.screenshot(filepath.Join(shots, "network.png"))
+	dagB.navigate(b.APIURL() + "/network")
+	dagB.waitFor("A as an inbound connection on B's network page", peerConn(keyA, "in", "in from 127.0.0.1:"))
 	pa.do("Emulation.setEmulatedMedia", map[string]any{"features": []map[string]string{{"name": "prefers-color-scheme", "value": "dark"}}}, nil)
 	pa.navigate(a.APIURL() + "/dag")
 	pa.waitFor("A's DAG in the dark", dagNode(secondID, "rejected"))
@@ -356,6 +361,14 @@ func addTx(t *testing.T, ctx context.Context, n *node.Node, raw []byte) dag.TxID
 // TestBrowserScripts runs the pages' own modules in the browser: money
 // parsing and formatting, and the bech32m check against addresses made by
 // the Go side.
+// peerConn is a script that reports whether the network page lists the
+// peer with node key key on a connection of direction dir ("in", "out")
+// whose Connection cell starts with text.
+func peerConn(key dag.PubKey, dir, text string) string {
+	return fmt.Sprintf(`[...document.querySelectorAll('#peers tbody tr')].some((r) => r.querySelector('td[data-key="%s"]') &&
+		(r.querySelector('td[data-conn="%s"]')?.textContent ?? '').startsWith(%q))`, hex.EncodeToString(key[:]), dir, text)
+}
+
 func TestBrowserScripts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a browser: skipped with -short")

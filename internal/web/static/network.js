@@ -44,6 +44,13 @@ function rate(b) {
   return `${b < 10 && i > 0 ? b.toFixed(1) : Math.round(b)} ${units[i]}`;
 }
 
+// connection says who dialled whom, and the connection's remote address:
+// for a peer that dialled in, usually an ephemeral port, not where it
+// listens (the Address column).
+function connection(p) {
+  return p.inbound ? `in from ${p.conn}` : `out to ${p.conn}`;
+}
+
 // catchingUp says how far the node is behind the ttx peer that holds the
 // most transactions, or nothing once it holds as many.
 function catchingUp(sync) {
@@ -98,7 +105,7 @@ function render(st, peers) {
       ['Supply', `${n.supply.ttx} TTX`],
     ]));
   const hasRates = peers.some((p) => p.down_rate !== undefined);
-  const cols = ['Address', 'Client', 'Protocol', 'Node key', 'Direction', 'Listens on', 'Sync', 'Connected'].concat(hasRates ? ['Down', 'Up'] : []);
+  const cols = ['Address', 'Client', 'Protocol', 'Node key', 'Connection', 'Listens on', 'Sync', 'Connected'].concat(hasRates ? ['Down', 'Up'] : []);
   const table = peers.length === 0 ? h('p', { class: 'muted' }, 'No peers connected.') : h('table', { class: 'list', id: 'peers' },
     h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, peers.map((p) => h('tr', {},
@@ -106,7 +113,7 @@ function render(st, peers) {
       h('td', { 'data-label': 'Client' }, p.agent || h('span', { class: 'muted' }, 'unknown')),
       h('td', { 'data-label': 'Protocol' }, p.ttx ? h('span', { class: 'badge proto-ttx' }, 'ttx') : h('span', { class: 'badge proto-bt' }, 'plain BitTorrent')),
       h('td', { 'data-label': 'Node key', 'data-key': p.node_key || '' }, p.node_key ? shortKey(p.node_key) : h('span', { class: 'muted' }, '—')),
-      h('td', { 'data-label': 'Direction' }, p.inbound ? 'inbound' : 'outbound'),
+      h('td', { 'data-label': 'Connection', 'data-conn': p.inbound ? 'in' : 'out', class: 'mono' }, connection(p)),
       h('td', { 'data-label': 'Listens on', class: 'num' }, p.listen_port ? `port ${p.listen_port}` : h('span', { class: 'muted' }, 'unknown')),
       h('td', { 'data-label': 'Sync' }, !p.ttx ? '—' : p.in_sync
         ? h('span', { class: 'badge state state-accepted', 'data-state': 'accepted' }, icon('check'), 'in sync')
