@@ -39,6 +39,7 @@ type Client struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	metaQ   chan metaMsg
+	demand  *demand
 
 	// socks are the Client's sockets; dht serves the DHT on socks.UDP
 	// once started.
@@ -103,6 +104,7 @@ func New(cfg Config) (*Client, error) {
 		ctx:      ctx,
 		cancel:   cancel,
 		metaQ:    make(chan metaMsg, metaQueue),
+		demand:   newDemand(),
 		byID:     make(map[dag.TxID]*entry),
 		byShort:  make(map[[20]byte]*entry),
 		lru:      list.New(),
@@ -169,12 +171,16 @@ func (c *Client) Start() error {
 	// dialer has them.
 	c.cl.AddDialer(torrent.NetworkDialer{Network: network, Dialer: &net.Dialer{KeepAlive: -1}})
 	c.cl.AddListener(c.socks.TCP)
-	c.wg.Add(3)
+	c.wg.Add(4)
 	go c.metaWorker()
 	go c.peerLoop()
 	go func() {
 		defer c.wg.Done()
 		c.announceLoop(c.ctx)
+	}()
+	go func() {
+		defer c.wg.Done()
+		c.demandLoop(c.ctx)
 	}()
 	c.log.Info("torrent client started", "listen", c.ListenAddr(), "genesis", c.genesis.id)
 	return nil

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"time"
 
 	"github.com/anacrolix/dht/v2"
+	"github.com/anacrolix/dht/v2/krpc"
 	"github.com/anacrolix/torrent"
 	"golang.org/x/time/rate"
 
@@ -78,6 +81,10 @@ type Config struct {
 	// Sockets, if set, are the bound sockets to use (see Listen); the
 	// Client owns them from New on.
 	Sockets *Sockets
+	// Advertise is the "ip:port" other peers reach this node at, the
+	// peer hint of its magnet links: set it behind a NAT or when listening
+	// on every address. Empty: see Client.PeerAddr.
+	Advertise string
 	// NoDHT turns the mainline DHT off.
 	NoDHT bool
 	// DHTBootstrap lists "host:port" DHT nodes to start from. Nil means the
@@ -125,12 +132,21 @@ func (cfg *Config) validate() error {
 		return errors.New("config: no network")
 	case cfg.Store == nil:
 		return errors.New("config: no store")
+	case cfg.Advertise != "" && !validPeerAddr(cfg.Advertise):
+		return fmt.Errorf("config: advertise address %q is not ip:port", cfg.Advertise)
 	case cfg.MaxTorrents < 0 || cfg.MaxFetches < 0 || cfg.PeerQueue < 0 || cfg.AnnounceInterval < 0 || cfg.MaxPeers < 0 || cfg.MaxOutbound < 0:
 		return errors.New("config: negative limit")
 	case cfg.MaxPeers > 0 && cfg.MaxOutbound >= cfg.MaxPeers:
 		return fmt.Errorf("config: %d outbound peers leave no room for inbound ones under a cap of %d", cfg.MaxOutbound, cfg.MaxPeers)
 	}
 	return nil
+}
+
+// validPeerAddr reports whether s is "ip:port" (or "[ip]:port") with an
+// IP that is not unspecified and a port that is not 0.
+func validPeerAddr(s string) bool {
+	ap, err := netip.ParseAddrPort(s)
+	return err == nil && !ap.Addr().IsUnspecified() && ap.Port() != 0
 }
 
 func (cfg *Config) setDefaults() {
@@ -204,6 +220,12 @@ func (c *Client) libConfig() *torrent.ClientConfig {
 		sc.PeerStore = newPeerStore()
 		sc.OnAnnouncePeer = c.onDHTAnnouncePeer // the library's would dial each announcer
 		sc.SendLimiter = rate.NewLimiter(dhtSendRate, dhtSendRate)
+		sc.OnQuery = func(m *krpc.Msg, _ net.Addr) bool {
+			if m.Q == "get_peers" && m.A != nil {
+				c.wantAnnounce(m.A.InfoHash) // someone looks for it: if stored, announce it
+			}
+			return true
+		}
 	}
 	lc.Callbacks.CompletedHandshake = c.onHandshake
 	lc.Callbacks.PeerConnAdded = append(lc.Callbacks.PeerConnAdded, c.onPeerConnAdded)

@@ -1,0 +1,61 @@
+"""libtorrent on its default settings, as a user's client (run with /usr/bin/python3).
+
+  lt_client.py <magnet> <outdir> <timeout-seconds> [dht-bootstrap host:port]
+
+Adds the magnet and nothing else: no connect_peer, so the peers come from
+the magnet's x.pe and, with a bootstrap node, the DHT. Prints "done" when
+seeding, with the peer transports used; exit 2 on timeout, 3 on a torrent
+error.
+
+Every setting is libtorrent's default (uTP and TCP in and out, encryption
+enabled, DHT on when a bootstrap node is given) except what keeps the run
+on loopback: it listens on 127.0.0.1, local service discovery, UPnP and
+NAT-PMP are off, and the DHT starts from the given node only.
+"""
+import sys
+import time
+
+import libtorrent as lt
+
+# peer_info::utp_socket (bit 17); the Python binding does not export it.
+UTP_SOCKET = 1 << 17
+
+
+def main():
+    magnet, outdir, timeout = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    boot = sys.argv[4] if len(sys.argv) > 4 else ''
+    s = lt.session({
+        'listen_interfaces': '127.0.0.1:0',
+        'enable_lsd': False,
+        'enable_upnp': False,
+        'enable_natpmp': False,
+        'enable_dht': bool(boot),
+        'dht_bootstrap_nodes': boot,
+        'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.peer_notification,
+    })
+    atp = lt.parse_magnet_uri(magnet)
+    atp.save_path = outdir
+    h = s.add_torrent(atp)
+    transports = set()
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        st = h.status()
+        if st.errc.value() != 0:
+            print('error', st.errc.message(), flush=True)
+            sys.exit(3)
+        for a in s.pop_alerts():
+            if isinstance(a, lt.torrent_error_alert):
+                print('error', a.message(), flush=True)
+                sys.exit(3)
+        for p in h.get_peer_info():
+            transports.add('utp' if int(p.flags) & UTP_SOCKET else 'tcp')
+        if st.is_seeding:
+            print('done', ' '.join(sorted(transports)), flush=True)
+            return
+        time.sleep(0.01)
+    print('timeout', h.status().state, ' '.join(sorted(transports)), flush=True)
+    sys.exit(2)
+
+
+if __name__ == '__main__':
+    main()
