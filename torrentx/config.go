@@ -74,10 +74,14 @@ type Config struct {
 	// Nil: the Client does not offer the extension (a plain seeder).
 	Gossip Handler
 
-	// ListenAddr is the TCP address for peers; the DHT uses UDP on the same
-	// port. Default ":0" (any address, a free port). Unused if Sockets is
-	// set.
+	// ListenAddr is the address for peers, TCP and uTP (UDP) on one port;
+	// the DHT shares the uTP socket. Default ":0" (any address, a free
+	// port). Unused if Sockets is set.
 	ListenAddr string
+	// NoUTP turns uTP peer connections off: the UDP port then carries the
+	// DHT alone, and answers a uTP dial with nothing. Unused if Sockets
+	// is set (uTP is on if they have it, see Listen).
+	NoUTP bool
 	// Sockets, if set, are the bound sockets to use (see Listen); the
 	// Client owns them from New on.
 	Sockets *Sockets
@@ -180,11 +184,11 @@ func (cfg *Config) setDefaults() {
 }
 
 // libConfig builds the anacrolix configuration:
-// plaintext TCP, our storage, seeding without reciprocity, seed-to-seed
-// connections kept, unlimited dialling, per-torrent DHT announces and the
-// library's PEX off. The library binds no socket itself (TCP, uTP and its
-// DHT off): Start hands it our Sockets, a dialer and a DHT server on
-// them.
+// plaintext TCP and uTP, our storage, seeding without reciprocity,
+// seed-to-seed connections kept, unlimited dialling, per-torrent DHT
+// announces and the library's PEX off. The library binds no socket itself
+// (TCP, uTP and its DHT off): Start hands it our Sockets as listeners and
+// dialers, and a DHT server on the UDP one.
 func (c *Client) libConfig() *torrent.ClientConfig {
 	cfg := &c.cfg
 	lc := torrent.NewDefaultClientConfig()

@@ -210,8 +210,9 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, err
 	}
 	// Bound first, so that the hello carries the port; the client owns the
-	// sockets from torrentx.New on.
-	socks, err := torrentx.Listen(cfg.ListenAddr, !cfg.NoDHT)
+	// sockets from torrentx.New on. uTP is always on: libtorrent-based
+	// clients dial it first.
+	socks, err := torrentx.Listen(cfg.ListenAddr, !cfg.NoDHT, true)
 	if err != nil {
 		return nil, err
 	}
