@@ -60,6 +60,11 @@ type Config struct {
 	FaucetRand *rand.Rand
 	// ListenAddr is the BitTorrent (TCP) and DHT (UDP) address. Default ":0".
 	ListenAddr string
+	// AdvertiseAddr is the "ip:port" peers reach this node at, the peer
+	// hint of the magnet links it shows (torrentx.Config.Advertise).
+	// Default: the listen address, or an interface address if it listens
+	// on every address.
+	AdvertiseAddr string
 	// APIAddr is the API's address. Default api.DefaultAddr.
 	APIAddr string
 	// NoDHT turns the DHT off; DHTBootstrap lists its starting nodes (nil:
@@ -225,6 +230,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		Store:        n.store,
 		Gossip:       n.gossip.engine,
 		Sockets:      socks,
+		Advertise:    cfg.AdvertiseAddr,
 		NoDHT:        cfg.NoDHT,
 		DHTBootstrap: cfg.DHTBootstrap,
 		Trackers:     cfg.Trackers,
@@ -251,6 +257,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		Backend:   n,
 		CookieDir: cfg.DataDir,
 		Auth:      cfg.APIAuth,
+		Magnets:   n.magnets,
 		Fallback:  cfg.Web,
 		Metrics:   n.metrics.handler(),
 		Logger:    cfg.Logger,
@@ -272,6 +279,16 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		}
 	}
 	return n, nil
+}
+
+// magnets returns the magnet links of a transaction being shown, with this
+// node as the peer hint and its trackers, and asks for the transaction to
+// be announced on the DHT: whoever is shown the links may hand them to a
+// client that has only them and the DHT.
+func (n *Node) magnets(ids dag.TxIDs) api.Magnets {
+	n.client.AnnounceDHT(ids.ID)
+	v2, v1 := n.client.MagnetLinks(ids)
+	return api.Magnets{V2: v2, V1: v1}
 }
 
 // Close stops the node: the API first (no new requests), then the network,
