@@ -4,8 +4,8 @@
 
 Adds the magnet and nothing else: no connect_peer, so the peers come from
 the magnet's x.pe and, with a bootstrap node, the DHT. Prints "done" when
-seeding, with the peer transports used; exit 2 on timeout, 3 on a torrent
-error.
+seeding, with the peer transports seen (utp, tcp); exit 2 on timeout, 3 on
+a torrent error.
 
 Every setting is libtorrent's default (uTP and TCP in and out, encryption
 enabled, DHT on when a bootstrap node is given) except what keeps the run
@@ -16,6 +16,9 @@ import sys
 import time
 
 import libtorrent as lt
+
+sys.dont_write_bytecode = True  # no __pycache__ in testdata
+from lt_peer import wait_seeding  # noqa: E402
 
 # peer_info::utp_socket (bit 17); the Python binding does not export it.
 UTP_SOCKET = 1 << 17
@@ -31,30 +34,19 @@ def main():
         'enable_natpmp': False,
         'enable_dht': bool(boot),
         'dht_bootstrap_nodes': boot,
-        'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.peer_notification,
+        'alert_mask': lt.alert.category_t.error_notification,
     })
     atp = lt.parse_magnet_uri(magnet)
     atp.save_path = outdir
     h = s.add_torrent(atp)
     transports = set()
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        st = h.status()
-        if st.errc.value() != 0:
-            print('error', st.errc.message(), flush=True)
-            sys.exit(3)
-        for a in s.pop_alerts():
-            if isinstance(a, lt.torrent_error_alert):
-                print('error', a.message(), flush=True)
-                sys.exit(3)
+
+    def poll():
         for p in h.get_peer_info():
             transports.add('utp' if int(p.flags) & UTP_SOCKET else 'tcp')
-        if st.is_seeding:
-            print('done', ' '.join(sorted(transports)), flush=True)
-            return
-        time.sleep(0.01)
-    print('timeout', h.status().state, ' '.join(sorted(transports)), flush=True)
-    sys.exit(2)
+
+    wait_seeding(s, h, time.time() + timeout, poll)
+    print('done', ' '.join(sorted(transports)), flush=True)
 
 
 if __name__ == '__main__':
