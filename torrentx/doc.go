@@ -20,7 +20,11 @@
 // Every stored transaction can be downloaded by any BitTorrent client, by
 // magnet link (v1 or v2 infohash) or .torrent file, whether it is loaded
 // or not: a peer's handshake for an unloaded one loads it (lazy add), and
-// only the MaxTorrents most recently used stay loaded. Piece data is read
+// only the MaxTorrents most recently used stay loaded. MagnetLinks gives a
+// transaction's links with the node's address (x.pe) and trackers, and
+// AnnounceDHT announces it on the DHT on demand, rate-limited (also done
+// when a DHT get_peers query for it reaches the node), so a client with
+// only the magnet finds the node. Piece data is read
 // straight from the node's dag.Store. Fetch and FetchInfo download a
 // transaction by infohash from any seeder: the repair path next to the
 // gossip's push.

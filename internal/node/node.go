@@ -58,7 +58,8 @@ type Config struct {
 	// ChaCha8 generator seeded from crypto/rand. The node uses it under its
 	// spend lock only.
 	FaucetRand *rand.Rand
-	// ListenAddr is the BitTorrent (TCP) and DHT (UDP) address. Default ":0".
+	// ListenAddr is the BitTorrent (TCP and uTP) and DHT (UDP) address.
+	// Default ":0".
 	ListenAddr string
 	// AdvertiseAddr is the "ip:port" peers reach this node at, the peer
 	// hint of the magnet links it shows (torrentx.Config.Advertise).
