@@ -2,8 +2,8 @@
 // anacrolix/torrent and its mainline DHT. It is the only package that
 // imports them.
 //
-// One Client per node listens on one port (plaintext TCP for peers, UDP
-// for the DHT). It seeds the network's genesis torrent, the meeting point:
+// One Client per node listens on one port: plaintext TCP and uTP for
+// peers, the DHT on the uTP socket (Listen). It seeds the network's genesis torrent, the meeting point:
 // the torrent is announced on the DHT at start, every AnnounceInterval and
 // sooner while peers are few. Peers on the genesis torrent that offer
 // the BEP 10 extension "ttx" are handed to the gossip Handler as Peers;
