@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/anacrolix/dht/v2 v2.23.0
+	github.com/anacrolix/log v0.17.0
 	github.com/anacrolix/torrent v1.59.1
 	github.com/btcsuite/btcd/btcutil v1.2.0
 	github.com/fxamacker/cbor/v2 v2.10.0
@@ -25,7 +26,6 @@ require (
 	github.com/anacrolix/envpprof v1.3.0 // indirect
 	github.com/anacrolix/generics v0.1.0 // indirect
 	github.com/anacrolix/go-libutp v1.3.2 // indirect
-	github.com/anacrolix/log v0.17.0 // indirect
 	github.com/anacrolix/missinggo v1.3.0 // indirect
 	github.com/anacrolix/missinggo/perf v1.0.0 // indirect
 	github.com/anacrolix/missinggo/v2 v2.10.0 // indirect

@@ -39,6 +39,7 @@ type Client struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	metaQ   chan metaMsg
+	demand  *demand
 
 	// socks are the Client's sockets; dht serves the DHT on socks.UDP
 	// once started.
@@ -88,7 +89,7 @@ func New(cfg Config) (*Client, error) {
 	cfg.setDefaults()
 	if socks == nil {
 		var err error
-		if socks, err = Listen(cfg.ListenAddr, !cfg.NoDHT); err != nil {
+		if socks, err = Listen(cfg.ListenAddr, !cfg.NoDHT, !cfg.NoUTP); err != nil {
 			return nil, fmt.Errorf("new torrent client: %w", err)
 		}
 	}
@@ -103,6 +104,7 @@ func New(cfg Config) (*Client, error) {
 		ctx:      ctx,
 		cancel:   cancel,
 		metaQ:    make(chan metaMsg, metaQueue),
+		demand:   newDemand(),
 		byID:     make(map[dag.TxID]*entry),
 		byShort:  make(map[[20]byte]*entry),
 		lru:      list.New(),
@@ -161,20 +163,33 @@ func (c *Client) Start() error {
 		c.cl.AddDhtServer(torrent.AnacrolixDhtServerWrapper{Server: ds})
 	}
 	c.started = true
-	network := "tcp"
+	v := ""
 	if c.socks.v4() {
-		network = "tcp4"
+		v = "4"
 	}
 	// Keep-alives are the BitTorrent protocol's, as the library's own
 	// dialer has them.
-	c.cl.AddDialer(torrent.NetworkDialer{Network: network, Dialer: &net.Dialer{KeepAlive: -1}})
+	c.cl.AddDialer(torrent.NetworkDialer{Network: "tcp" + v, Dialer: &net.Dialer{KeepAlive: -1}})
 	c.cl.AddListener(c.socks.TCP)
-	c.wg.Add(3)
+	// uTP in and out on the UDP socket the DHT shares. The library dials
+	// a peer on every dialer at once and keeps the first conn up; without
+	// uTP libtorrent on its defaults (so qBittorrent, Deluge) dials a
+	// node by uTP first, and gets nothing or falls back to TCP only
+	// seconds later.
+	if u := c.socks.utp; u != nil {
+		c.cl.AddDialer(torrent.NetworkDialer{Network: "udp" + v, Dialer: u})
+		c.cl.AddListener(u)
+	}
+	c.wg.Add(4)
 	go c.metaWorker()
 	go c.peerLoop()
 	go func() {
 		defer c.wg.Done()
 		c.announceLoop(c.ctx)
+	}()
+	go func() {
+		defer c.wg.Done()
+		c.demandLoop(c.ctx)
 	}()
 	c.log.Info("torrent client started", "listen", c.ListenAddr(), "genesis", c.genesis.id)
 	return nil

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"time"
 
 	"github.com/anacrolix/dht/v2"
+	"github.com/anacrolix/dht/v2/krpc"
 	"github.com/anacrolix/torrent"
 	"golang.org/x/time/rate"
 
@@ -71,13 +74,21 @@ type Config struct {
 	// Nil: the Client does not offer the extension (a plain seeder).
 	Gossip Handler
 
-	// ListenAddr is the TCP address for peers; the DHT uses UDP on the same
-	// port. Default ":0" (any address, a free port). Unused if Sockets is
-	// set.
+	// ListenAddr is the address for peers, TCP and uTP (UDP) on one port;
+	// the DHT shares the uTP socket. Default ":0" (any address, a free
+	// port). Unused if Sockets is set.
 	ListenAddr string
+	// NoUTP turns uTP peer connections off: the UDP port then carries the
+	// DHT alone, and answers a uTP dial with nothing. Unused if Sockets
+	// is set (uTP is on if they have it, see Listen).
+	NoUTP bool
 	// Sockets, if set, are the bound sockets to use (see Listen); the
 	// Client owns them from New on.
 	Sockets *Sockets
+	// Advertise is the "ip:port" other peers reach this node at, the
+	// peer hint of its magnet links: set it behind a NAT or when listening
+	// on every address. Empty: see Client.PeerAddr.
+	Advertise string
 	// NoDHT turns the mainline DHT off.
 	NoDHT bool
 	// DHTBootstrap lists "host:port" DHT nodes to start from. Nil means the
@@ -125,12 +136,21 @@ func (cfg *Config) validate() error {
 		return errors.New("config: no network")
 	case cfg.Store == nil:
 		return errors.New("config: no store")
+	case cfg.Advertise != "" && !validPeerAddr(cfg.Advertise):
+		return fmt.Errorf("config: advertise address %q is not ip:port", cfg.Advertise)
 	case cfg.MaxTorrents < 0 || cfg.MaxFetches < 0 || cfg.PeerQueue < 0 || cfg.AnnounceInterval < 0 || cfg.MaxPeers < 0 || cfg.MaxOutbound < 0:
 		return errors.New("config: negative limit")
 	case cfg.MaxPeers > 0 && cfg.MaxOutbound >= cfg.MaxPeers:
 		return fmt.Errorf("config: %d outbound peers leave no room for inbound ones under a cap of %d", cfg.MaxOutbound, cfg.MaxPeers)
 	}
 	return nil
+}
+
+// validPeerAddr reports whether s is "ip:port" (or "[ip]:port") with an
+// IP that is not unspecified and a port that is not 0.
+func validPeerAddr(s string) bool {
+	ap, err := netip.ParseAddrPort(s)
+	return err == nil && !ap.Addr().IsUnspecified() && ap.Port() != 0
 }
 
 func (cfg *Config) setDefaults() {
@@ -164,11 +184,11 @@ func (cfg *Config) setDefaults() {
 }
 
 // libConfig builds the anacrolix configuration:
-// plaintext TCP, our storage, seeding without reciprocity, seed-to-seed
-// connections kept, unlimited dialling, per-torrent DHT announces and the
-// library's PEX off. The library binds no socket itself (TCP, uTP and its
-// DHT off): Start hands it our Sockets, a dialer and a DHT server on
-// them.
+// plaintext TCP and uTP, our storage, seeding without reciprocity,
+// seed-to-seed connections kept, unlimited dialling, per-torrent DHT
+// announces and the library's PEX off. The library binds no socket itself
+// (TCP, uTP and its DHT off): Start hands it our Sockets as listeners and
+// dialers, and a DHT server on the UDP one.
 func (c *Client) libConfig() *torrent.ClientConfig {
 	cfg := &c.cfg
 	lc := torrent.NewDefaultClientConfig()
@@ -204,6 +224,12 @@ func (c *Client) libConfig() *torrent.ClientConfig {
 		sc.PeerStore = newPeerStore()
 		sc.OnAnnouncePeer = c.onDHTAnnouncePeer // the library's would dial each announcer
 		sc.SendLimiter = rate.NewLimiter(dhtSendRate, dhtSendRate)
+		sc.OnQuery = func(m *krpc.Msg, _ net.Addr) bool {
+			if m.Q == "get_peers" && m.A != nil {
+				c.wantAnnounce(m.A.InfoHash) // someone looks for it: if stored, announce it
+			}
+			return true
+		}
 	}
 	lc.Callbacks.CompletedHandshake = c.onHandshake
 	lc.Callbacks.PeerConnAdded = append(lc.Callbacks.PeerConnAdded, c.onPeerConnAdded)

@@ -17,28 +17,14 @@ func TestDHTDiscovery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("DHT discovery takes seconds")
 	}
-	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	boot, err := dht.NewServer(&dht.ServerConfig{
-		Conn:          conn,
-		StartingNodes: func() ([]dht.Addr, error) { return nil, nil },
-		PeerStore:     newPeerStore(),
-		SendLimiter:   rate.NewLimiter(rate.Inf, 0),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(boot.Close)
-
+	boot, _, _ := newBootstrapDHT(t)
 	tn := newTestNet(t, 0)
 	var r txRecv
 	nodes := make([]*Client, 3)
 	for i := range nodes {
 		cfg := testConfig(tn.net, tn.store(t, 0), &r)
 		cfg.NoDHT = false
-		cfg.DHTBootstrap = []string{conn.LocalAddr().String()}
+		cfg.DHTBootstrap = []string{boot}
 		cfg.AnnounceInterval = time.Second
 		nodes[i] = newTestClient(t, cfg)
 	}
@@ -60,6 +46,29 @@ func TestDHTDiscovery(t *testing.T) {
 			t.Errorf("node %d has no DHT nodes", i)
 		}
 	}
+}
+
+// newBootstrapDHT starts a loopback DHT node that knows no other node, to
+// bootstrap the others from, and returns its address, peer store and
+// server.
+func newBootstrapDHT(t testing.TB) (string, *peerStore, *dht.Server) {
+	t.Helper()
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := newPeerStore()
+	boot, err := dht.NewServer(&dht.ServerConfig{
+		Conn:          conn,
+		StartingNodes: func() ([]dht.Addr, error) { return nil, nil },
+		PeerStore:     ps,
+		SendLimiter:   rate.NewLimiter(rate.Inf, 0),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(boot.Close)
+	return conn.LocalAddr().String(), ps, boot
 }
 
 // TestPeerStore: peers are kept per ip:port, expire, and are bounded.

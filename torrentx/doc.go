@@ -2,8 +2,8 @@
 // anacrolix/torrent and its mainline DHT. It is the only package that
 // imports them.
 //
-// One Client per node listens on one port (plaintext TCP for peers, UDP
-// for the DHT). It seeds the network's genesis torrent, the meeting point:
+// One Client per node listens on one port: plaintext TCP and uTP for
+// peers, the DHT on the uTP socket (Listen). It seeds the network's genesis torrent, the meeting point:
 // the torrent is announced on the DHT at start, every AnnounceInterval and
 // sooner while peers are few. Peers on the genesis torrent that offer
 // the BEP 10 extension "ttx" are handed to the gossip Handler as gossip.Peers;
@@ -20,7 +20,11 @@
 // Every stored transaction can be downloaded by any BitTorrent client, by
 // magnet link (v1 or v2 infohash) or .torrent file, whether it is loaded
 // or not: a peer's handshake for an unloaded one loads it (lazy add), and
-// only the MaxTorrents most recently used stay loaded. Piece data is read
+// only the MaxTorrents most recently used stay loaded. MagnetLinks gives a
+// transaction's links with the node's address (x.pe) and trackers, and
+// AnnounceDHT announces it on the DHT on demand, rate-limited (also done
+// when a DHT get_peers query for it reaches the node), so a client with
+// only the magnet finds the node. Piece data is read
 // straight from the node's dag.Store. Fetch and FetchInfo download a
 // transaction by infohash from any seeder: the repair path next to the
 // gossip's push.

@@ -7,7 +7,7 @@ import (
 )
 
 func TestListen(t *testing.T) {
-	s, err := Listen("127.0.0.1:0", true)
+	s, err := Listen("127.0.0.1:0", true, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -16,13 +16,13 @@ func TestListen(t *testing.T) {
 	}
 	// The port is held: a second Listen on it fails, on TCP or UDP alone.
 	taken := s.TCP.Addr().String()
-	if _, err := Listen(taken, false); err == nil {
+	if _, err := Listen(taken, false, false); err == nil {
 		t.Errorf("Listen(%s) while bound: no error", taken)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Listen("nonsense", false); err == nil {
+	if _, err := Listen("nonsense", false, false); err == nil {
 		t.Error("Listen(nonsense): no error")
 	}
 }
@@ -37,7 +37,7 @@ func testStartOnce(t *testing.T, dht bool) {
 	tn := newTestNet(t, 0)
 	cfg := testConfig(tn.net, tn.store(t, 0), &txRecv{})
 	cfg.NoDHT, cfg.DHTBootstrap = !dht, []string{}
-	socks, err := Listen(cfg.ListenAddr, dht)
+	socks, err := Listen(cfg.ListenAddr, dht, dht)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func testStartOnce(t *testing.T, dht bool) {
 		t.Fatal(err)
 	}
 	// Close released the sockets New took (the DHT server closes UDP).
-	again, err := Listen(addr, dht)
+	again, err := Listen(addr, dht, dht)
 	if err != nil {
 		t.Fatalf("listen again on %s after Close: %v", addr, err)
 	}

@@ -44,6 +44,10 @@ type Config struct {
 	Genesis string `json:"genesis,omitempty"`
 	// Listen is the BitTorrent listen address (start).
 	Listen string `json:"listen,omitempty"`
+	// Advertise is the ip:port peers reach the node at, shown in its
+	// magnet links (start); empty means the listen address, or an
+	// interface address when listening on every address.
+	Advertise string `json:"advertise,omitempty"`
 	// Bootstrap lists DHT nodes or peers to start from, host:port (start);
 	// empty means the public DHT routers.
 	Bootstrap []string `json:"bootstrap,omitempty"`
@@ -89,6 +93,7 @@ func settings() []setting {
 		{"api", "TTX_API", "address of the node's API (default " + api.DefaultAddr + ")", func(c *Config, v string) { c.API = v }},
 		{"genesis", "TTX_GENESIS", "genesis tx.json of the network (default: the embedded " + genesis.TestnetName + ")", func(c *Config, v string) { c.Genesis = v }},
 		{"listen", "TTX_LISTEN", "BitTorrent listen address (default " + defaultListen + ")", func(c *Config, v string) { c.Listen = v }},
+		{"advertise", "TTX_ADVERTISE", "ip:port peers reach this node at, put in its magnet links (default: the listen address, or an interface's)", func(c *Config, v string) { c.Advertise = v }},
 		{"bootstrap", "TTX_BOOTSTRAP", "comma-separated DHT nodes or peers to start from, host:port (default: the public DHT)", func(c *Config, v string) { c.Bootstrap = splitList(v) }},
 		{"dht", "TTX_DHT", "mainline DHT: on or off (off: peers only from --bootstrap and those that dial in; default on)", func(c *Config, v string) { c.DHT = v }},
 		{"max-peers", "TTX_MAX_PEERS", "most peers on the genesis swarm, in and out (default " + strconv.Itoa(torrentx.DefaultMaxPeers) + ")", func(c *Config, v string) { c.MaxPeers = count(v) }},
@@ -231,7 +236,7 @@ func readConfigFile(path string, cfg *Config) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(cfg); err != nil {
-		return withHint(fmt.Errorf("read config %s: %w", path, err), "fix the file; its keys are api, genesis, listen, bootstrap, dht, log_level, log_format, trusted, passphrase_file")
+		return withHint(fmt.Errorf("read config %s: %w", path, err), "fix the file; its keys are api, genesis, listen, advertise, bootstrap, dht, log_level, log_format, trusted, passphrase_file")
 	}
 	return nil
 }
@@ -254,6 +259,11 @@ func (c *Config) Validate() error {
 	}
 	if err := checkHostPort(c.Listen); err != nil {
 		return &ConfigValidationError{"listen", err}
+	}
+	if c.Advertise != "" {
+		if err := checkHostPort(c.Advertise); err != nil {
+			return &ConfigValidationError{"advertise", err}
+		}
 	}
 	if c.DHT != "on" && c.DHT != "off" {
 		return &ConfigValidationError{"dht", fmt.Errorf("%q: want on or off", c.DHT)}

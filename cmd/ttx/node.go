@@ -61,6 +61,7 @@ func runNode(ctx context.Context, o nodeOptions) error {
 		VoteMinPeers: o.VoteMinPeers,
 	}
 	nc.NoDHT = cfg.DHT == "off"
+	nc.AdvertiseAddr = cfg.Advertise
 	if o.Loopback {
 		// A devnet: the other nodes are the DHT's only routers and the
 		// first peers; nothing public is contacted.

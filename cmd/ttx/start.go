@@ -86,7 +86,7 @@ type nodeOptions struct {
 
 func runStart(e *env, args []string) error {
 	fs := newFlagSet("start")
-	cf := addConfigFlags(fs, "datadir", "api", "genesis", "listen", "bootstrap", "dht", "max-peers", "max-outbound", "log-level", "log-format", "passphrase-file")
+	cf := addConfigFlags(fs, "datadir", "api", "genesis", "listen", "advertise", "bootstrap", "dht", "max-peers", "max-outbound", "log-level", "log-format", "passphrase-file")
 	watch := fs.String("watch", "", "watch-only: follow this address with no key (sending is refused)")
 	notify := fs.String("notify", "", `shell command run for each payment to the wallet, when accepted and when final; "%s" becomes the tx ID`)
 	if help, err := e.parse(fs, args, startUsage, 0); help || err != nil {

@@ -180,7 +180,11 @@ func (s *Server) handleTx(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, unknownTx(id, err))
 		return
 	}
-	t, err := txInfo(s.b.Network(), rec, children)
+	mag := magnets
+	if s.cfg.Magnets != nil {
+		mag = s.cfg.Magnets
+	}
+	t, err := txInfo(s.b.Network(), rec, children, mag)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -188,8 +192,9 @@ func (s *Server) handleTx(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, http.StatusOK, t)
 }
 
-// txInfo formats a record for GET /v1/tx/{id}.
-func txInfo(net *dag.Network, rec *dag.Record, children []dag.TxID) (*Tx, error) {
+// txInfo formats a record for GET /v1/tx/{id}, with the magnet links mag
+// returns.
+func txInfo(net *dag.Network, rec *dag.Record, children []dag.TxID, mag func(dag.TxIDs) Magnets) (*Tx, error) {
 	p, err := dag.Decode(rec.Raw)
 	if err != nil {
 		return nil, fmt.Errorf("decode stored transaction %s: %w", rec.ID, err)
@@ -210,7 +215,7 @@ func txInfo(net *dag.Network, rec *dag.Record, children []dag.TxID) (*Tx, error)
 		Time:      time.Unix(p.Tx.Time, 0).UTC(),
 		Size:      len(p.Raw),
 		Raw:       string(p.Raw),
-		Magnet:    magnets(p.TxIDs),
+		Magnet:    mag(p.TxIDs),
 		Code:      rejectCode(rec),
 	}
 	for i, o := range p.Tx.Out {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/torrenttx/ttx/dag"
 )
 
 // DefaultAddr is the API's default listen address: loopback only.
@@ -42,6 +44,11 @@ type Config struct {
 	CookieDir string
 	// Auth lists further ways to authorize spending, tried after the cookie.
 	Auth []Authenticator
+	// Magnets, if set, returns a transaction's magnet links each time they
+	// are shown (GET /v1/tx/{id}): the node adds its address and trackers
+	// and announces the transaction on the DHT. Nil: bare btmh and btih
+	// links.
+	Magnets func(dag.TxIDs) Magnets
 	// Fallback, if set, serves every path outside /v1/ (the web UI).
 	Fallback http.Handler
 	// Metrics, if set, serves GET /metrics (Prometheus text format), open

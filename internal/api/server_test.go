@@ -318,3 +318,30 @@ func TestJSONKeepsMagnetAmpersand(t *testing.T) {
 		t.Errorf("status %d, body %s: want a raw '&' in the magnet links", status, body)
 	}
 }
+
+// TestConfigMagnets: GET /v1/tx/{id} shows the links Config.Magnets
+// builds, called with the transaction's IDs each time they are shown.
+func TestConfigMagnets(t *testing.T) {
+	b := newFakeBackend(t)
+	var asked []dag.TxIDs
+	s, err := NewServer(Config{Backend: b, Token: "secret-token", Magnets: func(ids dag.TxIDs) Magnets {
+		asked = append(asked, ids)
+		return Magnets{V2: "magnet:?v2-" + ids.ID.String(), V1: "magnet:?v1"}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	status, body := call{"GET", "/v1/tx/" + b.f.pay.ID.String(), "", ""}.do(t, ts)
+	var tx Tx
+	if err := json.Unmarshal(body, &tx); status != 200 || err != nil {
+		t.Fatalf("status %d, %v: %s", status, err, body)
+	}
+	if tx.Magnet != (Magnets{V2: "magnet:?v2-" + b.f.pay.ID.String(), V1: "magnet:?v1"}) {
+		t.Errorf("magnets %+v", tx.Magnet)
+	}
+	if len(asked) != 1 || asked[0] != dag.IDs(b.f.pay.Raw) {
+		t.Errorf("Magnets called with %v, want once with the tx's IDs", asked)
+	}
+}

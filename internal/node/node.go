@@ -58,8 +58,14 @@ type Config struct {
 	// ChaCha8 generator seeded from crypto/rand. The node uses it under its
 	// spend lock only.
 	FaucetRand *rand.Rand
-	// ListenAddr is the BitTorrent (TCP) and DHT (UDP) address. Default ":0".
+	// ListenAddr is the BitTorrent (TCP and uTP) and DHT (UDP) address.
+	// Default ":0".
 	ListenAddr string
+	// AdvertiseAddr is the "ip:port" peers reach this node at, the peer
+	// hint of the magnet links it shows (torrentx.Config.Advertise).
+	// Default: the listen address, or an interface address if it listens
+	// on every address.
+	AdvertiseAddr string
 	// APIAddr is the API's address. Default api.DefaultAddr.
 	APIAddr string
 	// NoDHT turns the DHT off; DHTBootstrap lists its starting nodes (nil:
@@ -210,8 +216,9 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, err
 	}
 	// Bound first, so that the hello carries the port; the client owns the
-	// sockets from torrentx.New on.
-	socks, err := torrentx.Listen(cfg.ListenAddr, !cfg.NoDHT)
+	// sockets from torrentx.New on. uTP is always on: libtorrent-based
+	// clients dial it first.
+	socks, err := torrentx.Listen(cfg.ListenAddr, !cfg.NoDHT, true)
 	if err != nil {
 		return nil, err
 	}
@@ -224,6 +231,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		Store:        n.store,
 		Gossip:       n.gossip.engine,
 		Sockets:      socks,
+		Advertise:    cfg.AdvertiseAddr,
 		NoDHT:        cfg.NoDHT,
 		DHTBootstrap: cfg.DHTBootstrap,
 		Trackers:     cfg.Trackers,
@@ -250,6 +258,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		Backend:   n,
 		CookieDir: cfg.DataDir,
 		Auth:      cfg.APIAuth,
+		Magnets:   n.magnets,
 		Fallback:  cfg.Web,
 		Metrics:   n.metrics.handler(),
 		Logger:    cfg.Logger,
@@ -271,6 +280,16 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		}
 	}
 	return n, nil
+}
+
+// magnets returns the magnet links of a transaction being shown, with this
+// node as the peer hint and its trackers, and asks for the transaction to
+// be announced on the DHT: whoever is shown the links may hand them to a
+// client that has only them and the DHT.
+func (n *Node) magnets(ids dag.TxIDs) api.Magnets {
+	n.client.AnnounceDHT(ids.ID)
+	v2, v1 := n.client.MagnetLinks(ids)
+	return api.Magnets{V2: v2, V1: v1}
 }
 
 // Close stops the node: the API first (no new requests), then the network,

@@ -32,7 +32,9 @@ def session():
     })
 
 
-def wait_seeding(s, h, deadline):
+def wait_seeding(s, h, deadline, poll=None):
+    """Waits until h seeds, calling poll() (if given) every round; exits
+    the process on a torrent error or at the deadline."""
     while time.time() < deadline:
         st = h.status()
         if st.errc.value() != 0:
@@ -42,6 +44,8 @@ def wait_seeding(s, h, deadline):
             if isinstance(a, lt.torrent_error_alert):
                 print('error', a.message(), flush=True)
                 sys.exit(3)
+        if poll:
+            poll()
         if st.is_seeding:
             return
         time.sleep(0.01)
