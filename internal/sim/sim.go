@@ -83,6 +83,7 @@ type Sim struct {
 
 	mu      sync.RWMutex
 	tracked map[dag.TxID]*track
+	since   time.Time // of the counters (ResetCounters)
 }
 
 // track is what the simulation follows of one injected transaction.
@@ -110,7 +111,8 @@ type Node struct {
 	xs extras
 
 	bytesOut, bytesIn, copies, pollTxs atomic.Uint64
-	bytesByType                        [16]atomic.Uint64 // received, by wire.Type
+	// What it received, by wire.Type: bytes and messages.
+	bytesByType, msgsByType [16]atomic.Uint64
 
 	mu   sync.Mutex
 	seen map[dag.TxID]*seen // of the tracked transactions
@@ -141,7 +143,7 @@ func New(net *dag.Network, cfg Config) (*Sim, error) {
 	if cfg.ExtraConns <= 0 {
 		cfg.ExtraConns = DefaultExtraConns
 	}
-	s := &Sim{cfg: cfg, net: net, tracked: make(map[dag.TxID]*track), byKey: make(map[vote.NodeKey]*Node)}
+	s := &Sim{cfg: cfg, net: net, tracked: make(map[dag.TxID]*track), byKey: make(map[vote.NodeKey]*Node), since: time.Now()}
 	for i := range cfg.Nodes {
 		n, err := s.newNode(i)
 		if err != nil {
@@ -389,8 +391,12 @@ func (s *Sim) ResetCounters() {
 		n.pollTxs.Store(0)
 		for i := range n.bytesByType {
 			n.bytesByType[i].Store(0)
+			n.msgsByType[i].Store(0)
 		}
 	}
+	s.mu.Lock()
+	s.since = time.Now()
+	s.mu.Unlock()
 }
 
 // onChange is the node's GraphConfig.OnChange: the engines get the
@@ -462,16 +468,23 @@ func (n *Node) upload(now time.Time, size int) time.Time {
 
 func (n *Node) countOut(size int) { n.bytesOut.Add(uint64(size)) }
 
+// countIn counts a received message of type t and size bytes.
+func (n *Node) countIn(t wire.Type, size int) {
+	n.bytesIn.Add(uint64(size))
+	n.bytesByType[t].Add(uint64(size))
+	n.msgsByType[t].Add(1)
+}
+
 // received counts a message from a before the engine handles it: its
 // bytes by type, and each full copy of a transaction, whose hop count is
 // one more than the sender's.
 func (n *Node) received(from *Node, payload []byte) {
-	n.bytesIn.Add(uint64(len(payload)))
 	m, err := wire.Decode(payload)
 	if err != nil {
+		n.bytesIn.Add(uint64(len(payload)))
 		return // the engine scores it
 	}
-	n.bytesByType[m.Type()].Add(uint64(len(payload)))
+	n.countIn(m.Type(), len(payload))
 	switch m := m.(type) {
 	case *wire.Tx:
 		n.copies.Add(uint64(len(m.Txs)))

@@ -24,7 +24,7 @@ var (
 	seeds = flag.String("sim.seeds", "", "comma-separated seeds for TestDoubleSpendRaceBounded (empty: its own)")
 	raceN = flag.Int("sim.racenodes", 100, "nodes of TestDoubleSpendRaceBounded")
 	local = flag.Bool("sim.neighbours", false, "TestDoubleSpendRaceBounded polls only connected peers (Config.NeighboursOnly)")
-	outb  = flag.Int("sim.outbound", 0, "connections each node of TestDoubleSpendRaceBounded dials (0: DefaultOutbound); it accepts three times as many")
+	outb  = flag.Int("sim.outbound", 0, "connections each node of TestScale and TestDoubleSpendRaceBounded dials (0: DefaultOutbound); it accepts three times as many")
 )
 
 // world is a test network: a genesis paying keys, one output each.
@@ -249,7 +249,7 @@ func TestScale(t *testing.T) {
 		}
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				s := start(t, w, Config{Nodes: n, Seed: uint64(n), Vote: *race})
+				s := start(t, w, Config{Nodes: n, Seed: uint64(n), Vote: *race, Outbound: *outb, MaxInbound: 3 * *outb})
 				r, cpu := spread(t, s, w, *txs, *every, uint64(n))
 				t.Logf("spread: %v, CPU/node/tx %v", r, cpu)
 				if *race {
