@@ -66,6 +66,7 @@ const (
 	DefaultPushRate       = 12 << 20
 	DefaultPushMax        = 1024
 	DefaultPushFanout     = 8
+	DefaultInvFanout      = 8
 	DefaultSyncWindow     = 1 << 20
 	DefaultMaxWanted      = 4000
 	DefaultMaxWants       = 16000
@@ -159,6 +160,15 @@ type Config struct {
 	// came from a peer is announced by inv only: it may have reached our
 	// other peers already, and a push they did not need is a copy each.
 	PushFanout int
+	// InvFanout: how many of the peers not pushed a new transaction, and
+	// not known to have it, are announced it by inv (default 8, -1: all
+	// of them). The rest hear of it from other peers, each of which
+	// announces it to its own random choice, or find it missing when
+	// digests are compared. So each node receives about InvFanout invs of
+	// a transaction however many peers it has: with 48 peers, an inv to
+	// every one was 40-odd 38-byte messages per node per transaction, three
+	// times the transaction's own bytes.
+	InvFanout int
 	// SyncWindow bounds the transaction bytes pushed per sync step; each
 	// step ends with a ping, and the next starts on its pong.
 	SyncWindow int
@@ -242,6 +252,7 @@ func (c Config) withDefaults() (Config, error) {
 	defi(&c.MaxFetches, DefaultMaxFetches)
 	defi(&c.PushMax, DefaultPushMax)
 	defi(&c.PushFanout, DefaultPushFanout)
+	defi(&c.InvFanout, DefaultInvFanout)
 	defi(&c.SyncWindow, DefaultSyncWindow)
 	defi(&c.MaxWanted, DefaultMaxWanted)
 	defi(&c.MaxWantsPerAddr, c.MaxWanted)

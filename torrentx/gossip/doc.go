@@ -17,15 +17,19 @@
 // anything.
 //
 // Propagation. When the ledger stores a new transaction (Announce, wired
-// to dag.GraphConfig.OnChange), it goes to every ready peer not known to
-// have it (a peer is known to have what it announced, sent or was sent).
-// If no peer is known to have it, this node is its first announcer (it
-// was made or submitted here, or fetched by BitTorrent): it is pushed
-// whole in a tx message to Config.PushFanout peers chosen at random, if
-// it is at most Config.PushMax bytes, and announced by inv to the rest.
-// A transaction that came from a peer is announced by inv only: the
-// others may have it already, and in a mesh a push from every relay was a
-// copy from every neighbour. So each node receives the bytes about once:
+// to dag.GraphConfig.OnChange), it goes to ready peers not known to have
+// it (a peer is known to have what it announced, sent or was sent). If no
+// peer is known to have it, this node is its first announcer (it was made
+// or submitted here, or fetched by BitTorrent): it is pushed whole in a tx
+// message to Config.PushFanout peers chosen at random, if it is at most
+// Config.PushMax bytes, and announced by inv to Config.InvFanout (8) of
+// the rest, chosen at random. A transaction that came from a peer is
+// announced by inv only, to InvFanout of those peers: the others may have
+// it already, and in a mesh a push from every relay was a copy from every
+// neighbour. A peer left out hears of it from its other peers, each
+// announcing to a random choice of its own (to be left out by all of them
+// is rare; digest pings catch it), so a node receives about InvFanout
+// invs per transaction however many peers it has. So each node receives the bytes about once:
 // pushed by the first announcer, or wanted from the first peer that
 // announced it (an inv of what is stored, wanted or being added from
 // another message asks for nothing). Engine.Stats counts the copies
