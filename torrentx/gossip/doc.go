@@ -96,11 +96,13 @@
 // after 150 s) and compares digests. A peer is also pinged as soon as its
 // hello arrives if our digest has moved since the hello we sent it: what we
 // accepted in between was not pushed to it. And when the ledger changes,
-// every ready peer not yet told the new digest is pinged at the next tick
-// (Config.Tick, 250 ms): changes within a tick share one ping, so a busy
-// node pings each peer at most four times a second. The ping tells the
-// peer our digest and its pong tells us the peer's, so both sides' "in
-// sync" follow a change within a tick and a round trip, not PingInterval.
+// every ready peer not yet told the new digest (by our ping or our pong)
+// is pinged at the first tick once Config.DigestInterval (2 s) has passed
+// since its last ping: changes within it share one ping, so a node pings
+// each peer at most once per DigestInterval whatever the transaction rate.
+// The ping tells the peer our digest and its pong tells us the peer's, so
+// both sides' "in sync" follow a change within DigestInterval and a round
+// trip, not PingInterval.
 //
 // # Limits and scoring
 //

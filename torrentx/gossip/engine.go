@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/torrenttx/ttx/dag"
@@ -55,10 +54,7 @@ type Engine struct {
 	lastMissing time.Time
 	// banCount counts the bans handed out.
 	banCount uint64
-	// moved is set by Announce when the ledger changed, and cleared by the
-	// tick that pings the peers with the new digest.
-	moved   atomic.Bool
-	traffic traffic
+	traffic  traffic
 }
 
 // New starts an engine. Wire Announce to the Graph's OnChange, and the
@@ -301,14 +297,19 @@ func (e *Engine) handlePing(ps *peer, m *wire.Ping) {
 	e.queueAdd(ps, txAdd{pong: m.Nonce})
 }
 
-// pong answers the ping nonce with our digest.
+// pong answers the ping nonce with our digest, which tells the peer our
+// digest as a ping would.
 func (e *Engine) pong(ps *peer, nonce uint64) {
 	ours, err := e.digest()
 	if err != nil {
 		e.log.Error("read digest", logErr, err)
 		return
 	}
-	e.send(ps, &wire.Pong{Nonce: nonce, Digest: ours})
+	if e.send(ps, &wire.Pong{Nonce: nonce, Digest: ours}) {
+		e.mu.Lock()
+		ps.told = ours
+		e.mu.Unlock()
+	}
 }
 
 func (e *Engine) handlePong(ps *peer, m *wire.Pong) {
@@ -482,14 +483,14 @@ func (e *Engine) loop() {
 }
 
 // tick runs the timers once. A ready peer is pinged when PingInterval has
-// passed since its last ping, when the ledger moved since the last tick
-// and the peer was not told our digest yet (it then learns ours from the
-// ping and we learn its from the pong, so "in sync" on both sides follows a
-// change within a tick and a round trip), or when its last pong differed
-// (see differsAgain).
+// passed since its last ping; when the ledger moved, the peer was not told
+// our digest yet (by a ping or a pong) and DigestInterval has passed since
+// its last ping (it then learns ours from the ping and we learn its from
+// the pong, so "in sync" on both sides follows a change within
+// DigestInterval and a round trip); or when its last pong differed (see
+// differsAgain).
 func (e *Engine) tick() {
 	now := e.cfg.Now()
-	moved := e.moved.Swap(false) // before reading the digest: a later change waits for the next tick
 	ours, err := e.digest()
 	if err != nil {
 		e.log.Error("read digest", logErr, err)
@@ -512,7 +513,8 @@ func (e *Engine) tick() {
 	}
 	var stalled []*peer
 	for _, ps := range e.peers {
-		if ps.ready() && (now.Sub(ps.lastPing) >= e.cfg.PingInterval || moved && ps.told != ours || ps.differed && ps.ping.nonce == 0) {
+		if ps.ready() && (now.Sub(ps.lastPing) >= e.cfg.PingInterval ||
+			ps.told != ours && now.Sub(ps.lastPing) >= e.cfg.DigestInterval || ps.differed && ps.ping.nonce == 0) {
 			sends = append(sends, out{ps, e.pingLocked(ps, now, ours)})
 		}
 		if st := ps.sync; st != nil && now.Sub(st.last) >= e.cfg.SyncTimeout {

@@ -362,14 +362,10 @@ func (e *Engine) handleNotFound(ps *peer, m *wire.NotFound) {
 // here, submitted here or fetched by BitTorrent) is pushed whole to up to
 // PushFanout peers and announced by inv to InvFanout of the rest; one that
 // came from a peer is announced by inv only, to InvFanout of them, so each
-// node fetches its bytes once, from the first peer that announces it. Any
-// change also marks the digest as moved, for the next tick's digest ping.
+// node fetches its bytes once, from the first peer that announces it.
 // Wire it to dag.GraphConfig.OnChange: it does not block and does not call
 // the Graph.
 func (e *Engine) Announce(changes []dag.Change) {
-	if len(changes) > 0 {
-		e.moved.Store(true)
-	}
 	var news []*dag.Record
 	for _, c := range changes {
 		if c.Raw == nil {
