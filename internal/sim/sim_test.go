@@ -14,17 +14,19 @@ import (
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/dag/dagtest"
 	"github.com/torrenttx/ttx/internal/consensus"
+	"github.com/torrenttx/ttx/torrentx/gossip"
 )
 
 var (
-	sizes = flag.String("sim.sizes", "", "comma-separated network sizes for TestScale, e.g. 100,300,1000 (empty: skip)")
-	txs   = flag.Int("sim.txs", 20, "transactions per TestScale run")
-	every = flag.Duration("sim.every", time.Second, "time between TestScale's transactions")
-	race  = flag.Bool("sim.race", true, "TestScale also runs a double-spend race with the vote")
-	seeds = flag.String("sim.seeds", "", "comma-separated seeds for TestDoubleSpendRaceBounded (empty: its own)")
-	raceN = flag.Int("sim.racenodes", 100, "nodes of TestDoubleSpendRaceBounded")
-	local = flag.Bool("sim.neighbours", false, "TestDoubleSpendRaceBounded polls only connected peers (Config.NeighboursOnly)")
-	outb  = flag.Int("sim.outbound", 0, "connections each node of TestScale and TestDoubleSpendRaceBounded dials (0: DefaultOutbound); it accepts three times as many")
+	sizes  = flag.String("sim.sizes", "", "comma-separated network sizes for TestScale, e.g. 100,300,1000 (empty: skip)")
+	txs    = flag.Int("sim.txs", 20, "transactions per TestScale run")
+	every  = flag.Duration("sim.every", time.Second, "time between TestScale's transactions")
+	race   = flag.Bool("sim.race", true, "TestScale also runs a double-spend race with the vote")
+	seeds  = flag.String("sim.seeds", "", "comma-separated seeds for TestDoubleSpendRaceBounded (empty: its own)")
+	raceN  = flag.Int("sim.racenodes", 100, "nodes of TestDoubleSpendRaceBounded")
+	local  = flag.Bool("sim.neighbours", false, "TestDoubleSpendRaceBounded polls only connected peers (Config.NeighboursOnly)")
+	digest = flag.Duration("sim.digest", 0, "TestScale's gossip.Config.DigestInterval (0: the default)")
+	outb   = flag.Int("sim.outbound", 0, "connections each node of TestScale and TestDoubleSpendRaceBounded dials (0: DefaultOutbound); it accepts three times as many")
 )
 
 // world is a test network: a genesis paying keys, one output each.
@@ -249,7 +251,8 @@ func TestScale(t *testing.T) {
 		}
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				s := start(t, w, Config{Nodes: n, Seed: uint64(n), Vote: *race, Outbound: *outb, MaxInbound: 3 * *outb})
+				s := start(t, w, Config{Nodes: n, Seed: uint64(n), Vote: *race, Outbound: *outb, MaxInbound: 3 * *outb,
+					Gossip: gossip.Config{DigestInterval: *digest}})
 				r, cpu := spread(t, s, w, *txs, *every, uint64(n))
 				t.Logf("spread: %v, CPU/node/tx %v", r, cpu)
 				if *race {
