@@ -50,7 +50,7 @@ type Config struct {
 	// Gossip is every node's gossip configuration; Network, Ledger,
 	// Store, NodeKey, Agent and Voter are filled in per node. Its zero
 	// fields take the engine's defaults, which are what a node runs (it
-	// sets none of the relay's: PushFanout, InvFanout, DigestInterval,
+	// sets none of the relay's: PushFanout, InvFanout, DigestDelay,
 	// Tick), so the zero Config simulates the node's own relay.
 	Gossip gossip.Config
 	// Vote runs the consensus engine (package consensus) on every node,

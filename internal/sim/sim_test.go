@@ -25,7 +25,7 @@ var (
 	seeds  = flag.String("sim.seeds", "", "comma-separated seeds for TestDoubleSpendRaceBounded (empty: its own)")
 	raceN  = flag.Int("sim.racenodes", 100, "nodes of TestDoubleSpendRaceBounded")
 	local  = flag.Bool("sim.neighbours", false, "TestDoubleSpendRaceBounded polls only connected peers (Config.NeighboursOnly)")
-	digest = flag.Duration("sim.digest", 0, "TestScale's gossip.Config.DigestInterval (0: the default)")
+	digest = flag.Duration("sim.digest", 0, "TestScale's gossip.Config.DigestDelay (0: the default)")
 	outb   = flag.Int("sim.outbound", 0, "connections each node of TestScale and TestDoubleSpendRaceBounded dials (0: DefaultOutbound); it accepts three times as many")
 )
 
@@ -69,7 +69,8 @@ func start(t *testing.T, w world, cfg Config) *Sim {
 	return s
 }
 
-// spread injects n payments, one every gap, each at a random node, waits
+// spread injects n payments, one every gap on average (exponential gaps,
+// as payments made independently arrive), each at a random node, waits
 // until every node accepted them all and a few more seconds for the
 // digest pings that follow, and reports.
 func spread(t *testing.T, s *Sim, w world, n int, gap time.Duration, seed uint64) (Report, time.Duration) {
@@ -89,7 +90,7 @@ func spread(t *testing.T, s *Sim, w world, n int, gap time.Duration, seed uint64
 			t.Fatal(err)
 		}
 		ids[i] = id
-		time.Sleep(gap)
+		time.Sleep(time.Duration(rng.ExpFloat64() * float64(gap)))
 	}
 	if err := s.Wait(ctx, false, ids...); err != nil {
 		t.Fatal(err)
@@ -252,7 +253,7 @@ func TestScale(t *testing.T) {
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				s := start(t, w, Config{Nodes: n, Seed: uint64(n), Vote: *race, Outbound: *outb, MaxInbound: 3 * *outb,
-					Gossip: gossip.Config{DigestInterval: *digest}})
+					Gossip: gossip.Config{DigestDelay: *digest}})
 				r, cpu := spread(t, s, w, *txs, *every, uint64(n))
 				t.Logf("spread: %v, CPU/node/tx %v", r, cpu)
 				if *race {

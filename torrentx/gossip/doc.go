@@ -97,12 +97,13 @@
 // hello arrives if our digest has moved since the hello we sent it: what we
 // accepted in between was not pushed to it. And when the ledger changes,
 // every ready peer not yet told the new digest (by our ping or our pong)
-// is pinged at the first tick once Config.DigestInterval (2 s) has passed
-// since its last ping: changes within it share one ping, so a node pings
-// each peer at most once per DigestInterval whatever the transaction rate.
-// The ping tells the peer our digest and its pong tells us the peer's, so
-// both sides' "in sync" follow a change within DigestInterval and a round
-// trip, not PingInterval.
+// is pinged once the digest has not moved for Config.DigestDelay (2 s):
+// while transactions keep arriving the relay is in flight and a digest
+// compared then would most often differ for nothing, so the keep-alives
+// alone compare it; once the ledger settles, one ping per peer does. The
+// ping tells the peer our digest and its pong tells us the peer's, so
+// both sides' "in sync" follow the ledger's settling within DigestDelay
+// and a round trip, not PingInterval.
 //
 // # Limits and scoring
 //

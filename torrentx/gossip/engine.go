@@ -52,6 +52,10 @@ type Engine struct {
 	// lastMissing is when the orphan pool's missing parents were last
 	// wanted.
 	lastMissing time.Time
+	// still is our digest at the last tick, and stillSince the tick that
+	// first saw it.
+	still      dag.Digest
+	stillSince time.Time
 	// banCount counts the bans handed out.
 	banCount uint64
 	traffic  traffic
@@ -483,12 +487,11 @@ func (e *Engine) loop() {
 }
 
 // tick runs the timers once. A ready peer is pinged when PingInterval has
-// passed since its last ping; when the ledger moved, the peer was not told
-// our digest yet (by a ping or a pong) and DigestInterval has passed since
-// its last ping (it then learns ours from the ping and we learn its from
-// the pong, so "in sync" on both sides follows a change within
-// DigestInterval and a round trip); or when its last pong differed (see
-// differsAgain).
+// passed since its last ping; when it was not told our digest yet (by a
+// ping or a pong) and the digest has not moved for DigestDelay (it then
+// learns ours from the ping and we learn its from the pong, so "in sync"
+// on both sides follows the ledger's settling within DigestDelay and a
+// round trip); or when its last pong differed (see differsAgain).
 func (e *Engine) tick() {
 	now := e.cfg.Now()
 	ours, err := e.digest()
@@ -511,10 +514,14 @@ func (e *Engine) tick() {
 			delete(e.bans, k)
 		}
 	}
+	if ours != e.still {
+		e.still, e.stillSince = ours, now
+	}
+	settled := now.Sub(e.stillSince) >= e.cfg.DigestDelay
 	var stalled []*peer
 	for _, ps := range e.peers {
 		if ps.ready() && (now.Sub(ps.lastPing) >= e.cfg.PingInterval ||
-			ps.told != ours && now.Sub(ps.lastPing) >= e.cfg.DigestInterval || ps.differed && ps.ping.nonce == 0) {
+			ps.told != ours && settled || ps.differed && ps.ping.nonce == 0) {
 			sends = append(sends, out{ps, e.pingLocked(ps, now, ours)})
 		}
 		if st := ps.sync; st != nil && now.Sub(st.last) >= e.cfg.SyncTimeout {
