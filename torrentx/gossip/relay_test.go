@@ -106,6 +106,19 @@ func TestRelayCopiesMesh(t *testing.T) {
 	t.Logf("%.3f copies per node per transaction", float64(in)/float64(len(ids)*(k-1)))
 }
 
+// readyPeers connects k raw peers, p0 to pk-1, to n and sends their
+// hellos.
+func readyPeers(t *testing.T, net *dag.Network, n *node, k int) []*rawPeer {
+	t.Helper()
+	raws := make([]*rawPeer, k)
+	for i := range raws {
+		p := newRawPeer(n.eng, fmt.Sprintf("p%d", i))
+		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey(p.id), Network: net.ID, Digest: n.digest(t)})
+		raws[i] = p
+	}
+	return raws
+}
+
 // A transaction the node is the first to announce is pushed to
 // PushFanout peers and announced to the rest; one that came from a peer is
 // announced by inv only, and never to the peer it came from or one that
@@ -116,12 +129,7 @@ func TestAnnouncePushFanout(t *testing.T) {
 	cfg.PushFanout = 2
 	cfg.PingInterval = time.Hour
 	n := newNode(t, net, "n", cfg)
-	var raws []*rawPeer
-	for i := range 5 {
-		p := newRawPeer(n.eng, fmt.Sprintf("p%d", i))
-		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey(p.id), Network: net.ID, Digest: n.digest(t)})
-		raws = append(raws, p)
-	}
+	raws := readyPeers(t, net, n, 5)
 	gotTx := func(p *rawPeer, id dag.TxID) bool {
 		for _, m := range p.received(wire.TypeTx) {
 			for _, e := range m.(*wire.Tx).Txs {
@@ -235,12 +243,7 @@ func TestAnnounceInvFanout(t *testing.T) {
 	cfg.PushFanout, cfg.InvFanout = 2, 3
 	cfg.PingInterval = time.Hour
 	n := newNode(t, net, "n", cfg)
-	var raws []*rawPeer
-	for i := range 8 {
-		p := newRawPeer(n.eng, fmt.Sprintf("p%d", i))
-		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey(p.id), Network: net.ID, Digest: n.digest(t)})
-		raws = append(raws, p)
-	}
+	raws := readyPeers(t, net, n, 8)
 	told := func(id dag.TxID) (pushed, invs int) {
 		for _, p := range raws {
 			for _, m := range p.received(wire.TypeTx) {
