@@ -102,7 +102,7 @@ func spread(t *testing.T, s *Sim, w world, n int, gap time.Duration, seed uint64
 
 // TestPropagation spreads payments over 60 nodes with bounded peers and
 // wide-area delays: every node gets every one, over more than one hop,
-// and no sooner than the delays allow.
+// no sooner than the delays allow, and for under twice its bytes.
 func TestPropagation(t *testing.T) {
 	w := newWorld(t, 20)
 	synctest.Test(t, func(t *testing.T) {
@@ -126,6 +126,16 @@ func TestPropagation(t *testing.T) {
 		if r.CopiesMean < 1-1.0/float64(r.Nodes) || r.BytesByKind["tx"] < r.TxSize*r.CopiesMean {
 			t.Errorf("%.2f copies per node per tx in %.0f tx-message bytes, want at least one of %.0f bytes each",
 				r.CopiesMean, r.BytesByKind["tx"], r.TxSize)
+		}
+		// The node's relay: each node receives a transaction's bytes about
+		// once and about InvFanout invs of it, whatever its peers, so the
+		// relay costs it under twice the transaction.
+		if r.CopiesMean > 1.1 || r.MsgsByKind["inv"] > 1.25*gossip.DefaultInvFanout {
+			t.Errorf("%.2f copies and %.1f invs per node per tx, want at most 1.1 and %.0f",
+				r.CopiesMean, r.MsgsByKind["inv"], 1.25*gossip.DefaultInvFanout)
+		}
+		if relay := r.BytesByKind["tx"] + r.BytesByKind["inv"] + r.BytesByKind["want"]; relay > 2*r.TxSize {
+			t.Errorf("relay bytes per node per tx %.0f, %.2f× the tx, want at most 2×", relay, relay/r.TxSize)
 		}
 	})
 }
