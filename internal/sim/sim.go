@@ -67,6 +67,11 @@ type Config struct {
 	// ExtraConns bounds each node's extra connections (default
 	// DefaultExtraConns).
 	ExtraConns int
+	// Stagger spreads the connections' starts uniformly over this long
+	// (0: all at once), as a real network's come up at different times;
+	// their keep-alives are then spread over the ping interval too
+	// instead of all falling on one tick.
+	Stagger time.Duration
 }
 
 // Sim is a network of nodes, each a real gossip engine over a real ledger
@@ -83,6 +88,7 @@ type Sim struct {
 	wg    sync.WaitGroup // the delivery goroutines and timers
 
 	closing atomic.Bool
+	pending atomic.Int32 // connections not started yet (Config.Stagger)
 
 	mu      sync.RWMutex
 	tracked map[dag.TxID]*track
@@ -249,7 +255,7 @@ func (s *Sim) exchange() {
 func (n *Node) votePeer() vote.Peer { return vote.Peer{Key: vote.NodeKey(n.pub()), Addr: n.addr} }
 
 // link connects a to b: each engine gets its Peer, and two goroutines
-// deliver.
+// deliver; with Config.Stagger, after a random delay.
 func (s *Sim) link(a, b *Node, rng *rand.Rand) {
 	l := &link{base: s.cfg.Links.base(rng), closed: make(chan struct{})}
 	ab := &conn{id: netip.AddrPortFrom(b.addr, port).String(), from: a, to: b, link: l, wake: make(chan struct{}, 1),
@@ -259,11 +265,22 @@ func (s *Sim) link(a, b *Node, rng *rand.Rand) {
 	ab.rev, ba.rev = ba, ab
 	l.a, l.b = ab, ba
 	s.links = append(s.links, l)
-	a.eng.AddPeer(ab)
-	b.eng.AddPeer(ba)
-	s.wg.Add(2)
-	go ab.deliver()
-	go ba.deliver()
+	up := func() {
+		a.eng.AddPeer(ab)
+		b.eng.AddPeer(ba)
+		s.wg.Add(2)
+		go ab.deliver()
+		go ba.deliver()
+	}
+	if s.cfg.Stagger <= 0 {
+		up()
+		return
+	}
+	s.pending.Add(1)
+	s.after(time.Duration(rng.Int64N(int64(s.cfg.Stagger))), func() {
+		up()
+		s.pending.Add(-1)
+	})
 }
 
 // Close stops every node and connection.
@@ -287,9 +304,12 @@ func (s *Sim) Close() {
 // Nodes returns the network's size.
 func (s *Sim) Nodes() int { return len(s.nodes) }
 
-// Ready reports whether every connection finished its hello on both
-// sides.
+// Ready reports whether every connection started and finished its hello
+// on both sides.
 func (s *Sim) Ready() bool {
+	if s.pending.Load() > 0 {
+		return false
+	}
 	for _, n := range s.nodes {
 		for _, p := range n.eng.Peers() {
 			if !p.Ready {

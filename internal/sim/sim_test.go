@@ -18,15 +18,16 @@ import (
 )
 
 var (
-	sizes  = flag.String("sim.sizes", "", "comma-separated network sizes for TestScale, e.g. 100,300,1000 (empty: skip)")
-	txs    = flag.Int("sim.txs", 20, "transactions per TestScale run")
-	every  = flag.Duration("sim.every", time.Second, "time between TestScale's transactions")
-	race   = flag.Bool("sim.race", true, "TestScale also runs a double-spend race with the vote")
-	seeds  = flag.String("sim.seeds", "", "comma-separated seeds for TestDoubleSpendRaceBounded (empty: its own)")
-	raceN  = flag.Int("sim.racenodes", 100, "nodes of TestDoubleSpendRaceBounded")
-	local  = flag.Bool("sim.neighbours", false, "TestDoubleSpendRaceBounded polls only connected peers (Config.NeighboursOnly)")
-	digest = flag.Duration("sim.digest", 0, "TestScale's gossip.Config.DigestDelay (0: the default)")
-	outb   = flag.Int("sim.outbound", 0, "connections each node of TestScale and TestDoubleSpendRaceBounded dials (0: DefaultOutbound); it accepts three times as many")
+	sizes   = flag.String("sim.sizes", "", "comma-separated network sizes for TestScale, e.g. 100,300,1000 (empty: skip)")
+	txs     = flag.Int("sim.txs", 20, "transactions per TestScale run")
+	every   = flag.Duration("sim.every", time.Second, "mean time between TestScale's transactions (exponential gaps)")
+	race    = flag.Bool("sim.race", true, "TestScale also runs a double-spend race with the vote")
+	seeds   = flag.String("sim.seeds", "", "comma-separated seeds for TestDoubleSpendRaceBounded (empty: its own)")
+	raceN   = flag.Int("sim.racenodes", 100, "nodes of TestDoubleSpendRaceBounded")
+	local   = flag.Bool("sim.neighbours", false, "TestDoubleSpendRaceBounded polls only connected peers (Config.NeighboursOnly)")
+	digest  = flag.Duration("sim.digest", 0, "TestScale's gossip.Config.DigestDelay (0: the default)")
+	stagger = flag.Duration("sim.stagger", gossip.DefaultPingInterval, "TestScale's connections come up spread over this long (Config.Stagger; default the keep-alive interval)")
+	outb    = flag.Int("sim.outbound", 0, "connections each node of TestScale and TestDoubleSpendRaceBounded dials (0: DefaultOutbound); it accepts three times as many")
 )
 
 // world is a test network: a genesis paying keys, one output each.
@@ -263,7 +264,7 @@ func TestScale(t *testing.T) {
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				s := start(t, w, Config{Nodes: n, Seed: uint64(n), Vote: *race, Outbound: *outb, MaxInbound: 3 * *outb,
-					Gossip: gossip.Config{DigestDelay: *digest}})
+					Gossip: gossip.Config{DigestDelay: *digest}, Stagger: *stagger})
 				// One seed for every size: the same arrivals, so that
 				// the sizes differ by the network only.
 				r, cpu := spread(t, s, w, *txs, *every, 1)
