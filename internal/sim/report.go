@@ -36,10 +36,18 @@ type Report struct {
 	CopiesMean, CopiesMax float64
 	PollTxs               float64
 	// BytesMean is what a node received per transaction, all messages;
-	// BytesByKind splits it by kind of message (tx, inv, ping, recon,
-	// vote, other).
-	BytesMean   float64
-	BytesByKind map[string]float64
+	// BytesByKind splits it and MsgsByKind counts the messages, per node
+	// per transaction, by kind of message: tx (the bytes of transactions),
+	// inv, want (want and notfound), ping (digest pings and pongs,
+	// keep-alives included), sync (reconciliation), vote (polls and
+	// votes) and other (hellos, queries and answers).
+	BytesMean               float64
+	BytesByKind, MsgsByKind map[string]float64
+	// Elapsed is the time the counters ran (since ResetCounters);
+	// PingRate the ping and pong bytes a node received per second
+	// meanwhile, a cost per second rather than per transaction.
+	Elapsed  time.Duration
+	PingRate float64
 	// ToNode is the time from injection to acceptance, per node and
 	// transaction (median); ToAll the time until every node accepted, per
 	// transaction (median and the slowest).
@@ -51,15 +59,27 @@ type Report struct {
 
 // kinds groups message types for BytesByKind.
 var kinds = map[wire.Type]string{
-	wire.TypeTx: "tx", wire.TypeInv: "inv", wire.TypeWant: "inv", wire.TypeNotFound: "inv",
+	wire.TypeTx: "tx", wire.TypeInv: "inv", wire.TypeWant: "want", wire.TypeNotFound: "want",
 	wire.TypePing: "ping", wire.TypePong: "ping",
-	wire.TypeReconQuery: "recon", wire.TypeReconReply: "recon",
+	wire.TypeReconQuery: "sync", wire.TypeReconReply: "sync",
 	wire.TypePoll: "vote", wire.TypeVotes: "vote",
+}
+
+// kindOf returns the kind of message type t for BytesByKind.
+func kindOf(t wire.Type) string {
+	if k := kinds[t]; k != "" {
+		return k
+	}
+	return "other"
 }
 
 // Report computes the figures over ids, which must have been injected.
 func (s *Sim) Report(ids []dag.TxID) Report {
-	r := Report{Nodes: len(s.nodes), Links: len(s.links), Txs: len(ids), BytesByKind: make(map[string]float64)}
+	r := Report{Nodes: len(s.nodes), Links: len(s.links), Txs: len(ids),
+		BytesByKind: make(map[string]float64), MsgsByKind: make(map[string]float64)}
+	s.mu.RLock()
+	r.Elapsed = time.Since(s.since)
+	s.mu.RUnlock()
 	if len(ids) == 0 {
 		return r
 	}
@@ -94,12 +114,10 @@ func (s *Sim) Report(ids []dag.TxID) Report {
 		r.PollTxs += float64(n.pollTxs.Load()) / pairs
 		r.BytesMean += float64(n.bytesIn.Load()) / pairs
 		for t := range n.bytesByType {
-			if b := n.bytesByType[t].Load(); b > 0 {
-				kind := kinds[wire.Type(t)]
-				if kind == "" {
-					kind = "other"
-				}
-				r.BytesByKind[kind] += float64(b) / pairs
+			if m := n.msgsByType[t].Load(); m > 0 {
+				kind := kindOf(wire.Type(t))
+				r.BytesByKind[kind] += float64(n.bytesByType[t].Load()) / pairs
+				r.MsgsByKind[kind] += float64(m) / pairs
 			}
 		}
 		n.mu.Lock()
@@ -126,6 +144,9 @@ func (s *Sim) Report(ids []dag.TxID) Report {
 		n.mu.Unlock()
 	}
 	r.Coverage = float64(accepted) / pairs
+	if r.Elapsed > 0 {
+		r.PingRate = r.BytesByKind["ping"] * float64(len(ids)) / r.Elapsed.Seconds()
+	}
 	if hopped > 0 {
 		r.HopsMean = float64(hops) / float64(hopped)
 	}
@@ -165,9 +186,10 @@ func (r Report) String() string {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		fmt.Fprintf(&b, " %s %.0f", k, r.BytesByKind[k])
+		fmt.Fprintf(&b, " %s %.0f in %.1f msgs", k, r.BytesByKind[k], r.MsgsByKind[k])
 	}
-	fmt.Fprintf(&b, "), to a node %v, to all %v (max %v)", r.ToNode, r.ToAll50, r.ToAllMax)
+	fmt.Fprintf(&b, "; pings %.0f B/s over %v), to a node %v, to all %v (max %v)",
+		r.PingRate, r.Elapsed.Round(time.Second), r.ToNode, r.ToAll50, r.ToAllMax)
 	if r.FinalAllMax > 0 {
 		fmt.Fprintf(&b, ", final on all %v (max %v)", r.FinalAll50, r.FinalAllMax)
 	}

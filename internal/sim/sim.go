@@ -48,7 +48,10 @@ type Config struct {
 	// reproducible.
 	Seed uint64
 	// Gossip is every node's gossip configuration; Network, Ledger,
-	// Store, NodeKey, Agent and Voter are filled in per node.
+	// Store, NodeKey, Agent and Voter are filled in per node. Its zero
+	// fields take the engine's defaults, which are what a node runs (it
+	// sets none of the relay's: PushFanout, InvFanout, DigestDelay,
+	// Tick), so the zero Config simulates the node's own relay.
 	Gossip gossip.Config
 	// Vote runs the consensus engine (package consensus) on every node,
 	// over the same connections, with Consensus as its configuration
@@ -64,6 +67,11 @@ type Config struct {
 	// ExtraConns bounds each node's extra connections (default
 	// DefaultExtraConns).
 	ExtraConns int
+	// Stagger spreads the connections' starts uniformly over this long
+	// (0: all at once), as a real network's come up at different times;
+	// their keep-alives are then spread over the ping interval too
+	// instead of all falling on one tick.
+	Stagger time.Duration
 }
 
 // Sim is a network of nodes, each a real gossip engine over a real ledger
@@ -80,9 +88,11 @@ type Sim struct {
 	wg    sync.WaitGroup // the delivery goroutines and timers
 
 	closing atomic.Bool
+	pending atomic.Int32 // connections not started yet (Config.Stagger)
 
 	mu      sync.RWMutex
 	tracked map[dag.TxID]*track
+	since   time.Time // of the counters (ResetCounters)
 }
 
 // track is what the simulation follows of one injected transaction.
@@ -110,7 +120,8 @@ type Node struct {
 	xs extras
 
 	bytesOut, bytesIn, copies, pollTxs atomic.Uint64
-	bytesByType                        [16]atomic.Uint64 // received, by wire.Type
+	// What it received, by wire.Type: bytes and messages.
+	bytesByType, msgsByType [16]atomic.Uint64
 
 	mu   sync.Mutex
 	seen map[dag.TxID]*seen // of the tracked transactions
@@ -141,7 +152,7 @@ func New(net *dag.Network, cfg Config) (*Sim, error) {
 	if cfg.ExtraConns <= 0 {
 		cfg.ExtraConns = DefaultExtraConns
 	}
-	s := &Sim{cfg: cfg, net: net, tracked: make(map[dag.TxID]*track), byKey: make(map[vote.NodeKey]*Node)}
+	s := &Sim{cfg: cfg, net: net, tracked: make(map[dag.TxID]*track), byKey: make(map[vote.NodeKey]*Node), since: time.Now()}
 	for i := range cfg.Nodes {
 		n, err := s.newNode(i)
 		if err != nil {
@@ -244,7 +255,7 @@ func (s *Sim) exchange() {
 func (n *Node) votePeer() vote.Peer { return vote.Peer{Key: vote.NodeKey(n.pub()), Addr: n.addr} }
 
 // link connects a to b: each engine gets its Peer, and two goroutines
-// deliver.
+// deliver; with Config.Stagger, after a random delay.
 func (s *Sim) link(a, b *Node, rng *rand.Rand) {
 	l := &link{base: s.cfg.Links.base(rng), closed: make(chan struct{})}
 	ab := &conn{id: netip.AddrPortFrom(b.addr, port).String(), from: a, to: b, link: l, wake: make(chan struct{}, 1),
@@ -254,11 +265,22 @@ func (s *Sim) link(a, b *Node, rng *rand.Rand) {
 	ab.rev, ba.rev = ba, ab
 	l.a, l.b = ab, ba
 	s.links = append(s.links, l)
-	a.eng.AddPeer(ab)
-	b.eng.AddPeer(ba)
-	s.wg.Add(2)
-	go ab.deliver()
-	go ba.deliver()
+	up := func() {
+		a.eng.AddPeer(ab)
+		b.eng.AddPeer(ba)
+		s.wg.Add(2)
+		go ab.deliver()
+		go ba.deliver()
+	}
+	if s.cfg.Stagger <= 0 {
+		up()
+		return
+	}
+	s.pending.Add(1)
+	s.after(time.Duration(rng.Int64N(int64(s.cfg.Stagger))), func() {
+		up()
+		s.pending.Add(-1)
+	})
 }
 
 // Close stops every node and connection.
@@ -282,9 +304,12 @@ func (s *Sim) Close() {
 // Nodes returns the network's size.
 func (s *Sim) Nodes() int { return len(s.nodes) }
 
-// Ready reports whether every connection finished its hello on both
-// sides.
+// Ready reports whether every connection started and finished its hello
+// on both sides.
 func (s *Sim) Ready() bool {
+	if s.pending.Load() > 0 {
+		return false
+	}
 	for _, n := range s.nodes {
 		for _, p := range n.eng.Peers() {
 			if !p.Ready {
@@ -389,8 +414,12 @@ func (s *Sim) ResetCounters() {
 		n.pollTxs.Store(0)
 		for i := range n.bytesByType {
 			n.bytesByType[i].Store(0)
+			n.msgsByType[i].Store(0)
 		}
 	}
+	s.mu.Lock()
+	s.since = time.Now()
+	s.mu.Unlock()
 }
 
 // onChange is the node's GraphConfig.OnChange: the engines get the
@@ -462,16 +491,23 @@ func (n *Node) upload(now time.Time, size int) time.Time {
 
 func (n *Node) countOut(size int) { n.bytesOut.Add(uint64(size)) }
 
+// countIn counts a received message of type t and size bytes.
+func (n *Node) countIn(t wire.Type, size int) {
+	n.bytesIn.Add(uint64(size))
+	n.bytesByType[t].Add(uint64(size))
+	n.msgsByType[t].Add(1)
+}
+
 // received counts a message from a before the engine handles it: its
 // bytes by type, and each full copy of a transaction, whose hop count is
 // one more than the sender's.
 func (n *Node) received(from *Node, payload []byte) {
-	n.bytesIn.Add(uint64(len(payload)))
 	m, err := wire.Decode(payload)
 	if err != nil {
+		n.bytesIn.Add(uint64(len(payload)))
 		return // the engine scores it
 	}
-	n.bytesByType[m.Type()].Add(uint64(len(payload)))
+	n.countIn(m.Type(), len(payload))
 	switch m := m.(type) {
 	case *wire.Tx:
 		n.copies.Add(uint64(len(m.Txs)))

@@ -14,17 +14,20 @@ import (
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/dag/dagtest"
 	"github.com/torrenttx/ttx/internal/consensus"
+	"github.com/torrenttx/ttx/torrentx/gossip"
 )
 
 var (
-	sizes = flag.String("sim.sizes", "", "comma-separated network sizes for TestScale, e.g. 100,300,1000 (empty: skip)")
-	txs   = flag.Int("sim.txs", 20, "transactions per TestScale run")
-	every = flag.Duration("sim.every", time.Second, "time between TestScale's transactions")
-	race  = flag.Bool("sim.race", true, "TestScale also runs a double-spend race with the vote")
-	seeds = flag.String("sim.seeds", "", "comma-separated seeds for TestDoubleSpendRaceBounded (empty: its own)")
-	raceN = flag.Int("sim.racenodes", 100, "nodes of TestDoubleSpendRaceBounded")
-	local = flag.Bool("sim.neighbours", false, "TestDoubleSpendRaceBounded polls only connected peers (Config.NeighboursOnly)")
-	outb  = flag.Int("sim.outbound", 0, "connections each node of TestDoubleSpendRaceBounded dials (0: DefaultOutbound); it accepts three times as many")
+	sizes   = flag.String("sim.sizes", "", "comma-separated network sizes for TestScale, e.g. 100,300,1000 (empty: skip)")
+	txs     = flag.Int("sim.txs", 20, "transactions per TestScale run")
+	every   = flag.Duration("sim.every", time.Second, "mean time between TestScale's transactions (exponential gaps)")
+	race    = flag.Bool("sim.race", true, "TestScale also runs a double-spend race with the vote")
+	seeds   = flag.String("sim.seeds", "", "comma-separated seeds for TestDoubleSpendRaceBounded (empty: its own)")
+	raceN   = flag.Int("sim.racenodes", 100, "nodes of TestDoubleSpendRaceBounded")
+	local   = flag.Bool("sim.neighbours", false, "TestDoubleSpendRaceBounded polls only connected peers (Config.NeighboursOnly)")
+	digest  = flag.Duration("sim.digest", 0, "TestScale's gossip.Config.DigestDelay (0: the default)")
+	stagger = flag.Duration("sim.stagger", gossip.DefaultPingInterval, "TestScale's connections come up spread over this long (Config.Stagger; default the keep-alive interval)")
+	outb    = flag.Int("sim.outbound", 0, "connections each node of TestScale and TestDoubleSpendRaceBounded dials (0: DefaultOutbound); it accepts three times as many")
 )
 
 // world is a test network: a genesis paying keys, one output each.
@@ -67,7 +70,8 @@ func start(t *testing.T, w world, cfg Config) *Sim {
 	return s
 }
 
-// spread injects n payments, one every gap, each at a random node, waits
+// spread injects n payments, one every gap on average (exponential gaps,
+// as payments made independently arrive), each at a random node, waits
 // until every node accepted them all and a few more seconds for the
 // digest pings that follow, and reports.
 func spread(t *testing.T, s *Sim, w world, n int, gap time.Duration, seed uint64) (Report, time.Duration) {
@@ -87,7 +91,7 @@ func spread(t *testing.T, s *Sim, w world, n int, gap time.Duration, seed uint64
 			t.Fatal(err)
 		}
 		ids[i] = id
-		time.Sleep(gap)
+		time.Sleep(time.Duration(rng.ExpFloat64() * float64(gap)))
 	}
 	if err := s.Wait(ctx, false, ids...); err != nil {
 		t.Fatal(err)
@@ -99,7 +103,7 @@ func spread(t *testing.T, s *Sim, w world, n int, gap time.Duration, seed uint64
 
 // TestPropagation spreads payments over 60 nodes with bounded peers and
 // wide-area delays: every node gets every one, over more than one hop,
-// and no sooner than the delays allow.
+// no sooner than the delays allow, and for under twice its bytes.
 func TestPropagation(t *testing.T) {
 	w := newWorld(t, 20)
 	synctest.Test(t, func(t *testing.T) {
@@ -123,6 +127,16 @@ func TestPropagation(t *testing.T) {
 		if r.CopiesMean < 1-1.0/float64(r.Nodes) || r.BytesByKind["tx"] < r.TxSize*r.CopiesMean {
 			t.Errorf("%.2f copies per node per tx in %.0f tx-message bytes, want at least one of %.0f bytes each",
 				r.CopiesMean, r.BytesByKind["tx"], r.TxSize)
+		}
+		// The node's relay: each node receives a transaction's bytes about
+		// once and about InvFanout invs of it, whatever its peers, so the
+		// relay costs it under twice the transaction.
+		if r.CopiesMean > 1.1 || r.MsgsByKind["inv"] > 1.25*gossip.DefaultInvFanout {
+			t.Errorf("%.2f copies and %.1f invs per node per tx, want at most 1.1 and %.0f",
+				r.CopiesMean, r.MsgsByKind["inv"], 1.25*gossip.DefaultInvFanout)
+		}
+		if relay := r.BytesByKind["tx"] + r.BytesByKind["inv"] + r.BytesByKind["want"]; relay > 2*r.TxSize {
+			t.Errorf("relay bytes per node per tx %.0f, %.2f× the tx, want at most 2×", relay, relay/r.TxSize)
 		}
 	})
 }
@@ -249,8 +263,11 @@ func TestScale(t *testing.T) {
 		}
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				s := start(t, w, Config{Nodes: n, Seed: uint64(n), Vote: *race})
-				r, cpu := spread(t, s, w, *txs, *every, uint64(n))
+				s := start(t, w, Config{Nodes: n, Seed: uint64(n), Vote: *race, Outbound: *outb, MaxInbound: 3 * *outb,
+					Gossip: gossip.Config{DigestDelay: *digest}, Stagger: *stagger})
+				// One seed for every size: the same arrivals, so that
+				// the sizes differ by the network only.
+				r, cpu := spread(t, s, w, *txs, *every, 1)
 				t.Logf("spread: %v, CPU/node/tx %v", r, cpu)
 				if *race {
 					s.ResetCounters()

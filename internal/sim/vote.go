@@ -164,8 +164,7 @@ func (n *Node) sendExtra(to *Node, m wire.Message, deliver func()) error {
 	}
 	n.countOut(len(b))
 	n.sim.after(at.Sub(now), func() {
-		to.bytesIn.Add(uint64(len(b)))
-		to.bytesByType[m.Type()].Add(uint64(len(b)))
+		to.countIn(m.Type(), len(b))
 		if p, ok := m.(*wire.Poll); ok {
 			to.pollTxs.Add(uint64(len(p.Txs)))
 		}

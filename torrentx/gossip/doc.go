@@ -17,15 +17,19 @@
 // anything.
 //
 // Propagation. When the ledger stores a new transaction (Announce, wired
-// to dag.GraphConfig.OnChange), it goes to every ready peer not known to
-// have it (a peer is known to have what it announced, sent or was sent).
-// If no peer is known to have it, this node is its first announcer (it
-// was made or submitted here, or fetched by BitTorrent): it is pushed
-// whole in a tx message to Config.PushFanout peers chosen at random, if
-// it is at most Config.PushMax bytes, and announced by inv to the rest.
-// A transaction that came from a peer is announced by inv only: the
-// others may have it already, and in a mesh a push from every relay was a
-// copy from every neighbour. So each node receives the bytes about once:
+// to dag.GraphConfig.OnChange), it goes to ready peers not known to have
+// it (a peer is known to have what it announced, sent or was sent). If no
+// peer is known to have it, this node is its first announcer (it was made
+// or submitted here, or fetched by BitTorrent): it is pushed whole in a tx
+// message to Config.PushFanout peers chosen at random, if it is at most
+// Config.PushMax bytes, and announced by inv to Config.InvFanout (8) of
+// the rest, chosen at random. A transaction that came from a peer is
+// announced by inv only, to InvFanout of those peers: the others may have
+// it already, and in a mesh a push from every relay was a copy from every
+// neighbour. A peer left out hears of it from its other peers, each
+// announcing to a random choice of its own (to be left out by all of them
+// is rare; digest pings catch it), so a node receives about InvFanout
+// invs per transaction however many peers it has. So each node receives the bytes about once:
 // pushed by the first announcer, or wanted from the first peer that
 // announced it (an inv of what is stored, wanted or being added from
 // another message asks for nothing). Engine.Stats counts the copies
@@ -92,11 +96,14 @@
 // after 150 s) and compares digests. A peer is also pinged as soon as its
 // hello arrives if our digest has moved since the hello we sent it: what we
 // accepted in between was not pushed to it. And when the ledger changes,
-// every ready peer not yet told the new digest is pinged at the next tick
-// (Config.Tick, 250 ms): changes within a tick share one ping, so a busy
-// node pings each peer at most four times a second. The ping tells the
-// peer our digest and its pong tells us the peer's, so both sides' "in
-// sync" follow a change within a tick and a round trip, not PingInterval.
+// every ready peer not yet told the new digest (by our ping or our pong)
+// is pinged once the digest has not moved for Config.DigestDelay (2 s):
+// while transactions keep arriving the relay is in flight and a digest
+// compared then would most often differ for nothing, so the keep-alives
+// alone compare it; once the ledger settles, one ping per peer does. The
+// ping tells the peer our digest and its pong tells us the peer's, so
+// both sides' "in sync" follow the ledger's settling within DigestDelay
+// and a round trip, not PingInterval.
 //
 // # Limits and scoring
 //

@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/torrenttx/ttx/dag"
@@ -53,12 +52,13 @@ type Engine struct {
 	// lastMissing is when the orphan pool's missing parents were last
 	// wanted.
 	lastMissing time.Time
+	// still is our digest at the last tick, and stillSince the tick that
+	// first saw it.
+	still      dag.Digest
+	stillSince time.Time
 	// banCount counts the bans handed out.
 	banCount uint64
-	// moved is set by Announce when the ledger changed, and cleared by the
-	// tick that pings the peers with the new digest.
-	moved   atomic.Bool
-	traffic traffic
+	traffic  traffic
 }
 
 // New starts an engine. Wire Announce to the Graph's OnChange, and the
@@ -301,14 +301,19 @@ func (e *Engine) handlePing(ps *peer, m *wire.Ping) {
 	e.queueAdd(ps, txAdd{pong: m.Nonce})
 }
 
-// pong answers the ping nonce with our digest.
+// pong answers the ping nonce with our digest, which tells the peer our
+// digest as a ping would.
 func (e *Engine) pong(ps *peer, nonce uint64) {
 	ours, err := e.digest()
 	if err != nil {
 		e.log.Error("read digest", logErr, err)
 		return
 	}
-	e.send(ps, &wire.Pong{Nonce: nonce, Digest: ours})
+	if e.send(ps, &wire.Pong{Nonce: nonce, Digest: ours}) {
+		e.mu.Lock()
+		ps.told = ours
+		e.mu.Unlock()
+	}
 }
 
 func (e *Engine) handlePong(ps *peer, m *wire.Pong) {
@@ -482,14 +487,13 @@ func (e *Engine) loop() {
 }
 
 // tick runs the timers once. A ready peer is pinged when PingInterval has
-// passed since its last ping, when the ledger moved since the last tick
-// and the peer was not told our digest yet (it then learns ours from the
-// ping and we learn its from the pong, so "in sync" on both sides follows a
-// change within a tick and a round trip), or when its last pong differed
-// (see differsAgain).
+// passed since its last ping; when it was not told our digest yet (by a
+// ping or a pong) and the digest has not moved for DigestDelay (it then
+// learns ours from the ping and we learn its from the pong, so "in sync"
+// on both sides follows the ledger's settling within DigestDelay and a
+// round trip); or when its last pong differed (see differsAgain).
 func (e *Engine) tick() {
 	now := e.cfg.Now()
-	moved := e.moved.Swap(false) // before reading the digest: a later change waits for the next tick
 	ours, err := e.digest()
 	if err != nil {
 		e.log.Error("read digest", logErr, err)
@@ -510,9 +514,14 @@ func (e *Engine) tick() {
 			delete(e.bans, k)
 		}
 	}
+	if ours != e.still {
+		e.still, e.stillSince = ours, now
+	}
+	settled := now.Sub(e.stillSince) >= e.cfg.DigestDelay
 	var stalled []*peer
 	for _, ps := range e.peers {
-		if ps.ready() && (now.Sub(ps.lastPing) >= e.cfg.PingInterval || moved && ps.told != ours || ps.differed && ps.ping.nonce == 0) {
+		if ps.ready() && (now.Sub(ps.lastPing) >= e.cfg.PingInterval ||
+			ps.told != ours && settled || ps.differed && ps.ping.nonce == 0) {
 			sends = append(sends, out{ps, e.pingLocked(ps, now, ours)})
 		}
 		if st := ps.sync; st != nil && now.Sub(st.last) >= e.cfg.SyncTimeout {

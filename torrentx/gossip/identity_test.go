@@ -3,6 +3,7 @@ package gossip
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,13 +49,19 @@ func TestNodeKeys(t *testing.T) {
 	}
 }
 
-// A ledger change is pinged to every ready peer at the next tick, once
-// for all the changes since the last one, and not again while the ledger
-// stays put.
+// A ledger change is pinged to every ready peer once the digest has not
+// moved for DigestDelay, once for all the changes before, and not again
+// while the ledger stays put; a peer our pong told the new digest is not
+// pinged with it.
 func TestDigestPing(t *testing.T) {
-	net, keys := dagtest.NewNetwork(t, 3)
+	net, keys := dagtest.NewNetwork(t, 4)
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	advance := func() { clock.Add(int64(time.Minute)) }
 	cfg := testConfig()
 	cfg.Tick, cfg.PingInterval = time.Hour, time.Hour // only the test ticks
+	cfg.DigestDelay = time.Minute
+	cfg.Now = func() time.Time { return time.Unix(0, clock.Load()) }
 	a := newNode(t, net, "a", cfg)
 	p := newRawPeer(a.eng, "p")
 	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("p"), Network: net.ID, Digest: a.digest(t)})
@@ -66,17 +73,27 @@ func TestDigestPing(t *testing.T) {
 		return out
 	}
 	a.eng.tick()
+	advance()
+	a.eng.tick()
 	if n := len(pings()); n != 0 {
 		t.Fatalf("%d pings before any change, want 0", n)
 	}
 	a.add(t, pay(t, net, keys[0], 0, "one").Raw)
+	a.eng.tick()
 	a.add(t, pay(t, net, keys[1], 1, "two").Raw)
+	advance()
+	a.eng.tick()
+	if n := len(pings()); n != 0 {
+		t.Fatalf("%d pings while the digest moves, want 0", n)
+	}
+	advance()
 	a.eng.tick()
 	got := pings()
 	if len(got) != 1 || got[0].Digest != a.digest(t) {
-		t.Fatalf("pings after two changes and a tick = %+v, want one with digest %v", got, a.digest(t))
+		t.Fatalf("pings once the digest settled = %+v, want one with digest %v", got, a.digest(t))
 	}
 	p.handle(t, &wire.Pong{Nonce: got[0].Nonce, Digest: a.digest(t)})
+	advance()
 	a.eng.tick()
 	if n := len(pings()); n != 1 {
 		t.Fatalf("%d pings after a tick with no change, want still 1", n)
@@ -86,7 +103,21 @@ func TestDigestPing(t *testing.T) {
 	}
 	a.add(t, pay(t, net, keys[2], 2, "three").Raw)
 	a.eng.tick()
+	if n := len(pings()); n != 1 {
+		t.Fatalf("%d pings at the tick that saw a third change, want still 1", n)
+	}
+	advance()
+	a.eng.tick()
 	if got := pings(); len(got) != 2 || got[1].Digest != a.digest(t) {
 		t.Errorf("pings after a third change = %+v, want a second with the new digest", got)
+	}
+	a.add(t, pay(t, net, keys[3], 3, "four").Raw)
+	a.eng.tick()
+	p.handle(t, &wire.Ping{Nonce: 7, Digest: a.digest(t)})
+	p.barrier(t)
+	advance()
+	a.eng.tick()
+	if n := len(pings()); n != 2 {
+		t.Errorf("%d pings after our pong told p the fourth change, want still 2", n)
 	}
 }

@@ -22,7 +22,7 @@ type peer struct {
 	// digest is the peer's latest digest (hello, ping or pong).
 	digest dag.Digest
 	// sentHello is our digest as our hello carried it; told the one our
-	// last hello or ping carried.
+	// last hello, ping or pong carried.
 	sentHello, told dag.Digest
 	gone            bool
 

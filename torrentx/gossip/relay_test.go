@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -105,6 +106,19 @@ func TestRelayCopiesMesh(t *testing.T) {
 	t.Logf("%.3f copies per node per transaction", float64(in)/float64(len(ids)*(k-1)))
 }
 
+// readyPeers connects k raw peers, p0 to pk-1, to n and sends their
+// hellos.
+func readyPeers(t *testing.T, net *dag.Network, n *node, k int) []*rawPeer {
+	t.Helper()
+	raws := make([]*rawPeer, k)
+	for i := range raws {
+		p := newRawPeer(n.eng, fmt.Sprintf("p%d", i))
+		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey(p.id), Network: net.ID, Digest: n.digest(t)})
+		raws[i] = p
+	}
+	return raws
+}
+
 // A transaction the node is the first to announce is pushed to
 // PushFanout peers and announced to the rest; one that came from a peer is
 // announced by inv only, and never to the peer it came from or one that
@@ -115,12 +129,7 @@ func TestAnnouncePushFanout(t *testing.T) {
 	cfg.PushFanout = 2
 	cfg.PingInterval = time.Hour
 	n := newNode(t, net, "n", cfg)
-	var raws []*rawPeer
-	for i := range 5 {
-		p := newRawPeer(n.eng, fmt.Sprintf("p%d", i))
-		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey(p.id), Network: net.ID, Digest: n.digest(t)})
-		raws = append(raws, p)
-	}
+	raws := readyPeers(t, net, n, 5)
 	gotTx := func(p *rawPeer, id dag.TxID) bool {
 		for _, m := range p.received(wire.TypeTx) {
 			for _, e := range m.(*wire.Tx).Txs {
@@ -223,4 +232,54 @@ func TestInvWhileAdding(t *testing.T) {
 	}
 	close(store.open)
 	pusher.barrier(t)
+}
+
+// With more peers than PushFanout + InvFanout, a transaction made here is
+// pushed to PushFanout of them and announced to InvFanout, and one that
+// came from a peer is announced to InvFanout: the rest are told nothing.
+func TestAnnounceInvFanout(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 1)
+	cfg := testConfig()
+	cfg.PushFanout, cfg.InvFanout = 2, 3
+	cfg.PingInterval = time.Hour
+	n := newNode(t, net, "n", cfg)
+	raws := readyPeers(t, net, n, 8)
+	told := func(id dag.TxID) (pushed, invs int) {
+		for _, p := range raws {
+			for _, m := range p.received(wire.TypeTx) {
+				if slices.ContainsFunc(m.(*wire.Tx).Txs, func(e wire.TxEntry) bool { return e.ID == id }) {
+					pushed++
+				}
+			}
+			for _, m := range p.received(wire.TypeInv) {
+				if slices.Contains(m.(*wire.Inv).IDs, id) {
+					invs++
+				}
+			}
+		}
+		return pushed, invs
+	}
+
+	own := pay(t, net, keys[0], 0, "own")
+	n.add(t, own.Raw)
+	if pushed, invs := told(own.ID); pushed != 2 || invs != 3 {
+		t.Errorf("own transaction: %d pushes and %d invs to 8 peers, want 2 and 3", pushed, invs)
+	}
+
+	child := dagtest.Spend(t, net, keys[0], []dag.OutPoint{{TxID: own.ID, Index: 0}}, dagtest.Out(net, keys[0], dagtest.Funds/2))
+	raws[0].handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: child.ID, Raw: child.Raw}}})
+	raws[0].barrier(t)
+	eventually(t, 2*time.Second, "relayed", func() error {
+		if _, invs := told(child.ID); invs < 3 {
+			return fmt.Errorf("%d invs", invs)
+		}
+		return nil
+	})
+	time.Sleep(100 * time.Millisecond) // room for any inv past the three
+	if pushed, invs := told(child.ID); pushed != 0 || invs != 3 {
+		t.Errorf("relayed transaction: %d pushes and %d invs to 7 peers, want 0 and 3", pushed, invs)
+	}
+	if st := n.eng.Stats(); st.InvIDsOut != 6 {
+		t.Errorf("%d IDs announced, want 6", st.InvIDsOut)
+	}
 }

@@ -355,20 +355,17 @@ func (e *Engine) handleNotFound(ps *peer, m *wire.NotFound) {
 	}
 }
 
-// Announce relays new transactions to every ready peer not known to have
+// Announce relays new transactions to the ready peers not known to have
 // them: accepted ones, and double-spend evidence (once: the Graph reports
 // a transaction as new only once). A transaction of at most PushMax bytes
 // that no peer is known to have (we are its first announcer: it was made
 // here, submitted here or fetched by BitTorrent) is pushed whole to up to
-// PushFanout peers and announced by inv to the rest; one that came from a
-// peer is announced by inv only, so each node fetches its bytes once, from
-// the first peer that announces it. Any change also marks the digest as
-// moved, for the next tick's digest ping. Wire it to
-// dag.GraphConfig.OnChange: it does not block and does not call the Graph.
+// PushFanout peers and announced by inv to InvFanout of the rest; one that
+// came from a peer is announced by inv only, to InvFanout of them, so each
+// node fetches its bytes once, from the first peer that announces it.
+// Wire it to dag.GraphConfig.OnChange: it does not block and does not call
+// the Graph.
 func (e *Engine) Announce(changes []dag.Change) {
-	if len(changes) > 0 {
-		e.moved.Store(true)
-	}
 	var news []*dag.Record
 	for _, c := range changes {
 		if c.Raw == nil {
@@ -406,12 +403,20 @@ func (e *Engine) Announce(changes []dag.Change) {
 		pushes := 0
 		if first && len(rec.Raw) <= e.cfg.PushMax {
 			pushes = min(len(to), e.cfg.PushFanout)
-			// The peers to push to are chosen at random, so that no peer
-			// is always the one that has to want it.
-			for i := range pushes {
-				j := i + rand.IntN(len(to)-i)
-				to[i], to[j] = to[j], to[i]
-			}
+		}
+		// The peers to push to, and those to announce to when not all
+		// are, are chosen at random, so that no peer is always the one
+		// that has to want it, or the one left to hear of it from others.
+		chosen := pushes
+		if e.cfg.InvFanout >= 0 && len(to) > pushes+e.cfg.InvFanout {
+			chosen = pushes + e.cfg.InvFanout
+		}
+		for i := range chosen {
+			j := i + rand.IntN(len(to)-i)
+			to[i], to[j] = to[j], to[i]
+		}
+		if chosen > pushes {
+			to = to[:chosen]
 		}
 		for i, ps := range to {
 			ps.known.Add(rec.ID)
