@@ -80,12 +80,14 @@ const (
 	DefaultMaxPolls       = 256
 )
 
-// Defaults for fair ingest (ingest.go): a share of the ledger's queue deep
-// enough for large group commits of a flood, shallow enough that a payment
-// waits behind about one commit of it, not the whole flood.
+// Defaults for fair ingest (ingest.go): a peer's share of the ledger's
+// queue deep enough for the large group commits of a catch-up sync (many
+// signers), a signer's shallow enough that a payment committed with a
+// flood's share waits for a commit of at most 256 of its transactions,
+// not the whole flood.
 const (
 	DefaultMaxPeerInFlight   = 2048
-	DefaultMaxSignerInFlight = 1024
+	DefaultMaxSignerInFlight = 256
 )
 
 // Config configures an Engine. Zero fields get defaults.
@@ -176,8 +178,11 @@ type Config struct {
 	MaxUndelivered int
 	// MaxPeerInFlight and MaxSignerInFlight cap the transactions pushed
 	// by one peer, and signed by one key (from any peers), that are in
-	// the ledger's queue at once; past them the rest wait, so that a
-	// flood takes a bounded share of the queue (ingest.go).
+	// the ledger's queue at once; past them the rest are held, and
+	// submitted as room frees, each peer in its turn, so that a flood
+	// takes a bounded share of the queue. MaxPeerInFlight also bounds a
+	// peer's held transactions: past it, reading from the peer waits
+	// (ingest.go).
 	MaxPeerInFlight, MaxSignerInFlight int
 	// SyncTimeout aborts a catch-up sync that made no progress for that
 	// long.

@@ -42,10 +42,14 @@ type Engine struct {
 	// ledger, or waiting to be, whose results the settlers have not
 	// handled yet.
 	adding map[dag.TxID]bool
-	// signers counts the transactions in the ledger's queue by signer
-	// (ingest.go); room is signalled when a slot frees, or a peer or the
-	// engine goes.
+	// signers counts the transactions in the ledger's queue by signer;
+	// waiting lists the peers with transactions held, in turn order, and
+	// turn wakes the scheduler (ingest.go). room is signalled when a slot
+	// frees or held transactions are submitted, or a peer or the engine
+	// goes.
 	signers map[string]int
+	waiting []*peer
+	turn    chan struct{}
 	room    *sync.Cond
 	queries map[uint64]*query
 	nonce   uint64
@@ -78,13 +82,15 @@ func New(cfg Config) (*Engine, error) {
 		wantsBy: make(map[string]int),
 		adding:  make(map[dag.TxID]bool),
 		signers: make(map[string]int),
+		turn:    make(chan struct{}, 1),
 		queries: make(map[uint64]*query),
 		nonce:   rand.Uint64() >> 1,
 	}
 	e.room = sync.NewCond(&e.mu)
 	e.ctx, e.cancel = context.WithCancel(context.Background())
-	e.wg.Add(1)
+	e.wg.Add(2)
 	go e.loop()
+	go e.schedule()
 	return e, nil
 }
 
@@ -161,6 +167,7 @@ func (e *Engine) dropLocked(ps *peer) {
 	ps.gone = true
 	e.room.Broadcast()
 	delete(e.peers, ps.id)
+	e.dropHeldLocked(ps)
 	e.endSync(ps)
 	e.dropWantsLocked(ps, e.cfg.Now())
 	for _, q := range e.queries {
@@ -292,13 +299,14 @@ func (e *Engine) pingIfMoved(ps *peer, sent dag.Digest) {
 func (e *Engine) handlePing(ps *peer, m *wire.Ping) {
 	e.mu.Lock()
 	ps.digest = m.Digest
+	idle := len(ps.held) == 0 && ps.moving == 0
 	e.mu.Unlock()
-	if ps.unsettled.Load() == 0 { // only this goroutine adds to it
+	// With nothing held, only this goroutine adds to unsettled.
+	if idle && ps.unsettled.Load() == 0 {
 		e.pong(ps, m.Nonce)
 		return
 	}
-	ps.unsettled.Add(1)
-	e.queueAdd(ps, txAdd{pong: m.Nonce})
+	e.holdCtl(ps, txAdd{pong: m.Nonce})
 }
 
 // pong answers the ping nonce with our digest.
