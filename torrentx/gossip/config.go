@@ -88,6 +88,12 @@ const (
 const (
 	DefaultMaxPeerInFlight   = 2048
 	DefaultMaxSignerInFlight = 256
+	// DefaultSignerTurn spaces a signer's batches: a flood from one key
+	// costs the committer at most 20 commits a second (a commit costs a
+	// few fsyncs, so a flood committed message by message keeps the
+	// committer busy and every payment waits for it), while a person's
+	// next payment, seconds later, goes at once.
+	DefaultSignerTurn = 50 * time.Millisecond
 )
 
 // Config configures an Engine. Zero fields get defaults.
@@ -184,6 +190,10 @@ type Config struct {
 	// peer's held transactions: past it, reading from the peer waits
 	// (ingest.go).
 	MaxPeerInFlight, MaxSignerInFlight int
+	// SignerTurn: a signer's transactions are submitted to the ledger in
+	// at most one batch per SignerTurn; what it sends meanwhile is held
+	// for its next turn (ingest.go).
+	SignerTurn time.Duration
 	// SyncTimeout aborts a catch-up sync that made no progress for that
 	// long.
 	SyncTimeout time.Duration
@@ -233,6 +243,7 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.BanDuration, DefaultBanDuration)
 	def(&c.SyncTimeout, DefaultSyncTimeout)
 	def(&c.Tick, DefaultTick)
+	def(&c.SignerTurn, DefaultSignerTurn)
 	deff(&c.MsgRate, DefaultMsgRate)
 	deff(&c.MsgBurst, DefaultMsgBurst)
 	deff(&c.ByteRate, DefaultByteRate)

@@ -48,12 +48,15 @@ type Engine struct {
 	// frees or held transactions are submitted, or a peer or the engine
 	// goes.
 	signers map[string]int
-	waiting []*peer
-	turn    chan struct{}
-	room    *sync.Cond
-	queries map[uint64]*query
-	nonce   uint64
-	fetches int
+	// lastTurn is when each signer's last batch was taken, for
+	// SignerTurn; tick forgets those past it.
+	lastTurn map[string]time.Time
+	waiting  []*peer
+	turn     chan struct{}
+	room     *sync.Cond
+	queries  map[uint64]*query
+	nonce    uint64
+	fetches  int
 	// lastMissing is when the orphan pool's missing parents were last
 	// wanted.
 	lastMissing time.Time
@@ -73,18 +76,19 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{
-		cfg:     c,
-		log:     c.Logger.With(logSubsystem, "gossip"),
-		recon:   recon.Config{MaxMessageSize: wire.MaxReconSize},
-		peers:   make(map[string]*peer),
-		bans:    make(map[string]time.Time),
-		wants:   make(map[dag.TxID]*want),
-		wantsBy: make(map[string]int),
-		adding:  make(map[dag.TxID]bool),
-		signers: make(map[string]int),
-		turn:    make(chan struct{}, 1),
-		queries: make(map[uint64]*query),
-		nonce:   rand.Uint64() >> 1,
+		cfg:      c,
+		log:      c.Logger.With(logSubsystem, "gossip"),
+		recon:    recon.Config{MaxMessageSize: wire.MaxReconSize},
+		peers:    make(map[string]*peer),
+		bans:     make(map[string]time.Time),
+		wants:    make(map[dag.TxID]*want),
+		wantsBy:  make(map[string]int),
+		adding:   make(map[dag.TxID]bool),
+		signers:  make(map[string]int),
+		lastTurn: make(map[string]time.Time),
+		turn:     make(chan struct{}, 1),
+		queries:  make(map[uint64]*query),
+		nonce:    rand.Uint64() >> 1,
 	}
 	e.room = sync.NewCond(&e.mu)
 	e.ctx, e.cancel = context.WithCancel(context.Background())
@@ -516,6 +520,11 @@ func (e *Engine) tick() {
 	for k, until := range e.bans {
 		if !now.Before(until) {
 			delete(e.bans, k)
+		}
+	}
+	for s, last := range e.lastTurn {
+		if now.Sub(last) >= e.cfg.SignerTurn {
+			delete(e.lastTurn, s)
 		}
 	}
 	var stalled []*peer

@@ -2,6 +2,7 @@ package gossip
 
 import (
 	"bytes"
+	"time"
 
 	"github.com/torrenttx/ttx/dag"
 )
@@ -25,8 +26,11 @@ import (
 //     that relays a flood: it joins the next commit, behind at most
 //     MaxSignerInFlight transactions of each flooding key however deep
 //     their backlog.
-//   - A flood's backlog is submitted as room frees, a batch a commit, the
-//     batch growing with the backlog, so it costs few commits.
+//   - A signer gets one batch per SignerTurn: what it sends meanwhile is
+//     held until its next turn. A flood's backlog is thus submitted a
+//     batch a turn, the batch growing with the backlog, so that it costs
+//     the committer a few commits a second, not one per message, and a
+//     payment finds the committer idle or in one commit.
 //   - A peer has at most MaxPeerInFlight transactions submitted or held;
 //     past that its Handle goroutine waits, which pauses reading from its
 //     connection only. Nothing valid is dropped: every held transaction
@@ -153,19 +157,31 @@ func (e *Engine) serveLocked(ps *peer) {
 	if len(ps.held) > 0 && !ps.waiting {
 		ps.waiting = true
 		e.waiting = append(e.waiting, ps)
+		e.kick() // its signers' turns may fall due before room frees
 	}
 	e.mu.Unlock()
 	e.hand(ps, txs, ctls)
 }
 
 // takeLocked takes from ps's queue, in order, the transactions that fit
-// the caps and neither follow a held one of their signer nor spend a held
-// one's output, reserving their slots, and the pongs and polls with
-// nothing before them held; it counts the turn as moving if it took any.
+// the caps, whose signer's turn is due, and that neither follow a held one
+// of their signer nor spend a held one's output, reserving their slots,
+// and the pongs and polls with nothing before them held; it counts the
+// turn as moving if it took any. A signer's turn is due SignerTurn after
+// its last batch was taken (at once for the rest of that batch).
 // It must be called with e.mu held.
 func (e *Engine) takeLocked(ps *peer) (txs []ingestTx, ctls []txAdd) {
 	var blocked map[string]bool
 	var kept map[dag.TxID]bool
+	now := e.cfg.Now()
+	taken := make(map[string]bool) // signers whose batch this is
+	due := func(s string) bool {
+		if taken[s] {
+			return true
+		}
+		last, ok := e.lastTurn[s]
+		return !ok || now.Sub(last) >= e.cfg.SignerTurn
+	}
 	rest := ps.held[:0]
 	for _, it := range ps.held {
 		if it.ctl != nil {
@@ -178,9 +194,10 @@ func (e *Engine) takeLocked(ps *peer) (txs []ingestTx, ctls []txAdd) {
 		}
 		t := it.tx
 		if ps.inflight < e.cfg.MaxPeerInFlight && e.signers[t.signer] < e.cfg.MaxSignerInFlight &&
-			!blocked[t.signer] && !spendsAny(t.raw, kept) {
+			!blocked[t.signer] && due(t.signer) && !spendsAny(t.raw, kept) {
 			ps.inflight++
 			e.signers[t.signer]++
+			e.lastTurn[t.signer], taken[t.signer] = now, true
 			txs = append(txs, t)
 			continue
 		}
@@ -238,17 +255,27 @@ func (e *Engine) hand(ps *peer, txs []ingestTx, ctls []txAdd) {
 	e.mu.Unlock()
 }
 
-// schedule serves the peers with held transactions, whenever room frees,
-// until the engine closes.
+// schedule serves the peers with held transactions, whenever room frees
+// or turns fall due, until the engine closes.
 func (e *Engine) schedule() {
 	defer e.wg.Done()
+	// While peers wait, turns fall due with time too.
+	t := time.NewTimer(e.cfg.SignerTurn)
+	defer t.Stop()
 	for {
 		select {
 		case <-e.ctx.Done():
 			return
 		case <-e.turn:
+		case <-t.C:
 		}
 		for e.serveTurns() {
+		}
+		e.mu.Lock()
+		waiting := len(e.waiting) > 0
+		e.mu.Unlock()
+		if waiting {
+			t.Reset(e.cfg.SignerTurn / 4)
 		}
 	}
 }
