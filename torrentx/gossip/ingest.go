@@ -52,6 +52,8 @@ type ingestTx struct {
 type heldItem struct {
 	tx  ingestTx
 	ctl *txAdd
+	// counted: the transaction is counted in Stats.TxsHeld.
+	counted bool
 }
 
 // signerPrefix starts every canonical tx.json but a genesis; the signer's
@@ -205,6 +207,10 @@ func (e *Engine) takeLocked(ps *peer) (txs []ingestTx, ctls []txAdd) {
 			blocked, kept = make(map[string]bool), make(map[dag.TxID]bool)
 		}
 		blocked[t.signer], kept[t.id] = true, true
+		if !it.counted {
+			it.counted = true
+			e.traffic.txsHeld.Add(1)
+		}
 		rest = append(rest, it)
 	}
 	clear(ps.held[len(rest):])
