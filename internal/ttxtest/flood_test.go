@@ -25,9 +25,10 @@ const (
 	// 2-8 ms per tx), the most a one-core flooder sustains.
 	floodTxs  = 3_000
 	floodRate = 300
-	// floodPayments honest payments are made, floodEvery apart.
-	floodPayments = 30
-	floodEvery    = 100 * time.Millisecond
+	// floodPayments honest payments are made, floodEvery apart, all
+	// within the flood: enough that p99 is not just the slowest one.
+	floodPayments = 100
+	floodEvery    = 50 * time.Millisecond
 )
 
 // floodRun is what one run of the flood scenario measured.
