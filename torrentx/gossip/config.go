@@ -81,12 +81,20 @@ const (
 	DefaultMaxPolls       = 256
 )
 
-// Defaults for fair ingest (ingest.go): a share of the ledger's queue deep
-// enough for large group commits of a flood, shallow enough that a payment
-// waits behind about one commit of it, not the whole flood.
+// Defaults for fair ingest (ingest.go): a peer's share of the ledger's
+// queue deep enough for the large group commits of a catch-up sync (many
+// signers), a signer's shallow enough that a payment committed with a
+// flood's share waits for a commit of at most 256 of its transactions,
+// not the whole flood.
 const (
 	DefaultMaxPeerInFlight   = 2048
-	DefaultMaxSignerInFlight = 1024
+	DefaultMaxSignerInFlight = 256
+	// DefaultSignerTurn spaces a signer's batches: a flood from one key
+	// costs the committer at most 20 commits a second (a commit costs a
+	// few fsyncs, so a flood committed message by message keeps the
+	// committer busy and every payment waits for it), while a person's
+	// next payment, seconds later, goes at once.
+	DefaultSignerTurn = 50 * time.Millisecond
 )
 
 // Config configures an Engine. Zero fields get defaults.
@@ -186,9 +194,16 @@ type Config struct {
 	MaxUndelivered int
 	// MaxPeerInFlight and MaxSignerInFlight cap the transactions pushed
 	// by one peer, and signed by one key (from any peers), that are in
-	// the ledger's queue at once; past them the rest wait, so that a
-	// flood takes a bounded share of the queue (ingest.go).
+	// the ledger's queue at once; past them the rest are held, and
+	// submitted as room frees, each peer in its turn, so that a flood
+	// takes a bounded share of the queue. MaxPeerInFlight also bounds a
+	// peer's held transactions: past it, reading from the peer waits
+	// (ingest.go).
 	MaxPeerInFlight, MaxSignerInFlight int
+	// SignerTurn: a signer's transactions are submitted to the ledger in
+	// at most one batch per SignerTurn; what it sends meanwhile is held
+	// for its next turn (ingest.go).
+	SignerTurn time.Duration
 	// SyncTimeout aborts a catch-up sync that made no progress for that
 	// long.
 	SyncTimeout time.Duration
@@ -246,6 +261,7 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.SyncTimeout, DefaultSyncTimeout)
 	def(&c.Tick, DefaultTick)
 	def(&c.DigestDelay, 8*c.Tick)
+	def(&c.SignerTurn, DefaultSignerTurn)
 	deff(&c.MsgRate, DefaultMsgRate)
 	deff(&c.MsgBurst, DefaultMsgBurst)
 	deff(&c.ByteRate, DefaultByteRate)

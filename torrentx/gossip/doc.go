@@ -134,9 +134,12 @@
 //
 // Ingest is fair: at most MaxPeerInFlight transactions pushed by one peer,
 // and MaxSignerInFlight signed by one key through any peers, wait in the
-// ledger's queue at once; the rest wait for room, and so does the
-// flooder's connection, while other peers' and signers' transactions go
-// past (ingest.go).
+// ledger's queue at once; the rest are held in the peer's queue, in
+// order, and a scheduler submits them as room frees, serving the peers
+// with held transactions round robin. A payment from anyone else, pushed
+// by a peer with nothing held, goes past at once into the next commit. A
+// peer with MaxPeerInFlight submitted or held waits to be read further
+// (ingest.go).
 //
 // # Invariants
 //

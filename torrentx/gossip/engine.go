@@ -41,14 +41,21 @@ type Engine struct {
 	// ledger, or waiting to be, whose results the settlers have not
 	// handled yet.
 	adding map[dag.TxID]bool
-	// signers counts the transactions in the ledger's queue by signer
-	// (ingest.go); room is signalled when a slot frees, or a peer or the
-	// engine goes.
+	// signers counts the transactions in the ledger's queue by signer;
+	// waiting lists the peers with transactions held, in turn order, and
+	// turn wakes the scheduler (ingest.go). room is signalled when a slot
+	// frees or held transactions are submitted, or a peer or the engine
+	// goes.
 	signers map[string]int
-	room    *sync.Cond
-	queries map[uint64]*query
-	nonce   uint64
-	fetches int
+	// lastTurn is when each signer's last batch was taken, for
+	// SignerTurn; tick forgets those past it.
+	lastTurn map[string]time.Time
+	waiting  []*peer
+	turn     chan struct{}
+	room     *sync.Cond
+	queries  map[uint64]*query
+	nonce    uint64
+	fetches  int
 	// lastMissing is when the orphan pool's missing parents were last
 	// wanted.
 	lastMissing time.Time
@@ -69,22 +76,25 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{
-		cfg:     c,
-		log:     c.Logger.With(logSubsystem, "gossip"),
-		recon:   recon.Config{MaxMessageSize: wire.MaxReconSize},
-		peers:   make(map[string]*peer),
-		bans:    make(map[string]time.Time),
-		wants:   make(map[dag.TxID]*want),
-		wantsBy: make(map[string]int),
-		adding:  make(map[dag.TxID]bool),
-		signers: make(map[string]int),
-		queries: make(map[uint64]*query),
-		nonce:   rand.Uint64() >> 1,
+		cfg:      c,
+		log:      c.Logger.With(logSubsystem, "gossip"),
+		recon:    recon.Config{MaxMessageSize: wire.MaxReconSize},
+		peers:    make(map[string]*peer),
+		bans:     make(map[string]time.Time),
+		wants:    make(map[dag.TxID]*want),
+		wantsBy:  make(map[string]int),
+		adding:   make(map[dag.TxID]bool),
+		signers:  make(map[string]int),
+		lastTurn: make(map[string]time.Time),
+		turn:     make(chan struct{}, 1),
+		queries:  make(map[uint64]*query),
+		nonce:    rand.Uint64() >> 1,
 	}
 	e.room = sync.NewCond(&e.mu)
 	e.ctx, e.cancel = context.WithCancel(context.Background())
-	e.wg.Add(1)
+	e.wg.Add(2)
 	go e.loop()
+	go e.schedule()
 	return e, nil
 }
 
@@ -161,6 +171,7 @@ func (e *Engine) dropLocked(ps *peer) {
 	ps.gone = true
 	e.room.Broadcast()
 	delete(e.peers, ps.id)
+	e.dropHeldLocked(ps)
 	e.endSync(ps)
 	e.dropWantsLocked(ps, e.cfg.Now())
 	for _, q := range e.queries {
@@ -292,13 +303,14 @@ func (e *Engine) pingIfMoved(ps *peer, sent dag.Digest) {
 func (e *Engine) handlePing(ps *peer, m *wire.Ping) {
 	e.mu.Lock()
 	ps.digest = m.Digest
+	idle := len(ps.held) == 0 && ps.moving == 0
 	e.mu.Unlock()
-	if ps.unsettled.Load() == 0 { // only this goroutine adds to it
+	// With nothing held, only this goroutine adds to unsettled.
+	if idle && ps.unsettled.Load() == 0 {
 		e.pong(ps, m.Nonce)
 		return
 	}
-	ps.unsettled.Add(1)
-	e.queueAdd(ps, txAdd{pong: m.Nonce})
+	e.holdCtl(ps, txAdd{pong: m.Nonce})
 }
 
 // pong answers the ping nonce with our digest, which tells the peer our
@@ -518,6 +530,11 @@ func (e *Engine) tick() {
 		e.still, e.stillSince = ours, now
 	}
 	settled := now.Sub(e.stillSince) >= e.cfg.DigestDelay
+	for s, last := range e.lastTurn {
+		if now.Sub(last) >= e.cfg.SignerTurn {
+			delete(e.lastTurn, s)
+		}
+	}
 	var stalled []*peer
 	for _, ps := range e.peers {
 		if ps.ready() && (now.Sub(ps.lastPing) >= e.cfg.PingInterval ||

@@ -2,28 +2,58 @@ package gossip
 
 import (
 	"bytes"
+	"time"
 
 	"github.com/torrenttx/ttx/dag"
 )
 
 // Fair ingest. What a peer pushes is verified in its own Handle goroutine
-// and then queued for the ledger's single committer, so a peer that
-// pushes as fast as it can would fill that queue, and a payment from
-// anyone else would wait behind all of it. Two caps on the transactions
-// submitted to the ledger and not yet committed keep a flood from one
-// peer, or of one signing key through any number of peers, to a bounded
-// share of the queue, as Nano's per-account scheduler does for accounts:
-// MaxPeerInFlight per peer and MaxSignerInFlight per signer. A message's
-// transactions whose peer and signer have room are submitted at once; the
-// rest wait, in order, for room, and the peer's next message waits with
-// them (backpressure on the flooder's connection only). Everyone else's
-// transactions go past.
+// and then queued for the ledger's single committer, which commits in
+// queue order: a transaction waits for everything queued before it, so a
+// flood in the ledger's queue would delay everyone's payments. Two caps
+// keep a flood out of it: at most MaxSignerInFlight transactions of one
+// signing key (from any peers) and MaxPeerInFlight of one peer are in the
+// ledger's queue at once. A transaction that does not fit is held in its
+// peer's queue, and so is every later one of the same signer or spending
+// a held one's output: what is held keeps the peer's order where it
+// matters, the rest goes past. A scheduler serves the peers with held
+// transactions round robin as room frees, each turn taking all of a
+// peer's queue that fits (Nano's per-account scheduler, by signer and by
+// peer):
+//
+//   - A payment from a key with little in the ledger's queue is submitted
+//     at once by the Handle goroutine that verified it, even from a peer
+//     that relays a flood: it joins the next commit, behind at most
+//     MaxSignerInFlight transactions of each flooding key however deep
+//     their backlog.
+//   - A signer gets one batch per SignerTurn: what it sends meanwhile is
+//     held until its next turn. A flood's backlog is thus submitted a
+//     batch a turn, the batch growing with the backlog, so that it costs
+//     the committer a few commits a second, not one per message, and a
+//     payment finds the committer idle or in one commit.
+//   - A peer has at most MaxPeerInFlight transactions submitted or held;
+//     past that its Handle goroutine waits, which pauses reading from its
+//     connection only. Nothing valid is dropped: every held transaction
+//     is submitted in its turn, unless its peer goes.
+//
+// A ping or poll from a peer with transactions held is held too, in
+// order, and handed to its settler once nothing before it is held.
 
 // ingestTx is a pushed transaction on its way to the ledger.
 type ingestTx struct {
 	tx     dag.Hashed
 	id     dag.TxID
+	raw    []byte
 	signer string
+}
+
+// heldItem is a transaction, or a ping's pong or a poll (ctl), in a peer's
+// queue.
+type heldItem struct {
+	tx  ingestTx
+	ctl *txAdd
+	// counted: the transaction is counted in Stats.TxsHeld.
+	counted bool
 }
 
 // signerPrefix starts every canonical tx.json but a genesis; the signer's
@@ -44,78 +74,275 @@ func signerOf(raw []byte) string {
 	return ""
 }
 
-// ingest submits txs (from ps, in message order) to the ledger as room
-// allows, each part as one batch for ps's settler; it returns once all are
-// submitted, or ps or the engine is gone. A signer's transactions keep
-// their order; a child may overtake its parent of another signer, and
-// then waits for it in the orphan pool.
-func (e *Engine) ingest(ps *peer, txs []ingestTx) {
-	for len(txs) > 0 {
-		e.mu.Lock()
-		var now, later []ingestTx
-		for {
-			now, later = e.admitLocked(ps, txs)
-			if len(now) > 0 || ps.gone || e.closed {
-				break
-			}
-			e.room.Wait()
+// prevField starts the prev list of a canonical tx.json; a quote in a
+// string is escaped, so these bytes occur only as the field itself.
+var prevField = []byte(`"prev":["`)
+
+// parentsOf returns the IDs of the transactions whose outputs raw
+// (canonical tx.json) spends, or false if raw has no prev list that
+// parses: the ledger rejects such bytes anyway, and the scheduler keeps
+// them in their peer's order.
+func parentsOf(raw []byte) ([]dag.TxID, bool) {
+	i := bytes.Index(raw, prevField)
+	if i < 0 {
+		return nil, false
+	}
+	rest := raw[i+len(prevField):]
+	var ids []dag.TxID
+	for {
+		end := bytes.IndexByte(rest, '"')
+		if end < 0 {
+			return nil, false
 		}
-		if len(now) == 0 { // gone
-			for _, t := range txs {
-				delete(e.adding, t.id)
-			}
-			e.mu.Unlock()
-			return
-		}
-		e.mu.Unlock()
-		a := txAdd{ps: ps, ids: make([]dag.TxID, len(now)), signers: make([]string, len(now))}
-		batch := make([]dag.Hashed, len(now))
-		for i, t := range now {
-			batch[i], a.ids[i], a.signers[i] = t.tx, t.id, t.signer
-		}
-		b, err := e.cfg.Ledger.SubmitHashed(e.ctx, batch, ps.id)
+		op, err := dag.ParseOutPoint(string(rest[:end]))
 		if err != nil {
-			e.release(a)
-			e.mu.Lock()
-			for _, t := range later {
-				delete(e.adding, t.id)
-			}
-			e.mu.Unlock()
-			e.addFailed(ps, err)
-			return
+			return nil, false
 		}
-		a.b = b
-		ps.unsettled.Add(1)
-		e.queueAdd(ps, a)
-		txs = later
+		ids = append(ids, op.TxID)
+		switch rest = rest[end+1:]; {
+		case bytes.HasPrefix(rest, []byte(`,"`)):
+			rest = rest[2:]
+		case bytes.HasPrefix(rest, []byte(`]`)):
+			return ids, true
+		default:
+			return nil, false
+		}
 	}
 }
 
-// admitLocked splits txs into those that fit under ps's and their
-// signers' caps now, whose slots it reserves, and the rest. A signer's
-// first transaction left out holds back its later ones. It must be called
-// with e.mu held.
-func (e *Engine) admitLocked(ps *peer, txs []ingestTx) (now, later []ingestTx) {
-	var held map[string]bool
+// ingest queues txs (from ps, in message order) and submits at once what
+// may go (takeLocked), unless the scheduler is submitting a turn of ps's.
+// It first waits while ps has MaxPeerInFlight transactions submitted or
+// held, and returns without taking txs if ps or the engine goes
+// meanwhile.
+func (e *Engine) ingest(ps *peer, txs []ingestTx) {
+	e.mu.Lock()
+	for ps.inflight+len(ps.held) >= e.cfg.MaxPeerInFlight && !ps.gone && !e.closed {
+		e.room.Wait()
+	}
+	if ps.gone || e.closed {
+		for _, t := range txs {
+			delete(e.adding, t.id)
+		}
+		e.mu.Unlock()
+		return
+	}
 	for _, t := range txs {
-		if ps.inflight >= e.cfg.MaxPeerInFlight || held[t.signer] || e.signers[t.signer] >= e.cfg.MaxSignerInFlight {
-			if held == nil {
-				held = make(map[string]bool)
+		ps.held = append(ps.held, heldItem{tx: t})
+	}
+	e.serveLocked(ps)
+}
+
+// holdCtl hands a (a pong or a poll) to ps's settler: at once if nothing
+// of ps's is held or being submitted, else in order behind what is.
+func (e *Engine) holdCtl(ps *peer, a txAdd) {
+	e.mu.Lock()
+	if len(ps.held) == 0 && ps.moving == 0 || ps.gone {
+		e.mu.Unlock()
+		ps.unsettled.Add(1)
+		e.queueAdd(ps, a)
+		return
+	}
+	ps.held = append(ps.held, heldItem{ctl: &a})
+	e.serveLocked(ps)
+}
+
+// serveLocked gives ps a turn now, unless the scheduler is giving it one,
+// and leaves it waiting for the scheduler if it still holds any. It must
+// be called with e.mu held, and unlocks it.
+func (e *Engine) serveLocked(ps *peer) {
+	var txs []ingestTx
+	var ctls []txAdd
+	if ps.moving == 0 { // else that turn's end wakes the scheduler
+		txs, ctls = e.takeLocked(ps)
+	}
+	if len(ps.held) > 0 && !ps.waiting {
+		ps.waiting = true
+		e.waiting = append(e.waiting, ps)
+		e.kick() // its signers' turns may fall due before room frees
+	}
+	e.mu.Unlock()
+	e.hand(ps, txs, ctls)
+}
+
+// takeLocked takes from ps's queue, in order, the transactions that fit
+// the caps, whose signer's turn is due, and that neither follow a held one
+// of their signer nor spend a held one's output, reserving their slots,
+// and the pongs and polls with nothing before them held; it counts the
+// turn as moving if it took any. A signer's turn is due SignerTurn after
+// its last batch was taken (at once for the rest of that batch).
+// It must be called with e.mu held.
+func (e *Engine) takeLocked(ps *peer) (txs []ingestTx, ctls []txAdd) {
+	var blocked map[string]bool
+	var kept map[dag.TxID]bool
+	now := e.cfg.Now()
+	taken := make(map[string]bool) // signers whose batch this is
+	due := func(s string) bool {
+		if taken[s] {
+			return true
+		}
+		last, ok := e.lastTurn[s]
+		return !ok || now.Sub(last) >= e.cfg.SignerTurn
+	}
+	rest := ps.held[:0]
+	for _, it := range ps.held {
+		if it.ctl != nil {
+			if len(rest) == 0 {
+				ctls = append(ctls, *it.ctl)
+			} else {
+				rest = append(rest, it)
 			}
-			held[t.signer] = true
-			later = append(later, t)
 			continue
 		}
-		ps.inflight++
-		e.signers[t.signer]++
-		now = append(now, t)
+		t := it.tx
+		if ps.inflight < e.cfg.MaxPeerInFlight && e.signers[t.signer] < e.cfg.MaxSignerInFlight &&
+			!blocked[t.signer] && due(t.signer) && !spendsAny(t.raw, kept) {
+			ps.inflight++
+			e.signers[t.signer]++
+			e.lastTurn[t.signer], taken[t.signer] = now, true
+			txs = append(txs, t)
+			continue
+		}
+		if blocked == nil {
+			blocked, kept = make(map[string]bool), make(map[dag.TxID]bool)
+		}
+		blocked[t.signer], kept[t.id] = true, true
+		if !it.counted {
+			it.counted = true
+			e.traffic.txsHeld.Add(1)
+		}
+		rest = append(rest, it)
 	}
-	return now, later
+	clear(ps.held[len(rest):])
+	ps.held = rest
+	if len(txs) > 0 || len(ctls) > 0 {
+		ps.moving++
+	}
+	return txs, ctls
+}
+
+// spendsAny reports whether raw spends an output of a transaction in ids,
+// or may (its prev list does not parse).
+func spendsAny(raw []byte, ids map[dag.TxID]bool) bool {
+	if len(ids) == 0 {
+		return false
+	}
+	parents, ok := parentsOf(raw)
+	if !ok {
+		return true
+	}
+	for _, id := range parents {
+		if ids[id] {
+			return true
+		}
+	}
+	return false
+}
+
+// hand submits a turn's txs (from ps) as one batch for ps's settler, then
+// queues its pongs and polls after it, and ends the turn.
+func (e *Engine) hand(ps *peer, txs []ingestTx, ctls []txAdd) {
+	if len(txs) == 0 && len(ctls) == 0 {
+		return
+	}
+	if len(txs) > 0 {
+		e.submit(ps, txs)
+	}
+	for _, a := range ctls {
+		ps.unsettled.Add(1)
+		e.queueAdd(ps, a)
+	}
+	e.mu.Lock()
+	ps.moving--
+	e.room.Broadcast()
+	if len(ps.held) > 0 {
+		e.kick()
+	}
+	e.mu.Unlock()
+}
+
+// schedule serves the peers with held transactions, whenever room frees
+// or turns fall due, until the engine closes.
+func (e *Engine) schedule() {
+	defer e.wg.Done()
+	// While peers wait, turns fall due with time too.
+	t := time.NewTimer(e.cfg.SignerTurn)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.ctx.Done():
+			return
+		case <-e.turn:
+		case <-t.C:
+		}
+		for e.serveTurns() {
+		}
+		e.mu.Lock()
+		waiting := len(e.waiting) > 0
+		e.mu.Unlock()
+		if waiting {
+			t.Reset(e.cfg.SignerTurn / 4)
+		}
+	}
+}
+
+// serveTurns gives each waiting peer one turn, in order, and reports
+// whether any took something.
+func (e *Engine) serveTurns() bool {
+	type turn struct {
+		ps   *peer
+		txs  []ingestTx
+		ctls []txAdd
+	}
+	var turns []turn
+	e.mu.Lock()
+	for range len(e.waiting) {
+		ps := e.waiting[0]
+		e.waiting = e.waiting[1:]
+		ps.waiting = false
+		if ps.gone || len(ps.held) == 0 {
+			continue
+		}
+		if ps.moving == 0 { // else its Handle goroutine is taking a turn
+			if txs, ctls := e.takeLocked(ps); len(txs) > 0 || len(ctls) > 0 {
+				turns = append(turns, turn{ps, txs, ctls})
+			}
+		}
+		if len(ps.held) > 0 {
+			ps.waiting = true
+			e.waiting = append(e.waiting, ps)
+		}
+	}
+	e.mu.Unlock()
+	for _, t := range turns {
+		e.hand(t.ps, t.txs, t.ctls)
+	}
+	return len(turns) > 0
+}
+
+// submit hands txs (from ps, their slots reserved) to the ledger as one
+// batch for ps's settler.
+func (e *Engine) submit(ps *peer, txs []ingestTx) {
+	a := txAdd{ps: ps, ids: make([]dag.TxID, len(txs)), signers: make([]string, len(txs))}
+	batch := make([]dag.Hashed, len(txs))
+	for i, t := range txs {
+		batch[i], a.ids[i], a.signers[i] = t.tx, t.id, t.signer
+	}
+	b, err := e.cfg.Ledger.SubmitHashed(e.ctx, batch, ps.id)
+	if err != nil {
+		e.release(a)
+		e.addFailed(ps, err)
+		return
+	}
+	a.b = b
+	ps.unsettled.Add(1)
+	e.queueAdd(ps, a)
 }
 
 // unreserveLocked frees the slots of transactions of ps that were
-// committed or given up, and wakes the ingests waiting for room. It must
-// be called with e.mu held.
+// committed or given up, wakes the ingests waiting for room and, if a
+// peer has transactions held, the scheduler. It must be called with e.mu
+// held.
 func (e *Engine) unreserveLocked(ps *peer, signers []string) {
 	if ps == nil || len(signers) == 0 {
 		return
@@ -127,4 +354,27 @@ func (e *Engine) unreserveLocked(ps *peer, signers []string) {
 		}
 	}
 	e.room.Broadcast()
+	if len(e.waiting) > 0 {
+		e.kick()
+	}
+}
+
+// kick wakes the scheduler.
+func (e *Engine) kick() {
+	select {
+	case e.turn <- struct{}{}:
+	default:
+	}
+}
+
+// dropHeldLocked forgets what ps has held, which ends the adding of its
+// transactions: another peer's copy is taken again. It must be called
+// with e.mu held.
+func (e *Engine) dropHeldLocked(ps *peer) {
+	for _, it := range ps.held {
+		if it.ctl == nil {
+			delete(e.adding, it.tx.id)
+		}
+	}
+	ps.held = nil
 }

@@ -1,7 +1,9 @@
 package gossip
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -11,32 +13,64 @@ import (
 	"github.com/torrenttx/ttx/torrentx/wire"
 )
 
-// TestFairIngest: while the ledger's committer is held in its first
-// commit (of the flood's first message), a flooding peer gets only its share
-// of the ledger's queue (per signer with one key, per peer with many) and
-// then waits, while an honest peer's payment goes past it at once; once
-// the committer runs, every flooded transaction is stored: throttled, not
-// lost.
+// TestFairIngest: while the ledger's committer is held, commit by commit,
+// a flood from one key takes only its signer's share of the ledger's
+// queue and the rest is held without blocking the peer that sent it, or,
+// from many keys through one peer, that peer's share, after which reading
+// from it waits; an honest payment goes past at once, also on the peer
+// that relays the flood, and is committed in the commit after the one
+// under way, while the flood needs a commit per share. Once the committer
+// runs freely, every flooded transaction is stored (throttled, not lost)
+// and the peer's pong comes after them.
 func TestFairIngest(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		floodKeys  int
-		peer, sign int   // MaxPeerInFlight, MaxSignerInFlight
-		share      int64 // the flood's txs in the queue at once
+		peer, sign int  // MaxPeerInFlight, MaxSignerInFlight
+		share      int  // the flood's txs in the ledger's queue at once
+		relay      bool // the flooding peer relays the payment too
+		read       bool // every flood message is read while the ledger is held
 	}{
-		{"one signer", 1, 1000, 100, 100},
-		{"one peer, many signers", 4, 120, 1000, 120},
+		{"one signer, payment relayed with the flood", 1, 10_000, 50, 50, true, true},
+		{"one signer, payment from another peer", 1, 10_000, 50, 50, false, true},
+		{"one peer, many signers", 4, 120, 1000, 120, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			const flood, perMsg = 600, 50
 			net, keys := dagtest.NewNetwork(t, tc.floodKeys+1)
-			// The first commit's OnChange holds the committer until gate is
-			// closed: what is queued after it stays in the ledger's queue.
-			mem, gate := dag.NewMemStore(), make(chan struct{})
-			var opened sync.Once
-			open := func() { opened.Do(func() { close(gate) }) }
-			g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: mem, OnChange: func([]dag.Change) { <-gate }})
-			t.Cleanup(open) // before the Graph's Close, which waits for the committer
+			// Each commit's OnChange records what it committed and, while
+			// gated, waits for a step: what is queued meanwhile stays in the
+			// ledger's queue.
+			var (
+				mu       sync.Mutex
+				commits  int
+				commitOf = make(map[dag.TxID]int)
+			)
+			step, free := make(chan struct{}), make(chan struct{})
+			var freed sync.Once
+			run := func() { freed.Do(func() { close(free) }) }
+			mem := dag.NewMemStore()
+			g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: mem, OnChange: func(cs []dag.Change) {
+				mu.Lock()
+				commits++
+				for _, c := range cs {
+					if _, ok := commitOf[c.ID]; !ok {
+						commitOf[c.ID] = commits
+					}
+				}
+				mu.Unlock()
+				select {
+				case <-step:
+				case <-free:
+				}
+			}})
+			t.Cleanup(run) // before the Graph's Close, which waits for the committer
+			committed := func(id dag.TxID) (int, bool) {
+				mu.Lock()
+				defer mu.Unlock()
+				k, ok := commitOf[id]
+				return k, ok
+			}
 			ledger := &countingLedger{Graph: g}
 			cfg := testConfig()
 			cfg.Network, cfg.Ledger, cfg.Store, cfg.NodeKey = net, ledger, mem, testKey("n")
@@ -66,32 +100,85 @@ func TestFairIngest(t *testing.T) {
 					flooder.handle(t, &m)
 				}
 			}()
-			eventually(t, 5*time.Second, "the flooder's share submitted", func() error {
-				if n := ledger.submitted.Load(); n != tc.share {
+			eventually(t, 5*time.Second, "the first flood commit under way", func() error {
+				if _, ok := committed(txs[0].ID); !ok {
+					return errors.New("not yet")
+				}
+				return nil
+			})
+			if tc.read {
+				select {
+				case <-done:
+				case <-time.After(10 * time.Second):
+					t.Fatal("reading from the flooder blocked while its signer's transactions are held")
+				}
+			}
+			eventually(t, 5*time.Second, "the flood's share submitted", func() error {
+				if n := ledger.submitted.Load(); n != int64(tc.share) {
 					return fmt.Errorf("%d submitted, want %d", n, tc.share)
 				}
 				return nil
 			})
-			honest := newRawPeer(e, "honest")
-			honest.handle(t, hello)
+			mu.Lock()
+			under := commits // the commit under way, held in its OnChange
+			mu.Unlock()
+
+			from := flooder
+			if !tc.relay {
+				from = newRawPeer(e, "honest")
+				from.handle(t, hello)
+			}
 			pay := pay(t, net, keys[tc.floodKeys], tc.floodKeys, "honest")
-			honest.handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: pay.ID, Raw: pay.Raw}}})
-			if n := ledger.submitted.Load(); n != tc.share+1 {
-				t.Fatalf("%d submitted after the honest payment, want the flooder's %d and it", n, tc.share)
+			from.handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: pay.ID, Raw: pay.Raw}}})
+			if n := ledger.submitted.Load(); n != int64(tc.share)+1 {
+				t.Fatalf("%d submitted after the honest payment, want the flood's %d and it", n, tc.share)
 			}
-			select {
-			case <-done:
-				t.Fatal("the flooder's messages were all taken while the ledger was held")
-			default:
+			if !tc.read {
+				select {
+				case <-done:
+					t.Fatal("the flooder's messages were all read while its share was in the ledger")
+				default:
+				}
 			}
-			open()
+			// A ping behind the held flood is answered only after it.
+			nonce := uint64(7)
+			flooder.handle(t, &wire.Ping{Nonce: nonce})
+			if len(flooder.received(wire.TypePong)) != 0 {
+				t.Fatal("the flooder's ping was answered before its held transactions were committed")
+			}
+			// Commit by commit until the payment and the flood are in.
+			last := txs[len(txs)-1].ID
+			for {
+				_, paid := committed(pay.ID)
+				_, all := committed(last)
+				if paid && all {
+					break
+				}
+				select {
+				case step <- struct{}{}:
+				case <-time.After(10 * time.Second):
+					t.Fatalf("no commit came: payment committed %v, whole flood %v", paid, all)
+				}
+			}
+			k, _ := committed(pay.ID)
+			if k > under+1 {
+				t.Errorf("the payment was committed %d commits after the one under way, want the next", k-under)
+			}
+			end, _ := committed(last)
+			if turns := end - under + 1; turns < flood/tc.share {
+				t.Errorf("the flood took %d commits, want at least %d (one share a commit)", turns, flood/tc.share)
+			}
+			run()
 			select {
 			case <-done:
 			case <-time.After(30 * time.Second):
 				t.Fatal("the flood was not taken after the ledger ran")
 			}
 			flooder.barrier(t)
-			honest.barrier(t)
+			from.barrier(t)
+			if !slices.ContainsFunc(flooder.received(wire.TypePong), func(m wire.Message) bool { return m.(*wire.Pong).Nonce == nonce }) {
+				t.Error("the flooder's ping held behind its flood got no pong")
+			}
 			if st, err := g.State(pay.ID); err != nil || st != dag.StateAccepted {
 				t.Errorf("honest payment is %v (%v), want accepted", st, err)
 			}
@@ -104,10 +191,10 @@ func TestFairIngest(t *testing.T) {
 				t.Errorf("flooder closed: %v", err)
 			}
 			e.mu.Lock()
-			left, slots := len(e.adding), len(e.signers)
+			left, slots, waiting := len(e.adding), len(e.signers), len(e.waiting)
 			e.mu.Unlock()
-			if left != 0 || slots != 0 {
-				t.Errorf("%d IDs still marked as being added, %d signers hold slots", left, slots)
+			if left != 0 || slots != 0 || waiting != 0 {
+				t.Errorf("%d IDs still marked as being added, %d signers hold slots, %d peers wait for a turn", left, slots, waiting)
 			}
 		})
 	}
@@ -130,4 +217,52 @@ func TestSignerOf(t *testing.T) {
 			t.Errorf("signerOf(%.40q) = %q, want %q", tc.raw, got, tc.want)
 		}
 	}
+}
+
+func TestParentsOf(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 1)
+	one := pay(t, net, keys[0], 0, `"prev":["x`)
+	a, b := dagtest.GenesisOut(net, 0), dagtest.GenesisOut(net, 1)
+	two := []byte(`{"v":1,"from":"x","prev":["` + a.String() + `","` + b.String() + `"],"out":[]}`)
+	for _, tc := range []struct {
+		raw  []byte
+		want []dag.TxID
+		ok   bool
+	}{
+		{one.Raw, []dag.TxID{a.TxID}, true},
+		{two, []dag.TxID{a.TxID, b.TxID}, true},
+		{net.Genesis.Raw, nil, false},
+		{[]byte(`{"v":1,"prev":["` + a.String() + `"`), nil, false},
+		{[]byte(`{"v":1,"prev":["` + a.String() + `",1]`), nil, false},
+		{[]byte(`{"v":1,"prev":["zz:0"]}`), nil, false},
+		{nil, nil, false},
+	} {
+		got, ok := parentsOf(tc.raw)
+		if ok != tc.ok || !slices.Equal(got, tc.want) {
+			t.Errorf("parentsOf(%.60q) = %v, %v; want %v, %v", tc.raw, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// FuzzParentsOf: parentsOf never panics, and what it finds in a
+// transaction that decodes is its prev list.
+func FuzzParentsOf(f *testing.F) {
+	net, keys := dagtest.NewNetwork(f, 1)
+	f.Add(pay(f, net, keys[0], 0, "x").Raw)
+	f.Add(net.Genesis.Raw)
+	f.Add([]byte(`{"v":1,"prev":["`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got, ok := parentsOf(raw)
+		p, err := dag.Decode(raw)
+		if err != nil || p.IsGenesis() {
+			return
+		}
+		want := make([]dag.TxID, len(p.Prev))
+		for i, op := range p.Prev {
+			want[i] = op.TxID
+		}
+		if !ok || !slices.Equal(got, want) {
+			t.Fatalf("parentsOf = %v, %v; the tx spends %v", got, ok, want)
+		}
+	})
 }

@@ -35,8 +35,15 @@ type peer struct {
 	// undelivered counts its announcements it did not deliver when asked,
 	// less those it did (undeliveredLocked).
 	undelivered int
-	// inflight counts its transactions in the ledger's queue (ingest.go).
+	// inflight counts its transactions in the ledger's queue; held are
+	// those waiting for room, and the pongs and polls behind them, in
+	// arrival order; moving counts the turns taken from held and not yet
+	// queued for its settler; waiting is set while it is in the
+	// scheduler's list (ingest.go).
 	inflight int
+	held     []heldItem
+	moving   int
+	waiting  bool
 	// awaiting holds our polls whose votes we await: Req -> when sent.
 	awaiting map[uint64]time.Time
 

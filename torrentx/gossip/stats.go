@@ -23,13 +23,16 @@ type Stats struct {
 	TxsOut, TxBytesOut uint64
 	// InvIDsOut counts the IDs announced by inv.
 	InvIDsOut uint64
+	// TxsHeld counts the pushed transactions fair ingest held for a later
+	// turn instead of submitting them as they came (ingest.go).
+	TxsHeld uint64
 }
 
 // traffic is the engine's counters behind Stats.
 type traffic struct {
 	msgsIn, bytesIn, msgsOut, bytesOut atomic.Uint64
 	txsIn, txsOut                      txCount
-	txDups, invIDsOut                  atomic.Uint64
+	txDups, invIDsOut, txsHeld         atomic.Uint64
 }
 
 // txCount counts transactions sent or received whole, and their bytes.
@@ -52,5 +55,6 @@ func (e *Engine) Stats() Stats {
 		MsgsIn: t.msgsIn.Load(), BytesIn: t.bytesIn.Load(), MsgsOut: t.msgsOut.Load(), BytesOut: t.bytesOut.Load(),
 		TxsIn: t.txsIn.n.Load(), TxBytesIn: t.txsIn.bytes.Load(), TxDups: t.txDups.Load(),
 		TxsOut: t.txsOut.n.Load(), TxBytesOut: t.txsOut.bytes.Load(), InvIDsOut: t.invIDsOut.Load(),
+		TxsHeld: t.txsHeld.Load(),
 	}
 }

@@ -180,7 +180,7 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 		e.gotLocked(ps, t.ID)
 		if !skip[i] && !e.adding[t.ID] {
 			e.adding[t.ID] = true
-			in = append(in, ingestTx{tx: hashed[i], id: t.ID, signer: signerOf(t.Raw)})
+			in = append(in, ingestTx{tx: hashed[i], id: t.ID, raw: t.Raw, signer: signerOf(t.Raw)})
 		}
 	}
 	e.mu.Unlock()

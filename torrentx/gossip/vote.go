@@ -169,12 +169,14 @@ func (e *Engine) handlePoll(ps *peer, m *wire.Poll) {
 	if len(m.IDs) > 0 {
 		e.handleInv(ps, &wire.Inv{IDs: m.IDs})
 	}
-	if ps.unsettled.Load() == 0 { // only this goroutine adds to it
+	e.mu.Lock()
+	idle := len(ps.held) == 0 && ps.moving == 0
+	e.mu.Unlock()
+	if idle && ps.unsettled.Load() == 0 { // only this goroutine adds to it then
 		e.givePoll(ps, m)
 		return
 	}
-	ps.unsettled.Add(1)
-	e.queueAdd(ps, txAdd{poll: m})
+	e.holdCtl(ps, txAdd{poll: m})
 }
 
 // givePoll hands m to the Voter unless ps was dropped meanwhile (banned
