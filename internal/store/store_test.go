@@ -433,3 +433,51 @@ func mustDecode(t *testing.T, raw []byte) *dag.Parsed {
 	}
 	return p
 }
+
+// TestHistoryOnce: a tx that pays one owner twice and its signer change
+// is listed once in each account's history, and the file still proves
+// whole on reopen (each history key is written once, so the tally holds).
+func TestHistoryOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ttx.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, keys := dagtest.NewNetwork(t, 2)
+	supply := net.Genesis.Out[0].Amount
+	p := dagtest.Spend(t, net, keys[0], []dag.OutPoint{dagtest.GenesisOut(net, 0)},
+		dagtest.Out(net, keys[1], 5), dagtest.Out(net, keys[1], 7), dagtest.Out(net, keys[0], supply-12))
+	err = s.Update(func(w dag.WriteTx) error {
+		for _, q := range []*dag.Parsed{net.Genesis, p} {
+			if err := w.Put(q, &dag.Record{ID: q.ID, Raw: q.Raw, State: dag.StateAccepted}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(path, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.View(func(r dag.ReadTx) error {
+		for i, key := range keys {
+			h, err := r.HistoryOf(dagtest.PubKey(key), 0, 0)
+			if err != nil {
+				return err
+			}
+			if want := []dag.TxID{p.ID, net.Genesis.ID}; !slices.Equal(h, want) {
+				t.Errorf("history of key %d = %v, want %v", i, h, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
