@@ -136,6 +136,12 @@ type Engine struct {
 	polls map[uint64]*poll
 	next  uint64 // arrival counter for txs
 	req   uint64
+
+	// decided counts the votes decided; finalize scans txs again only
+	// once it or next moved past what its last scan saw (scanned), or
+	// that scan left work to retry (rescan).
+	decided, scannedDecided, scannedNext uint64
+	rescan                               bool
 }
 
 // output is the vote on one output.

@@ -14,8 +14,16 @@ import (
 
 // finalize makes final, parents first, every tracked transaction whose
 // inputs' votes are all decided for it, with a certificate of the votes
-// that decided them.
+// that decided them. A tx becomes ready only when a vote on one of its
+// inputs is decided or the tx is added, so the scan of every tracked tx
+// (all of a ledger just synced, until its votes end) runs only after one
+// of those, or after a scan that left a ready tx or a preference to retry:
+// run every round, it took most of a core during a cold sync.
 func (e *Engine) finalize(ctx context.Context) {
+	if !e.rescan && e.decided == e.scannedDecided && e.next == e.scannedNext {
+		return
+	}
+	e.scannedDecided, e.scannedNext, e.rescan = e.decided, e.next, false
 	var ready []dag.TxID
 	for id, t := range e.txs {
 		ok := len(t.inputs) > 0
@@ -29,6 +37,7 @@ func (e *Engine) finalize(ctx context.Context) {
 				ok = false
 				if st, err := e.cfg.Graph.State(pref); err == nil && !st.Accepted() {
 					e.prefer(ctx, pref) // decided, but the ledger has not followed
+					e.rescan = true
 				}
 				break
 			}
@@ -71,11 +80,15 @@ func (e *Engine) finalize(ctx context.Context) {
 		}
 		return nil
 	})
+	if err != nil || len(ds) < len(ready) {
+		e.rescan = true // a parent not final yet, or an error
+	}
 	if err != nil || len(ds) == 0 {
 		return
 	}
 	if err := e.cfg.Graph.Finalize(ctx, ds); err != nil {
 		e.log.Info("finalize", "txs", len(ds), "err", err)
+		e.rescan = true
 		return
 	}
 	for _, d := range ds {

@@ -293,6 +293,7 @@ func (e *Engine) tally(ctx context.Context, req uint64, p *poll) {
 				}
 			}
 			decided = true
+			e.decided++
 		}
 		if pref != before {
 			e.prefer(ctx, pref)

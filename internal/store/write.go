@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/torrenttx/ttx/dag"
 	bolt "go.etcd.io/bbolt"
@@ -80,10 +81,10 @@ func (w *writeTx) ensureAccount(m *meta, pk dag.PubKey) (uint32, error) {
 		}
 		m.LastAccount++
 		acct = m.LastAccount
-		if err := w.accounts.Put(pk[:], acctValue(acct)); err != nil {
+		if err := w.accounts.Insert(pk[:], acctValue(acct)); err != nil {
 			return 0, err
 		}
-		if err := w.keys.Put(acctValue(acct), bytes.Clone(pk[:])); err != nil {
+		if err := w.keys.Insert(acctValue(acct), bytes.Clone(pk[:])); err != nil {
 			return 0, err
 		}
 	}
@@ -142,9 +143,6 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 		if from, err = w.ensureAccount(m, p.From); err != nil {
 			return err
 		}
-		if err := w.history.Put(historyKey(from, seq), nil); err != nil {
-			return err
-		}
 	}
 	r := &record{state: rec.State, code: rec.Code, firstSeen: rec.FirstSeen, id: p.ID, kind: kindRaw, body: p.Raw}
 	compact := known && compactable(p)
@@ -153,11 +151,9 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 		if owners[i], err = w.ensureAccount(m, o.Owner); err != nil {
 			return err
 		}
-		if owners[i] != from {
-			if err := w.history.Put(historyKey(owners[i], seq), nil); err != nil {
-				return err
-			}
-		}
+	}
+	if err := w.addHistory(p, from, owners, seq); err != nil {
+		return err
 	}
 	if compact {
 		c := compactTx{From: from, Prev: make([]prevRef, len(p.Prev)), Out: make([]outRef, len(p.Out)),
@@ -172,7 +168,7 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 		r.kind, r.body = kindCompact, appendCompact(nil, &c)
 	}
 	key := seqKey(seq)
-	if err := w.txs.Put(key, appendRecord(nil, r)); err != nil {
+	if err := w.txs.Insert(key, appendRecord(nil, r)); err != nil {
 		return err
 	}
 	epoch := epochOf(seq, w.st.bits)
@@ -180,10 +176,12 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 		return err
 	}
 	w.st.idFilters.ensure(epoch).add(idHashes(&p.ID))
-	if err := w.ids.Put(idKey(epoch, &p.ID), key); err != nil {
+	if err := w.ids.Insert(idKey(epoch, &p.ID), key); err != nil {
 		return err
 	}
 	w.seqs[p.ID] = seq
+	// Put, not Insert: two txs with one v1 infohash (a SHA-1 collision)
+	// must not break the tally.
 	if err := w.v1.Put(v1Key(epoch, p.V1), key); err != nil {
 		return err
 	}
@@ -237,11 +235,27 @@ func (w *writeTx) claim(p *dag.Parsed, parents []uint64, seq uint64) error {
 	return nil
 }
 
+// addHistory lists p (with seq) in the history of its signer (account
+// from, 0 for the genesis) and of its outputs' owners, once each.
+func (w *writeTx) addHistory(p *dag.Parsed, from uint32, owners []uint32, seq uint64) error {
+	accts := slices.Clone(owners)
+	if !p.IsGenesis() {
+		accts = append(accts, from)
+	}
+	slices.Sort(accts)
+	for _, a := range slices.Compact(accts) {
+		if err := w.history.Insert(historyKey(a, seq), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // addOutputs lists the outputs of p (with seq), owned by owners, as
 // unspent.
 func (w *writeTx) addOutputs(p *dag.Parsed, owners []uint32, seq uint64) error {
 	for i, o := range p.Out {
-		if err := w.utxo.Put(utxoKey(owners[i], seq, uint16(i)), binary.BigEndian.AppendUint64(nil, uint64(o.Amount))); err != nil {
+		if err := w.utxo.Insert(utxoKey(owners[i], seq, uint16(i)), binary.BigEndian.AppendUint64(nil, uint64(o.Amount))); err != nil {
 			return err
 		}
 	}
@@ -294,7 +308,9 @@ func (w *writeTx) spend(p *dag.Parsed, from uint32, parents []uint64, seq uint64
 			return fmt.Errorf("prev %s is already spent", op)
 		}
 		spends.add(outHashes(parents[i], idx))
-		if err := w.spent.Put(spentKey(epoch, parents[i], idx), spentValue(seq, acct)); err != nil {
+		// The check above found no spent entry, and dag.Decode refuses a
+		// tx that lists a prev twice.
+		if err := w.spent.Insert(spentKey(epoch, parents[i], idx), spentValue(seq, acct)); err != nil {
 			return err
 		}
 	}
