@@ -97,6 +97,8 @@
 // node pings each peer at most four times a second. The ping tells the
 // peer our digest and its pong tells us the peer's, so both sides' "in
 // sync" follow a change within a tick and a round trip, not PingInterval.
+// A pong that answers a ping of our own digest tells the peer too: of two
+// peers that reach the same ledger, only the first to tick pings.
 //
 // # Limits and scoring
 //

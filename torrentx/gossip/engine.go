@@ -301,13 +301,20 @@ func (e *Engine) handlePing(ps *peer, m *wire.Ping) {
 	e.queueAdd(ps, txAdd{pong: m.Nonce})
 }
 
-// pong answers the ping nonce with our digest.
+// pong answers the ping nonce with our digest. When the ping's digest is
+// ours, the pong tells the peer a pair in sync on both sides: the tick
+// need not ping it about the same digest (told).
 func (e *Engine) pong(ps *peer, nonce uint64) {
 	ours, err := e.digest()
 	if err != nil {
 		e.log.Error("read digest", logErr, err)
 		return
 	}
+	e.mu.Lock()
+	if ps.digest == ours {
+		ps.told = ours
+	}
+	e.mu.Unlock()
 	e.send(ps, &wire.Pong{Nonce: nonce, Digest: ours})
 }
 
@@ -485,8 +492,9 @@ func (e *Engine) loop() {
 // passed since its last ping, when the ledger moved since the last tick
 // and the peer was not told our digest yet (it then learns ours from the
 // ping and we learn its from the pong, so "in sync" on both sides follows a
-// change within a tick and a round trip), or when its last pong differed
-// (see differsAgain).
+// change within a tick and a round trip; a pong of ours that answered the
+// same digest told it too), or when its last pong differed (see
+// differsAgain).
 func (e *Engine) tick() {
 	now := e.cfg.Now()
 	moved := e.moved.Swap(false) // before reading the digest: a later change waits for the next tick

@@ -90,3 +90,29 @@ func TestDigestPing(t *testing.T) {
 		t.Errorf("pings after a third change = %+v, want a second with the new digest", got)
 	}
 }
+
+// A peer whose ping carried the digest our ledger moved to learns ours
+// from the pong: the next tick does not ping it about the same change. A
+// ping of another digest leaves it pinged.
+func TestDigestPingAfterPeerPinged(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 2)
+	cfg := testConfig()
+	cfg.Tick, cfg.PingInterval = time.Hour, time.Hour // only the test ticks
+	a := newNode(t, net, "a", cfg)
+	p := newRawPeer(a.eng, "p")
+	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("p"), Network: net.ID, Digest: a.digest(t)})
+	a.add(t, pay(t, net, keys[0], 0, "one").Raw)
+	p.handle(t, &wire.Ping{Nonce: 1, Digest: a.digest(t)}) // p reached the same ledger
+	p.barrier(t)
+	a.eng.tick()
+	if n := len(p.received(wire.TypePing)); n != 0 {
+		t.Fatalf("%d pings after p pinged a's own digest, want 0", n)
+	}
+	a.add(t, pay(t, net, keys[1], 1, "two").Raw)
+	p.handle(t, &wire.Ping{Nonce: 2, Digest: dag.Digest{Count: 1}}) // p holds another ledger
+	p.barrier(t)
+	a.eng.tick()
+	if got := p.received(wire.TypePing); len(got) != 1 || got[0].(*wire.Ping).Digest != a.digest(t) {
+		t.Errorf("pings after p pinged another digest = %+v, want one with a's", got)
+	}
+}

@@ -22,7 +22,8 @@ type peer struct {
 	// digest is the peer's latest digest (hello, ping or pong).
 	digest dag.Digest
 	// sentHello is our digest as our hello carried it; told the one our
-	// last hello or ping carried.
+	// last hello or ping carried, or a pong that answered a ping of the
+	// same digest.
 	sentHello, told dag.Digest
 	gone            bool
 
