@@ -20,7 +20,17 @@ func (e *Engine) addTx(p *dag.Parsed, now time.Time) {
 		return
 	}
 	e.next++
-	e.txs[p.ID] = &txState{inputs: p.Prev, order: e.next, ready: now.Add(e.cfg.Quiet), raw: p.Raw}
+	e.txs[p.ID] = &txState{inputs: p.Prev, order: e.next, ready: e.readyAt(now), raw: p.Raw}
+}
+
+// readyAt returns when a transaction accepted at now may be polled: once
+// the quiet period has passed, at the next multiple of Gather.
+func (e *Engine) readyAt(now time.Time) time.Time {
+	t := now.Add(e.cfg.Quiet)
+	if g := t.Truncate(e.cfg.Gather); g.Before(t) {
+		return g.Add(e.cfg.Gather)
+	}
+	return t
 }
 
 // contest adds p, a double spend, to the votes on its inputs, and ends
@@ -191,9 +201,7 @@ func (e *Engine) round(ctx context.Context) {
 	}
 	// In one order, so that nodes polling about the same outputs get the
 	// same answer, which the polled node signs once.
-	slices.SortFunc(outs, func(a, b dag.OutPoint) int {
-		return cmp.Or(bytes.Compare(a.TxID[:], b.TxID[:]), cmp.Compare(a.Index, b.Index))
-	})
+	slices.SortFunc(outs, compareOut)
 	params := vote.ParamsFor(len(pool))
 	sample := vote.Sample(pool, params.K, e.cfg.Rand)
 	e.req++
@@ -339,4 +347,9 @@ func (e *Engine) prefer(ctx context.Context, id dag.TxID) {
 	if err := e.cfg.Graph.Prefer(ctx, id); err != nil {
 		e.log.Info("vote prefers a side the ledger cannot take yet", "tx", id, "err", err)
 	}
+}
+
+// compareOut orders outputs by transaction ID, then index.
+func compareOut(a, b dag.OutPoint) int {
+	return cmp.Or(bytes.Compare(a.TxID[:], b.TxID[:]), cmp.Compare(a.Index, b.Index))
 }
