@@ -48,7 +48,9 @@ func reportRelay(b *testing.B, n *ttxtest.Network, before gossip.Stats, txs int)
 // BenchmarkSpread: one payment at a time, made with node.Send at a random
 // node to a random other, reaches every node; the time is from Send
 // returning on the origin until the last node accepted it. Reported: p50,
-// p99 and max over the payments, the CPU the process used, and the mean
+// p99 and max over the payments; the CPU the process used until every
+// node made every payment final (so the vote on the last payments counts
+// too), and the polls and answers each node sent per payment; and the mean
 // ttx peers per node at the end (PEX may add peers to the sparse
 // topologies).
 func BenchmarkSpread(b *testing.B) {
@@ -71,18 +73,28 @@ func BenchmarkSpread(b *testing.B) {
 			names := n.Names()
 			payments := max(b.N, spreadPayments)
 			ds := make([]time.Duration, 0, payments)
+			ids := make([]dag.TxID, 0, payments)
 			b.ResetTimer()
 			relay0 := relayCounts(n)
+			polls0, answers0, _ := voteTraffic(n)
 			cpu0, start := dagtest.CPUTime(), time.Now()
 			for range payments {
 				from := rng.IntN(len(names))
 				to := (from + 1 + rng.IntN(len(names)-1)) % len(names)
 				id := n.Send(names[from], names[to], dag.Unit)
 				ds = append(ds, log.waitSpread(b, id, time.Now()))
+				ids = append(ids, id)
+			}
+			for _, id := range ids {
+				log.waitFinal(b, []dag.TxID{id}, start)
 			}
 			b.StopTimer()
 			reportCPU(b, cpu0, time.Since(start), payments, c.nodes)
 			reportRelay(b, n, relay0, payments)
+			polls, answers, _ := voteTraffic(n)
+			per := float64(payments * c.nodes)
+			b.ReportMetric(float64(polls-polls0)/per, "polls/node/tx")
+			b.ReportMetric(float64(answers-answers0)/per, "answers/node/tx")
 			b.ReportMetric(0, "ns/op")
 			reportLatencies(b, ds)
 			b.ReportMetric(meanPeers(b, n), "peers/node")
