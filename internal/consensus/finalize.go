@@ -127,8 +127,13 @@ func (e *Engine) answerLoop(ctx context.Context) {
 }
 
 // answerCache is how many signed answers answerLoop keeps for reuse, in
-// each of its two generations.
-const answerCache = 256
+// each of its two generations, and cacheVotes the most votes of one it
+// keeps: polls about a few new outputs are the ones many peers repeat, and
+// the bound keeps the cache within a few MB.
+const (
+	answerCache = 256
+	cacheVotes  = 64
+)
 
 // signed keeps the encodings of recently signed answers by their votes: a
 // node polled about the same outputs by many peers (every peer polls about
@@ -197,7 +202,9 @@ func (e *Engine) answer(asks []ask, s *signed) {
 				e.log.Debug("answer poll", "peer", fmt.Sprintf("%x", a.from[:8]), "err", err)
 				continue
 			}
-			s.put(key, raw)
+			if len(votes[i]) <= cacheVotes {
+				s.put(key, raw)
+			}
 		}
 		if err := e.cfg.Transport.Answer(a.from, a.req, raw); err != nil {
 			e.log.Debug("answer poll", "peer", fmt.Sprintf("%x", a.from[:8]), "err", err)
