@@ -48,16 +48,24 @@ func TestNodeKeys(t *testing.T) {
 	}
 }
 
-// A ledger change is pinged to every ready peer at the next tick, once
-// for all the changes since the last one, and not again while the ledger
-// stays put.
-func TestDigestPing(t *testing.T) {
-	net, keys := dagtest.NewNetwork(t, 3)
+// tickedByHand returns a node whose timers run only when the test calls
+// tick, and a raw peer of it, ready.
+func tickedByHand(t *testing.T, net *dag.Network) (*node, *rawPeer) {
+	t.Helper()
 	cfg := testConfig()
 	cfg.Tick, cfg.PingInterval = time.Hour, time.Hour // only the test ticks
 	a := newNode(t, net, "a", cfg)
 	p := newRawPeer(a.eng, "p")
 	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("p"), Network: net.ID, Digest: a.digest(t)})
+	return a, p
+}
+
+// A ledger change is pinged to every ready peer at the next tick, once
+// for all the changes since the last one, and not again while the ledger
+// stays put.
+func TestDigestPing(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 3)
+	a, p := tickedByHand(t, net)
 	pings := func() []*wire.Ping {
 		var out []*wire.Ping
 		for _, m := range p.received(wire.TypePing) {
@@ -96,11 +104,7 @@ func TestDigestPing(t *testing.T) {
 // ping of another digest leaves it pinged.
 func TestDigestPingAfterPeerPinged(t *testing.T) {
 	net, keys := dagtest.NewNetwork(t, 2)
-	cfg := testConfig()
-	cfg.Tick, cfg.PingInterval = time.Hour, time.Hour // only the test ticks
-	a := newNode(t, net, "a", cfg)
-	p := newRawPeer(a.eng, "p")
-	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("p"), Network: net.ID, Digest: a.digest(t)})
+	a, p := tickedByHand(t, net)
 	a.add(t, pay(t, net, keys[0], 0, "one").Raw)
 	p.handle(t, &wire.Ping{Nonce: 1, Digest: a.digest(t)}) // p reached the same ledger
 	p.barrier(t)
