@@ -186,6 +186,28 @@ func (b *Batch) Verify() error {
 	return nil
 }
 
+// VerifyAll checks each of bs as Verify does, their signatures verified
+// together (dag.SigBatch): good[i] reports whether bs[i] is. It costs less
+// than a Verify of each when most are good, and finds the same bad ones.
+func VerifyAll(bs []*Batch) (good []bool) {
+	good = make([]bool, len(bs))
+	sb := dag.NewSigBatch(len(bs))
+	added := make([]int, 0, len(bs)) // bs index of each signature added
+	for i, b := range bs {
+		h, err := b.Header()
+		if err != nil {
+			continue
+		}
+		sb.Add(dag.PubKey(h.Key), h.signed(), b.Sig[:])
+		added = append(added, i)
+	}
+	ok, valid := sb.Verify()
+	for k, i := range added {
+		good[i] = ok || valid[k]
+	}
+	return good
+}
+
 // Path returns the Merkle path of vote i: the sibling hashes from the leaf
 // up to the root, skipping the levels on which the node is carried up.
 func (b *Batch) Path(i int) ([][sha256.Size]byte, error) {

@@ -172,3 +172,56 @@ func TestSignRejects(t *testing.T) {
 		t.Errorf("Sign of MaxVotes votes: %v", err)
 	}
 }
+
+// TestVerifyAll: checked together, batches are found good or bad exactly as
+// Verify finds each alone, whether all are good, one is bad or malformed.
+func TestVerifyAll(t *testing.T) {
+	if good := VerifyAll(nil); len(good) != 0 {
+		t.Errorf("VerifyAll(nil) = %v", good)
+	}
+	fresh := func() []*Batch {
+		var bs []*Batch
+		for i := range 6 {
+			bs = append(bs, mustSign(t, testKey(byte(i)), testNet, int64(i), testVotes(i+1)))
+		}
+		return bs
+	}
+	tampers := map[string]func([]*Batch){
+		"none":     func([]*Batch) {},
+		"sig":      func(bs []*Batch) { bs[2].Sig[0] ^= 1 },
+		"key":      func(bs []*Batch) { bs[0].Key = nodeKey(testKey(9)) },
+		"pref":     func(bs []*Batch) { bs[5].Votes[3].Pref[0] ^= 1 },
+		"no votes": func(bs []*Batch) { bs[3].Votes = nil },
+		"two bad":  func(bs []*Batch) { bs[1].Time++; bs[4].Sig[63] ^= 0x40 },
+		"one, bad": func(bs []*Batch) { bs[0].Sig[1] ^= 1 },
+		"every one": func(bs []*Batch) {
+			bs[0].Sig[1] ^= 1
+			bs[1].Sig[1] ^= 1
+			bs[2].Sig[1] ^= 1
+			bs[3].Sig[1] ^= 1
+			bs[4].Sig[1] ^= 1
+			bs[5].Sig[1] ^= 1
+		},
+		"one, good":  func([]*Batch) {},
+		"two, first": func(bs []*Batch) { bs[0].Sig[1] ^= 1 },
+	}
+	for name, tamper := range tampers {
+		bs := fresh()
+		switch name {
+		case "one, bad", "one, good":
+			bs = bs[:1]
+		case "two, first":
+			bs = bs[:2]
+		}
+		tamper(bs)
+		good := VerifyAll(bs)
+		if len(good) != len(bs) {
+			t.Fatalf("%s: %d results for %d batches", name, len(good), len(bs))
+		}
+		for i, b := range bs {
+			if want := b.Verify() == nil; good[i] != want {
+				t.Errorf("%s: batch %d good = %v, Verify says %v", name, i, good[i], want)
+			}
+		}
+	}
+}

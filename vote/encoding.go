@@ -115,6 +115,16 @@ func appendVote(b []byte, v Vote) []byte {
 	return append(appendOutPoint(b, v.Out), v.Pref[:]...)
 }
 
+// VotesKey returns votes encoded as in a batch, in order: a map key that
+// two lists share iff they are equal.
+func VotesKey(votes []Vote) string {
+	b := make([]byte, 0, voteSize*len(votes))
+	for _, v := range votes {
+		b = appendVote(b, v)
+	}
+	return string(b)
+}
+
 // BatchSize is the encoded size of a batch of n votes.
 func BatchSize(n int) int { return batchFixedSize + voteSize*n }
 

@@ -7,8 +7,9 @@
 // timing and the bookkeeping.
 //
 // A transaction is polled once the quiet period since the node accepted it
-// has passed with no conflict (Config.Quiet), or at once when a double
-// spend of one of its inputs is known. Each round (Config.Interval) sends
+// has passed with no conflict (Config.Quiet, ended on a grid of
+// Config.Gather so that transactions share polls), or at once when a
+// double spend of one of its inputs is known. Each round (Config.Interval) sends
 // one poll, covering every output whose vote is open and has fewer than
 // four polls open, to K nodes sampled from the node's directory (its
 // connected peers and the nodes it learned of, vote.Directory); their
@@ -40,7 +41,9 @@ import (
 const (
 	DefaultInterval = 50 * time.Millisecond
 	DefaultQuiet    = time.Second
-	DefaultTimeout  = time.Second
+	// DefaultGather is the grid quiet periods end on (Config.Gather).
+	DefaultGather  = 250 * time.Millisecond
+	DefaultTimeout = time.Second
 	// DefaultMinPeers is the fewest connected peers a node polls with. A
 	// vote decided by fewer could be decided the other way by the rest of
 	// a partitioned network, for good.
@@ -95,6 +98,12 @@ type Config struct {
 	// uncontested transaction is polled; Timeout how long a poll waits for
 	// its answers.
 	Interval, Quiet, Timeout time.Duration
+	// Gather (default DefaultGather) rounds the end of each quiet period
+	// up to a multiple of it since the zero time: the uncontested
+	// transactions a node accepted within one Gather share one poll, and
+	// nodes that accepted them at about the same moment poll about the
+	// same outputs, which a polled node answers with one signature.
+	Gather time.Duration
 	// MinPeers is the fewest ready peers the Engine polls with (default
 	// DefaultMinPeers); with fewer, every vote waits and nothing becomes
 	// final.
@@ -200,6 +209,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.Quiet <= 0 {
 		cfg.Quiet = DefaultQuiet
+	}
+	if cfg.Gather <= 0 {
+		cfg.Gather = DefaultGather
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout

@@ -114,51 +114,115 @@ func (e *Engine) certificate(id dag.TxID, t *txState) ([]byte, error) {
 }
 
 // answerLoop answers peers' polls with the node's preferences: for each
-// output, the accepted transaction that spends it, or none.
+// output, the accepted transaction that spends it, or none. It takes every
+// poll waiting at once, reads their preferences in one store transaction,
+// and signs each distinct list of votes once (signed).
 func (e *Engine) answerLoop(ctx context.Context) {
+	s := &signed{}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case a := <-e.asks:
-			if err := e.answer(a); err != nil {
-				e.log.Debug("answer poll", "peer", fmt.Sprintf("%x", a.from[:8]), "err", err)
+			asks := []ask{a}
+		drain:
+			for len(asks) < inboxSize {
+				select {
+				case a := <-e.asks:
+					asks = append(asks, a)
+				default:
+					break drain
+				}
 			}
+			e.answer(asks, s)
 		}
 	}
 }
 
-func (e *Engine) answer(a ask) error {
-	votes := make([]vote.Vote, len(a.outs))
+// answerCache is how many signed answers answerLoop keeps for reuse, in
+// each of its two generations, and cacheVotes the most votes of one it
+// keeps: polls about a few new outputs are the ones many peers repeat, and
+// the bound keeps the cache within a few MB.
+const (
+	answerCache = 256
+	cacheVotes  = 64
+)
+
+// signed keeps the encodings of recently signed answers by their votes: a
+// node polled about the same outputs by many peers (every peer polls about
+// a new payment's inputs) signs its answer once and sends the same signed
+// batch to each, for as long as its preferences stay the same. A batch
+// names no poller and no request, so it is as true an answer for one as for
+// another. Two generations bound it: when cur is full, it becomes prev.
+type signed struct {
+	cur, prev map[string][]byte
+}
+
+// get returns the encoding signed for votes key, if kept.
+func (s *signed) get(key string) ([]byte, bool) {
+	if raw, ok := s.cur[key]; ok {
+		return raw, true
+	}
+	raw, ok := s.prev[key]
+	if ok {
+		s.put(key, raw)
+	}
+	return raw, ok
+}
+
+// put keeps raw, the encoding signed for votes key.
+func (s *signed) put(key string, raw []byte) {
+	if s.cur == nil || len(s.cur) >= answerCache {
+		s.prev, s.cur = s.cur, make(map[string][]byte, answerCache)
+	}
+	s.cur[key] = raw
+}
+
+// answer answers asks: the votes of each from one store transaction, each
+// distinct list of them signed once.
+func (e *Engine) answer(asks []ask, s *signed) {
+	votes := make([][]vote.Vote, len(asks))
 	err := e.cfg.Store.View(func(r dag.ReadTx) error {
-		for i, op := range a.outs {
-			votes[i].Out = op
-			by, err := r.SpentBy(op)
-			if errors.Is(err, dag.ErrNotFound) {
-				continue
+		for i, a := range asks {
+			votes[i] = make([]vote.Vote, len(a.outs))
+			for j, op := range a.outs {
+				votes[i][j].Out = op
+				by, err := r.SpentBy(op)
+				if errors.Is(err, dag.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				votes[i][j].Pref = by
 			}
-			if err != nil {
-				return err
-			}
-			votes[i].Pref = by
 		}
 		return nil
 	})
 	if err != nil {
-		return err
+		e.log.Debug("answer polls", "polls", len(asks), "err", err)
+		return
 	}
-	b, err := vote.Sign(e.cfg.Key, e.net, e.cfg.Now().UnixMilli(), votes)
-	if err != nil {
-		return err
+	for i, a := range asks {
+		key := vote.VotesKey(votes[i])
+		raw, ok := s.get(key)
+		if !ok {
+			b, err := vote.Sign(e.cfg.Key, e.net, e.cfg.Now().UnixMilli(), votes[i])
+			if err == nil {
+				raw, err = b.MarshalBinary()
+			}
+			if err != nil {
+				e.log.Debug("answer poll", "peer", fmt.Sprintf("%x", a.from[:8]), "err", err)
+				continue
+			}
+			if len(votes[i]) <= cacheVotes {
+				s.put(key, raw)
+			}
+		}
+		if err := e.cfg.Transport.Answer(a.from, a.req, raw); err != nil {
+			e.log.Debug("answer poll", "peer", fmt.Sprintf("%x", a.from[:8]), "err", err)
+		}
 	}
-	raw, err := b.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	if err := e.cfg.Transport.Answer(a.from, a.req, raw); err != nil {
-		return err
-	}
-	return nil
 }
 
 // seed returns a random seed for the default sampler.

@@ -1,6 +1,8 @@
 package consensus
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,7 +20,17 @@ func (e *Engine) addTx(p *dag.Parsed, now time.Time) {
 		return
 	}
 	e.next++
-	e.txs[p.ID] = &txState{inputs: p.Prev, order: e.next, ready: now.Add(e.cfg.Quiet), raw: p.Raw}
+	e.txs[p.ID] = &txState{inputs: p.Prev, order: e.next, ready: e.readyAt(now), raw: p.Raw}
+}
+
+// readyAt returns when a transaction accepted at now may be polled: once
+// the quiet period has passed, at the next multiple of Gather.
+func (e *Engine) readyAt(now time.Time) time.Time {
+	t := now.Add(e.cfg.Quiet)
+	if g := t.Truncate(e.cfg.Gather); g.Before(t) {
+		return g.Add(e.cfg.Gather)
+	}
+	return t
 }
 
 // contest adds p, a double spend, to the votes on its inputs, and ends
@@ -187,6 +199,9 @@ func (e *Engine) round(ctx context.Context) {
 	if len(outs) == 0 {
 		return
 	}
+	// In one order, so that nodes polling about the same outputs get the
+	// same answer, which the polled node signs once.
+	slices.SortFunc(outs, compareOut)
 	params := vote.ParamsFor(len(pool))
 	sample := vote.Sample(pool, params.K, e.cfg.Rand)
 	e.req++
@@ -226,8 +241,9 @@ func (e *Engine) onAnswer(ctx context.Context, a answer) {
 	}
 }
 
-// checkAnswer decodes and verifies a's batch: signed by the peer's key
-// for this network, one vote per polled output in the poll's order.
+// checkAnswer decodes a's batch and checks that it claims the peer's key
+// and this network, with one vote per polled output in the poll's order.
+// Its signature is verified with the poll's others, in tally.
 func (e *Engine) checkAnswer(a answer, p *poll) (*vote.Batch, error) {
 	var b vote.Batch
 	if err := b.UnmarshalBinary(a.batch); err != nil {
@@ -246,9 +262,6 @@ func (e *Engine) checkAnswer(a answer, p *poll) (*vote.Batch, error) {
 			return nil, fmt.Errorf("vote %d is on %s, not %s", i, v.Out, p.outs[i])
 		}
 	}
-	if err := b.Verify(); err != nil {
-		return nil, err
-	}
 	return &b, nil
 }
 
@@ -256,9 +269,20 @@ func (e *Engine) checkAnswer(a answer, p *poll) (*vote.Batch, error) {
 // ledger where a preference changed, and tries to finalize.
 func (e *Engine) tally(ctx context.Context, req uint64, p *poll) {
 	delete(e.polls, req)
-	keys := make([]vote.NodeKey, 0, len(p.answers))
-	for k := range p.answers {
-		keys = append(keys, k)
+	from := make([]vote.NodeKey, 0, len(p.answers))
+	bs := make([]*vote.Batch, 0, len(p.answers))
+	for k, b := range p.answers {
+		from = append(from, k)
+		bs = append(bs, b)
+	}
+	// Only the answers with a good signature count.
+	keys := make([]vote.NodeKey, 0, len(from))
+	for i, ok := range vote.VerifyAll(bs) {
+		if !ok {
+			e.log.Debug("bad answer", "peer", fmt.Sprintf("%x", from[i][:8]), "err", vote.ErrBadSignature)
+			continue
+		}
+		keys = append(keys, from[i])
 	}
 	slices.SortFunc(keys, func(a, b vote.NodeKey) int { return slices.Compare(a[:], b[:]) })
 	// The votes of each answer that go into certificates: those for the
@@ -324,4 +348,9 @@ func (e *Engine) prefer(ctx context.Context, id dag.TxID) {
 	if err := e.cfg.Graph.Prefer(ctx, id); err != nil {
 		e.log.Info("vote prefers a side the ledger cannot take yet", "tx", id, "err", err)
 	}
+}
+
+// compareOut orders outputs by transaction ID, then index.
+func compareOut(a, b dag.OutPoint) int {
+	return cmp.Or(bytes.Compare(a.TxID[:], b.TxID[:]), cmp.Compare(a.Index, b.Index))
 }

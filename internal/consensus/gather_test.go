@@ -1,0 +1,103 @@
+package consensus
+
+import (
+	"context"
+	"crypto/ed25519"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/dag/dagtest"
+	"github.com/torrenttx/ttx/vote"
+)
+
+// pollLog is a Transport of three peers that records the polls sent.
+type pollLog struct {
+	polls [][]dag.OutPoint // one per poll request, the first peer's
+	reqs  map[uint64]bool
+}
+
+func (l *pollLog) Peers() []vote.Peer {
+	var out []vote.Peer
+	for i := range 3 {
+		out = append(out, vote.Peer{Key: vote.NodeKey{byte(i + 1)}, Addr: netip.AddrFrom4([4]byte{10, byte(i), 0, 1})})
+	}
+	return out
+}
+
+func (l *pollLog) Poll(_ vote.NodeKey, req uint64, outs []dag.OutPoint, _ []dag.TxID) error {
+	if !l.reqs[req] {
+		l.reqs[req] = true
+		l.polls = append(l.polls, slices.Clone(outs))
+	}
+	return nil
+}
+
+func (l *pollLog) Answer(vote.NodeKey, uint64, []byte) error { return nil }
+
+func TestReadyAt(t *testing.T) {
+	e := &Engine{cfg: Config{Quiet: time.Second, Gather: 250 * time.Millisecond}}
+	base := time.UnixMilli(1_700_000_000_000) // a multiple of 250 ms
+	for _, tc := range []struct{ at, want time.Duration }{
+		{0, time.Second},
+		{1 * time.Millisecond, 1250 * time.Millisecond},
+		{249 * time.Millisecond, 1250 * time.Millisecond},
+		{250 * time.Millisecond, 1250 * time.Millisecond},
+		{251 * time.Millisecond, 1500 * time.Millisecond},
+	} {
+		if got := e.readyAt(base.Add(tc.at)); !got.Equal(base.Add(tc.want)) {
+			t.Errorf("accepted at +%v: ready at +%v, want +%v", tc.at, got.Sub(base), tc.want)
+		}
+	}
+}
+
+// TestGatherSharesPoll: uncontested transactions accepted within one
+// Gather are polled together, once their common quiet period ends; one
+// accepted in the next Gather waits for its own.
+func TestGatherSharesPoll(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 3)
+	store := dag.NewMemStore()
+	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: store})
+	_, priv, _ := ed25519.GenerateKey(nil)
+	l := &pollLog{reqs: make(map[uint64]bool)}
+	now := time.UnixMilli(1_700_000_000_000)
+	e, err := New(Config{Network: net, Graph: g, Store: store, Key: priv, Transport: l,
+		Now: func() time.Time { return now }, Quiet: time.Second, Gather: 250 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var txs []*dag.Parsed
+	for i, at := range []time.Duration{10 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond} {
+		p := dagtest.Spend(t, net, keys[i], []dag.OutPoint{dagtest.GenesisOut(net, i)}, dagtest.Out(net, keys[i], dagtest.Funds))
+		if _, err := g.Add(context.Background(), p.Raw, ""); err != nil {
+			t.Fatal(err)
+		}
+		e.addTx(p, now.Add(at))
+		txs = append(txs, p)
+	}
+	ctx := context.Background()
+	poll := func(at time.Duration) {
+		now = time.UnixMilli(1_700_000_000_000).Add(at)
+		e.round(ctx)
+	}
+	poll(1210 * time.Millisecond) // the first two are quiet at +1010 and +1200 ms: they wait for +1250
+	if len(l.polls) != 0 {
+		t.Fatalf("polls before the grid point: %v", l.polls)
+	}
+	poll(1260 * time.Millisecond)
+	want := []dag.OutPoint{txs[0].Prev[0], txs[1].Prev[0]}
+	slices.SortFunc(want, compareOut)
+	if len(l.polls) != 1 || !slices.Equal(l.polls[0], want) {
+		t.Fatalf("polls at +1260 ms = %v, want one of %v", l.polls, want)
+	}
+	poll(1490 * time.Millisecond)
+	if len(l.polls) != 1 {
+		t.Fatalf("the third (quiet at +1300 ms) polled before +1500 ms: %v", l.polls)
+	}
+	poll(1510 * time.Millisecond)
+	if len(l.polls) != 2 || !slices.Equal(l.polls[1], txs[2].Prev) {
+		t.Errorf("polls at +1510 ms = %v, want a second of %v", l.polls, txs[2].Prev)
+	}
+}
