@@ -89,11 +89,12 @@ const (
 const (
 	DefaultMaxPeerInFlight   = 2048
 	DefaultMaxSignerInFlight = 256
-	// DefaultSignerTurn spaces a signer's batches: a flood from one key
+	// DefaultSignerTurn spaces the batches of a signer whose earlier
+	// transactions are still in the ledger's queue: a flood from one key
 	// costs the committer at most 20 commits a second (a commit costs a
 	// few fsyncs, so a flood committed message by message keeps the
 	// committer busy and every payment waits for it), while a person's
-	// next payment, seconds later, goes at once.
+	// next payment, once the last is committed, goes at once.
 	DefaultSignerTurn = 50 * time.Millisecond
 )
 
@@ -200,9 +201,9 @@ type Config struct {
 	// peer's held transactions: past it, reading from the peer waits
 	// (ingest.go).
 	MaxPeerInFlight, MaxSignerInFlight int
-	// SignerTurn: a signer's transactions are submitted to the ledger in
-	// at most one batch per SignerTurn; what it sends meanwhile is held
-	// for its next turn (ingest.go).
+	// SignerTurn: while a signer has transactions in the ledger's queue,
+	// its next ones are submitted in at most one batch per SignerTurn;
+	// what it sends meanwhile is held for its next turn (ingest.go).
 	SignerTurn time.Duration
 	// SyncTimeout aborts a catch-up sync that made no progress for that
 	// long.

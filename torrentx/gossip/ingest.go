@@ -26,11 +26,14 @@ import (
 //     that relays a flood: it joins the next commit, behind at most
 //     MaxSignerInFlight transactions of each flooding key however deep
 //     their backlog.
-//   - A signer gets one batch per SignerTurn: what it sends meanwhile is
-//     held until its next turn. A flood's backlog is thus submitted a
-//     batch a turn, the batch growing with the backlog, so that it costs
-//     the committer a few commits a second, not one per message, and a
-//     payment finds the committer idle or in one commit.
+//   - A signer with transactions still in the ledger's queue gets one
+//     batch per SignerTurn: what it sends meanwhile is held until its
+//     next turn, or until those are committed. A flood keeps the queue
+//     busy, so its backlog is submitted a batch a turn, the batch growing
+//     with the backlog: it costs the committer a few commits a second,
+//     not one per message, and a payment finds the committer idle or in
+//     one commit. A key whose last payment is committed (a wallet paying
+//     twice in a row) waits for nothing.
 //   - A peer has at most MaxPeerInFlight transactions submitted or held;
 //     past that its Handle goroutine waits, which pauses reading from its
 //     connection only. Nothing valid is dropped: every held transaction
@@ -170,7 +173,8 @@ func (e *Engine) serveLocked(ps *peer) {
 // of their signer nor spend a held one's output, reserving their slots,
 // and the pongs and polls with nothing before them held; it counts the
 // turn as moving if it took any. A signer's turn is due SignerTurn after
-// its last batch was taken (at once for the rest of that batch).
+// its last batch was taken (at once for the rest of that batch), or as
+// soon as none of its transactions is in the ledger's queue.
 // It must be called with e.mu held.
 func (e *Engine) takeLocked(ps *peer) (txs []ingestTx, ctls []txAdd) {
 	var blocked map[string]bool
@@ -178,7 +182,7 @@ func (e *Engine) takeLocked(ps *peer) (txs []ingestTx, ctls []txAdd) {
 	now := e.cfg.Now()
 	taken := make(map[string]bool) // signers whose batch this is
 	due := func(s string) bool {
-		if taken[s] {
+		if taken[s] || e.signers[s] == 0 {
 			return true
 		}
 		last, ok := e.lastTurn[s]

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -265,4 +266,69 @@ func FuzzParentsOf(f *testing.F) {
 			t.Fatalf("parentsOf = %v, %v; the tx spends %v", got, ok, want)
 		}
 	})
+}
+
+// TestSignerTurn: a signer's next transaction waits for its turn only
+// while earlier ones of its are in the ledger's queue. With a turn of an
+// hour, a transaction sent after the last one was committed is committed
+// at once; one sent while the last is being committed is held until that
+// commit ends, then goes without waiting for the turn.
+func TestSignerTurn(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 1)
+	var gated atomic.Bool
+	gate := make(chan struct{})
+	mem := dag.NewMemStore()
+	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: mem, OnChange: func([]dag.Change) {
+		if gated.Load() {
+			<-gate
+		}
+	}})
+	var opened sync.Once
+	open := func() { opened.Do(func() { close(gate) }) }
+	t.Cleanup(open) // before the Graph's Close, which waits for the committer
+	ledger := &countingLedger{Graph: g}
+	cfg := testConfig()
+	cfg.Network, cfg.Ledger, cfg.Store, cfg.NodeKey = net, ledger, mem, testKey("n")
+	cfg.SignerTurn = time.Hour
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	var ours dag.Digest
+	if err := mem.View(func(r dag.ReadTx) (err error) { ours, err = r.Digest(); return err }); err != nil {
+		t.Fatal(err)
+	}
+	p := newRawPeer(e, "p")
+	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: ours})
+	txs := dagtest.NewGen(t, net, keys, 7).Next(4)
+	send := func(i int) { p.handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: txs[i].ID, Raw: txs[i].Raw}}}) }
+	stored := func(i int) func() error {
+		return func() error {
+			if st, err := g.State(txs[i].ID); err != nil || st == dag.StateUnknown {
+				return fmt.Errorf("tx %d is %v (%v)", i, st, err)
+			}
+			return nil
+		}
+	}
+	send(0)
+	eventually(t, 5*time.Second, "the first tx stored", stored(0))
+	send(1)
+	eventually(t, 5*time.Second, "the next tx, sent after the first was committed, stored", stored(1))
+
+	gated.Store(true)
+	send(2)
+	eventually(t, 5*time.Second, "the third tx submitted", func() error {
+		if n := ledger.submitted.Load(); n != 3 {
+			return fmt.Errorf("%d submitted, want 3", n)
+		}
+		return nil
+	})
+	send(3)
+	if n := ledger.submitted.Load(); n != 3 {
+		t.Fatalf("%d submitted: the fourth went while its signer's third was in the ledger's queue", n)
+	}
+	gated.Store(false)
+	open()
+	eventually(t, 5*time.Second, "the fourth tx stored once the third was committed", stored(3))
 }
