@@ -16,7 +16,7 @@ import (
 // TestMagnetFromAPI: the magnet links the API shows (ttx tx and the web
 // page show the same) carry the node's address, and libtorrent on its
 // default settings downloads the transaction with the v2 link alone and
-// gets identical bytes. With Advertise set, that address is the hint.
+// gets identical bytes. With AdvertiseAddr set, that address is the hint.
 func TestMagnetFromAPI(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
