@@ -398,19 +398,11 @@ func TestCopiesWhileAdding(t *testing.T) {
 	store.open = make(chan struct{})
 	ledger := &countingLedger{Graph: g}
 	cfg := testConfig()
-	cfg.Network, cfg.Ledger, cfg.Store, cfg.NodeKey = net, ledger, mem, testKey("n")
-	e, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	cfg.Network, cfg.Ledger, cfg.Store = net, ledger, mem
+	e, ours := rawEngine(t, cfg)
 
 	tx := pay(t, net, keys[0], 0, "once")
 	msg := &wire.Tx{Txs: []wire.TxEntry{{ID: tx.ID, Raw: tx.Raw}}}
-	var ours dag.Digest
-	if err := mem.View(func(r dag.ReadTx) (err error) { ours, err = r.Digest(); return err }); err != nil {
-		t.Fatal(err)
-	}
 	var peers []*rawPeer
 	for _, id := range []string{"p1", "p2", "p3"} {
 		p := newRawPeer(e, id)

@@ -264,6 +264,24 @@ type rawPeer struct {
 	reason error
 }
 
+// rawEngine starts an engine on cfg (Network, Ledger and Store set) for a
+// test that drives it with rawPeers, and returns it with the digest of its
+// store, for the peers' hellos. The engine is closed when the test ends.
+func rawEngine(t testing.TB, cfg Config) (*Engine, dag.Digest) {
+	t.Helper()
+	cfg.NodeKey = testKey("n")
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	var ours dag.Digest
+	if err := cfg.Store.View(func(r dag.ReadTx) (err error) { ours, err = r.Digest(); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return e, ours
+}
+
 func newRawPeer(e *Engine, id string) *rawPeer {
 	p := &rawPeer{id: id, eng: e}
 	e.AddPeer(p)

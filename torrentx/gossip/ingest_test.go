@@ -74,17 +74,9 @@ func TestFairIngest(t *testing.T) {
 			}
 			ledger := &countingLedger{Graph: g}
 			cfg := testConfig()
-			cfg.Network, cfg.Ledger, cfg.Store, cfg.NodeKey = net, ledger, mem, testKey("n")
+			cfg.Network, cfg.Ledger, cfg.Store = net, ledger, mem
 			cfg.MaxPeerInFlight, cfg.MaxSignerInFlight = tc.peer, tc.sign
-			e, err := New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer e.Close()
-			var ours dag.Digest
-			if err := mem.View(func(r dag.ReadTx) (err error) { ours, err = r.Digest(); return err }); err != nil {
-				t.Fatal(err)
-			}
+			e, ours := rawEngine(t, cfg)
 			hello := &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: ours}
 
 			txs := dagtest.NewGen(t, net, keys[:tc.floodKeys], 7).Next(flood)
@@ -288,17 +280,9 @@ func TestSignerTurn(t *testing.T) {
 	t.Cleanup(open) // before the Graph's Close, which waits for the committer
 	ledger := &countingLedger{Graph: g}
 	cfg := testConfig()
-	cfg.Network, cfg.Ledger, cfg.Store, cfg.NodeKey = net, ledger, mem, testKey("n")
+	cfg.Network, cfg.Ledger, cfg.Store = net, ledger, mem
 	cfg.SignerTurn = time.Hour
-	e, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	var ours dag.Digest
-	if err := mem.View(func(r dag.ReadTx) (err error) { ours, err = r.Digest(); return err }); err != nil {
-		t.Fatal(err)
-	}
+	e, ours := rawEngine(t, cfg)
 	p := newRawPeer(e, "p")
 	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: ours})
 	txs := dagtest.NewGen(t, net, keys, 7).Next(4)

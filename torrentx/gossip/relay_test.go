@@ -209,16 +209,8 @@ func TestInvWhileAdding(t *testing.T) {
 	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: store})
 	store.open = make(chan struct{})
 	cfg := testConfig()
-	cfg.Network, cfg.Ledger, cfg.Store, cfg.NodeKey = net, g, mem, testKey("n")
-	e, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	var ours dag.Digest
-	if err := mem.View(func(r dag.ReadTx) (err error) { ours, err = r.Digest(); return err }); err != nil {
-		t.Fatal(err)
-	}
+	cfg.Network, cfg.Ledger, cfg.Store = net, g, mem
+	e, ours := rawEngine(t, cfg)
 	pusher, announcer := newRawPeer(e, "pusher"), newRawPeer(e, "announcer")
 	for _, p := range []*rawPeer{pusher, announcer} {
 		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey(p.id), Network: net.ID, Digest: ours})
