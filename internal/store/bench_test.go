@@ -88,10 +88,13 @@ func heapPerTx(b *testing.B, path string, n int) (perTx float64, reopen time.Dur
 			return err
 		}
 		var last *dag.Record
-		if err := r.Since(uint64(n-10), func(rec *dag.Record) bool { last = rec; return true }); err != nil {
+		if err := r.Since(uint64(n/2), func(rec *dag.Record) bool { last = rec; return false }); err != nil {
 			return err
 		}
 		reopen = time.Since(start)
+		if last == nil {
+			return fmt.Errorf("no record after seq %d of %d", n/2, n)
+		}
 		_, err := r.Get(last.ID)
 		return err
 	})
