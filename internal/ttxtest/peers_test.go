@@ -109,8 +109,11 @@ func TestBoundedPeers(t *testing.T) {
 		return out
 	}
 	// Wait until every node filled its outbound slots and all are
-	// connected, checking the cap at every look.
-	ttxtest.Wait(t, 30*time.Second, func() error {
+	// connected, checking the cap at every look. Most runs take a few
+	// seconds; a node whose known candidates are all full learns new ones
+	// only from its peers' next PEX message, up to a PEX interval (a
+	// minute) later, so the bound covers one interval and its back-off.
+	ttxtest.Wait(t, 90*time.Second, func() error {
 		all := peers()
 		checkCap(all)
 		for _, name := range names {
