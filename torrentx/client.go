@@ -170,7 +170,11 @@ func (c *Client) Start() error {
 	// Keep-alives are the BitTorrent protocol's, as the library's own
 	// dialer has them.
 	c.cl.AddDialer(torrent.NetworkDialer{Network: "tcp" + v, Dialer: &net.Dialer{KeepAlive: -1}})
-	c.cl.AddListener(c.socks.TCP)
+	// The library appends to its listener list without a lock, while the
+	// accept goroutine of a listener added before reads that list for each
+	// conn it accepts: no conn is accepted until every listener is added.
+	added := make(chan struct{})
+	c.cl.AddListener(heldListener{c.socks.TCP, added})
 	// uTP in and out on the UDP socket the DHT shares. The library dials
 	// a peer on every dialer at once and keeps the first conn up; without
 	// uTP libtorrent on its defaults (so qBittorrent, Deluge) dials a
@@ -178,8 +182,9 @@ func (c *Client) Start() error {
 	// seconds later.
 	if u := c.socks.utp; u != nil {
 		c.cl.AddDialer(torrent.NetworkDialer{Network: "udp" + v, Dialer: u})
-		c.cl.AddListener(u)
+		c.cl.AddListener(heldListener{u, added})
 	}
+	close(added)
 	c.wg.Add(4)
 	go c.metaWorker()
 	go c.peerLoop()

@@ -130,6 +130,17 @@ func (s *Sockets) Close() error {
 	return err
 }
 
+// heldListener is a listener whose Accept waits until added is closed.
+type heldListener struct {
+	torrent.Listener
+	added <-chan struct{}
+}
+
+func (l heldListener) Accept() (net.Conn, error) {
+	<-l.added
+	return l.Listener.Accept()
+}
+
 // ignoreClosed drops net.ErrClosed from err.
 func ignoreClosed(err error) error {
 	if errors.Is(err, net.ErrClosed) {
