@@ -63,7 +63,18 @@ func TestFetchShared(t *testing.T) {
 	tn := newTestNet(t, 1)
 	var ra, rb txRecv
 	a := newTestClient(t, testConfig(tn.net, tn.store(t, 1), &ra))
-	b := newTestClient(t, testConfig(tn.net, tn.store(t, 0), &rb))
+	bs := tn.store(t, 0)
+	cfg := testConfig(tn.net, bs, &rb)
+	// As a node does, b stores what OnTx hands it: a Fetch that starts
+	// only after the shared one ended (a slow goroutine on a loaded box)
+	// then reads the store instead of downloading and delivering again.
+	cfg.OnTx = func(raw []byte, src string) {
+		rb.onTx(raw, src)
+		if err := putAccepted(bs, raw); err != nil {
+			t.Errorf("store the fetched tx: %v", err)
+		}
+	}
+	b := newTestClient(t, cfg)
 	want := tn.txs[0]
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

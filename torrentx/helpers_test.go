@@ -37,7 +37,15 @@ func (tn *testNet) store(t testing.TB, n int) *dag.MemStore {
 	for _, tx := range tn.txs[:n] {
 		raws = append(raws, tx.Raw)
 	}
-	err := s.Update(func(w dag.WriteTx) error {
+	if err := putAccepted(s, raws...); err != nil {
+		t.Fatalf("fill store: %v", err)
+	}
+	return s
+}
+
+// putAccepted stores raws in s as accepted transactions, in order.
+func putAccepted(s *dag.MemStore, raws ...[]byte) error {
+	return s.Update(func(w dag.WriteTx) error {
 		for i, raw := range raws {
 			p, err := dag.Decode(raw)
 			if err != nil {
@@ -50,10 +58,6 @@ func (tn *testNet) store(t testing.TB, n int) *dag.MemStore {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatalf("fill store: %v", err)
-	}
-	return s
 }
 
 // txRecv records what a Client handed to OnTx.
