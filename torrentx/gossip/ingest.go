@@ -77,42 +77,6 @@ func signerOf(raw []byte) string {
 	return ""
 }
 
-// prevField starts the prev list of a canonical tx.json; a quote in a
-// string is escaped, so these bytes occur only as the field itself.
-var prevField = []byte(`"prev":["`)
-
-// parentsOf returns the IDs of the transactions whose outputs raw
-// (canonical tx.json) spends, or false if raw has no prev list that
-// parses: the ledger rejects such bytes anyway, and the scheduler keeps
-// them in their peer's order.
-func parentsOf(raw []byte) ([]dag.TxID, bool) {
-	i := bytes.Index(raw, prevField)
-	if i < 0 {
-		return nil, false
-	}
-	rest := raw[i+len(prevField):]
-	var ids []dag.TxID
-	for {
-		end := bytes.IndexByte(rest, '"')
-		if end < 0 {
-			return nil, false
-		}
-		op, err := dag.ParseOutPoint(string(rest[:end]))
-		if err != nil {
-			return nil, false
-		}
-		ids = append(ids, op.TxID)
-		switch rest = rest[end+1:]; {
-		case bytes.HasPrefix(rest, []byte(`,"`)):
-			rest = rest[2:]
-		case bytes.HasPrefix(rest, []byte(`]`)):
-			return ids, true
-		default:
-			return nil, false
-		}
-	}
-}
-
 // ingest queues txs (from ps, in message order) and submits at once what
 // may go (takeLocked), unless the scheduler is submitting a turn of ps's.
 // It first waits while ps has MaxPeerInFlight transactions submitted or
@@ -226,17 +190,20 @@ func (e *Engine) takeLocked(ps *peer) (txs []ingestTx, ctls []txAdd) {
 }
 
 // spendsAny reports whether raw spends an output of a transaction in ids,
-// or may (its prev list does not parse).
+// or may (it does not decode: the ledger rejects it anyway, and the
+// scheduler keeps it in its peer's order). It runs only for a transaction
+// behind held ones of another signer, so decoding it is no cost worth a
+// parser of its own.
 func spendsAny(raw []byte, ids map[dag.TxID]bool) bool {
 	if len(ids) == 0 {
 		return false
 	}
-	parents, ok := parentsOf(raw)
-	if !ok {
+	p, err := dag.Decode(raw)
+	if err != nil {
 		return true
 	}
-	for _, id := range parents {
-		if ids[id] {
+	for _, op := range p.Prev {
+		if ids[op.TxID] {
 			return true
 		}
 	}
