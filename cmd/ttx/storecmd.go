@@ -26,14 +26,24 @@ Example:
   ttx store check --datadir ~/.ttx
 `
 
+// runStore dispatches ttx store's one verb, named first as in ttx wallet.
 func runStore(e *env, args []string) error {
-	fs := newFlagSet("store")
-	cf := addConfigFlags(fs, "datadir", "genesis")
-	if help, err := e.parse(fs, args, storeUsage, 1); help || err != nil {
-		return err
+	if len(args) == 0 {
+		fmt.Fprint(e.stdout, storeUsage)
+		return withHint(errors.New("store needs a command: check"), "ttx store -h")
 	}
-	if fs.Arg(0) != "check" {
-		return fmt.Errorf("unknown store command %q (ttx store check)", fs.Arg(0))
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(e.stdout, storeUsage)
+		return nil
+	case "check":
+	default:
+		return withHint(fmt.Errorf("unknown store command %q", args[0]), "ttx store -h")
+	}
+	fs := newFlagSet("store check")
+	cf := addConfigFlags(fs, "datadir", "genesis")
+	if help, err := e.parse(fs, args[1:], storeUsage, 0); help || err != nil {
+		return err
 	}
 	cfg, net, err := cf.loadWithNetwork(e)
 	if err != nil {

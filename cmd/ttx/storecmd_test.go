@@ -47,7 +47,7 @@ func TestStoreCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	out, stderr, err := runCmd(t, "store", "--datadir", dir, "--genesis", gpath, "check")
+	out, stderr, err := runCmd(t, "store", "check", "--datadir", dir, "--genesis", gpath)
 	if err != nil || !strings.Contains(out, "is healthy: 201 transactions") {
 		t.Fatalf("check of a healthy store: %v\n%s%s", err, out, stderr)
 	}
@@ -68,7 +68,7 @@ func TestStoreCheck(t *testing.T) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, _, err = runCmd(t, "store", "--datadir", dir, "--genesis", gpath, "check")
+	out, _, err = runCmd(t, "store", "check", "--datadir", dir, "--genesis", gpath)
 	if exitCode(err) != 1 || !strings.Contains(out, "is damaged") || !strings.Contains(out, "move "+path+" away") {
 		t.Errorf("check of a damaged store: exit %d\n%s", exitCode(err), out)
 	}
