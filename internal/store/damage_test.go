@@ -340,3 +340,25 @@ func TestTruncated(t *testing.T) {
 	}
 	t.Logf("%d of %d truncations (to 0 and at random offsets below %d) refused at Open", refused, len(offsets), end)
 }
+
+// TestContainBug: a panic in a caller's own code under contain is a bug,
+// not damage: it goes on up rather than telling the operator the file is
+// damaged. (The damage tests above check that bbolt's panics and faults on
+// damaged pages become ErrCorrupt.)
+func TestContainBug(t *testing.T) {
+	var nilMap *map[string]int
+	for name, fn := range map[string]func() error{
+		"panic": func() error { panic("caller bug") },
+		"nil":   func() error { return fmt.Errorf("%d", (*nilMap)["x"]) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r == nil {
+					t.Fatal("no panic came up")
+				}
+			}()
+			err := contain(fn)
+			t.Fatalf("contain returned %v for a caller's panic", err)
+		})
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"runtime"
 	"runtime/debug"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -188,10 +190,12 @@ func (c *cursor) Delete() error {
 }
 
 // contain runs fn and turns a panic in it into an error: a checksum
-// mismatch as its own error, anything else (bbolt panics on pages that do
-// not parse, and with SetPanicOnFault a read of a page past the end of a
-// truncated file) as ErrCorrupt. bbolt rolls the transaction back on the
-// way out.
+// mismatch as its own error, and a panic of bbolt's code (it panics on
+// pages that do not parse) or a fault (with SetPanicOnFault, a read of a
+// page past the end of a truncated file) as ErrCorrupt. bbolt rolls the
+// transaction back on the way out. Any other panic is a bug in the code
+// that called the store, not damage to the file: it goes on up with its
+// stack, so the operator is never told to throw away a sound store.
 func contain(fn func() error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
@@ -203,7 +207,48 @@ func contain(fn func() error) (err error) {
 			err = c.err
 			return
 		}
+		if !fault(r) && !panickedIn(boltPkg) {
+			panic(r)
+		}
 		err = corruptf("damaged file: %v", r)
 	}()
 	return fn()
+}
+
+// boltPkg is bbolt's module path, the prefix of the names of its functions
+// and of its internal packages' in a stack.
+const boltPkg = "go.etcd.io/bbolt"
+
+// fault reports whether r is a memory fault that SetPanicOnFault turned
+// into a panic at a real address: a read of the mapped file that the
+// system refused, as past the end of a truncated file. A fault in the
+// first page of memory is a nil pointer, a bug wherever it happens.
+func fault(r any) bool {
+	f, ok := r.(interface{ Addr() uintptr })
+	_, isRuntime := r.(runtime.Error)
+	return ok && isRuntime && f.Addr() >= 4096
+}
+
+// panickedIn reports whether the function that panicked, the first frame
+// outside the runtime below the deferred call, is in package pkg or one of
+// the packages under it. It must be called from a deferred function while
+// the panic is under way, when the panicking frames are still on the
+// stack.
+func panickedIn(pkg string) bool {
+	pc := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pc[:runtime.Callers(2, pc)])
+	panicking := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic":
+			panicking = true
+		case panicking && !strings.HasPrefix(f.Function, "runtime."):
+			rest, ok := strings.CutPrefix(f.Function, pkg)
+			return ok && (strings.HasPrefix(rest, ".") || strings.HasPrefix(rest, "/"))
+		}
+		if !more {
+			return false
+		}
+	}
 }
