@@ -33,6 +33,8 @@ type frame struct {
 	Outs        []byte         `cbor:"14,keyasint,omitempty"`
 	Raws        [][]byte       `cbor:"15,keyasint,omitempty"`
 	Batch       []byte         `cbor:"16,keyasint,omitempty"`
+	Salt        uint64         `cbor:"17,keyasint,omitempty"`
+	Short       []byte         `cbor:"18,keyasint,omitempty"`
 }
 
 // txItem is a TxEntry on the wire: [id, raw].
@@ -151,7 +153,7 @@ func parse(f *frame) (Message, error) {
 		if err != nil {
 			return nil, err
 		}
-		m := &Hello{Version: f.Version, Network: net, Digest: d, Agent: f.Agent, ListenPort: f.Port}
+		m := &Hello{Version: f.Version, Network: net, Digest: d, Agent: f.Agent, ListenPort: f.Port, Salt: f.Salt}
 		if f.NodeKey != nil {
 			if len(f.NodeKey) != len(m.NodeKey) {
 				return nil, fmt.Errorf("%w: node key is %d bytes, want %d", ErrMalformed, len(f.NodeKey), len(m.NodeKey))
@@ -164,13 +166,17 @@ func parse(f *frame) (Message, error) {
 		if err != nil {
 			return nil, err
 		}
+		short, err := parseShortIDs(f.Short)
+		if err != nil {
+			return nil, err
+		}
 		switch f.Type {
 		case TypeInv:
-			return &Inv{IDs: ids}, nil
+			return &Inv{IDs: ids, Short: short}, nil
 		case TypeWant:
-			return &Want{IDs: ids}, nil
+			return &Want{IDs: ids, Short: short}, nil
 		case TypeNotFound:
-			return &NotFound{IDs: ids}, nil
+			return &NotFound{IDs: ids, Short: short}, nil
 		}
 		return &Query{Nonce: f.Nonce, IDs: ids}, nil
 	case TypeTx:
@@ -315,16 +321,24 @@ func parseDigest(f *frame) (dag.Digest, error) {
 
 func (m *Hello) frame() *frame {
 	f := &frame{Type: TypeHello, Version: m.Version, Network: bytes.Clone(m.Network[:]),
-		Count: m.Digest.Count, Fingerprint: bytes.Clone(m.Digest.Fingerprint[:]), Agent: m.Agent, Port: m.ListenPort}
+		Count: m.Digest.Count, Fingerprint: bytes.Clone(m.Digest.Fingerprint[:]), Agent: m.Agent, Port: m.ListenPort, Salt: m.Salt}
 	if m.NodeKey != (dag.PubKey{}) {
 		f.NodeKey = bytes.Clone(m.NodeKey[:])
 	}
 	return f
 }
 
-func (m *Inv) frame() *frame      { return &frame{Type: TypeInv, IDs: packIDs(m.IDs)} }
-func (m *Want) frame() *frame     { return &frame{Type: TypeWant, IDs: packIDs(m.IDs)} }
-func (m *NotFound) frame() *frame { return &frame{Type: TypeNotFound, IDs: packIDs(m.IDs)} }
+func (m *Inv) frame() *frame {
+	return &frame{Type: TypeInv, IDs: packIDs(m.IDs), Short: packShortIDs(m.Short)}
+}
+
+func (m *Want) frame() *frame {
+	return &frame{Type: TypeWant, IDs: packIDs(m.IDs), Short: packShortIDs(m.Short)}
+}
+
+func (m *NotFound) frame() *frame {
+	return &frame{Type: TypeNotFound, IDs: packIDs(m.IDs), Short: packShortIDs(m.Short)}
+}
 
 func (m *Query) frame() *frame {
 	return &frame{Type: TypeQuery, Nonce: m.Nonce, IDs: packIDs(m.IDs)}
