@@ -32,8 +32,12 @@ func relayed(c dag.ErrorCode) bool {
 }
 
 func (e *Engine) handleInv(ps *peer, m *wire.Inv) {
+	ids := m.IDs
+	if len(m.Short) > 0 {
+		ids = e.handleShortInv(ps, m)
+	}
 	var unknown []dag.TxID
-	for _, id := range m.IDs {
+	for _, id := range ids {
 		st, err := e.cfg.Ledger.State(id)
 		if err != nil {
 			e.log.Error("read state", logTx, id, logErr, err)
@@ -45,7 +49,7 @@ func (e *Engine) handleInv(ps *peer, m *wire.Inv) {
 	}
 	now := e.cfg.Now()
 	e.mu.Lock()
-	for _, id := range m.IDs {
+	for _, id := range ids {
 		ps.known.Add(id)
 	}
 	// What another message is adding is on its way into the ledger: wanting
@@ -61,7 +65,10 @@ func (e *Engine) handleInv(ps *peer, m *wire.Inv) {
 // handleWant serves the wanted transactions we hold, parents first (in our
 // Seq order), within the peer's serve budget; the rest get a notfound.
 func (e *Engine) handleWant(ps *peer, m *wire.Want) {
-	ids := slices.Compact(slices.SortedFunc(slices.Values(m.IDs), compareIDs))
+	e.mu.Lock()
+	short, lost := e.wantedShortLocked(ps, m.Short)
+	e.mu.Unlock()
+	ids := slices.Compact(slices.SortedFunc(slices.Values(append(short, m.IDs...)), compareIDs))
 	var recs []*dag.Record
 	var missing []dag.TxID
 	err := e.cfg.Store.View(func(r dag.ReadTx) error {
@@ -96,8 +103,8 @@ func (e *Engine) handleWant(ps *peer, m *wire.Want) {
 	}
 	e.mu.Unlock()
 	e.sendTxs(ps, served)
-	if len(missing) > 0 {
-		e.send(ps, &wire.NotFound{IDs: missing})
+	if len(missing)+len(lost) > 0 {
+		e.send(ps, &wire.NotFound{IDs: missing, Short: lost})
 	}
 }
 
@@ -174,12 +181,15 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 	}
 	// Another message may have begun adding one since.
 	var in []ingestTx
+	now := e.cfg.Now()
 	e.mu.Lock()
 	for i, t := range m.Txs {
 		ps.known.Add(t.ID)
 		e.gotLocked(ps, t.ID)
+		e.gotShortLocked(t.ID, now)
 		if !skip[i] && !e.adding[t.ID] {
 			e.adding[t.ID] = true
+			e.inflightLocked(t.ID, true)
 			in = append(in, ingestTx{tx: hashed[i], id: t.ID, raw: t.Raw, signer: signerOf(t.Raw)})
 		}
 	}
@@ -200,6 +210,7 @@ func (e *Engine) release(a txAdd) {
 	e.mu.Lock()
 	for _, id := range a.ids {
 		delete(e.adding, id)
+		e.inflightLocked(id, false)
 	}
 	e.unreserveLocked(a.ps, a.signers)
 	e.mu.Unlock()
@@ -353,6 +364,7 @@ func (e *Engine) handleNotFound(ps *peer, m *wire.NotFound) {
 			w.deadline = now
 		}
 	}
+	e.notFoundShortLocked(ps, m.Short, now)
 }
 
 // Announce relays new transactions to the ready peers not known to have
@@ -379,8 +391,9 @@ func (e *Engine) Announce(changes []dag.Change) {
 		return
 	}
 	type batch struct {
-		inv  []dag.TxID
-		push []*dag.Record
+		inv   []dag.TxID
+		short []wire.ShortID
+		push  []*dag.Record
 	}
 	out := make(map[*peer]*batch)
 	e.mu.Lock()
@@ -427,6 +440,8 @@ func (e *Engine) Announce(changes []dag.Change) {
 			}
 			if i < pushes {
 				b.push = append(b.push, rec)
+			} else if sid, ok := e.shortLocked(ps, rec.ID); ok {
+				b.short = append(b.short, sid)
 			} else {
 				b.inv = append(b.inv, rec.ID)
 			}
@@ -435,12 +450,6 @@ func (e *Engine) Announce(changes []dag.Change) {
 	e.mu.Unlock()
 	for ps, b := range out {
 		e.sendTxs(ps, b.push)
-		for ids := b.inv; len(ids) > 0; {
-			n := min(len(ids), wire.MaxIDs)
-			if e.send(ps, &wire.Inv{IDs: ids[:n]}) {
-				e.traffic.invIDsOut.Add(uint64(n))
-			}
-			ids = ids[n:]
-		}
+		e.sendInv(ps, b.inv, b.short)
 	}
 }
