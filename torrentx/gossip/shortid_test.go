@@ -1,0 +1,220 @@
+package gossip
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/torrenttx/ttx/dag"
+	"github.com/torrenttx/ttx/dag/dagtest"
+	"github.com/torrenttx/ttx/torrentx/wire"
+)
+
+// key returns the short-ID key of p's connection: rawSalt and the salt of
+// the engine's hello.
+func (p *rawPeer) key(t *testing.T) wire.ShortKey {
+	t.Helper()
+	h := p.received(wire.TypeHello)
+	if len(h) != 1 || h[0].(*wire.Hello).Salt == 0 {
+		t.Fatalf("%s: hellos %+v, want one with a salt", p.id, h)
+	}
+	return wire.NewShortKey(rawSalt, h[0].(*wire.Hello).Salt)
+}
+
+// wantsOf returns the short IDs the engine wanted of p.
+func (p *rawPeer) wantsOf() []wire.ShortID {
+	var out []wire.ShortID
+	for _, m := range p.received(wire.TypeWant) {
+		out = append(out, m.(*wire.Want).Short...)
+	}
+	return out
+}
+
+// readyPeer connects a raw peer that speaks version v.
+func readyPeer(t *testing.T, net *dag.Network, n *node, id string, v uint64) *rawPeer {
+	t.Helper()
+	p := newRawPeer(n.eng, id)
+	h := &wire.Hello{Version: v, NodeKey: testKey(id), Network: net.ID, Digest: n.digest(t)}
+	if v >= wire.ShortIDVersion {
+		h.Salt = rawSalt
+	}
+	p.handle(t, h)
+	return p
+}
+
+// A version 5 peer is told of a transaction by its short ID on the
+// connection, and gets it by wanting that short ID; a short ID it was not
+// given gets a notfound. A version 4 peer is told the full ID.
+func TestShortAnnounce(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 1)
+	cfg := testConfig()
+	cfg.PushMax = -1 // announce by inv only
+	cfg.PingInterval = time.Hour
+	n := newNode(t, net, "n", cfg)
+	p, old := readyPeer(t, net, n, "p", wire.ProtocolVersion), readyPeer(t, net, n, "old", wire.PollIDsVersion)
+	tx := pay(t, net, keys[0], 0, "short")
+	n.add(t, tx.Raw)
+	sid := p.key(t).Short(tx.ID)
+	invs := p.received(wire.TypeInv)
+	if len(invs) != 1 || !slices.Equal(invs[0].(*wire.Inv).Short, []wire.ShortID{sid}) || len(invs[0].(*wire.Inv).IDs) != 0 {
+		t.Fatalf("v5 peer got invs %+v, want one of short ID %x", invs, sid)
+	}
+	if b, _ := wire.Encode(invs[0]); len(b) != 11 {
+		t.Errorf("an inv of one short ID is %d bytes, want 11", len(b))
+	}
+	if invs := old.received(wire.TypeInv); len(invs) != 1 || !slices.Equal(invs[0].(*wire.Inv).IDs, []dag.TxID{tx.ID}) {
+		t.Errorf("v4 peer got invs %+v, want one of the full ID", invs)
+	}
+
+	bogus := sid
+	bogus[5] ^= 1
+	p.handle(t, &wire.Want{Short: []wire.ShortID{sid, bogus}})
+	txs := p.received(wire.TypeTx)
+	if len(txs) != 1 || len(txs[0].(*wire.Tx).Txs) != 1 || txs[0].(*wire.Tx).Txs[0].ID != tx.ID {
+		t.Errorf("got %+v for the want, want the transaction", txs)
+	}
+	nf := p.received(wire.TypeNotFound)
+	if len(nf) != 1 || !slices.Equal(nf[0].(*wire.NotFound).Short, []wire.ShortID{bogus}) {
+		t.Errorf("notfounds %+v, want one of the short ID never announced", nf)
+	}
+}
+
+// The node maps a short ID of a transaction it stores and wants nothing;
+// one it cannot map it wants by short ID from the first announcer only:
+// another peer's short ID of the same prefix waits until the transaction
+// arrives, which shows that peer holds it. A short ID of that prefix that
+// the arrived transaction does not match (a prefix collision) is wanted
+// next, one round trip later.
+func TestShortInvWants(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 2)
+	cfg := testConfig()
+	cfg.PushMax = -1
+	cfg.PingInterval = time.Hour
+	n := newNode(t, net, "n", cfg)
+	known, fresh := pay(t, net, keys[0], 0, "known"), pay(t, net, keys[1], 1, "fresh")
+	n.add(t, known.Raw)
+	p1, p2, p3 := readyPeer(t, net, n, "p1", wire.ProtocolVersion), readyPeer(t, net, n, "p2", wire.ProtocolVersion), readyPeer(t, net, n, "p3", wire.ProtocolVersion)
+	k1, k2, k3 := p1.key(t), p2.key(t), p3.key(t)
+
+	p1.handle(t, &wire.Inv{Short: []wire.ShortID{k1.Short(known.ID), k1.Short(fresh.ID)}})
+	if got := p1.wantsOf(); !slices.Equal(got, []wire.ShortID{k1.Short(fresh.ID)}) {
+		t.Fatalf("wanted %x of p1, want only the unknown transaction's short ID", got)
+	}
+	p2.handle(t, &wire.Inv{Short: []wire.ShortID{k2.Short(fresh.ID)}})
+	other := k3.Short(fresh.ID) // same prefix, another transaction
+	other[5] ^= 1
+	p3.handle(t, &wire.Inv{Short: []wire.ShortID{other}})
+	time.Sleep(3 * cfg.Tick)
+	if w2, w3 := p2.wantsOf(), p3.wantsOf(); len(w2)+len(w3) != 0 {
+		t.Fatalf("wanted %x of p2 and %x of p3 while p1's copy was on its way", w2, w3)
+	}
+
+	p1.handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: fresh.ID, Raw: fresh.Raw}}})
+	p1.barrier(t)
+	if st := n.state(t, fresh.ID); !st.Accepted() {
+		t.Fatalf("fresh is %s", st)
+	}
+	eventually(t, time.Second, "collision wanted", func() error {
+		if got := p3.wantsOf(); !slices.Equal(got, []wire.ShortID{other}) {
+			return fmt.Errorf("wanted %x of p3", got)
+		}
+		return nil
+	})
+	if w := p2.wantsOf(); len(w) != 0 {
+		t.Errorf("wanted %x of p2, whose short ID the arrived transaction matches", w)
+	}
+	// p1 and p2 announced fresh: only p3 is told of it.
+	if p1.invs(fresh.ID)+p2.invs(fresh.ID) != 0 || p3.invs(fresh.ID) != 1 {
+		t.Errorf("invs of fresh to p1, p2, p3: %d, %d, %d; want 0, 0, 1", p1.invs(fresh.ID), p2.invs(fresh.ID), p3.invs(fresh.ID))
+	}
+	p3.handle(t, &wire.NotFound{Short: []wire.ShortID{other}})
+	eventually(t, time.Second, "short wants end", func() error {
+		n.eng.mu.Lock()
+		defer n.eng.mu.Unlock()
+		if len(n.eng.shorts) != 0 || len(n.eng.wantsBy) != 0 {
+			return fmt.Errorf("%d short wants, %v by address", len(n.eng.shorts), n.eng.wantsBy)
+		}
+		for _, ps := range n.eng.peers {
+			if ps.wanted != 0 {
+				return fmt.Errorf("%s has %d wanted", ps.id, ps.wanted)
+			}
+		}
+		return nil
+	})
+}
+
+// A short want that its announcer does not answer moves to the next
+// announcer after WantTimeout, and to the next at once when the asked
+// peer leaves.
+func TestShortWantMoves(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 1)
+	cfg := testConfig()
+	cfg.PingInterval = time.Hour
+	n := newNode(t, net, "n", cfg)
+	tx := pay(t, net, keys[0], 0, "moves")
+	ps := make([]*rawPeer, 3)
+	for i := range ps {
+		ps[i] = readyPeer(t, net, n, fmt.Sprintf("p%d", i), wire.ProtocolVersion)
+		ps[i].handle(t, &wire.Inv{Short: []wire.ShortID{ps[i].key(t).Short(tx.ID)}})
+	}
+	if len(ps[0].wantsOf()) != 1 || len(ps[1].wantsOf())+len(ps[2].wantsOf()) != 0 {
+		t.Fatalf("wants %d, %d, %d; want 1, 0, 0", len(ps[0].wantsOf()), len(ps[1].wantsOf()), len(ps[2].wantsOf()))
+	}
+	start := time.Now()
+	eventually(t, 2*time.Second, "timeout", func() error {
+		if len(ps[1].wantsOf()) != 1 {
+			return fmt.Errorf("p1 wanted %x", ps[1].wantsOf())
+		}
+		return nil
+	})
+	if d := time.Since(start); d < cfg.WantTimeout/2 {
+		t.Errorf("moved after %v, before WantTimeout %v", d, cfg.WantTimeout)
+	}
+	n.eng.RemovePeer(ps[1])
+	eventually(t, 2*time.Second, "departure", func() error {
+		if got, want := ps[2].wantsOf(), []wire.ShortID{ps[2].key(t).Short(tx.ID)}; !slices.Equal(got, want) {
+			return fmt.Errorf("p2 wanted %x", got)
+		}
+		return nil
+	})
+	ps[2].handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: tx.ID, Raw: tx.Raw}}})
+	ps[2].barrier(t)
+	if st := n.state(t, tx.ID); !st.Accepted() {
+		t.Errorf("tx is %s", st)
+	}
+}
+
+// A transaction whose short ID on a connection equals that of another
+// announced there goes by full ID, so that a short ID names one
+// transaction per connection.
+func TestShortSenderCollision(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 1)
+	cfg := testConfig()
+	cfg.PushMax = -1
+	cfg.PingInterval = time.Hour
+	n := newNode(t, net, "n", cfg)
+	p := readyPeer(t, net, n, "p", wire.ProtocolVersion)
+	tx := pay(t, net, keys[0], 0, "collides")
+	n.eng.mu.Lock()
+	n.eng.peers["p"].sent.put(p.key(t).Short(tx.ID), dag.TxID{1}) // announced before
+	n.eng.mu.Unlock()
+	n.add(t, tx.Raw)
+	if invs := p.received(wire.TypeInv); len(invs) != 1 || !slices.Equal(invs[0].(*wire.Inv).IDs, []dag.TxID{tx.ID}) {
+		t.Errorf("invs %+v, want one of the full ID", invs)
+	}
+}
+
+// Short wants count against MaxWanted like full ones.
+func TestShortWantCaps(t *testing.T) {
+	net, _ := dagtest.NewNetwork(t, 1)
+	cfg := testConfig()
+	cfg.MaxWanted = 2
+	n := newNode(t, net, "n", cfg)
+	p := readyPeer(t, net, n, "p", wire.ProtocolVersion)
+	short := []wire.ShortID{{1, 0, 0, 0, 0, 1}, {2, 0, 0, 0, 0, 1}, {3, 0, 0, 0, 0, 1}}
+	p.handle(t, &wire.Inv{Short: short})
+	if got := p.wantsOf(); !slices.Equal(got, short[:2]) {
+		t.Errorf("wanted %x, want the first 2", got)
+	}
+}
