@@ -38,8 +38,9 @@ type Engine struct {
 	// shorts are the wants by short ID, by their IDs' prefix; inflight
 	// indexes by prefix the IDs being added or wanted by full ID
 	// (shortid.go).
-	shorts   map[uint32]*shortWant
-	inflight map[uint32][]dag.TxID
+	shorts    map[uint32]*shortWant
+	inflight  map[uint32][]dag.TxID
+	inflightN int // entries in inflight
 	// wantsBy counts the wants by the address charged for them (want.owner).
 	wantsBy map[string]int
 	// adding holds the IDs of pushed transactions submitted to the

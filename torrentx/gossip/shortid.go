@@ -119,22 +119,38 @@ func (e *Engine) sendInv(ps *peer, ids []dag.TxID, short []wire.ShortID) {
 	}
 }
 
-// inflightLocked indexes id by prefix while it is being added or wanted
-// by full ID, or forgets it (add false). It must be called with e.mu
-// held.
-func (e *Engine) inflightLocked(id dag.TxID, add bool) {
+// inflightLocked indexes id by prefix as being added or wanted by full
+// ID. Entries stay until pruneInflightLocked finds them neither, so that
+// the many places that end an adding or a want need not tell the index;
+// a lookup checks that its candidate is still one or the other. It must
+// be called with e.mu held.
+func (e *Engine) inflightLocked(id dag.TxID) {
 	p := prefixOf(id)
-	ids := e.inflight[p]
-	i := slices.Index(ids, id)
-	switch {
-	case add && i < 0:
-		e.inflight[p] = append(ids, id)
-	case !add && i >= 0:
-		if ids = slices.Delete(ids, i, i+1); len(ids) == 0 {
+	if !slices.Contains(e.inflight[p], id) {
+		e.inflight[p] = append(e.inflight[p], id)
+		e.inflightN++
+	}
+}
+
+// inflightNowLocked reports whether id is being added or wanted by full
+// ID. It must be called with e.mu held.
+func (e *Engine) inflightNowLocked(id dag.TxID) bool { return e.adding[id] || e.wants[id] != nil }
+
+// pruneInflightLocked drops the index's ended entries once they are more
+// than half of it. It must be called with e.mu held.
+func (e *Engine) pruneInflightLocked() {
+	if e.inflightN <= 2*(len(e.adding)+len(e.wants))+64 {
+		return
+	}
+	e.inflightN = 0
+	for p, ids := range e.inflight {
+		ids = slices.DeleteFunc(ids, func(id dag.TxID) bool { return !e.inflightNowLocked(id) })
+		if len(ids) == 0 {
 			delete(e.inflight, p)
-		} else {
-			e.inflight[p] = ids
+			continue
 		}
+		e.inflight[p] = ids
+		e.inflightN += len(ids)
 	}
 }
 
@@ -146,7 +162,9 @@ func (e *Engine) resolveShort(ps *peer, short []wire.ShortID) ([]dag.TxID, []wir
 	var ids []dag.TxID
 	var rest []wire.ShortID
 	for _, sid := range short {
-		if i := slices.IndexFunc(e.inflight[sid.Prefix()], func(id dag.TxID) bool { return key.Short(id) == sid }); i >= 0 {
+		if i := slices.IndexFunc(e.inflight[sid.Prefix()], func(id dag.TxID) bool {
+			return key.Short(id) == sid && e.inflightNowLocked(id)
+		}); i >= 0 {
 			ids = append(ids, e.inflight[sid.Prefix()][i])
 		} else {
 			rest = append(rest, sid)
@@ -267,9 +285,10 @@ func (e *Engine) notFoundShortLocked(ps *peer, short []wire.ShortID, now time.Ti
 // expireShortsLocked moves each short want past its deadline to its next
 // source; one that has none left is dropped (digest comparison finds what
 // it named, if it exists). A source that let its own announcement expire
-// unanswered counts as not delivering. It returns what to ask once e.mu
-// is released.
+// unanswered counts as not delivering. It also prunes the index of IDs in
+// flight. It returns what to ask once e.mu is released.
 func (e *Engine) expireShortsLocked(now time.Time) map[*peer][]wire.ShortID {
+	e.pruneInflightLocked()
 	asks := make(map[*peer][]wire.ShortID)
 	for p, sw := range e.shorts {
 		if now.Before(sw.deadline) {

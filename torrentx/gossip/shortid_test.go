@@ -218,3 +218,62 @@ func TestShortWantCaps(t *testing.T) {
 		t.Errorf("wanted %x, want the first 2", got)
 	}
 }
+
+// A short ID of a transaction on its way in (being added, or wanted by
+// full ID) maps to it: nothing is wanted for it a second time.
+func TestShortInvInFlight(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 2)
+	mem := dag.NewMemStore()
+	store := gateStore{Store: mem, open: make(chan struct{})}
+	close(store.open) // the Graph stores the genesis
+	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: store})
+	store.open = make(chan struct{})
+	cfg := testConfig()
+	cfg.PingInterval = time.Hour
+	cfg.Network, cfg.Ledger, cfg.Store = net, g, mem
+	e, ours := rawEngine(t, cfg)
+	ps := make([]*rawPeer, 4)
+	for i := range ps {
+		ps[i] = newRawPeer(e, fmt.Sprintf("p%d", i))
+		ps[i].handle(t, &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey(ps[i].id), Network: net.ID, Digest: ours})
+	}
+	adding, wanted := pay(t, net, keys[0], 0, "adding"), pay(t, net, keys[1], 1, "wanted")
+	ps[0].handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: adding.ID, Raw: adding.Raw}}})
+	ps[1].handle(t, &wire.Inv{IDs: []dag.TxID{wanted.ID}})
+	if w := ps[1].received(wire.TypeWant); len(w) != 1 {
+		t.Fatalf("wants of p1 %+v, want one", w)
+	}
+	for _, p := range ps[2:] {
+		k := p.key(t)
+		p.handle(t, &wire.Inv{Short: []wire.ShortID{k.Short(adding.ID), k.Short(wanted.ID)}})
+		if w := p.received(wire.TypeWant); len(w) != 0 {
+			t.Errorf("%s was asked %+v for transactions in flight", p.id, w)
+		}
+	}
+	e.mu.Lock()
+	if w := e.wants[wanted.ID]; w == nil || !slices.Equal(w.sources, []string{"p1", "p2", "p3"}) {
+		t.Errorf("want of %s: %+v, want sources p1, p2, p3", wanted.ID, w)
+	}
+	e.mu.Unlock()
+	close(store.open)
+	ps[0].barrier(t)
+}
+
+// The index of IDs in flight forgets those that ended once they are most
+// of it, and keeps those still added or wanted.
+func TestPruneInflight(t *testing.T) {
+	net, _ := dagtest.NewNetwork(t, 1)
+	n := newNode(t, net, "n", testConfig())
+	e := n.eng
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := range 100 {
+		e.inflightLocked(dag.TxID{byte(i), 1})
+	}
+	e.adding[dag.TxID{7, 1}] = true
+	defer delete(e.adding, dag.TxID{7, 1})
+	e.pruneInflightLocked()
+	if e.inflightN != 1 || len(e.inflight) != 1 || !slices.Equal(e.inflight[prefixOf(dag.TxID{7, 1})], []dag.TxID{{7, 1}}) {
+		t.Errorf("after pruning: %d entries, %v", e.inflightN, e.inflight)
+	}
+}

@@ -189,7 +189,7 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 		e.gotShortLocked(t.ID, now)
 		if !skip[i] && !e.adding[t.ID] {
 			e.adding[t.ID] = true
-			e.inflightLocked(t.ID, true)
+			e.inflightLocked(t.ID)
 			in = append(in, ingestTx{tx: hashed[i], id: t.ID, raw: t.Raw, signer: signerOf(t.Raw)})
 		}
 	}
@@ -210,7 +210,6 @@ func (e *Engine) release(a txAdd) {
 	e.mu.Lock()
 	for _, id := range a.ids {
 		delete(e.adding, id)
-		e.inflightLocked(id, false)
 	}
 	e.unreserveLocked(a.ps, a.signers)
 	e.mu.Unlock()

@@ -82,7 +82,7 @@ func (e *Engine) wantLocked(ps *peer, ids []dag.TxID, kind wantKind, now time.Ti
 			continue
 		}
 		e.wants[id] = &want{from: ps, sources: []string{ps.id}, deadline: now.Add(e.cfg.WantTimeout), owner: owner, inv: kind == wantInv}
-		e.inflightLocked(id, true)
+		e.inflightLocked(id)
 		if owner != "" {
 			e.wantsBy[owner]++
 		}
@@ -104,7 +104,6 @@ func (e *Engine) deleteWantLocked(id dag.TxID, w *want) {
 		}
 	}
 	delete(e.wants, id)
-	e.inflightLocked(id, false)
 }
 
 // gotLocked marks id as received from ps. A running fetch finishes on its
