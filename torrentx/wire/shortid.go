@@ -17,7 +17,8 @@ const shortPrefixSize = 4
 
 // ShortID names a transaction in an inv, want or notfound between two
 // peers of ShortIDVersion or later: the first 4 bytes of its ID, then 2
-// bytes of a hash keyed by the connection (ShortKey.Short).
+// bytes of a hash keyed by the connection (ShortKey.Short). It is not
+// dag.TxID.Short, the 20-byte truncated infohash of the BitTorrent side.
 //
 // The unkeyed prefix lets a receiver find the candidates among the IDs it
 // stores by a range lookup, and tell that short IDs from two connections
