@@ -32,12 +32,10 @@ type peer struct {
 	score                     int
 	known                     *dag.IDSet // IDs it has, or was sent (the latest KnownPerPeer)
 	// salt is our hello's salt; skey keys the connection's short IDs and
-	// short says both sides speak them (shortid.go); sent maps the short
-	// IDs we announced to it.
+	// short says both sides speak them (shortid.go).
 	salt   uint64
 	skey   wire.ShortKey
 	short  bool
-	sent   shortSent
 	wanted int // IDs wanted from it, not yet received
 	// undelivered counts its announcements it did not deliver when asked,
 	// less those it did (undeliveredLocked).
@@ -107,7 +105,6 @@ func (e *Engine) newPeer(p Peer, now time.Time, ours dag.Digest) *peer {
 		push:      newBucket(c.PushRate, float64(c.SyncWindow), now),
 		known:     dag.NewIDSet(c.KnownPerPeer),
 		salt:      newSalt(),
-		sent:      shortSent{max: c.KnownPerPeer},
 		lastPing:  now,
 	}
 }

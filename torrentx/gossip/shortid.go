@@ -11,16 +11,15 @@ import (
 
 // Short IDs (protocol version 5). A node announces a transaction to a
 // peer of version 5 by its wire.ShortID on that connection: 11 bytes for
-// an inv of one, not 38. The sender remembers what it announced by short
-// ID to each peer (the latest KnownPerPeer), so that it can serve a want
-// by short ID; a transaction whose short ID equals that of another it
-// announced to the peer goes by full ID instead, so a sender's short IDs
-// never name two transactions.
+// an inv of one, not 38. Both sides map a short ID back to full IDs the
+// same way: the IDs they store that start with its 4-byte prefix (one
+// range lookup), each compared by its short ID on the connection. So the
+// sender serves a want by short ID from its store, with every transaction
+// it holds of that short ID (two of its own sharing 48 bits on one
+// connection cost a copy, never a miss), and remembers nothing per peer.
 //
-// The receiver maps a short ID to a full one through the IDs it stores
-// (one range lookup on the ID's 4-byte prefix) and those on their way in
-// (being added or wanted by full ID), comparing each candidate's short ID
-// on the connection. A mapped ID is then an inv of that ID. One it cannot
+// The receiver also maps to the IDs on their way in (being added or
+// wanted by full ID). A mapped ID is then an inv of that ID. One it cannot
 // map is wanted by short ID, once: the short wants are indexed by prefix,
 // and a short ID of that prefix from another peer (its keyed bytes differ,
 // the connections' keys do) is taken as the same transaction, another
@@ -28,8 +27,8 @@ import (
 // sources announced it; a source whose short ID does not match announced
 // another transaction of the same prefix, which is wanted from it next:
 // such a collision costs a round trip. A receiver that maps a short ID to
-// a transaction it knows while the sender meant another (48 bits equal,
-// about 2^-48 per candidate of the prefix) misses that one announcement;
+// a transaction it holds while the sender meant another (48 bits equal:
+// with n stored, about n/2^48 per short ID) misses that one announcement;
 // the transaction's other announcers, on other keys, still bring it, and
 // digest comparison the rest.
 
@@ -50,32 +49,6 @@ type shortSource struct {
 	sid wire.ShortID
 }
 
-// shortSent maps the short IDs announced to one peer to their IDs: the
-// latest max, oldest forgotten first.
-type shortSent struct {
-	ids   map[wire.ShortID]dag.TxID
-	order []wire.ShortID
-	next  int
-	max   int
-}
-
-func (s *shortSent) put(sid wire.ShortID, id dag.TxID) {
-	if s.ids == nil {
-		s.ids = make(map[wire.ShortID]dag.TxID)
-	}
-	if _, ok := s.ids[sid]; ok {
-		return
-	}
-	if len(s.order) < s.max {
-		s.order = append(s.order, sid)
-	} else {
-		delete(s.ids, s.order[s.next])
-		s.order[s.next] = sid
-		s.next = (s.next + 1) % s.max
-	}
-	s.ids[sid] = id
-}
-
 // prefixOf is the key of id's candidates: its first 4 bytes, as
 // wire.ShortID.Prefix reads them.
 func prefixOf(id dag.TxID) uint32 { return wire.ShortID(id[:wire.ShortIDSize]).Prefix() }
@@ -87,21 +60,6 @@ func newSalt() uint64 {
 			return s
 		}
 	}
-}
-
-// shortLocked returns the short ID to announce id by to ps, or false if
-// id goes by full ID: ps is older than version 5, or another transaction
-// we announced to it has that short ID. It must be called with e.mu held.
-func (e *Engine) shortLocked(ps *peer, id dag.TxID) (wire.ShortID, bool) {
-	if !ps.short {
-		return wire.ShortID{}, false
-	}
-	sid := ps.skey.Short(id)
-	if old, ok := ps.sent.ids[sid]; ok && old != id {
-		return wire.ShortID{}, false
-	}
-	ps.sent.put(sid, id)
-	return sid, true
 }
 
 // sendInv announces ids and short to ps, in messages of at most
@@ -175,24 +133,11 @@ func (e *Engine) resolveShort(ps *peer, short []wire.ShortID) ([]dag.TxID, []wir
 		return ids, nil, nil
 	}
 	var unknown []wire.ShortID
-	err := e.cfg.Store.View(func(r dag.ReadTx) error {
-		for _, sid := range rest {
-			from, to := sid.Range()
-			found := false
-			err := r.Range(from, to, func(id dag.TxID) bool {
-				if key.Short(id) == sid {
-					ids, found = append(ids, id), true
-				}
-				return !found
-			})
-			if err != nil {
-				return err
-			}
-			if !found {
-				unknown = append(unknown, sid)
-			}
+	err := e.storedShort(key, rest, func(sid wire.ShortID, found []dag.TxID) {
+		if len(found) == 0 {
+			unknown = append(unknown, sid)
 		}
-		return nil
+		ids = append(ids, found...)
 	})
 	return ids, unknown, err
 }
@@ -339,26 +284,53 @@ func (e *Engine) dropShortsLocked(ps *peer, now time.Time) {
 // sendShortWants sends want messages of short IDs.
 func (e *Engine) sendShortWants(asks map[*peer][]wire.ShortID) {
 	for ps, short := range asks {
-		for len(short) > 0 {
-			n := min(len(short), wire.MaxIDs)
-			e.send(ps, &wire.Want{Short: short[:n]})
-			short = short[n:]
+		for c := range slices.Chunk(short, wire.MaxIDs) {
+			e.send(ps, &wire.Want{Short: c})
 		}
 	}
 }
 
-// wantedShortLocked maps the short IDs ps wants to the transactions we
-// announced to it by them; lost are those we cannot map (announced too
-// long ago, or never). It must be called with e.mu held.
-func (e *Engine) wantedShortLocked(ps *peer, short []wire.ShortID) (ids []dag.TxID, lost []wire.ShortID) {
-	for _, sid := range short {
-		if id, ok := ps.sent.ids[sid]; ok {
-			ids = append(ids, id)
-		} else {
+// wantedShort maps the short IDs ps wants to the transactions we store
+// of those short IDs on the connection (storedShort); lost are those we
+// hold none of. A short ID of no message is nothing to look up.
+func (e *Engine) wantedShort(ps *peer, short []wire.ShortID) (ids []dag.TxID, lost []wire.ShortID, err error) {
+	if len(short) == 0 {
+		return nil, nil, nil
+	}
+	e.mu.Lock()
+	key := ps.skey
+	e.mu.Unlock()
+	err = e.storedShort(key, short, func(sid wire.ShortID, found []dag.TxID) {
+		if len(found) == 0 {
 			lost = append(lost, sid)
 		}
-	}
-	return ids, lost
+		ids = append(ids, found...)
+	})
+	return ids, lost, err
+}
+
+// storedShort calls fn with each of short and the stored IDs whose short
+// ID on the connection keyed by key it is: those that start with its
+// prefix (one range lookup) and hash to it.
+func (e *Engine) storedShort(key wire.ShortKey, short []wire.ShortID, fn func(wire.ShortID, []dag.TxID)) error {
+	return e.cfg.Store.View(func(r dag.ReadTx) error {
+		var found []dag.TxID
+		for _, sid := range short {
+			found = found[:0]
+			from, to := sid.Range()
+			err := r.Range(from, to, func(id dag.TxID) bool {
+				if key.Short(id) == sid {
+					found = append(found, id)
+				}
+				return true
+			})
+			if err != nil {
+				return err
+			}
+			fn(sid, found)
+		}
+		return nil
+	})
 }
 
 // handleShortInv maps the short IDs of an inv (see resolveShort), wants by

@@ -185,23 +185,19 @@ func TestShortWantMoves(t *testing.T) {
 	}
 }
 
-// A transaction whose short ID on a connection equals that of another
-// announced there goes by full ID, so that a short ID names one
-// transaction per connection.
-func TestShortSenderCollision(t *testing.T) {
+// A want by short ID is served from the store: the sender keeps nothing
+// per peer of what it announced, so a short ID of a transaction stored
+// before the peer came is served too.
+func TestShortWantFromStore(t *testing.T) {
 	net, keys := dagtest.NewNetwork(t, 1)
-	cfg := testConfig()
-	cfg.PushMax = -1
-	cfg.PingInterval = time.Hour
-	n := newNode(t, net, "n", cfg)
-	p := readyPeer(t, net, n, "p", wire.ProtocolVersion)
-	tx := pay(t, net, keys[0], 0, "collides")
-	n.eng.mu.Lock()
-	n.eng.peers["p"].sent.put(p.key(t).Short(tx.ID), dag.TxID{1}) // announced before
-	n.eng.mu.Unlock()
+	n := newNode(t, net, "n", testConfig())
+	tx := pay(t, net, keys[0], 0, "stored")
 	n.add(t, tx.Raw)
-	if invs := p.received(wire.TypeInv); len(invs) != 1 || !slices.Equal(invs[0].(*wire.Inv).IDs, []dag.TxID{tx.ID}) {
-		t.Errorf("invs %+v, want one of the full ID", invs)
+	p := readyPeer(t, net, n, "p", wire.ProtocolVersion)
+	p.handle(t, &wire.Want{Short: []wire.ShortID{p.key(t).Short(tx.ID)}})
+	txs := p.received(wire.TypeTx)
+	if len(txs) != 1 || txs[0].(*wire.Tx).Txs[0].ID != tx.ID || len(p.received(wire.TypeNotFound)) != 0 {
+		t.Errorf("got %+v and notfounds %+v, want the transaction", txs, p.received(wire.TypeNotFound))
 	}
 }
 

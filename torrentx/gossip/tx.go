@@ -65,13 +65,15 @@ func (e *Engine) handleInv(ps *peer, m *wire.Inv) {
 // handleWant serves the wanted transactions we hold, parents first (in our
 // Seq order), within the peer's serve budget; the rest get a notfound.
 func (e *Engine) handleWant(ps *peer, m *wire.Want) {
-	e.mu.Lock()
-	short, lost := e.wantedShortLocked(ps, m.Short)
-	e.mu.Unlock()
+	short, lost, err := e.wantedShort(ps, m.Short)
+	if err != nil {
+		e.log.Error("map wanted short IDs", logErr, err)
+		return
+	}
 	ids := slices.Compact(slices.SortedFunc(slices.Values(append(short, m.IDs...)), compareIDs))
 	var recs []*dag.Record
 	var missing []dag.TxID
-	err := e.cfg.Store.View(func(r dag.ReadTx) error {
+	err = e.cfg.Store.View(func(r dag.ReadTx) error {
 		for _, id := range ids {
 			rec, err := r.Get(id)
 			switch {
@@ -439,8 +441,8 @@ func (e *Engine) Announce(changes []dag.Change) {
 			}
 			if i < pushes {
 				b.push = append(b.push, rec)
-			} else if sid, ok := e.shortLocked(ps, rec.ID); ok {
-				b.short = append(b.short, sid)
+			} else if ps.short {
+				b.short = append(b.short, ps.skey.Short(rec.ID))
 			} else {
 				b.inv = append(b.inv, rec.ID)
 			}
