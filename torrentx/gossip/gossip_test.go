@@ -371,6 +371,19 @@ type gateStore struct {
 	open chan struct{}
 }
 
+// gatedGraph returns a Graph on a store whose writes wait until the
+// returned store's open is closed (after the genesis), and the MemStore
+// under it.
+func gatedGraph(t *testing.T, net *dag.Network) (*dag.Graph, *dag.MemStore, gateStore) {
+	t.Helper()
+	mem := dag.NewMemStore()
+	store := gateStore{Store: mem, open: make(chan struct{})}
+	close(store.open) // the Graph stores the genesis
+	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: store})
+	store.open = make(chan struct{})
+	return g, mem, store
+}
+
 func (s gateStore) Update(fn func(dag.WriteTx) error) error {
 	<-s.open
 	return s.Store.Update(fn)
@@ -391,11 +404,7 @@ func (l *countingLedger) SubmitHashed(ctx context.Context, txs []dag.Hashed, src
 // dropped, not verified again; once it is added, both senders are served.
 func TestCopiesWhileAdding(t *testing.T) {
 	net, keys := dagtest.NewNetwork(t, 1)
-	mem := dag.NewMemStore()
-	store := gateStore{Store: mem, open: make(chan struct{})}
-	close(store.open) // the Graph stores the genesis
-	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: store})
-	store.open = make(chan struct{})
+	g, mem, store := gatedGraph(t, net)
 	ledger := &countingLedger{Graph: g}
 	cfg := testConfig()
 	cfg.Network, cfg.Ledger, cfg.Store = net, ledger, mem

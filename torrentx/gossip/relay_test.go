@@ -194,11 +194,7 @@ func TestAnnouncePushFanout(t *testing.T) {
 // nothing: its bytes are on their way into the ledger already.
 func TestInvWhileAdding(t *testing.T) {
 	net, keys := dagtest.NewNetwork(t, 1)
-	mem := dag.NewMemStore()
-	store := gateStore{Store: mem, open: make(chan struct{})}
-	close(store.open) // the Graph stores the genesis
-	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: store})
-	store.open = make(chan struct{})
+	g, mem, store := gatedGraph(t, net)
 	cfg := testConfig()
 	cfg.Network, cfg.Ledger, cfg.Store = net, g, mem
 	e, ours := rawEngine(t, cfg)

@@ -219,11 +219,7 @@ func TestShortWantCaps(t *testing.T) {
 // full ID) maps to it: nothing is wanted for it a second time.
 func TestShortInvInFlight(t *testing.T) {
 	net, keys := dagtest.NewNetwork(t, 2)
-	mem := dag.NewMemStore()
-	store := gateStore{Store: mem, open: make(chan struct{})}
-	close(store.open) // the Graph stores the genesis
-	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: store})
-	store.open = make(chan struct{})
+	g, mem, store := gatedGraph(t, net)
 	cfg := testConfig()
 	cfg.PingInterval = time.Hour
 	cfg.Network, cfg.Ledger, cfg.Store = net, g, mem

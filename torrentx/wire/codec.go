@@ -245,24 +245,30 @@ func parseID(b []byte, what string) (dag.TxID, error) {
 	return id, nil
 }
 
-// parseIDs splits a byte string of concatenated IDs. It checks the length
-// against MaxIDs before allocating.
-func parseIDs(b []byte) ([]dag.TxID, error) {
-	if len(b)%dag.TxIDSize != 0 {
-		return nil, fmt.Errorf("%w: ID list of %d bytes is not a multiple of %d", ErrMalformed, len(b), dag.TxIDSize)
+// splitFixed splits b into items of size bytes, what naming them in
+// errors, each made by item. It checks the count against limit before
+// allocating.
+func splitFixed[T any](b []byte, size, limit int, what string, item func([]byte) T) ([]T, error) {
+	if len(b)%size != 0 {
+		return nil, fmt.Errorf("%w: %s list of %d bytes is not a multiple of %d", ErrMalformed, what, len(b), size)
 	}
-	n := len(b) / dag.TxIDSize
-	if n > MaxIDs {
-		return nil, fmt.Errorf("%w: %d IDs, limit %d", ErrInvalid, n, MaxIDs)
+	n := len(b) / size
+	if n > limit {
+		return nil, fmt.Errorf("%w: %d %ss, limit %d", ErrInvalid, n, what, limit)
 	}
 	if n == 0 {
 		return nil, nil
 	}
-	ids := make([]dag.TxID, n)
-	for i := range ids {
-		copy(ids[i][:], b[i*dag.TxIDSize:])
+	out := make([]T, n)
+	for i := range out {
+		out[i] = item(b[i*size : (i+1)*size])
 	}
-	return ids, nil
+	return out, nil
+}
+
+// parseIDs splits a byte string of concatenated IDs, at most MaxIDs.
+func parseIDs(b []byte) ([]dag.TxID, error) {
+	return splitFixed(b, dag.TxIDSize, MaxIDs, "ID", func(e []byte) dag.TxID { return dag.TxID(e) })
 }
 
 func packIDs(ids []dag.TxID) []byte {
@@ -277,26 +283,11 @@ func packIDs(ids []dag.TxID) []byte {
 }
 
 // parseOutPoints splits a byte string of concatenated outputs (ID, then
-// index as a big-endian uint32). It checks the length against MaxPollOuts
-// before allocating.
+// index as a big-endian uint32), at most MaxPollOuts.
 func parseOutPoints(b []byte) ([]dag.OutPoint, error) {
-	if len(b)%OutPointSize != 0 {
-		return nil, fmt.Errorf("%w: output list of %d bytes is not a multiple of %d", ErrMalformed, len(b), OutPointSize)
-	}
-	n := len(b) / OutPointSize
-	if n > MaxPollOuts {
-		return nil, fmt.Errorf("%w: %d outputs, limit %d", ErrInvalid, n, MaxPollOuts)
-	}
-	if n == 0 {
-		return nil, nil
-	}
-	outs := make([]dag.OutPoint, n)
-	for i := range outs {
-		e := b[i*OutPointSize:]
-		copy(outs[i].TxID[:], e)
-		outs[i].Index = binary.BigEndian.Uint32(e[dag.TxIDSize:])
-	}
-	return outs, nil
+	return splitFixed(b, OutPointSize, MaxPollOuts, "output", func(e []byte) dag.OutPoint {
+		return dag.OutPoint{TxID: dag.TxID(e[:dag.TxIDSize]), Index: binary.BigEndian.Uint32(e[dag.TxIDSize:])}
+	})
 }
 
 func packOutPoints(outs []dag.OutPoint) []byte {

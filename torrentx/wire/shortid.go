@@ -3,7 +3,6 @@ package wire
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"fmt"
 
 	"github.com/torrenttx/ttx/dag"
 )
@@ -73,24 +72,10 @@ func (k ShortKey) Short(id dag.TxID) ShortID {
 	return s
 }
 
-// parseShortIDs splits a byte string of concatenated short IDs. It checks
-// the length against MaxIDs before allocating.
+// parseShortIDs splits a byte string of concatenated short IDs, at most
+// MaxIDs.
 func parseShortIDs(b []byte) ([]ShortID, error) {
-	if len(b)%ShortIDSize != 0 {
-		return nil, fmt.Errorf("%w: short ID list of %d bytes is not a multiple of %d", ErrMalformed, len(b), ShortIDSize)
-	}
-	n := len(b) / ShortIDSize
-	if n > MaxIDs {
-		return nil, fmt.Errorf("%w: %d short IDs, limit %d", ErrInvalid, n, MaxIDs)
-	}
-	if n == 0 {
-		return nil, nil
-	}
-	out := make([]ShortID, n)
-	for i := range out {
-		copy(out[i][:], b[i*ShortIDSize:])
-	}
-	return out, nil
+	return splitFixed(b, ShortIDSize, MaxIDs, "short ID", func(e []byte) ShortID { return ShortID(e) })
 }
 
 func packShortIDs(s []ShortID) []byte {
