@@ -1,6 +1,8 @@
 package gossip
 
 import (
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -62,6 +64,28 @@ func newSalt() uint64 {
 	}
 }
 
+// shortKey returns the key of ps's short IDs; a peer that speaks a version
+// before short IDs and sends them anyway is banned, as for any field its
+// version lacks.
+func (e *Engine) shortKey(ps *peer) (wire.ShortKey, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !ps.short {
+		err := fmt.Errorf("%w: short IDs at version %d", wire.ErrMalformed, ps.version)
+		e.punishLocked(ps, banScore, err.Error())
+		return wire.ShortKey{}, err
+	}
+	return ps.skey, nil
+}
+
+// shortFailed logs a failure to map short IDs that is ours (a store
+// error); a peer's (short IDs it may not send) is punished already.
+func (e *Engine) shortFailed(err error) {
+	if !errors.Is(err, wire.ErrMalformed) {
+		e.log.Error("map short IDs", logErr, err)
+	}
+}
+
 // sendInv announces ids and short to ps, in messages of at most
 // wire.MaxIDs.
 func (e *Engine) sendInv(ps *peer, ids []dag.TxID, short []wire.ShortID) {
@@ -115,8 +139,11 @@ func (e *Engine) pruneInflightLocked() {
 // resolveShort maps the short IDs ps announced to the full IDs we store or
 // have in flight; it returns those and the short IDs it could not map.
 func (e *Engine) resolveShort(ps *peer, short []wire.ShortID) ([]dag.TxID, []wire.ShortID, error) {
+	key, err := e.shortKey(ps)
+	if err != nil {
+		return nil, nil, err
+	}
 	e.mu.Lock()
-	key := ps.skey
 	var ids []dag.TxID
 	var rest []wire.ShortID
 	for _, sid := range short {
@@ -133,7 +160,7 @@ func (e *Engine) resolveShort(ps *peer, short []wire.ShortID) ([]dag.TxID, []wir
 		return ids, nil, nil
 	}
 	var unknown []wire.ShortID
-	err := e.storedShort(key, rest, func(sid wire.ShortID, found []dag.TxID) {
+	err = e.storedShort(key, rest, func(sid wire.ShortID, found []dag.TxID) {
 		if len(found) == 0 {
 			unknown = append(unknown, sid)
 		}
@@ -297,9 +324,10 @@ func (e *Engine) wantedShort(ps *peer, short []wire.ShortID) (ids []dag.TxID, lo
 	if len(short) == 0 {
 		return nil, nil, nil
 	}
-	e.mu.Lock()
-	key := ps.skey
-	e.mu.Unlock()
+	key, err := e.shortKey(ps)
+	if err != nil {
+		return nil, nil, err
+	}
 	err = e.storedShort(key, short, func(sid wire.ShortID, found []dag.TxID) {
 		if len(found) == 0 {
 			lost = append(lost, sid)
@@ -335,12 +363,12 @@ func (e *Engine) storedShort(key wire.ShortKey, short []wire.ShortID, fn func(wi
 
 // handleShortInv maps the short IDs of an inv (see resolveShort), wants by
 // short ID what it cannot map, and returns the inv's full IDs with the
-// mapped ones.
+// mapped ones; nothing if the mapping failed.
 func (e *Engine) handleShortInv(ps *peer, m *wire.Inv) []dag.TxID {
 	ids, unknown, err := e.resolveShort(ps, m.Short)
 	if err != nil {
-		e.log.Error("map short IDs", logErr, err)
-		return m.IDs
+		e.shortFailed(err)
+		return nil
 	}
 	if len(unknown) > 0 {
 		now := e.cfg.Now()

@@ -1,6 +1,7 @@
 package gossip
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -267,5 +268,21 @@ func TestPruneInflight(t *testing.T) {
 	e.pruneInflightLocked()
 	if e.inflightN != 1 || len(e.inflight) != 1 || !slices.Equal(e.inflight[prefixOf(dag.TxID{7, 1})], []dag.TxID{{7, 1}}) {
 		t.Errorf("after pruning: %d entries, %v", e.inflightN, e.inflight)
+	}
+}
+
+// A peer that speaks version 4 and sends short IDs anyway is banned.
+func TestShortIDsBeforeVersion5(t *testing.T) {
+	net, _ := dagtest.NewNetwork(t, 1)
+	for _, m := range []wire.Message{&wire.Inv{Short: []wire.ShortID{{1}}}, &wire.Want{Short: []wire.ShortID{{1}}}} {
+		n := newNode(t, net, "n", testConfig())
+		p := readyPeer(t, net, n, "old", wire.PollIDsVersion)
+		p.handle(t, m)
+		eventually(t, time.Second, "ban", func() error {
+			if err := p.closeReason(); !errors.Is(err, ErrBanned) {
+				return fmt.Errorf("%T: closed with %v", m, err)
+			}
+			return nil
+		})
 	}
 }

@@ -67,7 +67,7 @@ func (e *Engine) handleInv(ps *peer, m *wire.Inv) {
 func (e *Engine) handleWant(ps *peer, m *wire.Want) {
 	short, lost, err := e.wantedShort(ps, m.Short)
 	if err != nil {
-		e.log.Error("map wanted short IDs", logErr, err)
+		e.shortFailed(err)
 		return
 	}
 	ids := slices.Compact(slices.SortedFunc(slices.Values(append(short, m.IDs...)), compareIDs))
