@@ -232,6 +232,9 @@ func (e *Engine) Handle(p Peer, payload []byte) {
 	case *wire.Hello:
 		e.handleHello(ps, m)
 	case *wire.Inv:
+		if len(m.Short) > 0 {
+			m = e.handleShortInv(ps, m)
+		}
 		e.handleInv(ps, m)
 	case *wire.Want:
 		e.handleWant(ps, m)

@@ -362,13 +362,14 @@ func (e *Engine) storedShort(key wire.ShortKey, short []wire.ShortID, fn func(wi
 }
 
 // handleShortInv maps the short IDs of an inv (see resolveShort), wants by
-// short ID what it cannot map, and returns the inv's full IDs with the
-// mapped ones; nothing if the mapping failed.
-func (e *Engine) handleShortInv(ps *peer, m *wire.Inv) []dag.TxID {
+// short ID what it cannot map, and returns the inv of full IDs for
+// handleInv: the inv's own with the mapped ones (none if the mapping
+// failed).
+func (e *Engine) handleShortInv(ps *peer, m *wire.Inv) *wire.Inv {
 	ids, unknown, err := e.resolveShort(ps, m.Short)
 	if err != nil {
 		e.shortFailed(err)
-		return nil
+		return &wire.Inv{}
 	}
 	if len(unknown) > 0 {
 		now := e.cfg.Now()
@@ -379,5 +380,5 @@ func (e *Engine) handleShortInv(ps *peer, m *wire.Inv) []dag.TxID {
 			e.send(ps, &wire.Want{Short: ask})
 		}
 	}
-	return append(ids, m.IDs...)
+	return &wire.Inv{IDs: append(ids, m.IDs...)}
 }

@@ -32,12 +32,8 @@ func relayed(c dag.ErrorCode) bool {
 }
 
 func (e *Engine) handleInv(ps *peer, m *wire.Inv) {
-	ids := m.IDs
-	if len(m.Short) > 0 {
-		ids = e.handleShortInv(ps, m)
-	}
 	var unknown []dag.TxID
-	for _, id := range ids {
+	for _, id := range m.IDs {
 		st, err := e.cfg.Ledger.State(id)
 		if err != nil {
 			e.log.Error("read state", logTx, id, logErr, err)
@@ -49,7 +45,7 @@ func (e *Engine) handleInv(ps *peer, m *wire.Inv) {
 	}
 	now := e.cfg.Now()
 	e.mu.Lock()
-	for _, id := range ids {
+	for _, id := range m.IDs {
 		ps.known.Add(id)
 	}
 	// What another message is adding is on its way into the ledger: wanting
