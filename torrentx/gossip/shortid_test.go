@@ -286,3 +286,50 @@ func TestShortIDsBeforeVersion5(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkKnownInv measures the handling of an inv of one transaction the
+// node stores (what most invs announce), by full ID from a version 4 peer
+// and by short ID from a version 5 one, over a store of 10,000.
+func BenchmarkKnownInv(b *testing.B) {
+	net, keys := dagtest.NewNetwork(b, 16)
+	cfg := testConfig()
+	// Limits out of the way: this measures the handling.
+	cfg.PingInterval, cfg.MsgRate, cfg.MsgBurst, cfg.ByteRate, cfg.ByteBurst = time.Hour, 1e9, 1e9, 1e12, 1e12
+	n := newNode(b, net, "n", cfg)
+	txs := dagtest.NewGen(b, net, keys, 3).Next(10000)
+	raws := make([][]byte, len(txs))
+	for i, tx := range txs {
+		raws[i] = tx.Raw
+	}
+	n.add(b, raws...)
+	for _, v := range []uint64{wire.PollIDsVersion, wire.ShortIDVersion} {
+		b.Run(fmt.Sprintf("version=%d", v), func(b *testing.B) {
+			p := newRawPeer(n.eng, fmt.Sprintf("v%d", v))
+			h := &wire.Hello{Version: v, NodeKey: testKey(p.id), Network: net.ID, Digest: n.digest(b)}
+			if v >= wire.ShortIDVersion {
+				h.Salt = rawSalt
+			}
+			p.handle(b, h)
+			msgs := make([][]byte, len(txs))
+			for i, tx := range txs {
+				m := &wire.Inv{IDs: []dag.TxID{tx.ID}}
+				if v >= wire.ShortIDVersion {
+					hs := p.received(wire.TypeHello)
+					m = &wire.Inv{Short: []wire.ShortID{wire.NewShortKey(rawSalt, hs[0].(*wire.Hello).Salt).Short(tx.ID)}}
+				}
+				var err error
+				if msgs[i], err = wire.Encode(m); err != nil {
+					b.Fatal(err)
+				}
+			}
+			i := 0
+			for b.Loop() {
+				n.eng.Handle(p, msgs[i%len(msgs)])
+				i++
+			}
+			if w := p.received(wire.TypeWant); len(w) != 0 || p.closeReason() != nil {
+				b.Fatalf("%d wants for stored transactions, closed: %v", len(w), p.closeReason())
+			}
+		})
+	}
+}
