@@ -20,12 +20,14 @@ type fifo[K comparable, V any] struct {
 	m    map[K]V
 	ring []K // insertion order; ring[next] is the oldest once full
 	next int
+	size int
 }
 
-// newFIFO returns an empty fifo for at most size keys (at least 1).
+// newFIFO returns an empty fifo for at most size keys (at least 1). It
+// grows as keys come rather than taking room for size at once: a peer's
+// set of known IDs is one per connection.
 func newFIFO[K comparable, V any](size int) *fifo[K, V] {
-	size = max(size, 1)
-	return &fifo[K, V]{m: make(map[K]V, size), ring: make([]K, 0, size)}
+	return &fifo[K, V]{m: make(map[K]V), size: max(size, 1)}
 }
 
 // get returns k's value.
@@ -46,7 +48,7 @@ func (m *fifo[K, V]) add(k K, v V) {
 	if m.has(k) {
 		return
 	}
-	if len(m.ring) < cap(m.ring) {
+	if len(m.ring) < m.size {
 		m.ring = append(m.ring, k)
 	} else {
 		delete(m.m, m.ring[m.next])
@@ -71,7 +73,7 @@ func (m *fifo[K, V]) retain(keep func(K, V) bool) {
 
 // orderedKeys returns the keys oldest first.
 func (m *fifo[K, V]) orderedKeys() []K {
-	if len(m.ring) < cap(m.ring) {
+	if len(m.ring) < m.size {
 		return append([]K(nil), m.ring...)
 	}
 	return append(append([]K(nil), m.ring[m.next:]...), m.ring[:m.next]...)

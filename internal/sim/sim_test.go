@@ -27,6 +27,7 @@ var (
 	local   = flag.Bool("sim.neighbours", false, "TestDoubleSpendRaceBounded polls only connected peers (Config.NeighboursOnly)")
 	digest  = flag.Duration("sim.digest", 0, "TestScale's gossip.Config.DigestDelay (0: the default)")
 	stagger = flag.Duration("sim.stagger", gossip.DefaultPingInterval, "TestScale's connections come up spread over this long (Config.Stagger; default the keep-alive interval)")
+	invFan  = flag.Int("sim.invfanout", 0, "TestScale's gossip.Config.InvFanout (0: the default)")
 	outb    = flag.Int("sim.outbound", 0, "connections each node of TestScale and TestDoubleSpendRaceBounded dials (0: DefaultOutbound); it accepts three times as many")
 )
 
@@ -264,7 +265,7 @@ func TestScale(t *testing.T) {
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				s := start(t, w, Config{Nodes: n, Seed: uint64(n), Vote: *race, Outbound: *outb, MaxInbound: 3 * *outb,
-					Gossip: gossip.Config{DigestDelay: *digest}, Stagger: *stagger})
+					Gossip: gossip.Config{DigestDelay: *digest, InvFanout: *invFan}, Stagger: *stagger})
 				// One seed for every size: the same arrivals, so that
 				// the sizes differ by the network only.
 				r, cpu := spread(t, s, w, *txs, *every, 1)

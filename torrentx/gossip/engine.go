@@ -35,6 +35,12 @@ type Engine struct {
 	peers  map[string]*peer
 	bans   map[string]time.Time // peer ID or IP -> until
 	wants  map[dag.TxID]*want
+	// shorts are the wants by short ID, by their IDs' prefix; inflight
+	// indexes by prefix the IDs being added or wanted by full ID
+	// (shortid.go).
+	shorts    map[uint32]*shortWant
+	inflight  map[uint32][]dag.TxID
+	inflightN int // entries in inflight
 	// wantsBy counts the wants by the address charged for them (want.owner).
 	wantsBy map[string]int
 	// adding holds the IDs of pushed transactions submitted to the
@@ -82,6 +88,8 @@ func New(cfg Config) (*Engine, error) {
 		peers:    make(map[string]*peer),
 		bans:     make(map[string]time.Time),
 		wants:    make(map[dag.TxID]*want),
+		shorts:   make(map[uint32]*shortWant),
+		inflight: make(map[uint32][]dag.TxID),
 		wantsBy:  make(map[string]int),
 		adding:   make(map[dag.TxID]bool),
 		signers:  make(map[string]int),
@@ -150,7 +158,7 @@ func (e *Engine) AddPeer(p Peer) {
 	e.mu.Unlock()
 	go e.settler(ps)
 	e.send(ps, &wire.Hello{Version: wire.ProtocolVersion, Network: e.cfg.Network.ID, Digest: ours,
-		Agent: e.cfg.Agent, ListenPort: e.cfg.ListenPort, NodeKey: e.cfg.NodeKey})
+		Agent: e.cfg.Agent, ListenPort: e.cfg.ListenPort, NodeKey: e.cfg.NodeKey, Salt: ps.salt})
 }
 
 // RemovePeer forgets p: its sync stops, and what was wanted from it is
@@ -174,6 +182,7 @@ func (e *Engine) dropLocked(ps *peer) {
 	e.dropHeldLocked(ps)
 	e.endSync(ps)
 	e.dropWantsLocked(ps, e.cfg.Now())
+	e.dropShortsLocked(ps, e.cfg.Now())
 	for _, q := range e.queries {
 		q.drop(ps.id)
 	}
@@ -223,6 +232,9 @@ func (e *Engine) Handle(p Peer, payload []byte) {
 	case *wire.Hello:
 		e.handleHello(ps, m)
 	case *wire.Inv:
+		if len(m.Short) > 0 {
+			m = e.handleShortInv(ps, m)
+		}
 		e.handleInv(ps, m)
 	case *wire.Want:
 		e.handleWant(ps, m)
@@ -262,6 +274,9 @@ func (e *Engine) handleHello(ps *peer, m *wire.Hello) {
 	e.mu.Lock()
 	first := ps.hello == nil
 	ps.hello, ps.version, ps.digest = m, min(m.Version, wire.ProtocolVersion), m.Digest
+	if ps.short = ps.version >= wire.ShortIDVersion; ps.short {
+		ps.skey = wire.NewShortKey(ps.salt, m.Salt)
+	}
 	ours := ps.sentHello
 	e.mu.Unlock()
 	if first {
@@ -551,6 +566,7 @@ func (e *Engine) tick() {
 		e.endSync(ps)
 	}
 	wants, fetches := e.expireWantsLocked(now)
+	shorts := e.expireShortsLocked(now)
 	missing := now.Sub(e.lastMissing) >= e.cfg.WantTimeout
 	if missing {
 		e.lastMissing = now
@@ -561,6 +577,7 @@ func (e *Engine) tick() {
 		e.send(s.ps, s.m)
 	}
 	e.sendWants(wants)
+	e.sendShortWants(shorts)
 	e.startFetches(fetches)
 	if missing {
 		e.wantMissing(e.cfg.Ledger.Missing())

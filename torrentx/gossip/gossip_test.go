@@ -80,7 +80,7 @@ func TestChildBeforeParent(t *testing.T) {
 	child := dagtest.Spend(t, net, keys[0], []dag.OutPoint{{TxID: parent.ID, Index: 1}}, dagtest.Out(net, keys[0], dagtest.Funds/2))
 
 	feeder := newRawPeer(b.eng, "feeder")
-	feeder.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: b.digest(t)})
+	feeder.handle(t, &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey("raw"), Network: net.ID, Digest: b.digest(t)})
 	feeder.handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: child.ID, Raw: child.Raw}}})
 	feeder.barrier(t)
 	if st := b.state(t, child.ID); st != dag.StatePending {
@@ -135,7 +135,7 @@ func TestFetchFallback(t *testing.T) {
 			cfg.Fetcher = f
 			b := newNode(t, net, "b", cfg)
 			lazy := newRawPeer(b.eng, "lazy")
-			lazy.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: b.digest(t)})
+			lazy.handle(t, &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey("raw"), Network: net.ID, Digest: b.digest(t)})
 			lazy.handle(t, &wire.Inv{IDs: []dag.TxID{tx.ID}})
 			if len(lazy.received(wire.TypeWant)) != 1 {
 				t.Fatalf("no want for the announced tx")
@@ -341,7 +341,7 @@ func TestVersion(t *testing.T) {
 	t.Run("newer peer", func(t *testing.T) {
 		n := newNode(t, net, "n", testConfig())
 		p := newRawPeer(n.eng, "newer")
-		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion + 1, NodeKey: testKey("newer"), Network: net.ID, Digest: n.digest(t)})
+		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion + 1, Salt: rawSalt, NodeKey: testKey("newer"), Network: net.ID, Digest: n.digest(t)})
 		p.handle(t, &wire.Ping{Nonce: 5})
 		if pi := n.eng.Peers(); len(pi) != 1 || pi[0].Version != wire.ProtocolVersion || !pi[0].Ready {
 			t.Errorf("peers = %+v", pi)
@@ -355,7 +355,7 @@ func TestVersion(t *testing.T) {
 		cfg.MinVersion = wire.ProtocolVersion + 1
 		n := newNode(t, net, "n", cfg)
 		p := newRawPeer(n.eng, "older")
-		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("older"), Network: net.ID, Digest: n.digest(t)})
+		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey("older"), Network: net.ID, Digest: n.digest(t)})
 		if err := p.closeReason(); !errors.Is(err, ErrVersion) {
 			t.Errorf("closed with %v, want ErrVersion", err)
 		}
@@ -369,6 +369,19 @@ func TestVersion(t *testing.T) {
 type gateStore struct {
 	dag.Store
 	open chan struct{}
+}
+
+// gatedGraph returns a Graph on a store whose writes wait until the
+// returned store's open is closed (after the genesis), and the MemStore
+// under it.
+func gatedGraph(t *testing.T, net *dag.Network) (*dag.Graph, *dag.MemStore, gateStore) {
+	t.Helper()
+	mem := dag.NewMemStore()
+	store := gateStore{Store: mem, open: make(chan struct{})}
+	close(store.open) // the Graph stores the genesis
+	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: store})
+	store.open = make(chan struct{})
+	return g, mem, store
 }
 
 func (s gateStore) Update(fn func(dag.WriteTx) error) error {
@@ -391,11 +404,7 @@ func (l *countingLedger) SubmitHashed(ctx context.Context, txs []dag.Hashed, src
 // dropped, not verified again; once it is added, both senders are served.
 func TestCopiesWhileAdding(t *testing.T) {
 	net, keys := dagtest.NewNetwork(t, 1)
-	mem := dag.NewMemStore()
-	store := gateStore{Store: mem, open: make(chan struct{})}
-	close(store.open) // the Graph stores the genesis
-	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: store})
-	store.open = make(chan struct{})
+	g, mem, store := gatedGraph(t, net)
 	ledger := &countingLedger{Graph: g}
 	cfg := testConfig()
 	cfg.Network, cfg.Ledger, cfg.Store = net, ledger, mem
@@ -406,7 +415,7 @@ func TestCopiesWhileAdding(t *testing.T) {
 	var peers []*rawPeer
 	for _, id := range []string{"p1", "p2", "p3"} {
 		p := newRawPeer(e, id)
-		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: ours})
+		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey("raw"), Network: net.ID, Digest: ours})
 		p.handle(t, msg)
 		peers = append(peers, p)
 	}
@@ -450,7 +459,7 @@ func TestCatchUpAfterHello(t *testing.T) {
 	p := newRawPeer(a.eng, "p")
 	tx := pay(t, net, keys[0], 0, "between the hellos")
 	a.add(t, tx.Raw)
-	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: before})
+	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey("raw"), Network: net.ID, Digest: before})
 	var ping *wire.Ping
 	eventually(t, 5*time.Second, "ping", func() error {
 		for _, m := range p.received(wire.TypePing) {
@@ -499,7 +508,7 @@ func TestPongsInOrder(t *testing.T) {
 	p := &heldPeer{rawPeer: &rawPeer{id: "p", eng: b.eng}, hold: 1, held: make(chan struct{}), release: make(chan struct{})}
 	p.as = p
 	b.eng.AddPeer(p)
-	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: b.digest(t)})
+	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey("raw"), Network: net.ID, Digest: b.digest(t)})
 	tx := pay(t, net, keys[0], 0, "before the pings")
 	p.handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: tx.ID, Raw: tx.Raw}}})
 	p.handle(t, &wire.Ping{Nonce: 1})

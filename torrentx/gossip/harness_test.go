@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -358,6 +359,27 @@ func (p *rawPeer) received(typ wire.Type) []wire.Message {
 		}
 	}
 	return out
+}
+
+// rawSalt is the salt of the raw peers' version 5 hellos.
+const rawSalt = 7
+
+// invs counts the times the engine announced id to p by inv: by full ID,
+// or by its short ID on the connection (keyed by rawSalt and the salt of
+// the engine's hello).
+func (p *rawPeer) invs(id dag.TxID) int {
+	var sid wire.ShortID
+	if h := p.received(wire.TypeHello); len(h) > 0 && h[0].(*wire.Hello).Salt != 0 {
+		sid = wire.NewShortKey(rawSalt, h[0].(*wire.Hello).Salt).Short(id)
+	}
+	n := 0
+	for _, m := range p.received(wire.TypeInv) {
+		inv := m.(*wire.Inv)
+		if slices.Contains(inv.IDs, id) || slices.Contains(inv.Short, sid) {
+			n++
+		}
+	}
+	return n
 }
 
 // pay signs a payment from key's genesis output i to itself split in two,

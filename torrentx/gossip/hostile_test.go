@@ -37,7 +37,7 @@ func TestHostilePeer(t *testing.T) {
 	orphan := dagtest.Spend(t, net, keys[0], []dag.OutPoint{{TxID: parent.ID, Index: 0}}, dagtest.Out(net, keys[0], dagtest.Funds/2))
 	bad := tampered(t, parent)
 	hello := func(n *node) wire.Message {
-		return &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: n.digest(t)}
+		return &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey("raw"), Network: net.ID, Digest: n.digest(t)}
 	}
 	tests := []struct {
 		name string
@@ -84,7 +84,7 @@ func TestHostilePeer(t *testing.T) {
 				}
 			}},
 		{name: "malformed node key", want: ErrBanned, act: func(t *testing.T, h *node, p *rawPeer) {
-			b, err := wire.Encode(hello(h))
+			b, err := wire.Encode(&wire.Hello{Version: wire.PollIDsVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: h.digest(t)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,7 +106,7 @@ func TestHostilePeer(t *testing.T) {
 			p.handle(t, &wire.Hello{Version: 1, Network: net.ID, Digest: h.digest(t)})
 		}},
 		{name: "wrong network", want: ErrWrongNetwork, act: func(t *testing.T, h *node, p *rawPeer) {
-			p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: other.ID, Digest: h.digest(t)})
+			p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey("raw"), Network: other.ID, Digest: h.digest(t)})
 		}},
 		{name: "orphan, duplicate and unknown type cost nothing", act: func(t *testing.T, h *node, p *rawPeer) {
 			p.handle(t, hello(h))
@@ -235,7 +235,7 @@ func TestAnnounce(t *testing.T) {
 	cfg.PushMax = 600
 	n := newNode(t, net, "n", cfg)
 	p := newRawPeer(n.eng, "p")
-	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: n.digest(t)})
+	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey("raw"), Network: net.ID, Digest: n.digest(t)})
 	small := pay(t, net, keys[0], 0, "s")
 	large := pay(t, net, keys[1], 1, string(bytes.Repeat([]byte{'x'}, 200)))
 	if len(small.Raw) > cfg.PushMax || len(large.Raw) <= cfg.PushMax {
@@ -253,9 +253,9 @@ func TestAnnounce(t *testing.T) {
 				pushed[e.ID]++
 			}
 		}
-		for _, m := range p.received(wire.TypeInv) {
-			for _, id := range m.(*wire.Inv).IDs {
-				invd[id]++
+		for _, id := range []dag.TxID{small.ID, large.ID, fromPeer.ID} {
+			if k := p.invs(id); k > 0 {
+				invd[id] = k
 			}
 		}
 		want := fmt.Sprintf("pushed map[%s:1] inv map[%s:1]", small.ID, large.ID)

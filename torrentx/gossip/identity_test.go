@@ -29,7 +29,7 @@ func TestNodeKeys(t *testing.T) {
 	})
 
 	p := newRawPeer(a.eng, "raw")
-	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: a.digest(t)})
+	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey("raw"), Network: net.ID, Digest: a.digest(t)})
 	if hellos := p.received(wire.TypeHello); len(hellos) != 1 || hellos[0].(*wire.Hello).NodeKey != testKey("a") {
 		t.Fatalf("a's hello = %+v, want a's key", hellos)
 	}
@@ -64,7 +64,7 @@ func TestDigestPing(t *testing.T) {
 	cfg.Now = func() time.Time { return time.Unix(0, clock.Load()) }
 	a := newNode(t, net, "a", cfg)
 	p := newRawPeer(a.eng, "p")
-	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("p"), Network: net.ID, Digest: a.digest(t)})
+	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey("p"), Network: net.ID, Digest: a.digest(t)})
 	pings := func() []*wire.Ping {
 		var out []*wire.Ping
 		for _, m := range p.received(wire.TypePing) {

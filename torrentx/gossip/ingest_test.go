@@ -77,7 +77,7 @@ func TestFairIngest(t *testing.T) {
 			cfg.Network, cfg.Ledger, cfg.Store = net, ledger, mem
 			cfg.MaxPeerInFlight, cfg.MaxSignerInFlight = tc.peer, tc.sign
 			e, ours := rawEngine(t, cfg)
-			hello := &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: ours}
+			hello := &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey("raw"), Network: net.ID, Digest: ours}
 
 			txs := dagtest.NewGen(t, net, keys[:tc.floodKeys], 7).Next(flood)
 			flooder := newRawPeer(e, "flooder")
@@ -260,7 +260,7 @@ func TestSignerTurn(t *testing.T) {
 	cfg.SignerTurn = time.Hour
 	e, ours := rawEngine(t, cfg)
 	p := newRawPeer(e, "p")
-	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: ours})
+	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey("raw"), Network: net.ID, Digest: ours})
 	txs := dagtest.NewGen(t, net, keys, 7).Next(4)
 	send := func(i int) { p.handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: txs[i].ID, Raw: txs[i].Raw}}}) }
 	stored := func(i int) func() error {

@@ -31,7 +31,12 @@ type peer struct {
 	push                      bucket // bytes catch-up sync pushes to it
 	score                     int
 	known                     *dag.IDSet // IDs it has, or was sent (the latest KnownPerPeer)
-	wanted                    int        // IDs wanted from it, not yet received
+	// salt is our hello's salt; skey keys the connection's short IDs and
+	// short says both sides speak them (shortid.go).
+	salt   uint64
+	skey   wire.ShortKey
+	short  bool
+	wanted int // IDs wanted from it, not yet received
 	// undelivered counts its announcements it did not deliver when asked,
 	// less those it did (undeliveredLocked).
 	undelivered int
@@ -99,6 +104,7 @@ func (e *Engine) newPeer(p Peer, now time.Time, ours dag.Digest) *peer {
 		serve:     newBucket(c.ByteRate, c.ByteBurst, now),
 		push:      newBucket(c.PushRate, float64(c.SyncWindow), now),
 		known:     dag.NewIDSet(c.KnownPerPeer),
+		salt:      newSalt(),
 		lastPing:  now,
 	}
 }

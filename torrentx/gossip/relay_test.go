@@ -113,7 +113,7 @@ func readyPeers(t *testing.T, net *dag.Network, n *node, k int) []*rawPeer {
 	raws := make([]*rawPeer, k)
 	for i := range raws {
 		p := newRawPeer(n.eng, fmt.Sprintf("p%d", i))
-		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey(p.id), Network: net.ID, Digest: n.digest(t)})
+		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey(p.id), Network: net.ID, Digest: n.digest(t)})
 		raws[i] = p
 	}
 	return raws
@@ -140,16 +140,7 @@ func TestAnnouncePushFanout(t *testing.T) {
 		}
 		return false
 	}
-	gotInv := func(p *rawPeer, id dag.TxID) bool {
-		for _, m := range p.received(wire.TypeInv) {
-			for _, x := range m.(*wire.Inv).IDs {
-				if x == id {
-					return true
-				}
-			}
-		}
-		return false
-	}
+	gotInv := func(p *rawPeer, id dag.TxID) bool { return p.invs(id) > 0 }
 
 	// Made here: two pushes, three invs.
 	own := pay(t, net, keys[0], 0, "own")
@@ -203,17 +194,13 @@ func TestAnnouncePushFanout(t *testing.T) {
 // nothing: its bytes are on their way into the ledger already.
 func TestInvWhileAdding(t *testing.T) {
 	net, keys := dagtest.NewNetwork(t, 1)
-	mem := dag.NewMemStore()
-	store := gateStore{Store: mem, open: make(chan struct{})}
-	close(store.open) // the Graph stores the genesis
-	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: store})
-	store.open = make(chan struct{})
+	g, mem, store := gatedGraph(t, net)
 	cfg := testConfig()
 	cfg.Network, cfg.Ledger, cfg.Store = net, g, mem
 	e, ours := rawEngine(t, cfg)
 	pusher, announcer := newRawPeer(e, "pusher"), newRawPeer(e, "announcer")
 	for _, p := range []*rawPeer{pusher, announcer} {
-		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey(p.id), Network: net.ID, Digest: ours})
+		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey(p.id), Network: net.ID, Digest: ours})
 	}
 	tx, other := pay(t, net, keys[0], 0, "adding"), pay(t, net, keys[0], 1, "unknown")
 	pusher.handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: tx.ID, Raw: tx.Raw}}})
@@ -243,11 +230,7 @@ func TestAnnounceInvFanout(t *testing.T) {
 					pushed++
 				}
 			}
-			for _, m := range p.received(wire.TypeInv) {
-				if slices.Contains(m.(*wire.Inv).IDs, id) {
-					invs++
-				}
-			}
+			invs += p.invs(id)
 		}
 		return pushed, invs
 	}

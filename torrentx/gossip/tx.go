@@ -61,10 +61,15 @@ func (e *Engine) handleInv(ps *peer, m *wire.Inv) {
 // handleWant serves the wanted transactions we hold, parents first (in our
 // Seq order), within the peer's serve budget; the rest get a notfound.
 func (e *Engine) handleWant(ps *peer, m *wire.Want) {
-	ids := slices.Compact(slices.SortedFunc(slices.Values(m.IDs), compareIDs))
+	short, lost, err := e.wantedShort(ps, m.Short)
+	if err != nil {
+		e.shortFailed(err)
+		return
+	}
+	ids := slices.Compact(slices.SortedFunc(slices.Values(append(short, m.IDs...)), compareIDs))
 	var recs []*dag.Record
 	var missing []dag.TxID
-	err := e.cfg.Store.View(func(r dag.ReadTx) error {
+	err = e.cfg.Store.View(func(r dag.ReadTx) error {
 		for _, id := range ids {
 			rec, err := r.Get(id)
 			switch {
@@ -96,8 +101,8 @@ func (e *Engine) handleWant(ps *peer, m *wire.Want) {
 	}
 	e.mu.Unlock()
 	e.sendTxs(ps, served)
-	if len(missing) > 0 {
-		e.send(ps, &wire.NotFound{IDs: missing})
+	if len(missing)+len(lost) > 0 {
+		e.send(ps, &wire.NotFound{IDs: missing, Short: lost})
 	}
 }
 
@@ -174,12 +179,15 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 	}
 	// Another message may have begun adding one since.
 	var in []ingestTx
+	now := e.cfg.Now()
 	e.mu.Lock()
 	for i, t := range m.Txs {
 		ps.known.Add(t.ID)
 		e.gotLocked(ps, t.ID)
+		e.gotShortLocked(t.ID, now)
 		if !skip[i] && !e.adding[t.ID] {
 			e.adding[t.ID] = true
+			e.inflightLocked(t.ID)
 			in = append(in, ingestTx{tx: hashed[i], id: t.ID, raw: t.Raw, signer: signerOf(t.Raw)})
 		}
 	}
@@ -353,6 +361,7 @@ func (e *Engine) handleNotFound(ps *peer, m *wire.NotFound) {
 			w.deadline = now
 		}
 	}
+	e.notFoundShortLocked(ps, m.Short, now)
 }
 
 // Announce relays new transactions to the ready peers not known to have
@@ -379,8 +388,9 @@ func (e *Engine) Announce(changes []dag.Change) {
 		return
 	}
 	type batch struct {
-		inv  []dag.TxID
-		push []*dag.Record
+		inv   []dag.TxID
+		short []wire.ShortID
+		push  []*dag.Record
 	}
 	out := make(map[*peer]*batch)
 	e.mu.Lock()
@@ -427,6 +437,8 @@ func (e *Engine) Announce(changes []dag.Change) {
 			}
 			if i < pushes {
 				b.push = append(b.push, rec)
+			} else if ps.short {
+				b.short = append(b.short, ps.skey.Short(rec.ID))
 			} else {
 				b.inv = append(b.inv, rec.ID)
 			}
@@ -435,12 +447,6 @@ func (e *Engine) Announce(changes []dag.Change) {
 	e.mu.Unlock()
 	for ps, b := range out {
 		e.sendTxs(ps, b.push)
-		for ids := b.inv; len(ids) > 0; {
-			n := min(len(ids), wire.MaxIDs)
-			if e.send(ps, &wire.Inv{IDs: ids[:n]}) {
-				e.traffic.invIDsOut.Add(uint64(n))
-			}
-			ids = ids[n:]
-		}
+		e.sendInv(ps, b.inv, b.short)
 	}
 }

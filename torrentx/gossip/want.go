@@ -82,6 +82,7 @@ func (e *Engine) wantLocked(ps *peer, ids []dag.TxID, kind wantKind, now time.Ti
 			continue
 		}
 		e.wants[id] = &want{from: ps, sources: []string{ps.id}, deadline: now.Add(e.cfg.WantTimeout), owner: owner, inv: kind == wantInv}
+		e.inflightLocked(id)
 		if owner != "" {
 			e.wantsBy[owner]++
 		}

@@ -108,7 +108,7 @@ func TestLyingAnnouncer(t *testing.T) {
 	cfg.ByteRate, cfg.ByteBurst = 1e9, 1e9
 	b := newNode(t, net, "b", cfg)
 	hello := func() wire.Message {
-		return &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: b.digest(t)}
+		return &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey("raw"), Network: net.ID, Digest: b.digest(t)}
 	}
 	before := heapInUse()
 	var peakWants, peakFetches int
@@ -170,7 +170,7 @@ func TestWantCaps(t *testing.T) {
 	b := newNode(t, net, "b", cfg)
 	connectAndInv := func(id string) *rawPeer {
 		p := newRawPeer(b.eng, id)
-		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: b.digest(t)})
+		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey("raw"), Network: net.ID, Digest: b.digest(t)})
 		p.handle(t, &wire.Inv{IDs: randomIDs(400)})
 		return p
 	}
@@ -206,7 +206,7 @@ func TestUndeliveredBan(t *testing.T) {
 			cfg.MaxUndelivered = 100
 			b := newNode(t, net, "b", cfg)
 			p := newRawPeer(b.eng, "10.0.0.2:1")
-			p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: b.digest(t)})
+			p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey("raw"), Network: net.ID, Digest: b.digest(t)})
 			ids := randomIDs(150)
 			p.handle(t, &wire.Inv{IDs: ids})
 			if tc.notfound {
@@ -229,7 +229,7 @@ func TestUndeliveredBan(t *testing.T) {
 		cfg.MaxUndelivered = 3
 		b := newNode(t, net, "b", cfg)
 		p := newRawPeer(b.eng, "10.0.0.3:1")
-		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: b.digest(t)})
+		p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey("raw"), Network: net.ID, Digest: b.digest(t)})
 		// Two undelivered, one delivered, one more undelivered: never 3 due.
 		p.handle(t, &wire.Inv{IDs: randomIDs(2)})
 		eventually(t, 5*time.Second, "the wants to expire", noWants(b.eng))

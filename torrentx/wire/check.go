@@ -13,13 +13,13 @@ func check(m Message) error {
 	case *Hello:
 		return m.check()
 	case *Inv:
-		return checkIDs(m.IDs)
+		return checkIDs(m.IDs, len(m.Short))
 	case *Want:
-		return checkIDs(m.IDs)
+		return checkIDs(m.IDs, len(m.Short))
 	case *NotFound:
-		return checkIDs(m.IDs)
+		return checkIDs(m.IDs, len(m.Short))
 	case *Query:
-		return checkIDs(m.IDs)
+		return checkIDs(m.IDs, 0)
 	case *Tx:
 		return m.check()
 	case *Answer:
@@ -52,16 +52,22 @@ func (m *Hello) check() error {
 		return fmt.Errorf("%w: version %d hello without a node key", ErrInvalid, m.Version)
 	case m.Version < NodeKeyVersion && hasKey:
 		return fmt.Errorf("%w: version %d hello with a node key", ErrInvalid, m.Version)
+	case m.Version >= ShortIDVersion && m.Salt == 0:
+		return fmt.Errorf("%w: version %d hello without a salt", ErrInvalid, m.Version)
+	case m.Version < ShortIDVersion && m.Salt != 0:
+		return fmt.Errorf("%w: version %d hello with a salt", ErrInvalid, m.Version)
 	}
 	return nil
 }
 
-func checkIDs(ids []dag.TxID) error {
-	if len(ids) == 0 {
+// checkIDs bounds a list of full IDs and short more short IDs to
+// 1..MaxIDs in all.
+func checkIDs(ids []dag.TxID, short int) error {
+	switch n := len(ids) + short; {
+	case n == 0:
 		return fmt.Errorf("%w: no IDs", ErrInvalid)
-	}
-	if len(ids) > MaxIDs {
-		return fmt.Errorf("%w: %d IDs, limit %d", ErrInvalid, len(ids), MaxIDs)
+	case n > MaxIDs:
+		return fmt.Errorf("%w: %d IDs, limit %d", ErrInvalid, n, MaxIDs)
 	}
 	return nil
 }

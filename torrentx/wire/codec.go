@@ -33,6 +33,8 @@ type frame struct {
 	Outs        []byte         `cbor:"14,keyasint,omitempty"`
 	Raws        [][]byte       `cbor:"15,keyasint,omitempty"`
 	Batch       []byte         `cbor:"16,keyasint,omitempty"`
+	Salt        uint64         `cbor:"17,keyasint,omitempty"`
+	Short       []byte         `cbor:"18,keyasint,omitempty"`
 }
 
 // txItem is a TxEntry on the wire: [id, raw].
@@ -151,7 +153,7 @@ func parse(f *frame) (Message, error) {
 		if err != nil {
 			return nil, err
 		}
-		m := &Hello{Version: f.Version, Network: net, Digest: d, Agent: f.Agent, ListenPort: f.Port}
+		m := &Hello{Version: f.Version, Network: net, Digest: d, Agent: f.Agent, ListenPort: f.Port, Salt: f.Salt}
 		if f.NodeKey != nil {
 			if len(f.NodeKey) != len(m.NodeKey) {
 				return nil, fmt.Errorf("%w: node key is %d bytes, want %d", ErrMalformed, len(f.NodeKey), len(m.NodeKey))
@@ -164,13 +166,17 @@ func parse(f *frame) (Message, error) {
 		if err != nil {
 			return nil, err
 		}
+		short, err := parseShortIDs(f.Short)
+		if err != nil {
+			return nil, err
+		}
 		switch f.Type {
 		case TypeInv:
-			return &Inv{IDs: ids}, nil
+			return &Inv{IDs: ids, Short: short}, nil
 		case TypeWant:
-			return &Want{IDs: ids}, nil
+			return &Want{IDs: ids, Short: short}, nil
 		case TypeNotFound:
-			return &NotFound{IDs: ids}, nil
+			return &NotFound{IDs: ids, Short: short}, nil
 		}
 		return &Query{Nonce: f.Nonce, IDs: ids}, nil
 	case TypeTx:
@@ -239,24 +245,30 @@ func parseID(b []byte, what string) (dag.TxID, error) {
 	return id, nil
 }
 
-// parseIDs splits a byte string of concatenated IDs. It checks the length
-// against MaxIDs before allocating.
-func parseIDs(b []byte) ([]dag.TxID, error) {
-	if len(b)%dag.TxIDSize != 0 {
-		return nil, fmt.Errorf("%w: ID list of %d bytes is not a multiple of %d", ErrMalformed, len(b), dag.TxIDSize)
+// splitFixed splits b into items of size bytes, what naming them in
+// errors, each made by item. It checks the count against limit before
+// allocating.
+func splitFixed[T any](b []byte, size, limit int, what string, item func([]byte) T) ([]T, error) {
+	if len(b)%size != 0 {
+		return nil, fmt.Errorf("%w: %s list of %d bytes is not a multiple of %d", ErrMalformed, what, len(b), size)
 	}
-	n := len(b) / dag.TxIDSize
-	if n > MaxIDs {
-		return nil, fmt.Errorf("%w: %d IDs, limit %d", ErrInvalid, n, MaxIDs)
+	n := len(b) / size
+	if n > limit {
+		return nil, fmt.Errorf("%w: %d %ss, limit %d", ErrInvalid, n, what, limit)
 	}
 	if n == 0 {
 		return nil, nil
 	}
-	ids := make([]dag.TxID, n)
-	for i := range ids {
-		copy(ids[i][:], b[i*dag.TxIDSize:])
+	out := make([]T, n)
+	for i := range out {
+		out[i] = item(b[i*size : (i+1)*size])
 	}
-	return ids, nil
+	return out, nil
+}
+
+// parseIDs splits a byte string of concatenated IDs, at most MaxIDs.
+func parseIDs(b []byte) ([]dag.TxID, error) {
+	return splitFixed(b, dag.TxIDSize, MaxIDs, "ID", func(e []byte) dag.TxID { return dag.TxID(e) })
 }
 
 func packIDs(ids []dag.TxID) []byte {
@@ -271,26 +283,11 @@ func packIDs(ids []dag.TxID) []byte {
 }
 
 // parseOutPoints splits a byte string of concatenated outputs (ID, then
-// index as a big-endian uint32). It checks the length against MaxPollOuts
-// before allocating.
+// index as a big-endian uint32), at most MaxPollOuts.
 func parseOutPoints(b []byte) ([]dag.OutPoint, error) {
-	if len(b)%OutPointSize != 0 {
-		return nil, fmt.Errorf("%w: output list of %d bytes is not a multiple of %d", ErrMalformed, len(b), OutPointSize)
-	}
-	n := len(b) / OutPointSize
-	if n > MaxPollOuts {
-		return nil, fmt.Errorf("%w: %d outputs, limit %d", ErrInvalid, n, MaxPollOuts)
-	}
-	if n == 0 {
-		return nil, nil
-	}
-	outs := make([]dag.OutPoint, n)
-	for i := range outs {
-		e := b[i*OutPointSize:]
-		copy(outs[i].TxID[:], e)
-		outs[i].Index = binary.BigEndian.Uint32(e[dag.TxIDSize:])
-	}
-	return outs, nil
+	return splitFixed(b, OutPointSize, MaxPollOuts, "output", func(e []byte) dag.OutPoint {
+		return dag.OutPoint{TxID: dag.TxID(e[:dag.TxIDSize]), Index: binary.BigEndian.Uint32(e[dag.TxIDSize:])}
+	})
 }
 
 func packOutPoints(outs []dag.OutPoint) []byte {
@@ -315,16 +312,24 @@ func parseDigest(f *frame) (dag.Digest, error) {
 
 func (m *Hello) frame() *frame {
 	f := &frame{Type: TypeHello, Version: m.Version, Network: bytes.Clone(m.Network[:]),
-		Count: m.Digest.Count, Fingerprint: bytes.Clone(m.Digest.Fingerprint[:]), Agent: m.Agent, Port: m.ListenPort}
+		Count: m.Digest.Count, Fingerprint: bytes.Clone(m.Digest.Fingerprint[:]), Agent: m.Agent, Port: m.ListenPort, Salt: m.Salt}
 	if m.NodeKey != (dag.PubKey{}) {
 		f.NodeKey = bytes.Clone(m.NodeKey[:])
 	}
 	return f
 }
 
-func (m *Inv) frame() *frame      { return &frame{Type: TypeInv, IDs: packIDs(m.IDs)} }
-func (m *Want) frame() *frame     { return &frame{Type: TypeWant, IDs: packIDs(m.IDs)} }
-func (m *NotFound) frame() *frame { return &frame{Type: TypeNotFound, IDs: packIDs(m.IDs)} }
+func (m *Inv) frame() *frame {
+	return &frame{Type: TypeInv, IDs: packIDs(m.IDs), Short: packShortIDs(m.Short)}
+}
+
+func (m *Want) frame() *frame {
+	return &frame{Type: TypeWant, IDs: packIDs(m.IDs), Short: packShortIDs(m.Short)}
+}
+
+func (m *NotFound) frame() *frame {
+	return &frame{Type: TypeNotFound, IDs: packIDs(m.IDs), Short: packShortIDs(m.Short)}
+}
 
 func (m *Query) frame() *frame {
 	return &frame{Type: TypeQuery, Nonce: m.Nonce, IDs: packIDs(m.IDs)}

@@ -19,7 +19,7 @@
 //	5    agent        hello             tstr, printable ASCII, <= 64 bytes
 //	6    port         hello             uint, <= 65535: BitTorrent listen port
 //	7    ids          inv want notfound query
-//	                                    bstr: 1..1000 IDs of 32 bytes, concatenated
+//	                                    bstr: IDs of 32 bytes, concatenated
 //	8    txs          tx                array of [id bstr 32, raw bstr 1..16384]
 //	9    nonce        query answer ping pong poll votes
 //	                                    uint (the Req of poll and votes)
@@ -37,6 +37,10 @@
 //	15   raws         poll              array of 1..64 bstr of 1..16384 bytes: tx.json
 //	16   batch        votes             bstr, 1..MaxBatchSize bytes: a signed vote
 //	                                    batch (package vote), opaque here
+//	17   salt         hello             uint: random, per connection (version
+//	                                    >= 5 only, and required there)
+//	18   short        inv want notfound bstr: short IDs of 6 bytes, concatenated
+//	                                    (ids and short: 1..1000 in all)
 //
 // Types: 1 hello, 2 inv, 3 want, 4 tx, 5 notfound, 6 query, 7 answer,
 // 8 ping, 9 pong, 10 reconquery, 11 reconreply, 12 poll, 13 votes.
@@ -46,12 +50,17 @@
 //   - hello: sent first by each side: the highest protocol version it
 //     speaks, its network ID (genesis tx ID), the digest of its stored IDs,
 //     an agent string, its listen port and, from version 2 on, its node
-//     key (the Ed25519 public key the node signs its statements with). A
-//     version 2 hello without a key, a version 1 hello with one, and a key
-//     that is not 32 bytes are rejected. Peers speak the lower version.
-//   - inv: IDs the sender holds and announces.
-//   - want: IDs the sender asks for; answered by tx messages (and notfound
-//     for the IDs the peer does not hold).
+//     key (the Ed25519 public key the node signs its statements with) and,
+//     from version 5 on, a random salt for the connection. A version 2
+//     hello without a key, a version 1 hello with one, and a key that is
+//     not 32 bytes are rejected, and so are a version 5 hello without a
+//     salt and an older one with one. Peers speak the lower version.
+//   - inv: IDs the sender holds and announces: full IDs or (version 5)
+//     ShortIDs, keyed by the two hellos' salts (NewShortKey).
+//   - want: IDs the sender asks for, full or short (the short IDs the peer
+//     announced on this connection); answered by tx messages, which carry
+//     full IDs (and notfound for the IDs the peer does not hold or short
+//     IDs it cannot map).
 //   - tx: transactions, each as the ID it is sent as and its tx.json bytes.
 //     The receiver recomputes the ID from the bytes; a mismatch is a
 //     protocol violation. A tx message may be sent unasked, to push new

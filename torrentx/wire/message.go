@@ -13,8 +13,9 @@ const (
 	ExtensionName = "ttx"
 	// ProtocolVersion is the version this package speaks. Peers speak the
 	// lower of their two versions. Version 2 added the hello's node key,
-	// version 3 the poll and votes messages, version 4 the poll's IDs.
-	ProtocolVersion = 4
+	// version 3 the poll and votes messages, version 4 the poll's IDs,
+	// version 5 short IDs.
+	ProtocolVersion = 5
 	// NodeKeyVersion is the first version whose hello carries a node key.
 	NodeKeyVersion = 2
 	// VoteVersion is the first version that answers polls with votes.
@@ -22,11 +23,14 @@ const (
 	// PollIDsVersion is the first version whose polls may name the sides
 	// by ID (Poll.IDs) instead of carrying their bytes.
 	PollIDsVersion = 4
+	// ShortIDVersion is the first version whose hello carries a salt and
+	// whose inv, want and notfound may name transactions by ShortID.
+	ShortIDVersion = 5
 	// MaxMessageSize bounds an encoded message. anacrolix/torrent drops a
 	// connection whose extended message exceeds 65,534 bytes of payload.
 	MaxMessageSize = 65000
-	// MaxIDs bounds the IDs of an inv, want, notfound or query, and the
-	// statuses of an answer.
+	// MaxIDs bounds the IDs of an inv, want, notfound or query (full and
+	// short IDs together), and the statuses of an answer.
 	MaxIDs = 1000
 	// MaxAgentSize bounds a hello's agent string.
 	MaxAgentSize = 64
@@ -141,14 +145,26 @@ type Hello struct {
 	// NodeKeyVersion on, absent before. It is a claim, not a proof: what a
 	// node signs with it (votes) is checked against it, the hello is not.
 	NodeKey dag.PubKey
+	// Salt is a random number the sender chose for this connection:
+	// required (not zero) from ShortIDVersion on, absent before. The two
+	// hellos' salts key the connection's short IDs (NewShortKey).
+	Salt uint64
 }
 
-// Inv announces IDs the sender holds.
-type Inv struct{ IDs []dag.TxID }
+// Inv announces IDs the sender holds: by full ID, or (ShortIDVersion) by
+// short ID on this connection.
+type Inv struct {
+	IDs   []dag.TxID
+	Short []ShortID
+}
 
 // Want asks for the bytes of IDs (the peer answers with tx messages, and
-// notfound for the ones it does not hold).
-type Want struct{ IDs []dag.TxID }
+// notfound for the ones it does not hold). Short names transactions the
+// peer announced by short ID on this connection.
+type Want struct {
+	IDs   []dag.TxID
+	Short []ShortID
+}
 
 // Tx carries transactions. The receiver recomputes each ID from the bytes;
 // an entry whose bytes do not hash to its ID is a protocol violation.
@@ -160,8 +176,12 @@ type TxEntry struct {
 	Raw []byte
 }
 
-// NotFound lists wanted IDs the sender does not hold.
-type NotFound struct{ IDs []dag.TxID }
+// NotFound lists wanted IDs the sender does not hold, and wanted short IDs
+// it cannot map to a transaction it announced.
+type NotFound struct {
+	IDs   []dag.TxID
+	Short []ShortID
+}
 
 // Query asks what the peer holds the IDs to be; it answers with answer
 // messages carrying the same Nonce, one Status per ID in all.

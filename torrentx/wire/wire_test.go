@@ -27,6 +27,14 @@ func ids(n int) []dag.TxID {
 	return out
 }
 
+func shorts(n int) []ShortID {
+	out := make([]ShortID, n)
+	for i := range out {
+		out[i] = ShortID{byte(i >> 8), byte(i), 0, 0, 0, 1}
+	}
+	return out
+}
+
 func outs(n int) []dag.OutPoint {
 	out := make([]dag.OutPoint, n)
 	for i := range out {
@@ -43,12 +51,14 @@ func validMessages() map[Type][]Message {
 	return map[Type][]Message{
 		TypeHello: {
 			&Hello{Version: 1, Network: id(1), Digest: digest, Agent: "ttx/0.1", ListenPort: 42069},
-			&Hello{Version: ProtocolVersion, Network: id(1), Digest: digest, Agent: "ttx/0.2", ListenPort: 42069, NodeKey: dag.PubKey(id(7))},
-			&Hello{Version: math.MaxUint64, Network: id(2), Agent: strings.Repeat("a", MaxAgentSize), NodeKey: dag.PubKey(id(0xff))},
+			&Hello{Version: PollIDsVersion, Network: id(1), Digest: digest, Agent: "ttx/0.2", ListenPort: 42069, NodeKey: dag.PubKey(id(7))},
+			&Hello{Version: ProtocolVersion, Network: id(1), Digest: digest, Agent: "ttx/0.3", NodeKey: dag.PubKey(id(7)), Salt: 1},
+			&Hello{Version: math.MaxUint64, Network: id(2), Agent: strings.Repeat("a", MaxAgentSize), NodeKey: dag.PubKey(id(0xff)), Salt: math.MaxUint64},
 		},
-		TypeInv:      {&Inv{IDs: ids(1)}, &Inv{IDs: ids(MaxIDs)}},
-		TypeWant:     {&Want{IDs: ids(3)}},
-		TypeNotFound: {&NotFound{IDs: ids(2)}},
+		TypeInv: {&Inv{IDs: ids(1)}, &Inv{IDs: ids(MaxIDs)}, &Inv{Short: shorts(1)},
+			&Inv{IDs: ids(2), Short: shorts(MaxIDs - 2)}},
+		TypeWant:     {&Want{IDs: ids(3)}, &Want{Short: shorts(4)}},
+		TypeNotFound: {&NotFound{IDs: ids(2)}, &NotFound{IDs: ids(1), Short: shorts(1)}},
 		TypeTx: {
 			&Tx{Txs: []TxEntry{{ID: id(1), Raw: []byte(`{"v":1}`)}}},
 			&Tx{Txs: []TxEntry{{ID: id(1), Raw: bytes.Repeat([]byte{'x'}, dag.MaxTxSize)}, {ID: id(2), Raw: []byte("y")}}},
@@ -116,7 +126,12 @@ func TestEncodeLimits(t *testing.T) {
 		{"hello agent control", &Hello{Version: 1, Network: id(1), Agent: "a\nb"}, ErrInvalid},
 		{"hello v2 without node key", &Hello{Version: NodeKeyVersion, Network: id(1)}, ErrInvalid},
 		{"hello v1 with node key", &Hello{Version: 1, Network: id(1), NodeKey: dag.PubKey(id(7))}, ErrInvalid},
+		{"hello v5 without salt", &Hello{Version: ShortIDVersion, Network: id(1), NodeKey: dag.PubKey(id(7))}, ErrInvalid},
+		{"hello v4 with salt", &Hello{Version: PollIDsVersion, Network: id(1), NodeKey: dag.PubKey(id(7)), Salt: 1}, ErrInvalid},
 		{"inv empty", &Inv{}, ErrInvalid},
+		{"inv too many short", &Inv{Short: shorts(MaxIDs + 1)}, ErrInvalid},
+		{"inv too many in all", &Inv{IDs: ids(1), Short: shorts(MaxIDs)}, ErrInvalid},
+		{"want too many in all", &Want{IDs: ids(MaxIDs), Short: shorts(1)}, ErrInvalid},
 		{"inv too many", &Inv{IDs: ids(MaxIDs + 1)}, ErrInvalid},
 		{"want too many", &Want{IDs: ids(MaxIDs + 1)}, ErrInvalid},
 		{"want empty", &Want{}, ErrInvalid},
@@ -279,7 +294,18 @@ func TestDecodeErrors(t *testing.T) {
 		{"type 0", raw(t, map[int]any{0: 0}), ErrUnknownType},
 		{"type 14", raw(t, map[int]any{0: 14}), ErrUnknownType},
 		{"type 255", raw(t, map[int]any{0: 255}), ErrUnknownType},
-		{"unknown field", raw(t, hello(map[int]any{17: 1})), ErrMalformed},
+		{"unknown field", raw(t, hello(map[int]any{19: 1})), ErrMalformed},
+		{"valid v5 hello", raw(t, hello(map[int]any{1: 5, 13: key, 17: 9})), nil},
+		{"salt missing in v5", raw(t, hello(map[int]any{1: 5, 13: key})), ErrInvalid},
+		{"salt in v4", raw(t, hello(map[int]any{1: 4, 13: key, 17: 9})), ErrInvalid},
+		{"salt as bytes", raw(t, hello(map[int]any{1: 5, 13: key, 17: []byte{9}})), ErrMalformed},
+		{"valid short inv", raw(t, map[int]any{0: 2, 18: make([]byte, 12)}), nil},
+		{"short ID list of 7 bytes", raw(t, map[int]any{0: 2, 18: make([]byte, 7)}), ErrMalformed},
+		{"short IDs empty", raw(t, map[int]any{0: 3, 7: net, 18: []byte{}}), ErrMalformed},
+		{"too many short IDs", raw(t, map[int]any{0: 3, 18: make([]byte, ShortIDSize*(MaxIDs+1))}), ErrInvalid},
+		{"too many IDs in all", raw(t, map[int]any{0: 5, 7: make([]byte, 32), 18: make([]byte, ShortIDSize*MaxIDs)}), ErrInvalid},
+		{"short IDs in a query", raw(t, map[int]any{0: 6, 7: net, 18: make([]byte, 6)}), ErrMalformed},
+		{"short IDs in a ping", raw(t, map[int]any{0: 8, 4: fp, 18: make([]byte, 6)}), ErrMalformed},
 		{"valid v2 hello", raw(t, hello(map[int]any{1: 2, 13: key})), nil},
 		{"node key 31 bytes", raw(t, hello(map[int]any{1: 2, 13: key[:31]})), ErrMalformed},
 		{"node key 33 bytes", raw(t, hello(map[int]any{1: 2, 13: append(key, 0)})), ErrMalformed},
