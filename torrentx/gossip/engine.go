@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/netip"
 	"sync"
 	"time"
@@ -96,7 +95,6 @@ func New(cfg Config) (*Engine, error) {
 		lastTurn: make(map[string]time.Time),
 		turn:     make(chan struct{}, 1),
 		queries:  make(map[uint64]*query),
-		nonce:    rand.Uint64() >> 1,
 	}
 	e.room = sync.NewCond(&e.mu)
 	e.ctx, e.cancel = context.WithCancel(context.Background())
@@ -383,18 +381,18 @@ func (e *Engine) differsAgain(ps *peer, ours, theirs dag.Digest) bool {
 // pingLocked sends a keep-alive ping. It must be called with e.mu held;
 // it returns the message to send once the lock is released.
 func (e *Engine) pingLocked(ps *peer, now time.Time, ours dag.Digest) wire.Message {
-	ps.ping = pending{nonce: e.nextNonce(), sent: now, digest: ours}
+	ps.ping = pending{nonce: ps.nextNonce(), sent: now, digest: ours}
 	ps.lastPing, ps.told = now, ours
 	return &wire.Ping{Nonce: ps.ping.nonce, Digest: ours}
 }
 
-// nextNonce returns a fresh nonce (never 0). It must be called with e.mu
-// held.
+// nextNonce returns a fresh nonce (never 0) for a query, which may go to
+// many peers. It must be called with e.mu held. Nonces count up from 1
+// rather than start at random: answers are matched per peer, so nothing
+// rests on guessing them, and a small one is 1–3 bytes of CBOR where a
+// random one is 9 (per peer, peer.nextNonce, they stay that small).
 func (e *Engine) nextNonce() uint64 {
-	e.nonce++
-	if e.nonce == 0 {
-		e.nonce++
-	}
+	e.nonce++ // from 0, it never wraps
 	return e.nonce
 }
 

@@ -36,7 +36,8 @@ type peer struct {
 	salt   uint64
 	skey   wire.ShortKey
 	short  bool
-	wanted int // IDs wanted from it, not yet received
+	nonce  uint64 // the last nonce drawn for it (pings, syncs, barriers)
+	wanted int    // IDs wanted from it, not yet received
 	// undelivered counts its announcements it did not deliver when asked,
 	// less those it did (undeliveredLocked).
 	undelivered int
@@ -205,4 +206,12 @@ func (e *Engine) peerByKeyLocked(key dag.PubKey) *peer {
 		}
 	}
 	return to
+}
+
+// nextNonce returns a fresh nonce (never 0) for a ping, a sync session or
+// its barrier on this connection, whose replies are matched on it alone.
+// It must be called with e.mu held.
+func (ps *peer) nextNonce() uint64 {
+	ps.nonce++ // from 0, it never wraps
+	return ps.nonce
 }

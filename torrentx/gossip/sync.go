@@ -50,7 +50,7 @@ func (e *Engine) maybeSync(ps *peer, ours, theirs dag.Digest) {
 		e.log.Error("new recon session", logErr, err)
 		return
 	}
-	st := &syncState{id: e.nextNonce(), rs: rs, last: now, busy: true}
+	st := &syncState{id: ps.nextNonce(), rs: rs, last: now, busy: true}
 	ps.sync = st
 	e.mu.Unlock()
 	e.log.Debug("sync start", logPeer, ps.id, "ours", ours, "theirs", theirs)
@@ -263,7 +263,7 @@ func (e *Engine) syncStep(ps *peer) {
 		e.send(ps, ping)
 		return
 	}
-	barrier := e.nextNonce()
+	barrier := ps.nextNonce()
 	st.barriers, st.last = append(st.barriers, barrier), now
 	e.mu.Unlock()
 
