@@ -31,9 +31,24 @@ func relayed(c dag.ErrorCode) bool {
 	return c == dag.ErrDoubleSpend || c == dag.ErrLateConflict || c == dag.ErrParentRejected
 }
 
+// handleInv wants the announced IDs the ledger does not hold. An ID it
+// accepted lately, or that another message is adding, is known without a
+// store read: in a mesh most invs announce what the node has already.
 func (e *Engine) handleInv(ps *peer, m *wire.Inv) {
-	var unknown []dag.TxID
+	var check []dag.TxID
+	e.mu.Lock()
 	for _, id := range m.IDs {
+		ps.known.Add(id)
+		if !e.accepted.Has(id) && !e.adding[id] {
+			check = append(check, id)
+		}
+	}
+	e.mu.Unlock()
+	if len(check) == 0 {
+		return
+	}
+	var unknown []dag.TxID
+	for _, id := range check {
 		st, err := e.cfg.Ledger.State(id)
 		if err != nil {
 			e.log.Error("read state", logTx, id, logErr, err)
@@ -45,9 +60,6 @@ func (e *Engine) handleInv(ps *peer, m *wire.Inv) {
 	}
 	now := e.cfg.Now()
 	e.mu.Lock()
-	for _, id := range m.IDs {
-		ps.known.Add(id)
-	}
 	// What another message is adding is on its way into the ledger: wanting
 	// it would only fetch a second copy.
 	unknown = slices.DeleteFunc(unknown, func(id dag.TxID) bool { return e.adding[id] })
@@ -387,6 +399,11 @@ func (e *Engine) Announce(changes []dag.Change) {
 	if e.closed {
 		e.mu.Unlock()
 		return
+	}
+	for _, c := range changes {
+		if c.State.Accepted() {
+			e.accepted.Add(c.ID)
+		}
 	}
 	var to []*peer
 	for _, rec := range news {
