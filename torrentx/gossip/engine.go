@@ -76,6 +76,15 @@ type Engine struct {
 	// banCount counts the bans handed out.
 	banCount uint64
 	traffic  traffic
+
+	// cached is our digest as last read from the store, while cachedOK;
+	// Announce, which every commit that changes the ledger calls, drops
+	// it and counts a new generation (gen), so that a read that began
+	// before the commit does not cache what it found. cmu guards them.
+	cmu      sync.Mutex
+	cached   dag.Digest
+	cachedOK bool
+	gen      uint64
 }
 
 // New starts an engine. Wire Announce to the Graph's OnChange, and the
@@ -417,15 +426,37 @@ func (e *Engine) trySend(ps *peer, m wire.Message) error {
 	return nil
 }
 
-// digest returns our store's digest.
+// digest returns our store's digest. It is read from the store once per
+// ledger change: the ticks, pings and pongs in between reuse it.
 func (e *Engine) digest() (dag.Digest, error) {
-	var d dag.Digest
+	e.cmu.Lock()
+	d, ok, gen := e.cached, e.cachedOK, e.gen
+	e.cmu.Unlock()
+	if ok {
+		return d, nil
+	}
 	err := e.cfg.Store.View(func(r dag.ReadTx) error {
 		var err error
 		d, err = r.Digest()
 		return err
 	})
-	return d, err
+	if err != nil {
+		return d, err
+	}
+	e.cmu.Lock()
+	if e.gen == gen {
+		e.cached, e.cachedOK = d, true
+	}
+	e.cmu.Unlock()
+	return d, nil
+}
+
+// ledgerChanged drops the cached digest.
+func (e *Engine) ledgerChanged() {
+	e.cmu.Lock()
+	e.gen++
+	e.cachedOK = false
+	e.cmu.Unlock()
 }
 
 // misbehave scores ps and closes it if that bans it.

@@ -278,17 +278,6 @@ func TestAnnounceInvFanout(t *testing.T) {
 	}
 }
 
-// stateCounter is a Ledger that counts its State calls.
-type stateCounter struct {
-	Ledger
-	calls atomic.Int64
-}
-
-func (l *stateCounter) State(id dag.TxID) (dag.State, error) {
-	l.calls.Add(1)
-	return l.Ledger.State(id)
-}
-
 // An inv of a transaction the ledger accepted lately is answered from
 // memory: no want and no store read. One of an unknown transaction reads
 // the ledger and is wanted.
@@ -301,7 +290,7 @@ func TestInvOfAccepted(t *testing.T) {
 			e.Announce(cs)
 		}
 	}})
-	ledger := &stateCounter{Ledger: g}
+	ledger := &countingLedger{Graph: g}
 	cfg := testConfig()
 	cfg.Network, cfg.Ledger, cfg.Store = net, ledger, mem
 	e, ours := rawEngine(t, cfg)
@@ -312,16 +301,16 @@ func TestInvOfAccepted(t *testing.T) {
 	if res, err := g.Add(context.Background(), held.Raw, ""); err != nil || res.State != dag.StateAccepted {
 		t.Fatalf("add: %+v, %v", res, err)
 	}
-	before := ledger.calls.Load()
+	before := ledger.states.Load()
 	p.handle(t, &wire.Inv{IDs: []dag.TxID{held.ID}})
-	if n := ledger.calls.Load() - before; n != 0 {
+	if n := ledger.states.Load() - before; n != 0 {
 		t.Errorf("inv of an accepted transaction read the ledger %d times, want 0", n)
 	}
 	if wants := p.received(wire.TypeWant); len(wants) != 0 {
 		t.Errorf("wants = %+v, want none", wants)
 	}
 	p.handle(t, &wire.Inv{IDs: []dag.TxID{held.ID, other.ID}})
-	if n := ledger.calls.Load() - before; n != 1 {
+	if n := ledger.states.Load() - before; n != 1 {
 		t.Errorf("inv of one unknown transaction read the ledger %d times, want 1", n)
 	}
 	wants := p.received(wire.TypeWant)

@@ -376,8 +376,12 @@ func (e *Engine) handleNotFound(ps *peer, m *wire.NotFound) {
 // came from a peer is announced by inv only, to InvFanout of them, so each
 // node fetches its bytes once, from the first peer that announces it.
 // Wire it to dag.GraphConfig.OnChange: it does not block and does not call
-// the Graph.
+// the Graph. The engine's digest is cached between calls, so every commit
+// that changes the ledger must reach it.
 func (e *Engine) Announce(changes []dag.Change) {
+	if len(changes) > 0 {
+		e.ledgerChanged()
+	}
 	var news []*dag.Record
 	for _, c := range changes {
 		if c.Raw == nil {
