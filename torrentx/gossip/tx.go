@@ -387,10 +387,10 @@ func (e *Engine) handleNotFound(ps *peer, m *wire.NotFound) {
 // does not own would be passed on by every honest node, and each peer
 // bans the one that sent it an invalid transaction: a forger could cut
 // honest nodes off each other. An inv sent early would promise bytes the
-// node might never serve (a notfound counts against the announcer). On a
-// 2-core box the wait is one commit per hop (under 1 ms of it the fsync);
-// pushing from the first announcer to more peers (PushFanout) takes the
-// hops off instead.
+// node might never serve (a notfound counts against the announcer). The
+// wait is one commit per hop, the fsync well under a millisecond of it on
+// an SSD; pushing from the first announcer to more peers (PushFanout)
+// takes hops off instead.
 func (e *Engine) Announce(changes []dag.Change) {
 	if len(changes) > 0 {
 		e.ledgerChanged()
