@@ -349,10 +349,16 @@ func (g *Graph) prepareAll(txs []Hashed, src string, results []Result) ([]*reque
 	}
 	g.mu.Unlock()
 	reqs := make([]*request, len(txs))
+	// A worker yields between transactions, so that the committer gets a
+	// core as soon as it has work; not after the last one, whose caller
+	// (a peer relaying one payment) would wait behind every runnable
+	// goroutine for nothing.
 	parallel(len(txs), func(i int) {
 		if !known[i] {
 			results[i], reqs[i] = g.prepare(&txs[i], src)
-			runtime.Gosched()
+			if i < len(txs)-1 {
+				runtime.Gosched()
+			}
 		}
 	})
 	g.verifySigs(reqs, results, src)
@@ -370,7 +376,8 @@ func (g *Graph) verifySigs(reqs []*request, results []Result, src string) {
 			signed = append(signed, i)
 		}
 	}
-	parallel((len(signed)+sigBatchSize-1)/sigBatchSize, func(c int) {
+	chunks := (len(signed) + sigBatchSize - 1) / sigBatchSize
+	parallel(chunks, func(c int) {
 		part := signed[c*sigBatchSize : min(len(signed), (c+1)*sigBatchSize)]
 		b := NewSigBatch(len(part))
 		for _, i := range part {
@@ -383,7 +390,9 @@ func (g *Graph) verifySigs(reqs []*request, results []Result, src string) {
 				results[i], reqs[i] = g.refuse(reqs[i].p, src, g.net.badSignature(reqs[i].p))
 			}
 		}
-		runtime.Gosched()
+		if c < chunks-1 {
+			runtime.Gosched()
+		}
 	})
 }
 

@@ -13,13 +13,16 @@ import (
 	"github.com/torrenttx/ttx/vote"
 )
 
-// pollLog is a Transport of three peers that records the polls sent.
+// pollLog is a Transport of three peers that records the polls sent and
+// counts the times it was asked for its peers.
 type pollLog struct {
 	polls [][]dag.OutPoint // one per poll request, the first peer's
 	reqs  map[uint64]bool
+	asked int
 }
 
 func (l *pollLog) Peers() []vote.Peer {
+	l.asked++
 	var out []vote.Peer
 	for i := range 3 {
 		out = append(out, vote.Peer{Key: vote.NodeKey{byte(i + 1)}, Addr: netip.AddrFrom4([4]byte{10, byte(i), 0, 1})})
@@ -85,6 +88,9 @@ func TestGatherSharesPoll(t *testing.T) {
 	poll(1210 * time.Millisecond) // the first two are quiet at +1010 and +1200 ms: they wait for +1250
 	if len(l.polls) != 0 {
 		t.Fatalf("polls before the grid point: %v", l.polls)
+	}
+	if l.asked != 0 {
+		t.Errorf("a round with nothing to poll asked for the peers %d times", l.asked)
 	}
 	poll(1260 * time.Millisecond)
 	want := []dag.OutPoint{txs[0].Prev[0], txs[1].Prev[0]}

@@ -153,13 +153,26 @@ func (e *Engine) round(ctx context.Context) {
 		}
 	}
 	e.finalize(ctx)
+	// With no output open and no quiet period ended there is nothing to
+	// poll about: the peers are not asked for (every Interval, idle).
+	due := func(t *txState) bool { return t.ready.IsZero() || !now.Before(t.ready) }
+	idle := len(e.outs) == 0
+	for _, t := range e.txs {
+		if due(t) {
+			idle = false
+			break
+		}
+	}
+	if idle {
+		return
+	}
 	peers := e.cfg.Transport.Peers()
 	if len(peers) < e.cfg.MinPeers {
 		return
 	}
 	pool := e.pool(peers)
 	for _, t := range e.txs {
-		if !t.ready.IsZero() && now.Before(t.ready) {
+		if !due(t) {
 			continue
 		}
 		for _, op := range t.inputs {

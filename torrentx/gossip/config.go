@@ -65,7 +65,7 @@ const (
 	DefaultReconBurst     = 40
 	DefaultPushRate       = 12 << 20
 	DefaultPushMax        = 1024
-	DefaultPushFanout     = 8
+	DefaultPushFanout     = 16
 	DefaultInvFanout      = 8
 	DefaultSyncWindow     = 1 << 20
 	DefaultMaxWanted      = 4000
@@ -165,8 +165,14 @@ type Config struct {
 	// peers the want round trip.
 	PushMax int
 	// PushFanout: how many peers a new transaction we are the first to
-	// announce is pushed to (default 8); the others get an inv. What
-	// came from a peer is announced by inv only: it may have reached our
+	// announce is pushed to (default 16); the others get an inv. As its
+	// first announcer we are the only node that has it, so a peer we
+	// announced it to would want it from us: the push costs that peer's
+	// copy all the same and saves the inv, the want and their round
+	// trip. In BenchmarkSpread on 20 nodes, 16 rather than 8 cut the
+	// messages per node per payment by 7-19 % and the p50 to every node
+	// by 11-27 %, for 1.06 copies per node instead of 1.02. What came
+	// from a peer is announced by inv only: it may have reached our
 	// other peers already, and a push they did not need is a copy each.
 	PushFanout int
 	// InvFanout: how many of the peers not pushed a new transaction, and

@@ -18,6 +18,12 @@ import (
 // banScore is the score at which a peer is banned.
 const banScore = 100
 
+// recentAccepted is how many of the latest accepted IDs the engine
+// remembers (Engine.accepted). The invs of a transaction arrive while it
+// spreads, within seconds; 4096 covers 4 s at 1,000 tx/s, and an inv that
+// misses it costs a store read, as before.
+const recentAccepted = 4096
+
 // Engine runs the ttx gossip over any number of peers. It implements the
 // torrentx Handler contract: for each peer, AddPeer, then Handle for each
 // message in arrival order from one goroutine, then RemovePeer.
@@ -46,6 +52,10 @@ type Engine struct {
 	// ledger, or waiting to be, whose results the settlers have not
 	// handled yet.
 	adding map[dag.TxID]bool
+	// accepted holds the IDs of the latest transactions the ledger
+	// accepted (Announce adds them), so that the invs of a transaction
+	// we hold, most of those a node receives, need no store read.
+	accepted *dag.IDSet
 	// signers counts the transactions in the ledger's queue by signer;
 	// waiting lists the peers with transactions held, in turn order, and
 	// turn wakes the scheduler (ingest.go). room is signalled when a slot
@@ -71,6 +81,15 @@ type Engine struct {
 	// banCount counts the bans handed out.
 	banCount uint64
 	traffic  traffic
+
+	// cached is our digest as last read from the store, while cachedOK;
+	// Announce, which every commit that changes the ledger calls, drops
+	// it and counts a new generation (gen), so that a read that began
+	// before the commit does not cache what it found. cmu guards them.
+	cmu      sync.Mutex
+	cached   dag.Digest
+	cachedOK bool
+	gen      uint64
 }
 
 // New starts an engine. Wire Announce to the Graph's OnChange, and the
@@ -91,6 +110,7 @@ func New(cfg Config) (*Engine, error) {
 		inflight: make(map[uint32][]dag.TxID),
 		wantsBy:  make(map[string]int),
 		adding:   make(map[dag.TxID]bool),
+		accepted: dag.NewIDSet(recentAccepted),
 		signers:  make(map[string]int),
 		lastTurn: make(map[string]time.Time),
 		turn:     make(chan struct{}, 1),
@@ -419,15 +439,37 @@ func (e *Engine) trySend(ps *peer, m wire.Message) error {
 	return nil
 }
 
-// digest returns our store's digest.
+// digest returns our store's digest. It is read from the store once per
+// ledger change: the ticks, pings and pongs in between reuse it.
 func (e *Engine) digest() (dag.Digest, error) {
-	var d dag.Digest
+	e.cmu.Lock()
+	d, ok, gen := e.cached, e.cachedOK, e.gen
+	e.cmu.Unlock()
+	if ok {
+		return d, nil
+	}
 	err := e.cfg.Store.View(func(r dag.ReadTx) error {
 		var err error
 		d, err = r.Digest()
 		return err
 	})
-	return d, err
+	if err != nil {
+		return d, err
+	}
+	e.cmu.Lock()
+	if e.gen == gen {
+		e.cached, e.cachedOK = d, true
+	}
+	e.cmu.Unlock()
+	return d, nil
+}
+
+// ledgerChanged drops the cached digest.
+func (e *Engine) ledgerChanged() {
+	e.cmu.Lock()
+	e.gen++
+	e.cachedOK = false
+	e.cmu.Unlock()
 }
 
 // misbehave scores ps and closes it if that bans it.

@@ -389,10 +389,16 @@ func (s gateStore) Update(fn func(dag.WriteTx) error) error {
 	return s.Store.Update(fn)
 }
 
-// countingLedger counts the transactions submitted to it.
+// countingLedger counts the transactions submitted to it and its State
+// calls.
 type countingLedger struct {
 	*dag.Graph
-	submitted atomic.Int64
+	submitted, states atomic.Int64
+}
+
+func (l *countingLedger) State(id dag.TxID) (dag.State, error) {
+	l.states.Add(1)
+	return l.Graph.State(id)
 }
 
 func (l *countingLedger) SubmitHashed(ctx context.Context, txs []dag.Hashed, src string) (*dag.Batch, error) {
@@ -532,5 +538,69 @@ func TestPongsInOrder(t *testing.T) {
 	})
 	if !slices.Equal(nonces, []uint64{1, 2}) {
 		t.Errorf("pongs to pings 1 and 2 came as %v", nonces)
+	}
+}
+
+// viewCounter is a Store that counts its read transactions.
+type viewCounter struct {
+	dag.Store
+	views atomic.Int64
+}
+
+func (s *viewCounter) View(fn func(dag.ReadTx) error) error {
+	s.views.Add(1)
+	return s.Store.View(fn)
+}
+
+// The engine reads its digest from the store once per ledger change: the
+// reads in between are served from memory, and a commit (which calls
+// Announce) makes the next one read the new digest.
+func TestDigestCached(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 1)
+	store := &viewCounter{Store: dag.NewMemStore()}
+	var eng atomic.Pointer[Engine]
+	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: store, OnChange: func(cs []dag.Change) {
+		if e := eng.Load(); e != nil {
+			e.Announce(cs)
+		}
+	}})
+	cfg := testConfig()
+	cfg.Tick = time.Hour // no tick reads it meanwhile
+	cfg.Network, cfg.Ledger, cfg.Store = net, g, store
+	e, ours := rawEngine(t, cfg)
+	eng.Store(e)
+	read := func() dag.Digest {
+		t.Helper()
+		d, err := e.digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	if d := read(); d != ours {
+		t.Fatalf("digest %v, want %v", d, ours)
+	}
+	before := store.views.Load()
+	for range 3 {
+		if d := read(); d != ours {
+			t.Fatalf("digest %v, want %v", d, ours)
+		}
+	}
+	if n := store.views.Load() - before; n != 0 {
+		t.Errorf("3 digests with no ledger change read the store %d times, want 0", n)
+	}
+	tx := pay(t, net, keys[0], 0, "moves the digest")
+	if res, err := g.Add(context.Background(), tx.Raw, ""); err != nil || res.State != dag.StateAccepted {
+		t.Fatalf("add: %+v, %v", res, err)
+	}
+	var want dag.Digest
+	if err := store.Store.View(func(r dag.ReadTx) (err error) { want, err = r.Digest(); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if want == ours {
+		t.Fatal("the commit did not move the digest")
+	}
+	if d := read(); d != want {
+		t.Errorf("digest after a commit %v, want the new %v", d, want)
 	}
 }

@@ -1,10 +1,12 @@
 package gossip
 
 import (
+	"context"
 	"crypto/ed25519"
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -256,5 +258,46 @@ func TestAnnounceInvFanout(t *testing.T) {
 	}
 	if st := n.eng.Stats(); st.InvIDsOut != 6 {
 		t.Errorf("%d IDs announced, want 6", st.InvIDsOut)
+	}
+}
+
+// An inv of a transaction the ledger accepted lately is answered from
+// memory: no want and no store read. One of an unknown transaction reads
+// the ledger and is wanted.
+func TestInvOfAccepted(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 1)
+	mem := dag.NewMemStore()
+	var eng atomic.Pointer[Engine]
+	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: mem, OnChange: func(cs []dag.Change) {
+		if e := eng.Load(); e != nil {
+			e.Announce(cs)
+		}
+	}})
+	ledger := &countingLedger{Graph: g}
+	cfg := testConfig()
+	cfg.Network, cfg.Ledger, cfg.Store = net, ledger, mem
+	e, ours := rawEngine(t, cfg)
+	eng.Store(e)
+	p := newRawPeer(e, "announcer")
+	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey(p.id), Network: net.ID, Digest: ours})
+	held, other := pay(t, net, keys[0], 0, "held"), pay(t, net, keys[0], 1, "unknown")
+	if res, err := g.Add(context.Background(), held.Raw, ""); err != nil || res.State != dag.StateAccepted {
+		t.Fatalf("add: %+v, %v", res, err)
+	}
+	before := ledger.states.Load()
+	p.handle(t, &wire.Inv{IDs: []dag.TxID{held.ID}})
+	if n := ledger.states.Load() - before; n != 0 {
+		t.Errorf("inv of an accepted transaction read the ledger %d times, want 0", n)
+	}
+	if wants := p.received(wire.TypeWant); len(wants) != 0 {
+		t.Errorf("wants = %+v, want none", wants)
+	}
+	p.handle(t, &wire.Inv{IDs: []dag.TxID{held.ID, other.ID}})
+	if n := ledger.states.Load() - before; n != 1 {
+		t.Errorf("inv of one unknown transaction read the ledger %d times, want 1", n)
+	}
+	wants := p.received(wire.TypeWant)
+	if len(wants) != 1 || len(wants[0].(*wire.Want).IDs) != 1 || wants[0].(*wire.Want).IDs[0] != other.ID {
+		t.Errorf("wants = %+v, want one for the unknown transaction only", wants)
 	}
 }

@@ -31,9 +31,24 @@ func relayed(c dag.ErrorCode) bool {
 	return c == dag.ErrDoubleSpend || c == dag.ErrLateConflict || c == dag.ErrParentRejected
 }
 
+// handleInv wants the announced IDs the ledger does not hold. An ID it
+// accepted lately, or that another message is adding, is known without a
+// store read: in a mesh most invs announce what the node has already.
 func (e *Engine) handleInv(ps *peer, m *wire.Inv) {
-	var unknown []dag.TxID
+	var check []dag.TxID
+	e.mu.Lock()
 	for _, id := range m.IDs {
+		ps.known.Add(id)
+		if !e.accepted.Has(id) && !e.adding[id] {
+			check = append(check, id)
+		}
+	}
+	e.mu.Unlock()
+	if len(check) == 0 {
+		return
+	}
+	var unknown []dag.TxID
+	for _, id := range check {
 		st, err := e.cfg.Ledger.State(id)
 		if err != nil {
 			e.log.Error("read state", logTx, id, logErr, err)
@@ -45,9 +60,6 @@ func (e *Engine) handleInv(ps *peer, m *wire.Inv) {
 	}
 	now := e.cfg.Now()
 	e.mu.Lock()
-	for _, id := range m.IDs {
-		ps.known.Add(id)
-	}
 	// What another message is adding is on its way into the ledger: wanting
 	// it would only fetch a second copy.
 	unknown = slices.DeleteFunc(unknown, func(id dag.TxID) bool { return e.adding[id] })
@@ -373,8 +385,25 @@ func (e *Engine) handleNotFound(ps *peer, m *wire.NotFound) {
 // came from a peer is announced by inv only, to InvFanout of them, so each
 // node fetches its bytes once, from the first peer that announces it.
 // Wire it to dag.GraphConfig.OnChange: it does not block and does not call
-// the Graph.
+// the Graph. The engine's digest is cached between calls, so every commit
+// that changes the ledger must reach it.
+//
+// A transaction is relayed once committed, not as soon as it is verified
+// and queued: verification (decoding, sanity, signature) looks at the
+// transaction alone, and only the committer, in queue order, checks its
+// spends against the ledger (the outputs exist, belong to the signer and
+// add up). Relayed before that, a transaction that spends what its signer
+// does not own would be passed on by every honest node, and each peer
+// bans the one that sent it an invalid transaction: a forger could cut
+// honest nodes off each other. An inv sent early would promise bytes the
+// node might never serve (a notfound counts against the announcer). The
+// wait is one commit per hop, the fsync well under a millisecond of it on
+// an SSD; pushing from the first announcer to more peers (PushFanout)
+// takes hops off instead.
 func (e *Engine) Announce(changes []dag.Change) {
+	if len(changes) > 0 {
+		e.ledgerChanged()
+	}
 	var news []*dag.Record
 	for _, c := range changes {
 		if c.Raw == nil {
@@ -397,6 +426,11 @@ func (e *Engine) Announce(changes []dag.Change) {
 	if e.closed {
 		e.mu.Unlock()
 		return
+	}
+	for _, c := range changes {
+		if c.State.Accepted() {
+			e.accepted.Add(c.ID)
+		}
 	}
 	var to []*peer
 	for _, rec := range news {
