@@ -279,7 +279,7 @@ func TestInvOfAccepted(t *testing.T) {
 	e, ours := rawEngine(t, cfg)
 	eng.Store(e)
 	p := newRawPeer(e, "announcer")
-	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey(p.id), Network: net.ID, Digest: ours})
+	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey(p.id), Network: net.ID, Digest: ours})
 	held, other := pay(t, net, keys[0], 0, "held"), pay(t, net, keys[0], 1, "unknown")
 	if res, err := g.Add(context.Background(), held.Raw, ""); err != nil || res.State != dag.StateAccepted {
 		t.Fatalf("add: %+v, %v", res, err)
