@@ -261,9 +261,9 @@ func TestAnnounceInvFanout(t *testing.T) {
 	}
 }
 
-// An inv of a transaction the ledger accepted lately is answered from
-// memory: no want and no store read. One of an unknown transaction reads
-// the ledger and is wanted.
+// An inv of a transaction the ledger accepted lately, by full or by short
+// ID, is answered from memory: no want and no ledger or store read. One of
+// an unknown transaction reads the ledger and is wanted.
 func TestInvOfAccepted(t *testing.T) {
 	net, keys := dagtest.NewNetwork(t, 1)
 	mem := dag.NewMemStore()
@@ -274,8 +274,10 @@ func TestInvOfAccepted(t *testing.T) {
 		}
 	}})
 	ledger := &countingLedger{Graph: g}
+	store := &viewCounter{Store: mem}
 	cfg := testConfig()
-	cfg.Network, cfg.Ledger, cfg.Store = net, ledger, mem
+	cfg.PingInterval = time.Hour
+	cfg.Network, cfg.Ledger, cfg.Store = net, ledger, store
 	e, ours := rawEngine(t, cfg)
 	eng.Store(e)
 	p := newRawPeer(e, "announcer")
@@ -284,10 +286,14 @@ func TestInvOfAccepted(t *testing.T) {
 	if res, err := g.Add(context.Background(), held.Raw, ""); err != nil || res.State != dag.StateAccepted {
 		t.Fatalf("add: %+v, %v", res, err)
 	}
-	before := ledger.states.Load()
+	before, views := ledger.states.Load(), store.views.Load()
 	p.handle(t, &wire.Inv{IDs: []dag.TxID{held.ID}})
 	if n := ledger.states.Load() - before; n != 0 {
 		t.Errorf("inv of an accepted transaction read the ledger %d times, want 0", n)
+	}
+	p.handle(t, &wire.Inv{Short: []wire.ShortID{p.key(t).Short(held.ID)}})
+	if n := store.views.Load() - views; n != 0 {
+		t.Errorf("short inv of an accepted transaction read the store %d times, want 0", n)
 	}
 	if wants := p.received(wire.TypeWant); len(wants) != 0 {
 		t.Errorf("wants = %+v, want none", wants)

@@ -21,7 +21,8 @@ import (
 // connection cost a copy, never a miss), and remembers nothing per peer.
 //
 // The receiver also maps to the IDs on their way in (being added or
-// wanted by full ID). A mapped ID is then an inv of that ID. One it cannot
+// wanted by full ID) and to those the ledger accepted lately, without a
+// store read: in a mesh most invs name what the node has just taken. A mapped ID is then an inv of that ID. One it cannot
 // map is wanted by short ID, once: the short wants are indexed by prefix,
 // and a short ID of that prefix from another peer (its keyed bytes differ,
 // the connections' keys do) is taken as the same transaction, another
@@ -102,10 +103,10 @@ func (e *Engine) sendInv(ps *peer, ids []dag.TxID, short []wire.ShortID) {
 }
 
 // inflightLocked indexes id by prefix as being added or wanted by full
-// ID. Entries stay until pruneInflightLocked finds them neither, so that
-// the many places that end an adding or a want need not tell the index;
-// a lookup checks that its candidate is still one or the other. It must
-// be called with e.mu held.
+// ID, or accepted lately. Entries stay until pruneInflightLocked finds them
+// none of these, so that the many places that end an adding or a want need
+// not tell the index; a lookup checks that its candidate still is one. It
+// must be called with e.mu held.
 func (e *Engine) inflightLocked(id dag.TxID) {
 	p := prefixOf(id)
 	if !slices.Contains(e.inflight[p], id) {
@@ -115,13 +116,15 @@ func (e *Engine) inflightLocked(id dag.TxID) {
 }
 
 // inflightNowLocked reports whether id is being added or wanted by full
-// ID. It must be called with e.mu held.
-func (e *Engine) inflightNowLocked(id dag.TxID) bool { return e.adding[id] || e.wants[id] != nil }
+// ID, or was accepted lately. It must be called with e.mu held.
+func (e *Engine) inflightNowLocked(id dag.TxID) bool {
+	return e.adding[id] || e.wants[id] != nil || e.accepted.Has(id)
+}
 
 // pruneInflightLocked drops the index's ended entries once they are more
 // than half of it. It must be called with e.mu held.
 func (e *Engine) pruneInflightLocked() {
-	if e.inflightN <= 2*(len(e.adding)+len(e.wants))+64 {
+	if e.inflightN <= 2*(len(e.adding)+len(e.wants)+recentAccepted)+64 {
 		return
 	}
 	e.inflightN = 0

@@ -260,13 +260,14 @@ func TestPruneInflight(t *testing.T) {
 	e := n.eng
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for i := range 100 {
-		e.inflightLocked(dag.TxID{byte(i), 1})
+	for i := range 2*recentAccepted + 100 {
+		e.inflightLocked(dag.TxID{byte(i), byte(i >> 8), 1})
 	}
-	e.adding[dag.TxID{7, 1}] = true
-	defer delete(e.adding, dag.TxID{7, 1})
+	kept := dag.TxID{7, 0, 1}
+	e.adding[kept] = true
+	defer delete(e.adding, kept)
 	e.pruneInflightLocked()
-	if e.inflightN != 1 || len(e.inflight) != 1 || !slices.Equal(e.inflight[prefixOf(dag.TxID{7, 1})], []dag.TxID{{7, 1}}) {
+	if e.inflightN != 1 || len(e.inflight) != 1 || !slices.Equal(e.inflight[prefixOf(kept)], []dag.TxID{kept}) {
 		t.Errorf("after pruning: %d entries, %v", e.inflightN, e.inflight)
 	}
 }

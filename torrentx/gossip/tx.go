@@ -430,6 +430,7 @@ func (e *Engine) Announce(changes []dag.Change) {
 	for _, c := range changes {
 		if c.State.Accepted() {
 			e.accepted.Add(c.ID)
+			e.inflightLocked(c.ID)
 		}
 	}
 	var to []*peer
