@@ -69,6 +69,23 @@ func newHeldGossipNode(t *testing.T, net *dag.Network, hold <-chan struct{}) *go
 	return n
 }
 
+// connectReady has b dial a and waits until each has the other as its
+// one ready peer.
+func connectReady(t *testing.T, a, b *gossipNode) {
+	t.Helper()
+	if err := b.c.AddPeers([]string{a.c.ListenAddr()}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "both ready", func() bool {
+		for _, n := range []*gossipNode{a, b} {
+			if ps := n.eng.Peers(); len(ps) != 1 || !ps[0].Ready {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 func (n *gossipNode) digest(t *testing.T) dag.Digest {
 	t.Helper()
 	var d dag.Digest
@@ -119,17 +136,7 @@ func TestGossipOverTorrent(t *testing.T) {
 func TestPeerIdentity(t *testing.T) {
 	net, _ := dagtest.NewNetwork(t, 1)
 	a, b := newGossipNode(t, net), newGossipNode(t, net)
-	if err := b.c.AddPeers([]string{a.c.ListenAddr()}); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 5*time.Second, "both ready", func() bool {
-		for _, n := range []*gossipNode{a, b} {
-			if ps := n.eng.Peers(); len(ps) != 1 || !ps[0].Ready {
-				return false
-			}
-		}
-		return true
-	})
+	connectReady(t, a, b)
 	for _, tc := range []struct {
 		name    string
 		n, peer *gossipNode
@@ -174,17 +181,7 @@ func TestSlowLedgerKeepsPeers(t *testing.T) {
 	release := func() { once.Do(func() { close(hold) }) }
 	a, b := newGossipNode(t, net), newHeldGossipNode(t, net, hold)
 	t.Cleanup(release) // before the Graph's Close, which waits for the committer
-	if err := b.c.AddPeers([]string{a.c.ListenAddr()}); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 5*time.Second, "both ready", func() bool {
-		for _, n := range []*gossipNode{a, b} {
-			if ps := n.eng.Peers(); len(ps) != 1 || !ps[0].Ready {
-				return false
-			}
-		}
-		return true
-	})
+	connectReady(t, a, b)
 	// One message a transaction: A pushes each as it commits it.
 	for _, raw := range raws {
 		if _, err := a.graph.AddBatch(context.Background(), [][]byte{raw}, ""); err != nil {
