@@ -59,6 +59,9 @@ type Client struct {
 	byShort map[[20]byte]*entry // v1 infohash and TxID.Short -> entry
 	lru     *list.List          // of *entry, most recently used first
 	peers   map[*torrent.PeerConn]*peer
+	// gates holds the read gate of each peer connection by remote
+	// address (gate.go).
+	gates   sync.Map
 	swarm   map[*torrent.PeerConn]*swarmPeer // the genesis connections
 	cands   map[string]*candidate            // "ip:port" -> an address to dial
 	dialing map[string]time.Time             // outbound dials in flight -> since
@@ -169,20 +172,20 @@ func (c *Client) Start() error {
 	}
 	// Keep-alives are the BitTorrent protocol's, as the library's own
 	// dialer has them.
-	c.cl.AddDialer(torrent.NetworkDialer{Network: "tcp" + v, Dialer: &net.Dialer{KeepAlive: -1}})
+	c.cl.AddDialer(torrent.NetworkDialer{Network: "tcp" + v, Dialer: gatedDialer{&net.Dialer{KeepAlive: -1}, c}})
 	// The library appends to its listener list without a lock, while the
 	// accept goroutine of a listener added before reads that list for each
 	// conn it accepts: no conn is accepted until every listener is added.
 	added := make(chan struct{})
-	c.cl.AddListener(heldListener{c.socks.TCP, added})
+	c.cl.AddListener(heldListener{gatedListener{c.socks.TCP, c}, added})
 	// uTP in and out on the UDP socket the DHT shares. The library dials
 	// a peer on every dialer at once and keeps the first conn up; without
 	// uTP libtorrent on its defaults (so qBittorrent, Deluge) dials a
 	// node by uTP first, and gets nothing or falls back to TCP only
 	// seconds later.
 	if u := c.socks.utp; u != nil {
-		c.cl.AddDialer(torrent.NetworkDialer{Network: "udp" + v, Dialer: u})
-		c.cl.AddListener(heldListener{u, added})
+		c.cl.AddDialer(torrent.NetworkDialer{Network: "udp" + v, Dialer: gatedDialer{u, c}})
+		c.cl.AddListener(heldListener{gatedListener{u, c}, added})
 	}
 	close(added)
 	c.wg.Add(4)

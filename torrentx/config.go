@@ -27,13 +27,16 @@ const (
 	// DefaultAnnounceInterval is how often the genesis torrent is announced
 	// on the DHT while the node has enough peers.
 	DefaultAnnounceInterval = 10 * time.Minute
-	// DefaultPeerQueue is the default length of each ttx peer's queues.
+	// DefaultPeerQueue is the default length of each ttx peer's outgoing
+	// queue.
 	DefaultPeerQueue = 1024
 	// MaxQueuedBytes bounds the ttx payloads received from one peer and not
-	// yet handled. The library reads under its lock, so a slow Handler
-	// cannot push back on the connection; a peer that gets this far ahead
-	// is closed (ErrPeerFlood). It is the gossip engine's default burst of
-	// bytes a peer may send.
+	// yet handled (each counted with a fixed overhead). Reading from the
+	// peer's connection pauses at a quarter of it and resumes at an eighth
+	// (gate.go), so a slow Handler slows the peer down; only a peer whose
+	// connection is not paused can get this far ahead, and is then closed
+	// (ErrPeerFlood). It is the gossip engine's default burst of bytes a
+	// peer may send.
 	MaxQueuedBytes = 16 << 20
 	// DefaultMaxFetches is the default cap on downloads running at once.
 	DefaultMaxFetches = 16
@@ -112,8 +115,9 @@ type Config struct {
 	// DHT. With few peers it is announced sooner. Default
 	// DefaultAnnounceInterval.
 	AnnounceInterval time.Duration
-	// PeerQueue is the length of each ttx peer's incoming and outgoing
-	// queues. Default DefaultPeerQueue.
+	// PeerQueue is the length of each ttx peer's outgoing queue (a Send
+	// past it is refused with ErrQueueFull); the incoming one is bounded
+	// by MaxQueuedBytes. Default DefaultPeerQueue.
 	PeerQueue int
 	// MaxPeers caps the connections on the genesis torrent, where the
 	// gossip runs; MaxOutbound of them are dialled by the node itself from

@@ -51,8 +51,9 @@
 // # Errors
 //
 // ErrClosed: the Client (or a peer) is closed. ErrMessageTooLarge and
-// ErrQueueFull come from a peer's Send; ErrPeerFlood is the reason a peer that
-// outpaces the Handler is closed. Fetch returns dag.RuleError values when
+// ErrQueueFull come from a peer's Send; a peer that outpaces the Handler is
+// slowed down (reading from it pauses), and ErrPeerFlood is the reason one
+// is closed if that cannot hold it. Fetch returns dag.RuleError values when
 // the ID names no transaction (a dict that is not a transaction's) and
 // ctx's error when no peer delivered in time. Announce wraps
 // dag.ErrNotFound for a transaction that is not stored.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -31,12 +32,20 @@ func (f *clientFetcher) Fetch(ctx context.Context, id dag.TxID, peers []string) 
 	return f.c.Load().Fetch(ctx, id, peers)
 }
 
-func newGossipNode(t *testing.T, net *dag.Network) *gossipNode {
+func newGossipNode(t *testing.T, net *dag.Network) *gossipNode { return newHeldGossipNode(t, net, nil) }
+
+// newHeldGossipNode is newGossipNode whose committer, if hold is not nil,
+// waits in its first commit until hold is closed: a ledger that takes
+// nothing meanwhile.
+func newHeldGossipNode(t *testing.T, net *dag.Network, hold <-chan struct{}) *gossipNode {
 	t.Helper()
 	n := &gossipNode{store: dag.NewMemStore()}
 	rand.Read(n.key[:])
 	var eng atomic.Pointer[gossip.Engine]
 	n.graph = dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: n.store, OnChange: func(cs []dag.Change) {
+		if hold != nil {
+			<-hold
+		}
 		if e := eng.Load(); e != nil {
 			e.Announce(cs)
 		}
@@ -58,6 +67,23 @@ func newGossipNode(t *testing.T, net *dag.Network) *gossipNode {
 	n.c = newTestClient(t, cfg)
 	f.c.Store(n.c)
 	return n
+}
+
+// connectReady has b dial a and waits until each has the other as its
+// one ready peer.
+func connectReady(t *testing.T, a, b *gossipNode) {
+	t.Helper()
+	if err := b.c.AddPeers([]string{a.c.ListenAddr()}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "both ready", func() bool {
+		for _, n := range []*gossipNode{a, b} {
+			if ps := n.eng.Peers(); len(ps) != 1 || !ps[0].Ready {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 func (n *gossipNode) digest(t *testing.T) dag.Digest {
@@ -110,17 +136,7 @@ func TestGossipOverTorrent(t *testing.T) {
 func TestPeerIdentity(t *testing.T) {
 	net, _ := dagtest.NewNetwork(t, 1)
 	a, b := newGossipNode(t, net), newGossipNode(t, net)
-	if err := b.c.AddPeers([]string{a.c.ListenAddr()}); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 5*time.Second, "both ready", func() bool {
-		for _, n := range []*gossipNode{a, b} {
-			if ps := n.eng.Peers(); len(ps) != 1 || !ps[0].Ready {
-				return false
-			}
-		}
-		return true
-	})
+	connectReady(t, a, b)
 	for _, tc := range []struct {
 		name    string
 		n, peer *gossipNode
@@ -148,5 +164,49 @@ func TestPeerIdentity(t *testing.T) {
 				t.Error("no genesis connection listed")
 			}
 		})
+	}
+}
+
+// TestSlowLedgerKeepsPeers: a node whose ledger takes nothing for a while
+// is sent far more than it takes, in thousands of messages: they wait in
+// its peer's queue (past DefaultPeerQueue messages, where the peer used
+// to be closed; past pauseCost reading from it pauses, as
+// TestExtensionBackPressure shows), and once the ledger runs again it
+// takes every transaction, over the same connection, banning no one.
+func TestSlowLedgerKeepsPeers(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 8)
+	raws := dagtest.NewGen(t, net, keys, 11).Raws(4000)
+	hold := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(hold) }) }
+	a, b := newGossipNode(t, net), newHeldGossipNode(t, net, hold)
+	t.Cleanup(release) // before the Graph's Close, which waits for the committer
+	connectReady(t, a, b)
+	// One message a transaction: A pushes each as it commits it.
+	for _, raw := range raws {
+		if _, err := a.graph.AddBatch(context.Background(), [][]byte{raw}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 30*time.Second, "B to queue more than DefaultPeerQueue messages from A", func() bool {
+		b.c.mu.Lock()
+		defer b.c.mu.Unlock()
+		for _, p := range b.c.peers {
+			p.inMu.Lock()
+			queued := len(p.in)
+			p.inMu.Unlock()
+			if queued > DefaultPeerQueue {
+				return true
+			}
+		}
+		return false
+	})
+	release()
+	want := a.digest(t)
+	waitFor(t, 60*time.Second, "B to hold what A holds", func() bool { return b.digest(t) == want })
+	for _, n := range []*gossipNode{a, b} {
+		if ps := n.eng.Peers(); len(ps) != 1 || n.eng.BanCount() != 0 {
+			t.Errorf("%d peers and %d bans, want the one peer kept", len(ps), n.eng.BanCount())
+		}
 	}
 }

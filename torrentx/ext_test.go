@@ -2,6 +2,7 @@ package torrentx
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"sync"
 	"testing"
@@ -171,34 +172,62 @@ func (h *blockingHandler) Handle(p gossip.Peer, payload []byte) {
 	h.testHandler.Handle(p, payload)
 }
 
-// TestExtensionFlood: a peer that outpaces a stuck handler by more than
-// PeerQueue messages is closed, and both sides remove it.
-func TestExtensionFlood(t *testing.T) {
+// TestExtensionBackPressure: a peer that outpaces a stuck handler by
+// more than MaxQueuedBytes is not closed: reading from it pauses, what it
+// sends waits in the connection (and its own queues), the receiver's
+// queue stays bounded, and once the handler runs again every message
+// arrives, in order, on the same connection.
+func TestExtensionBackPressure(t *testing.T) {
 	tn := newTestNet(t, 0)
 	var r txRecv
 	ha, hb := &testHandler{}, &blockingHandler{release: make(chan struct{})}
-	defer close(hb.release)
+	var once sync.Once
+	release := func() { once.Do(func() { close(hb.release) }) }
+	defer release()
 	cfgA := testConfig(tn.net, tn.store(t, 0), &r)
 	cfgA.Gossip = ha
 	cfgB := testConfig(tn.net, tn.store(t, 0), &r)
 	cfgB.Gossip = hb
-	cfgB.PeerQueue = 4
 	a, b := newTestClient(t, cfgA), newTestClient(t, cfgB)
 	if err := a.AddPeers([]string{b.ListenAddr()}); err != nil {
 		t.Fatal(err)
 	}
 	p := ha.peer(t)
 	hb.peer(t)
-	for range 10 {
-		if err := p.Send([]byte("flood")); err != nil {
-			t.Fatalf("Send: %v", err)
+	const n, size = 400, 60_000 // 24 MB, past MaxQueuedBytes
+	for i := range n {
+		msg := make([]byte, size)
+		binary.BigEndian.PutUint32(msg, uint32(i))
+		if err := p.Send(msg); err != nil {
+			t.Fatalf("Send %d: %v", i, err)
 		}
 	}
-	waitFor(t, 5*time.Second, "A to lose the peer", func() bool {
-		_, removed := ha.counts()
-		return removed == 1
+	var pb *peer
+	waitFor(t, 10*time.Second, "B to pause reading from A", func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for _, q := range b.peers {
+			pb = q
+		}
+		return pb != nil && pb.pauses.Load() > 0
 	})
-	if n := b.conns(tn.net.ID); n != 0 {
-		t.Errorf("B keeps %d genesis connections to the flooding peer", n)
+	pb.inMu.Lock()
+	cost, queued := pb.cost, len(pb.in)
+	pb.inMu.Unlock()
+	if cost > MaxQueuedBytes || queued >= n {
+		t.Errorf("B queued %d messages costing %d bytes while paused, want fewer than %d and at most %d", queued, cost, n, MaxQueuedBytes)
+	}
+	release()
+	got := hb.waitMsgs(t, n)
+	for i, msg := range got[:n] {
+		if k := binary.BigEndian.Uint32(msg); k != uint32(i) || len(msg) != size {
+			t.Fatalf("message %d is number %d of %d bytes, want in order and whole", i, k, len(msg))
+		}
+	}
+	if _, removed := ha.counts(); removed != 0 {
+		t.Errorf("A lost the peer %d times", removed)
+	}
+	if _, removed := hb.counts(); removed != 0 {
+		t.Errorf("B lost the peer %d times", removed)
 	}
 }

@@ -15,7 +15,8 @@ import (
 // For each peer, AddPeer comes first, then Handle for each message in
 // arrival order, then RemovePeer once the connection is gone; the calls
 // for one peer come from one goroutine, with no lock held, so they may
-// block (the peer's incoming queue then fills; see ErrPeerFlood).
+// block (the peer's incoming queue then fills, and reading from its
+// connection pauses: gate.go).
 type Handler interface {
 	AddPeer(p gossip.Peer)
 	RemovePeer(p gossip.Peer)
@@ -35,14 +36,35 @@ type peer struct {
 	pc   *torrent.PeerConn
 	id   string
 	out  chan []byte
-	in   chan []byte
 	done chan struct{} // closed by shut
 	once sync.Once
-	// queued counts the bytes in in.
-	queued atomic.Int64
+	// in holds the received payloads not yet handled, in order, and cost
+	// their cost (msgCost); wake tells run that in is not empty. gate
+	// pauses reading the connection (nil if it is not one of ours).
+	inMu sync.Mutex
+	in   [][]byte
+	cost int
+	wake chan struct{}
+	gate *readGate
+	// pauses counts the pauses of its connection.
+	pauses atomic.Uint64
 	// started: run was started (at admission), guarded by Client.mu.
 	started bool
 }
+
+// Incoming queue bounds: reading pauses once a peer's queued payloads
+// cost pauseCost and resumes below resumeCost; a peer whose queue costs
+// more than MaxQueuedBytes (which only one whose connection is not gated
+// can do) is closed.
+const (
+	pauseCost  = MaxQueuedBytes / 4
+	resumeCost = pauseCost / 2
+	// msgOverhead is what a queued payload costs beyond its bytes, so
+	// that a flood of tiny messages is bounded too.
+	msgOverhead = 256
+)
+
+func msgCost(b []byte) int { return len(b) + msgOverhead }
 
 var (
 	_ gossip.Peer    = (*peer)(nil)
@@ -57,8 +79,9 @@ func newPeer(c *Client, pc *torrent.PeerConn) *peer {
 		pc:   pc,
 		id:   pc.RemoteAddr.String(),
 		out:  make(chan []byte, c.cfg.PeerQueue),
-		in:   make(chan []byte, c.cfg.PeerQueue),
+		wake: make(chan struct{}, 1),
 		done: make(chan struct{}),
+		gate: c.readGateOf(pc.RemoteAddr.String()),
 	}
 }
 
@@ -91,17 +114,60 @@ func (p *peer) Close(reason error) {
 func (p *peer) shut() { p.once.Do(func() { close(p.done) }) }
 
 // deliver queues an incoming message. Called with the library lock held,
-// so it never blocks: a peer whose queue is full (PeerQueue messages or
-// MaxQueuedBytes) is closed.
+// so it never blocks: past pauseCost it pauses reading the connection,
+// and a peer whose queue costs more than MaxQueuedBytes is closed.
 func (p *peer) deliver(payload []byte) {
-	if p.queued.Add(int64(len(payload))) > MaxQueuedBytes {
+	p.inMu.Lock()
+	p.cost += msgCost(payload)
+	cost := p.cost
+	if cost <= MaxQueuedBytes {
+		p.in = append(p.in, payload)
+	}
+	p.inMu.Unlock()
+	switch {
+	case cost > MaxQueuedBytes:
+		p.c.log.Info("close peer: incoming queue full", "peer", p.id, "cost", cost, "gated", p.gate != nil)
 		p.Close(ErrPeerFlood)
 		return
+	case cost >= pauseCost && p.gate != nil && p.gate.pause():
+		p.pauses.Add(1)
 	}
 	select {
-	case p.in <- payload:
+	case p.wake <- struct{}{}:
 	default:
-		p.Close(ErrPeerFlood)
+	}
+}
+
+// next returns the oldest queued message, waiting for one, or false once
+// the peer is gone.
+func (p *peer) next() ([]byte, bool) {
+	for {
+		p.inMu.Lock()
+		if len(p.in) > 0 {
+			b := p.in[0]
+			p.in[0] = nil
+			p.in = p.in[1:]
+			p.inMu.Unlock()
+			return b, true
+		}
+		p.inMu.Unlock()
+		select {
+		case <-p.done:
+			return nil, false
+		case <-p.wake:
+		}
+	}
+}
+
+// handled takes b's cost off the queue, and resumes reading below
+// resumeCost.
+func (p *peer) handled(b []byte) {
+	p.inMu.Lock()
+	p.cost -= msgCost(b)
+	cost := p.cost
+	p.inMu.Unlock()
+	if cost < resumeCost && p.gate != nil {
+		p.gate.open()
 	}
 }
 
@@ -111,13 +177,17 @@ func (p *peer) run(h Handler) {
 	h.AddPeer(p)
 	defer h.RemovePeer(p)
 	for {
+		b, ok := p.next()
+		if !ok {
+			return
+		}
 		select {
 		case <-p.done:
 			return
-		case b := <-p.in:
-			h.Handle(p, b)
-			p.queued.Add(-int64(len(b)))
+		default:
 		}
+		h.Handle(p, b)
+		p.handled(b)
 	}
 }
 

@@ -90,12 +90,16 @@ const (
 	DefaultMaxPeerInFlight   = 2048
 	DefaultMaxSignerInFlight = 256
 	// DefaultSignerTurn spaces the batches of a signer whose earlier
-	// transactions are still in the ledger's queue: a flood from one key
+	// transactions are still in the ledger's queue, or that sent more
+	// than DefaultSignerBurst in its current turn: a flood from one key
 	// costs the committer at most 20 commits a second (a commit costs a
 	// few fsyncs, so a flood committed message by message keeps the
-	// committer busy and every payment waits for it), while a person's
-	// next payment, once the last is committed, goes at once.
-	DefaultSignerTurn = 50 * time.Millisecond
+	// committer busy and every payment waits for it; a flood of small
+	// messages is committed before the next arrives, so the queue alone
+	// would not space it), while a person's next few payments, once the
+	// last is committed, go at once.
+	DefaultSignerTurn  = 50 * time.Millisecond
+	DefaultSignerBurst = 8
 )
 
 // Config configures an Engine. Zero fields get defaults.
@@ -208,9 +212,12 @@ type Config struct {
 	// (ingest.go).
 	MaxPeerInFlight, MaxSignerInFlight int
 	// SignerTurn: while a signer has transactions in the ledger's queue,
-	// its next ones are submitted in at most one batch per SignerTurn;
-	// what it sends meanwhile is held for its next turn (ingest.go).
-	SignerTurn time.Duration
+	// or once more than SignerBurst of its transactions were taken in its
+	// current turn, its next ones are submitted in at most one batch per
+	// SignerTurn; what it sends meanwhile is held for its next turn
+	// (ingest.go).
+	SignerTurn  time.Duration
+	SignerBurst int
 	// SyncTimeout aborts a catch-up sync that made no progress for that
 	// long.
 	SyncTimeout time.Duration
@@ -291,6 +298,7 @@ func (c Config) withDefaults() (Config, error) {
 	defi(&c.MaxUndelivered, DefaultMaxUndelivered)
 	defi(&c.MaxPeerInFlight, DefaultMaxPeerInFlight)
 	defi(&c.MaxSignerInFlight, DefaultMaxSignerInFlight)
+	defi(&c.SignerBurst, DefaultSignerBurst)
 	defi(&c.KnownPerPeer, DefaultKnownPerPeer)
 	if c.ByteBurst < wire.MaxMessageSize || c.SyncWindow < wire.MaxMessageSize/4 {
 		return c, errors.New("gossip: ByteBurst must hold a whole message and SyncWindow a quarter of one")

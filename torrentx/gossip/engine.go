@@ -62,9 +62,9 @@ type Engine struct {
 	// frees or held transactions are submitted, or a peer or the engine
 	// goes.
 	signers map[string]int
-	// lastTurn is when each signer's last batch was taken, for
-	// SignerTurn; tick forgets those past it.
-	lastTurn map[string]time.Time
+	// lastTurn is each signer's latest turn, for SignerTurn and
+	// SignerBurst; tick forgets those past it.
+	lastTurn map[string]signerTurn
 	waiting  []*peer
 	turn     chan struct{}
 	room     *sync.Cond
@@ -112,7 +112,7 @@ func New(cfg Config) (*Engine, error) {
 		adding:   make(map[dag.TxID]bool),
 		accepted: dag.NewIDSet(recentAccepted),
 		signers:  make(map[string]int),
-		lastTurn: make(map[string]time.Time),
+		lastTurn: make(map[string]signerTurn),
 		turn:     make(chan struct{}, 1),
 		queries:  make(map[uint64]*query),
 	}
@@ -586,7 +586,7 @@ func (e *Engine) tick() {
 	}
 	settled := now.Sub(e.stillSince) >= e.cfg.DigestDelay
 	for s, last := range e.lastTurn {
-		if now.Sub(last) >= e.cfg.SignerTurn {
+		if now.Sub(last.at) >= e.cfg.SignerTurn {
 			delete(e.lastTurn, s)
 		}
 	}

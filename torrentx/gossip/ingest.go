@@ -26,14 +26,17 @@ import (
 //     that relays a flood: it joins the next commit, behind at most
 //     MaxSignerInFlight transactions of each flooding key however deep
 //     their backlog.
-//   - A signer with transactions still in the ledger's queue gets one
-//     batch per SignerTurn: what it sends meanwhile is held until its
-//     next turn, or until those are committed. A flood keeps the queue
-//     busy, so its backlog is submitted a batch a turn, the batch growing
-//     with the backlog: it costs the committer a few commits a second,
-//     not one per message, and a payment finds the committer idle or in
-//     one commit. A key whose last payment is committed (a wallet paying
-//     twice in a row) waits for nothing.
+//   - A signer with transactions still in the ledger's queue, or with
+//     more than SignerBurst taken in its current turn, gets one batch per
+//     SignerTurn: what it sends meanwhile is held until its next turn, or
+//     (within the burst) until those are committed. So a flood's backlog
+//     is submitted a batch a turn, the batch growing with the backlog,
+//     whether the flood outruns the committer or is paced to it (then each
+//     message would otherwise be committed alone before the next arrives):
+//     it costs the committer at most one commit a turn, not one per
+//     message, and a payment finds the committer idle or in one commit. A
+//     key whose last payment is committed (a wallet paying a few times in
+//     a row) waits for nothing.
 //   - A peer has at most MaxPeerInFlight transactions submitted or held;
 //     past that its Handle goroutine waits, which pauses reading from its
 //     connection only. Nothing valid is dropped: every held transaction
@@ -132,13 +135,24 @@ func (e *Engine) serveLocked(ps *peer) {
 	e.hand(ps, txs, ctls)
 }
 
+// signerTurn is a signer's current turn: when it began (the batch taken
+// after the last turn ended) and how many of its transactions were taken
+// in it.
+type signerTurn struct {
+	at    time.Time
+	taken int
+}
+
 // takeLocked takes from ps's queue, in order, the transactions that fit
 // the caps, whose signer's turn is due, and that neither follow a held one
 // of their signer nor spend a held one's output, reserving their slots,
 // and the pongs and polls with nothing before them held; it counts the
 // turn as moving if it took any. A signer's turn is due SignerTurn after
-// its last batch was taken (at once for the rest of that batch), or as
-// soon as none of its transactions is in the ledger's queue.
+// its current turn began (at once for the rest of the batch taken then),
+// or while none of its transactions is in the ledger's queue and fewer
+// than SignerBurst were taken in its current turn: a flood whose messages
+// are committed one by one before the next arrives still waits for its
+// turns, and so costs one commit a turn.
 // It must be called with e.mu held.
 func (e *Engine) takeLocked(ps *peer) (txs []ingestTx, ctls []txAdd) {
 	var blocked map[string]bool
@@ -146,11 +160,11 @@ func (e *Engine) takeLocked(ps *peer) (txs []ingestTx, ctls []txAdd) {
 	now := e.cfg.Now()
 	taken := make(map[string]bool) // signers whose batch this is
 	due := func(s string) bool {
-		if taken[s] || e.signers[s] == 0 {
+		if taken[s] {
 			return true
 		}
-		last, ok := e.lastTurn[s]
-		return !ok || now.Sub(last) >= e.cfg.SignerTurn
+		st, ok := e.lastTurn[s]
+		return !ok || now.Sub(st.at) >= e.cfg.SignerTurn || e.signers[s] == 0 && st.taken < e.cfg.SignerBurst
 	}
 	rest := ps.held[:0]
 	for _, it := range ps.held {
@@ -167,7 +181,12 @@ func (e *Engine) takeLocked(ps *peer) (txs []ingestTx, ctls []txAdd) {
 			!blocked[t.signer] && due(t.signer) && !spendsAny(t.raw, kept) {
 			ps.inflight++
 			e.signers[t.signer]++
-			e.lastTurn[t.signer], taken[t.signer] = now, true
+			st, ok := e.lastTurn[t.signer]
+			if !ok || now.Sub(st.at) >= e.cfg.SignerTurn {
+				st = signerTurn{at: now}
+			}
+			st.taken++
+			e.lastTurn[t.signer], taken[t.signer] = st, true
 			txs = append(txs, t)
 			continue
 		}

@@ -292,3 +292,62 @@ func TestSignerTurn(t *testing.T) {
 	open()
 	eventually(t, 5*time.Second, "the fourth tx stored once the third was committed", stored(3))
 }
+
+// TestSignerBurst: a signer whose transactions are each committed before
+// the next arrives (a flood paced to the committer) gets SignerBurst of
+// them at once in its turn; the next is held until the turn is over, and
+// then goes with what came meanwhile, as one batch. A signer that sends
+// no more than SignerBurst in a turn waits for nothing.
+func TestSignerBurst(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 2)
+	mem := dag.NewMemStore()
+	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: mem})
+	ledger := &countingLedger{Graph: g}
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	cfg := testConfig()
+	cfg.Network, cfg.Ledger, cfg.Store = net, ledger, mem
+	cfg.SignerTurn, cfg.SignerBurst = time.Hour, 2
+	cfg.Now = func() time.Time { return time.Unix(0, clock.Load()) }
+	e, ours := rawEngine(t, cfg)
+	p := newRawPeer(e, "p")
+	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: ours})
+	flood := dagtest.NewGen(t, net, keys[:1], 8).Next(5)
+	other := dagtest.NewGen(t, net, keys[1:], 9).Next(2)
+	send := func(tx dagtest.GenTx) { p.handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: tx.ID, Raw: tx.Raw}}}) }
+	stored := func(txs ...dagtest.GenTx) func() error {
+		return func() error {
+			for _, tx := range txs {
+				if st, err := g.State(tx.ID); err != nil || st == dag.StateUnknown {
+					return fmt.Errorf("tx %s is %v (%v)", tx.ID, st, err)
+				}
+			}
+			return nil
+		}
+	}
+	submitted := func(want int64) {
+		t.Helper()
+		if n := ledger.submitted.Load(); n != want {
+			t.Fatalf("%d submitted, want %d", n, want)
+		}
+	}
+	for i := range 2 {
+		send(flood[i])
+		eventually(t, 5*time.Second, "a tx within the burst stored", stored(flood[i]))
+	}
+	send(flood[2])
+	submitted(2) // past the burst: held although its signer has nothing queued
+	send(other[0])
+	eventually(t, 5*time.Second, "another signer's tx stored past the held one", stored(other[0]))
+	send(other[1])
+	eventually(t, 5*time.Second, "its second, within its burst", stored(other[1]))
+	send(flood[3])
+	submitted(4)
+	if held := e.Stats().TxsHeld; held != 2 {
+		t.Errorf("TxsHeld = %d, want 2", held)
+	}
+	clock.Add(int64(time.Hour)) // the flooding signer's turn is over
+	send(flood[4])
+	eventually(t, 5*time.Second, "the held txs stored in the next turn", stored(flood[2:]...))
+	submitted(7)
+}

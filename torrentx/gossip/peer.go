@@ -50,8 +50,10 @@ type peer struct {
 	held     []heldItem
 	moving   int
 	waiting  bool
-	// awaiting holds our polls whose votes we await: Req -> when sent.
+	// awaiting holds our polls whose votes we await: Req -> when sent;
+	// gaveUp those we stopped awaiting unanswered, for lateVotesFor.
 	awaiting map[uint64]time.Time
+	gaveUp   map[uint64]time.Time
 
 	ping     pending // keep-alive ping awaiting its pong
 	lastPing time.Time
@@ -102,6 +104,7 @@ func (e *Engine) newPeer(p Peer, now time.Time, ours dag.Digest) *peer {
 		recon:     newBucket(c.ReconRate, c.ReconBurst, now),
 		polls:     newBucket(c.PollRate, c.PollBurst, now),
 		awaiting:  make(map[uint64]time.Time),
+		gaveUp:    make(map[uint64]time.Time),
 		serve:     newBucket(c.ByteRate, c.ByteBurst, now),
 		push:      newBucket(c.PushRate, float64(c.SyncWindow), now),
 		known:     dag.NewIDSet(c.KnownPerPeer),

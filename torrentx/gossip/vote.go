@@ -33,6 +33,15 @@ type Voter interface {
 // costs: a peer would need many to be banned.
 const unsolicitedScore = 5
 
+// lateVotesFor is how long a poll we stopped awaiting unanswered is
+// remembered, so that its votes, when they come, are dropped at no cost:
+// a peer answers a poll once what it received before the poll is
+// committed, so an honest peer behind by minutes under overload answers
+// that late, and scoring those answers as unsolicited banned it (under
+// 1,000 tx/s over 10 nodes on 2 cores, every ban was one). At most
+// 4 × MaxPolls are remembered per peer, the oldest forgotten first.
+const lateVotesFor = 10 * time.Minute
+
 // voteCounters counts vote traffic in one direction.
 type voteCounters struct{ polls, votes, bytes atomic.Uint64 }
 
@@ -84,6 +93,7 @@ func (e *Engine) Poll(key dag.PubKey, p *wire.Poll) error {
 			break
 		}
 		ps.awaiting[p.Req] = now
+		delete(ps.gaveUp, p.Req)
 	}
 	old := ps != nil && ps.version < wire.PollIDsVersion
 	e.mu.Unlock()
@@ -128,13 +138,30 @@ func (e *Engine) withTxs(p *wire.Poll) *wire.Poll {
 // key, as SendTo does.
 func (e *Engine) Answer(key dag.PubKey, v *wire.Votes) error { return e.SendTo(key, v) }
 
-// expirePollsLocked forgets ps's polls sent before cutoff. It must be
-// called with e.mu held.
+// expirePollsLocked stops awaiting ps's polls sent before cutoff, and
+// forgets those given up that were sent lateVotesFor before it. It must
+// be called with e.mu held.
 func (e *Engine) expirePollsLocked(ps *peer, cutoff time.Time) {
-	for req, sent := range ps.awaiting {
-		if sent.Before(cutoff) {
-			delete(ps.awaiting, req)
+	for req, sent := range ps.gaveUp {
+		if sent.Before(cutoff.Add(-lateVotesFor)) {
+			delete(ps.gaveUp, req)
 		}
+	}
+	for req, sent := range ps.awaiting {
+		if !sent.Before(cutoff) {
+			continue
+		}
+		delete(ps.awaiting, req)
+		if len(ps.gaveUp) >= 4*e.cfg.MaxPolls {
+			oldest, first := uint64(0), time.Time{}
+			for r, at := range ps.gaveUp {
+				if first.IsZero() || at.Before(first) {
+					oldest, first = r, at
+				}
+			}
+			delete(ps.gaveUp, oldest)
+		}
+		ps.gaveUp[req] = sent
 	}
 }
 
@@ -192,9 +219,9 @@ func (e *Engine) givePoll(ps *peer, m *wire.Poll) {
 }
 
 // handleVotes hands the Voter an answer to a poll we sent ps: within
-// PollTimeout, once per poll. A later answer (up to another PollTimeout)
-// is dropped; any other costs unsolicitedScore. Without a Voter, votes are
-// dropped unread.
+// PollTimeout, once per poll. A later answer (up to another PollTimeout
+// while awaited, then for lateVotesFor) is dropped; any other costs
+// unsolicitedScore. Without a Voter, votes are dropped unread.
 func (e *Engine) handleVotes(ps *peer, m *wire.Votes) {
 	if e.cfg.Voter == nil {
 		return
@@ -205,6 +232,12 @@ func (e *Engine) handleVotes(ps *peer, m *wire.Votes) {
 	delete(ps.awaiting, m.Req)
 	key := ps.hello.NodeKey
 	if !ok {
+		if _, late := ps.gaveUp[m.Req]; late {
+			delete(ps.gaveUp, m.Req)
+			e.mu.Unlock()
+			e.log.Debug("late votes", logPeer, ps.id, "req", m.Req)
+			return
+		}
 		e.punishLocked(ps, unsolicitedScore, fmt.Sprintf("votes for req %d, not awaited", m.Req))
 		e.mu.Unlock()
 		return

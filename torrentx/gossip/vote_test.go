@@ -175,7 +175,9 @@ func TestPollAndVotes(t *testing.T) {
 }
 
 // Votes are taken once per poll and only while awaited: a repeated or
-// unasked answer costs a little, a late one nothing.
+// unasked answer costs a little, a late one nothing, even long after the
+// poll was given up (an overloaded peer answers that late), up to
+// lateVotesFor.
 func TestVotesAwaited(t *testing.T) {
 	net, _ := dagtest.NewNetwork(t, 1)
 	clk, v := newClock(), &testVoter{}
@@ -219,9 +221,21 @@ func TestVotesAwaited(t *testing.T) {
 
 	poll(3)
 	clk.advance(2*cfg.PollTimeout + time.Millisecond)
-	n.eng.tick() // forgets poll 3
+	n.eng.tick() // gives poll 3 up
+	clk.advance(lateVotesFor - time.Second)
+	n.eng.tick()
 	answer(3)
-	check("answer after the poll was forgotten", 1, 3*unsolicitedScore)
+	check("answer long after the poll was given up", 1, 2*unsolicitedScore)
+	answer(3)
+	check("its repeat", 1, 3*unsolicitedScore)
+
+	poll(4)
+	clk.advance(2*cfg.PollTimeout + time.Millisecond)
+	n.eng.tick() // gives poll 4 up
+	clk.advance(lateVotesFor + 2*cfg.PollTimeout)
+	n.eng.tick() // forgets it
+	answer(4)
+	check("answer after the poll was forgotten", 1, 4*unsolicitedScore)
 	if err := p.closeReason(); err != nil {
 		t.Errorf("peer closed: %v", err)
 	}
