@@ -311,7 +311,7 @@ func TestSignerBurst(t *testing.T) {
 	cfg.Now = func() time.Time { return time.Unix(0, clock.Load()) }
 	e, ours := rawEngine(t, cfg)
 	p := newRawPeer(e, "p")
-	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, NodeKey: testKey("raw"), Network: net.ID, Digest: ours})
+	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey("raw"), Network: net.ID, Digest: ours})
 	flood := dagtest.NewGen(t, net, keys[:1], 8).Next(5)
 	other := dagtest.NewGen(t, net, keys[1:], 9).Next(2)
 	send := func(tx dagtest.GenTx) { p.handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: tx.ID, Raw: tx.Raw}}}) }
