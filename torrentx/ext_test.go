@@ -217,6 +217,22 @@ func TestExtensionBackPressure(t *testing.T) {
 	if cost > MaxQueuedBytes || queued >= n {
 		t.Errorf("B queued %d messages costing %d bytes while paused, want fewer than %d and at most %d", queued, cost, n, MaxQueuedBytes)
 	}
+	// A, in turn, holds what B does not read in its own queue rather than
+	// handing it all to the library's write buffer, which would take it in
+	// a few milliseconds.
+	time.Sleep(300 * time.Millisecond)
+	a.mu.Lock()
+	var pa *peer
+	for _, q := range a.peers {
+		pa = q
+	}
+	a.mu.Unlock()
+	if pa.gate == nil || pb.gate == nil {
+		t.Fatalf("gates: A's %v, B's %v, want both (the dialer's and the listener's conns)", pa.gate, pb.gate)
+	}
+	if held := len(pa.out); held < n/4 {
+		t.Errorf("A holds %d of %d messages B does not read, want at least %d", held, n, n/4)
+	}
 	release()
 	got := hb.waitMsgs(t, n)
 	for i, msg := range got[:n] {

@@ -3,7 +3,9 @@ package torrentx
 import (
 	"context"
 	"net"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/anacrolix/torrent"
 	"github.com/anacrolix/torrent/dialer"
@@ -28,13 +30,15 @@ import (
 // a connection that has not read for 150 s, so a Handler must not keep a
 // peer's message that long.
 
-// readGate pauses the reads of one connection.
+// readGate pauses the reads of one connection, and counts what the library
+// wrote to it (for the sender's side of back-pressure: peer.writeLoop).
 type readGate struct {
-	mu     sync.Mutex
-	paused bool
-	resume chan struct{} // closed when the pause ends
-	done   chan struct{} // closed with the connection
-	once   sync.Once
+	written atomic.Int64
+	mu      sync.Mutex
+	paused  bool
+	resume  chan struct{} // closed when the pause ends
+	done    chan struct{} // closed with the connection
+	once    sync.Once
 }
 
 func newReadGate() *readGate { return &readGate{done: make(chan struct{})} }
@@ -88,27 +92,47 @@ func (c *gatedConn) Read(b []byte) (int, error) {
 	return c.Conn.Read(b)
 }
 
+func (c *gatedConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.g.written.Add(int64(n))
+	return n, err
+}
+
 func (c *gatedConn) Close() error {
 	c.g.close()
 	c.gates.CompareAndDelete(c.key, c.g)
 	return c.Conn.Close()
 }
 
-// gate wraps nc and registers its gate under its remote address, the ID
-// its ttx peer gets (PeerConn.RemoteAddr). A TCP conn gets the library's
+// gate wraps nc and registers its gate under its transport and remote
+// address, which its ttx peer finds it by (PeerConn's Network and
+// RemoteAddr). The transport is part of the key because the library dials
+// a peer by TCP and uTP at once, at one address: the loser's Close must
+// not take the winner's gate with it. A TCP conn gets the library's
 // SetLinger(0), which it no longer sees.
 func (c *Client) gate(nc net.Conn) net.Conn {
 	if tc, ok := nc.(*net.TCPConn); ok {
 		tc.SetLinger(0)
 	}
-	gc := &gatedConn{Conn: nc, g: newReadGate(), gates: &c.gates, key: nc.RemoteAddr().String()}
+	addr := nc.RemoteAddr()
+	gc := &gatedConn{Conn: nc, g: newReadGate(), gates: &c.gates, key: gateKey(addr.Network(), addr.String())}
 	c.gates.Store(gc.key, gc.g)
 	return gc
 }
 
-// readGateOf returns the gate of the connection to addr, or nil.
-func (c *Client) readGateOf(addr string) *readGate {
-	if g, ok := c.gates.Load(addr); ok {
+// gateKey names a connection by transport and remote address. network is
+// a dialer's ("tcp4", "udp6") or an address's ("tcp", "udp"): all that
+// counts is TCP or not (uTP, over UDP).
+func gateKey(network, addr string) string {
+	if strings.HasPrefix(network, "tcp") {
+		return "tcp " + addr
+	}
+	return "utp " + addr
+}
+
+// readGateOf returns the gate of pc's connection, or nil.
+func (c *Client) readGateOf(pc *torrent.PeerConn) *readGate {
+	if g, ok := c.gates.Load(gateKey(pc.Network, pc.RemoteAddr.String())); ok {
 		return g.(*readGate)
 	}
 	return nil

@@ -3,6 +3,7 @@ package torrentx
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/anacrolix/torrent"
 
@@ -81,7 +82,7 @@ func newPeer(c *Client, pc *torrent.PeerConn) *peer {
 		out:  make(chan []byte, c.cfg.PeerQueue),
 		wake: make(chan struct{}, 1),
 		done: make(chan struct{}),
-		gate: c.readGateOf(pc.RemoteAddr.String()),
+		gate: c.readGateOf(pc),
 	}
 }
 
@@ -108,6 +109,32 @@ func (p *peer) Close(reason error) {
 	p.c.log.Debug("close peer", "peer", p.id, "err", reason)
 	p.shut()
 	go p.pc.Close()
+}
+
+// unsentPoll is how often a writeLoop past maxUnsent looks again.
+const unsentPoll = 5 * time.Millisecond
+
+// waitUnsent waits until what was handed to the library, less what it
+// wrote, is under maxUnsent, and reports false if the peer went first.
+// What the library wrote counts its own messages too, so handed is raised
+// to it whenever it is behind: the estimate then never owes us credit, and
+// while the connection is stalled every byte handed counts.
+func (p *peer) waitUnsent(handed *int64) bool {
+	if p.gate == nil {
+		return true
+	}
+	for {
+		w := p.gate.written.Load()
+		*handed = max(*handed, w)
+		if *handed-w < maxUnsent {
+			return true
+		}
+		select {
+		case <-p.done:
+			return false
+		case <-time.After(unsentPoll):
+		}
+	}
 }
 
 // shut marks the peer gone and stops its goroutines.
@@ -191,13 +218,27 @@ func (p *peer) run(h Handler) {
 	}
 }
 
-// writeLoop writes queued messages, outside the library lock.
+// maxUnsent bounds what writeLoop hands the library beyond what the
+// library has written to the connection. The library's write buffer has no
+// bound of its own (WriteExtendedMessage appends to it and says nothing of
+// its size), so without this a peer that stops reading, as a paused one
+// does, would make our memory grow with everything we send it; with it,
+// the messages wait in out, and Send says ErrQueueFull once that is full.
+const maxUnsent = 1 << 20
+
+// writeLoop writes queued messages, outside the library lock, at most
+// maxUnsent ahead of the connection.
 func (p *peer) writeLoop() {
+	var handed int64 // payload bytes handed to the library
 	for {
 		select {
 		case <-p.done:
 			return
 		case b := <-p.out:
+			if !p.waitUnsent(&handed) {
+				return
+			}
+			handed += int64(len(b))
 			if err := p.pc.WriteExtendedMessage(ExtensionName, b); err != nil {
 				p.Close(err)
 				return
