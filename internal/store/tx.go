@@ -22,6 +22,17 @@ type readTx struct {
 	seqs map[dag.TxID]uint64
 	recs map[uint64]record
 	pks  map[uint32]dag.PubKey
+	// free caches, in a write transaction, the outputs that unspent found
+	// unspent, with their owner's account, until spend spends them or
+	// SetState changes what is spent: Graph checks a tx's prevs just
+	// before it Puts the tx. Nil in a View.
+	free map[output]uint32
+}
+
+// output is an output of the tx with seq.
+type output struct {
+	seq uint64
+	idx uint16
 }
 
 // newReadTx wraps tx; a write transaction passes the tallies its
