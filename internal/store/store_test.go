@@ -481,3 +481,53 @@ func TestHistoryOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSpendAfterUnspent: in one write transaction, Unspent finds an
+// output unspent, one tx spends it, and a second tx that spends it too is
+// refused, as is a third after SetState undid and redid the first.
+func TestSpendAfterUnspent(t *testing.T) {
+	s := openTemp(t, Options{})
+	net, keys := dagtest.NewNetwork(t, 2)
+	supply := net.Genesis.Out[0].Amount
+	op := dagtest.GenesisOut(net, 0)
+	spender := func(to int) *dag.Parsed {
+		return dagtest.Spend(t, net, keys[0], []dag.OutPoint{op}, dagtest.Out(net, keys[to], supply))
+	}
+	a, b, c := spender(0), spender(1), dagtest.Spend(t, net, keys[0], []dag.OutPoint{op}, dagtest.Out(net, keys[1], 1), dagtest.Out(net, keys[0], supply-1))
+	accepted := func(p *dag.Parsed) *dag.Record { return &dag.Record{ID: p.ID, Raw: p.Raw, State: dag.StateAccepted} }
+	err := s.Update(func(w dag.WriteTx) error {
+		if err := w.Put(net.Genesis, accepted(net.Genesis)); err != nil {
+			return err
+		}
+		for range 2 { // the second reads what the first cached
+			if _, err := w.Unspent(op); err != nil {
+				return fmt.Errorf("unspent before the spend: %w", err)
+			}
+		}
+		if err := w.Put(a, accepted(a)); err != nil {
+			return err
+		}
+		if err := w.Put(b, accepted(b)); err == nil || !strings.Contains(err.Error(), "already spent") {
+			return fmt.Errorf("second spender put: %v, want already spent", err)
+		}
+		if _, err := w.Unspent(op); !errors.Is(err, dag.ErrNotFound) {
+			return fmt.Errorf("unspent after the spend: %v, want ErrNotFound", err)
+		}
+		if err := w.SetState(a, dag.StateRejected, dag.ErrParentRejected); err != nil {
+			return err
+		}
+		if _, err := w.Unspent(op); err != nil {
+			return fmt.Errorf("unspent once the spender is rejected: %w", err)
+		}
+		if err := w.SetState(a, dag.StateAccepted, 0); err != nil {
+			return err
+		}
+		if err := w.Put(c, accepted(c)); err == nil || !strings.Contains(err.Error(), "already spent") {
+			return fmt.Errorf("spender after SetState put: %v, want already spent", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
