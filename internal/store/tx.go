@@ -255,14 +255,16 @@ func (r *readTx) lookupShort(short [20]byte) (dag.TxID, error) {
 	}
 	c := r.ids.Cursor()
 	for e := int64(cur); e >= 0; e-- {
-		prefix := v1Key(uint32(e), short) // epoch | first 20 bytes of an ID
+		prefix := shortKey(uint32(e), short)
 		if k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
 			return decodeIDKey(k)
 		}
 	}
+	c = r.v1.Cursor()
 	for e := int64(cur); e >= 0; e-- {
-		if v := r.v1.Get(v1Key(uint32(e), short)); v != nil {
-			seq, err := decodeSeq(v)
+		prefix := shortKey(uint32(e), short)
+		if k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
+			seq, err := decodeTail(k, len(prefix))
 			if err != nil {
 				return dag.TxID{}, err
 			}

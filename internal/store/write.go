@@ -182,9 +182,9 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 		return err
 	}
 	w.seqs[p.ID] = seq
-	// Put, not Insert: two txs with one v1 infohash (a SHA-1 collision)
-	// must not break the tally.
-	if err := w.v1.Put(v1Key(epoch, p.V1), key); err != nil {
+	// The seq in the key makes it new, even for a second tx with the same
+	// v1 infohash (a SHA-1 collision).
+	if err := w.v1.Insert(v1Key(epoch, p.V1, seq), nil); err != nil {
 		return err
 	}
 
