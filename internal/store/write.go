@@ -173,6 +173,7 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 	if err := w.txs.Insert(key, appendRecord(nil, r)); err != nil {
 		return err
 	}
+	w.recs[seq] = *r // a child later in the Update reads its parent
 	epoch := epochOf(seq, w.st.bits)
 	if err := w.newEpoch(epoch, seq); err != nil {
 		return err
