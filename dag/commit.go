@@ -98,8 +98,6 @@ func (g *Graph) failQueued() {
 // OnChange. If the Update fails, the orphan pool is restored and every
 // job gets the error.
 func (g *Graph) commit(jobs []*job) {
-	g.committing.Store(true)
-	defer g.committing.Store(false)
 	b := &batch{}
 	g.lookups.Lock()
 	var begun sync.Once

@@ -98,8 +98,6 @@ type Graph struct {
 	// would otherwise now and then overlap that moment and make the
 	// commit grow the file by its size.
 	lookups sync.RWMutex
-	// committing is set while the committer is in a commit.
-	committing atomic.Bool
 
 	// mu guards the orphan pool and the reject cache. The committer holds
 	// it for one request at a time, inside the store's write lock; no one
@@ -248,7 +246,7 @@ func (g *Graph) Submit(ctx context.Context, raws [][]byte, src string) (*Batch, 
 	// committer has the first chunk to commit while the rest are hashed.
 	return g.submitChunks(ctx, len(raws), src, func(start, end int) []Hashed {
 		txs := make([]Hashed, end-start)
-		g.parallel(len(txs), func(i int) { txs[i] = hash(raws[start+i]) })
+		parallel(len(txs), func(i int) { txs[i] = hash(raws[start+i]) })
 		return txs
 	})
 }
@@ -349,7 +347,7 @@ func (g *Graph) prepareAll(txs []Hashed, src string, results []Result) ([]*reque
 	g.mu.Unlock()
 	cs := make([]checked, len(txs))
 	msgs := make([][]byte, len(txs))
-	g.parallel(len(txs), func(i int) {
+	parallel(len(txs), func(i int) {
 		if known[i] {
 			return
 		}
@@ -385,13 +383,14 @@ type checked struct {
 // It changes nothing else: a transaction that fails is rejected (and
 // remembered as such) only once submitted. A Hashed with zero IDs (the
 // zero value, or bytes of a size Decode rejects) is left as it is. A
-// caller that holds transactions back before submitting them (gossip's
-// ingest caps) calls it first, so that they are verified while earlier
-// ones are committed, not after.
+// caller that holds
+// transactions back before submitting them (gossip's ingest caps) calls
+// it first, so that they are verified while earlier ones are committed,
+// not after.
 func (g *Graph) Check(txs []Hashed) {
 	cs := make([]checked, len(txs))
 	msgs := make([][]byte, len(txs))
-	g.parallel(len(txs), func(i int) {
+	parallel(len(txs), func(i int) {
 		if !txs[i].ids.ID.IsZero() {
 			cs[i], msgs[i] = g.check(&txs[i])
 			runtime.Gosched()
@@ -416,7 +415,7 @@ func (g *Graph) verifySigs(cs []checked, msgs [][]byte) {
 			signed = append(signed, i)
 		}
 	}
-	g.parallel((len(signed)+sigBatchSize-1)/sigBatchSize, func(c int) {
+	parallel((len(signed)+sigBatchSize-1)/sigBatchSize, func(c int) {
 		part := signed[c*sigBatchSize : min(len(signed), (c+1)*sigBatchSize)]
 		b := NewSigBatch(len(part))
 		for _, i := range part {
@@ -432,22 +431,15 @@ func (g *Graph) verifySigs(cs []checked, msgs [][]byte) {
 	})
 }
 
-// parallel calls fn(0) … fn(n-1) on up to GOMAXPROCS goroutines, one
-// fewer while the committer is in a commit: the committer is the one
-// goroutine that bounds the ingest rate, and with as many goroutines
-// verifying as there are cores it would share one with them.
-func (g *Graph) parallel(n int, fn func(i int)) {
+// parallel calls fn(0) … fn(n-1) on up to GOMAXPROCS goroutines.
+func parallel(n int, fn func(i int)) {
 	if n == 1 {
 		fn(0)
 		return
 	}
-	workers := runtime.GOMAXPROCS(0)
-	if workers > 1 && g.committing.Load() {
-		workers--
-	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(workers, n) {
+	for range min(runtime.GOMAXPROCS(0), n) {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
 				fn(i)
