@@ -383,10 +383,9 @@ type checked struct {
 // It changes nothing else: a transaction that fails is rejected (and
 // remembered as such) only once submitted. A Hashed with zero IDs (the
 // zero value, or bytes of a size Decode rejects) is left as it is. A
-// caller that holds
-// transactions back before submitting them (gossip's ingest caps) calls
-// it first, so that they are verified while earlier ones are committed,
-// not after.
+// caller that holds transactions back before submitting them (gossip's
+// ingest caps) calls it first, so that they are verified while earlier
+// ones are committed, not after.
 func (g *Graph) Check(txs []Hashed) {
 	cs := make([]checked, len(txs))
 	msgs := make([][]byte, len(txs))
