@@ -118,10 +118,7 @@ type request struct {
 	// sanity is set for a tx that failed CheckSanity while orphans wait
 	// for it: the committer only rejects them.
 	sanity *RuleError
-	// msg is the signing bytes while the signature waits for prepareAll's
-	// batch check.
-	msg []byte
-	res Result // written by the committer; valid once its job is done
+	res    Result // written by the committer; valid once its job is done
 }
 
 // job is a group of requests that a caller waits for, or one decision
@@ -348,31 +345,80 @@ func (g *Graph) prepareAll(txs []Hashed, src string, results []Result) ([]*reque
 		}
 	}
 	g.mu.Unlock()
-	reqs := make([]*request, len(txs))
+	cs := make([]checked, len(txs))
+	msgs := make([][]byte, len(txs))
 	// A worker yields between transactions, so that the committer gets a
 	// core as soon as it has work; not after the last one, whose caller
 	// (a peer relaying one payment) would wait behind every runnable
 	// goroutine for nothing.
 	parallel(len(txs), func(i int) {
+		if known[i] {
+			return
+		}
+		if c := txs[i].checked; c != nil && c.g == g {
+			cs[i] = *c
+			return
+		}
+		cs[i], msgs[i] = g.check(&txs[i])
+		if i < len(txs)-1 {
+			runtime.Gosched()
+		}
+	})
+	g.verifySigs(cs, msgs)
+	reqs := make([]*request, len(txs))
+	for i := range txs {
 		if !known[i] {
-			results[i], reqs[i] = g.prepare(&txs[i], src)
-			if i < len(txs)-1 {
+			results[i], reqs[i] = g.admit(&cs[i], src)
+		}
+	}
+	return reqs, nil
+}
+
+// checked is a transaction decoded and checked by CheckSanity, signature
+// included, by the Graph g: Check keeps it in the Hashed it checked, and
+// prepareAll takes it from there instead of checking again.
+type checked struct {
+	g   *Graph
+	p   *Parsed // nil if the bytes did not decode
+	err error   // the rule broken, or nil
+}
+
+// Check decodes txs and checks them by CheckSanity, signatures in
+// batches, on GOMAXPROCS workers, ahead of their submission, and keeps the
+// outcome in each Hashed: SubmitHashed of them does not check them again.
+// It changes nothing else: a transaction that fails is rejected (and
+// remembered as such) only once submitted. A Hashed with zero IDs (the
+// zero value, or bytes of a size Decode rejects) is left as it is. A
+// caller that holds transactions back before submitting them (gossip's
+// ingest caps) calls it first, so that they are verified while earlier
+// ones are committed, not after.
+func (g *Graph) Check(txs []Hashed) {
+	cs := make([]checked, len(txs))
+	msgs := make([][]byte, len(txs))
+	parallel(len(txs), func(i int) {
+		if !txs[i].ids.ID.IsZero() {
+			cs[i], msgs[i] = g.check(&txs[i])
+			if i < len(txs)-1 { // as in prepareAll
 				runtime.Gosched()
 			}
 		}
 	})
-	g.verifySigs(reqs, results, src)
-	return reqs, nil
+	g.verifySigs(cs, msgs)
+	for i := range txs {
+		if cs[i].g != nil {
+			txs[i].checked = &cs[i]
+		}
+	}
 }
 
-// verifySigs checks the signatures of the prepared requests in batches of
-// sigBatchSize on GOMAXPROCS workers, and turns each request whose
-// signature is bad into its rejection, as prepare does for the other
-// CheckSanity rules.
-func (g *Graph) verifySigs(reqs []*request, results []Result, src string) {
+// verifySigs checks, in batches of sigBatchSize on GOMAXPROCS workers, the
+// signature of each transaction with signing bytes msgs[i] (nil where
+// there is none to check) and turns each bad one into the error of cs[i],
+// as check does for the other CheckSanity rules.
+func (g *Graph) verifySigs(cs []checked, msgs [][]byte) {
 	var signed []int
-	for i, req := range reqs {
-		if req != nil && req.msg != nil {
+	for i, msg := range msgs {
+		if msg != nil {
 			signed = append(signed, i)
 		}
 	}
@@ -381,13 +427,12 @@ func (g *Graph) verifySigs(reqs []*request, results []Result, src string) {
 		part := signed[c*sigBatchSize : min(len(signed), (c+1)*sigBatchSize)]
 		b := NewSigBatch(len(part))
 		for _, i := range part {
-			b.Add(reqs[i].p.From, reqs[i].msg, reqs[i].p.Sig)
+			b.Add(cs[i].p.From, msgs[i], cs[i].p.Sig)
 		}
 		ok, valid := b.Verify()
 		for k, i := range part {
-			reqs[i].msg = nil
 			if !ok && !valid[k] {
-				results[i], reqs[i] = g.refuse(reqs[i].p, src, g.net.badSignature(reqs[i].p))
+				cs[i].err = g.net.badSignature(cs[i].p)
 			}
 		}
 		if c < chunks-1 {
@@ -414,22 +459,32 @@ func parallel(n int, fn func(i int)) {
 	wg.Wait()
 }
 
-// prepare does the work outside the commit for a transaction that is not
-// known: decode and CheckSanity but the signature, whose signing bytes it
-// leaves in the request's msg for verifySigs. It returns the final Result,
-// or a request for the committer.
-func (g *Graph) prepare(tx *Hashed, src string) (Result, *request) {
+// check decodes tx and checks it by CheckSanity but the signature, whose
+// signing bytes it returns for verifySigs (nil if a rule failed first).
+func (g *Graph) check(tx *Hashed) (checked, []byte) {
 	p, err := g.dec.decode(tx.raw, &tx.ids)
 	if err != nil {
-		g.logReject(TxID{}, src, err)
-		return Result{State: StateRejected, Err: err}, nil
+		return checked{g: g, err: err}, nil
 	}
 	msg, err := g.net.checkUnsigned(p)
 	if err != nil {
-		return g.refuse(p, src, err)
+		return checked{g: g, p: p, err: err}, nil
 	}
 	p.Raw = bytes.Clone(p.Raw)
-	return Result{}, &request{p: p, src: src, firstSeen: g.now().UnixNano(), msg: msg}
+	return checked{g: g, p: p}, msg
+}
+
+// admit turns a checked transaction that is not known into its final
+// Result, or a request for the committer.
+func (g *Graph) admit(c *checked, src string) (Result, *request) {
+	switch {
+	case c.p == nil:
+		g.logReject(TxID{}, src, c.err)
+		return Result{State: StateRejected, Err: c.err}, nil
+	case c.err != nil:
+		return g.refuse(c.p, src, c.err)
+	}
+	return Result{}, &request{p: c.p, src: src, firstSeen: g.now().UnixNano()}
 }
 
 // refuse rejects p, which failed CheckSanity with err, and remembers it as

@@ -410,3 +410,69 @@ func TestGraphAddBatchBadSignatures(t *testing.T) {
 		t.Errorf("the orphan of a forged transaction is %v, want rejected", st)
 	}
 }
+
+// TestGraphCheck: Check verifies ahead of SubmitHashed and changes nothing
+// else; what it found is what the submission reports; and a Graph does not
+// trust what another Graph checked.
+func TestGraphCheck(t *testing.T) {
+	f := newFixture(t, nil)
+	good := f.spend(alice, []dag.OutPoint{f.gen(alice)}, f.pay(bob, dagtest.Funds))
+	forged := badSig(f.spend(bob, []dag.OutPoint{f.gen(bob)}, f.pay(carol, dagtest.Funds)))
+	txs := make([]dag.Hashed, 3)
+	for i, raw := range [][]byte{good.Raw, forged} {
+		var err error
+		if txs[i], err = dag.Claimed(raw, dag.IDs(raw).ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// txs[2] is the zero Hashed, which Check leaves as it is.
+	f.g.Check(txs)
+	forgedID := dag.IDs(forged).ID
+	for _, id := range []dag.TxID{good.ID, forgedID} {
+		if st := f.state(id); st != dag.StateUnknown {
+			t.Errorf("after Check alone %s is %v, want unknown", id, st)
+		}
+	}
+	res := submitHashed(t, f.g, txs)
+	if res[0].State != dag.StateAccepted {
+		t.Errorf("checked good tx = %v (%v), want accepted", res[0].State, res[0].Err)
+	}
+	if res[1].State != dag.StateRejected || code(res[1].Err) != dag.ErrBadSignature {
+		t.Errorf("checked forged tx = %v (%v), want rejected with ErrBadSignature", res[1].State, res[1].Err)
+	}
+	if res[2].State != dag.StateRejected || res[2].Err == nil {
+		t.Errorf("zero Hashed = %v (%v), want rejected", res[2].State, res[2].Err)
+	}
+	if st := f.state(forgedID); st != dag.StateRejected {
+		t.Errorf("forged tx once submitted is %v, want remembered as rejected", st)
+	}
+
+	// A Graph of the same ledger whose network wants a burn refuses a tx
+	// without one that f.g checked and found valid.
+	strict := *f.net
+	strict.Params.BurnPerByte = 1
+	g2 := dagtest.NewGraph(t, dag.GraphConfig{Network: &strict, Store: dag.NewMemStore()})
+	free := f.spend(carol, []dag.OutPoint{f.gen(carol)}, f.pay(alice, dagtest.Funds))
+	h, err := dag.Claimed(free.Raw, free.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := []dag.Hashed{h}
+	f.g.Check(hs)
+	if res := submitHashed(t, g2, hs); res[0].State != dag.StateRejected || code(res[0].Err) != dag.ErrBurnTooLow {
+		t.Errorf("tx checked by another Graph = %v (%v), want rejected with ErrBurnTooLow", res[0].State, res[0].Err)
+	}
+}
+
+func submitHashed(t *testing.T, g *dag.Graph, txs []dag.Hashed) []dag.Result {
+	t.Helper()
+	b, err := g.SubmitHashed(context.Background(), txs, "peer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.Wait(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}

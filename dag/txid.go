@@ -175,6 +175,8 @@ func CheckID(raw []byte, id TxID) error {
 type Hashed struct {
 	raw []byte
 	ids TxIDs // zero if raw is empty or larger than MaxTxSize
+	// checked is Graph.Check's outcome, nil before.
+	checked *checked
 }
 
 // Claimed checks raw, which a sender says is id, as CheckID does, and

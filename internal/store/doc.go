@@ -15,7 +15,7 @@
 // Integers are big-endian so that byte order is numeric order. The epoch
 // of a seq is seq >> meta's EpochBits (16: 65,536 seqs an epoch). Buckets:
 //
-//	meta:      "version" -> u32 format version (4)
+//	meta:      "version" -> u32 format version (5)
 //	           "state"   -> cbor(meta): last seq, last account, Digest
 //	                        accumulator (sum, count; a rejected record
 //	                        counts as dag.RejectedKey), records per state,
@@ -26,7 +26,9 @@
 //	ids:       epoch u32 | txID [32] -> seq
 //	filters:   epoch u32 -> Bloom filter of that epoch's ids keys (only
 //	           for finished epochs)
-//	v1:        epoch u32 | v1 infohash [20] -> seq
+//	v1:        epoch u32 | v1 infohash [20] | seq -> empty (one key per
+//	           tx, even for two with one v1 infohash; a lookup takes the
+//	           first of the prefix)
 //	spent:     epoch u32 | parentSeq | index u16 -> child seq | owner
 //	           account u32 (accepted spenders only; the epoch is the
 //	           child's, or the newest when SetState accepted the child

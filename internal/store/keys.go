@@ -48,8 +48,16 @@ func withEpoch(e uint32, n int) []byte {
 // idKey is epoch u32 | txID.
 func idKey(e uint32, id *dag.TxID) []byte { return append(withEpoch(e, len(id)), id[:]...) }
 
-// v1Key is epoch u32 | v1 infohash.
-func v1Key(e uint32, v1 [20]byte) []byte { return append(withEpoch(e, len(v1)), v1[:]...) }
+// shortKey is epoch u32 | 20 bytes: the prefix of the v1 keys of a v1
+// infohash, and of the ids keys of a truncated v2 infohash.
+func shortKey(e uint32, short [20]byte) []byte {
+	return append(withEpoch(e, len(short)+seqSize), short[:]...)
+}
+
+// v1Key is epoch u32 | v1 infohash | seq.
+func v1Key(e uint32, v1 [20]byte, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(shortKey(e, v1), seq)
+}
 
 // outKey is parentSeq | index: an output, the key of claims' prefix.
 func outKey(parent uint64, idx uint16) []byte {

@@ -57,6 +57,9 @@ func (r *readTx) unspent(acct uint32, seq uint64, idx uint16) (bool, error) {
 		return false, err
 	}
 	child, err := r.spender(m.Swept, seq, idx)
+	if err == nil && child == 0 && r.free != nil {
+		r.free[output{seq, idx}] = acct
+	}
 	return child == 0, err
 }
 

@@ -22,6 +22,7 @@ func (w *writeTx) SetState(p *dag.Parsed, st dag.State, code dag.ErrorCode) erro
 }
 
 func (w *writeTx) setState(p *dag.Parsed, st dag.State, code dag.ErrorCode) error {
+	clear(w.free) // what it unspends and spends again
 	seq, rec, err := w.lookup(p.ID)
 	switch {
 	case err != nil:

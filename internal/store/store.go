@@ -16,8 +16,9 @@ import (
 // formatVersion is the layout described in doc.go. Version 1 had no
 // epochs in the ids and spent keys; version 2 had no final state, no
 // certificates, and counted rejected records in the Digest as accepted;
-// version 3 had no checksums.
-const formatVersion = 4
+// version 3 had no checksums; version 4 had no seq in the v1 keys (the
+// seq was the value).
+const formatVersion = 5
 
 // allocSize is how much the file grows beyond what a commit needs.
 const allocSize = 4 << 20

@@ -438,34 +438,12 @@ func mustDecode(t *testing.T, raw []byte) *dag.Parsed {
 // is listed once in each account's history, and the file still proves
 // whole on reopen (each history key is written once, so the tally holds).
 func TestHistoryOnce(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "ttx.db")
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	net, keys := dagtest.NewNetwork(t, 2)
 	supply := net.Genesis.Out[0].Amount
 	p := dagtest.Spend(t, net, keys[0], []dag.OutPoint{dagtest.GenesisOut(net, 0)},
 		dagtest.Out(net, keys[1], 5), dagtest.Out(net, keys[1], 7), dagtest.Out(net, keys[0], supply-12))
-	err = s.Update(func(w dag.WriteTx) error {
-		for _, q := range []*dag.Parsed{net.Genesis, p} {
-			if err := w.Put(q, &dag.Record{ID: q.ID, Raw: q.Raw, State: dag.StateAccepted}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if s, err = Open(path, Options{}); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	err = s.View(func(r dag.ReadTx) error {
+	s := putReopened(t, net.Genesis, p)
+	err := s.View(func(r dag.ReadTx) error {
 		for i, key := range keys {
 			h, err := r.HistoryOf(dagtest.PubKey(key), 0, 0)
 			if err != nil {
@@ -480,4 +458,104 @@ func TestHistoryOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestSpendAfterUnspent: in one write transaction, Unspent finds an
+// output unspent, one tx spends it, and a second tx that spends it too is
+// refused, as is a third after SetState undid and redid the first.
+func TestSpendAfterUnspent(t *testing.T) {
+	s := openTemp(t, Options{})
+	net, keys := dagtest.NewNetwork(t, 2)
+	supply := net.Genesis.Out[0].Amount
+	op := dagtest.GenesisOut(net, 0)
+	spender := func(to int) *dag.Parsed {
+		return dagtest.Spend(t, net, keys[0], []dag.OutPoint{op}, dagtest.Out(net, keys[to], supply))
+	}
+	a, b, c := spender(0), spender(1), dagtest.Spend(t, net, keys[0], []dag.OutPoint{op}, dagtest.Out(net, keys[1], 1), dagtest.Out(net, keys[0], supply-1))
+	accepted := func(p *dag.Parsed) *dag.Record { return &dag.Record{ID: p.ID, Raw: p.Raw, State: dag.StateAccepted} }
+	err := s.Update(func(w dag.WriteTx) error {
+		if err := w.Put(net.Genesis, accepted(net.Genesis)); err != nil {
+			return err
+		}
+		for range 2 { // the second reads what the first cached
+			if _, err := w.Unspent(op); err != nil {
+				return fmt.Errorf("unspent before the spend: %w", err)
+			}
+		}
+		if err := w.Put(a, accepted(a)); err != nil {
+			return err
+		}
+		if err := w.Put(b, accepted(b)); err == nil || !strings.Contains(err.Error(), "already spent") {
+			return fmt.Errorf("second spender put: %v, want already spent", err)
+		}
+		if _, err := w.Unspent(op); !errors.Is(err, dag.ErrNotFound) {
+			return fmt.Errorf("unspent after the spend: %v, want ErrNotFound", err)
+		}
+		if err := w.SetState(a, dag.StateRejected, dag.ErrParentRejected); err != nil {
+			return err
+		}
+		if _, err := w.Unspent(op); err != nil {
+			return fmt.Errorf("unspent once the spender is rejected: %w", err)
+		}
+		if err := w.SetState(a, dag.StateAccepted, 0); err != nil {
+			return err
+		}
+		if err := w.Put(c, accepted(c)); err == nil || !strings.Contains(err.Error(), "already spent") {
+			return fmt.Errorf("spender after SetState put: %v, want already spent", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestV1Collision: two txs with one v1 infohash (a SHA-1 collision, made
+// here by giving the second the first's) are two entries of the v1 index:
+// the file proves whole on reopen and a lookup finds the first.
+func TestV1Collision(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 2)
+	a := dagtest.Spend(t, net, keys[0], []dag.OutPoint{dagtest.GenesisOut(net, 0)}, dagtest.Out(net, keys[1], net.Genesis.Out[0].Amount))
+	b := dagtest.Spend(t, net, keys[1], []dag.OutPoint{dagtest.GenesisOut(net, 1)}, dagtest.Out(net, keys[0], net.Genesis.Out[1].Amount))
+	b.V1 = a.V1
+	s := putReopened(t, net.Genesis, a, b)
+	err := s.View(func(r dag.ReadTx) error {
+		if got, err := r.Lookup(a.V1); err != nil || got != a.ID {
+			t.Errorf("Lookup(shared v1) = %s, %v; want %s", got, err, a.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// putReopened puts txs as accepted into a new file in one Update, closes
+// it and returns it reopened (Open proves it whole).
+func putReopened(t *testing.T, txs ...*dag.Parsed) *Store {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ttx.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(func(w dag.WriteTx) error {
+		for _, p := range txs {
+			if err := w.Put(p, &dag.Record{ID: p.ID, Raw: p.Raw, State: dag.StateAccepted}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(path, Options{}); err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

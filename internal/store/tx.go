@@ -22,6 +22,17 @@ type readTx struct {
 	seqs map[dag.TxID]uint64
 	recs map[uint64]record
 	pks  map[uint32]dag.PubKey
+	// free caches, in a write transaction, the outputs that unspent found
+	// unspent, with their owner's account, until spend spends them or
+	// SetState changes what is spent: Graph checks a tx's prevs just
+	// before it Puts the tx. Nil in a View.
+	free map[output]uint32
+}
+
+// output is an output of the tx with seq.
+type output struct {
+	seq uint64
+	idx uint16
 }
 
 // newReadTx wraps tx; a write transaction passes the tallies its
@@ -244,14 +255,16 @@ func (r *readTx) lookupShort(short [20]byte) (dag.TxID, error) {
 	}
 	c := r.ids.Cursor()
 	for e := int64(cur); e >= 0; e-- {
-		prefix := v1Key(uint32(e), short) // epoch | first 20 bytes of an ID
+		prefix := shortKey(uint32(e), short)
 		if k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
 			return decodeIDKey(k)
 		}
 	}
+	c = r.v1.Cursor()
 	for e := int64(cur); e >= 0; e-- {
-		if v := r.v1.Get(v1Key(uint32(e), short)); v != nil {
-			seq, err := decodeSeq(v)
+		prefix := shortKey(uint32(e), short)
+		if k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
+			seq, err := decodeTail(k, len(prefix))
 			if err != nil {
 				return dag.TxID{}, err
 			}

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -35,6 +36,7 @@ func (s *Store) newWriteTx(tx *bolt.Tx) *writeTx {
 	r.seqs = make(map[dag.TxID]uint64)
 	r.recs = make(map[uint64]record)
 	r.pks = make(map[uint32]dag.PubKey)
+	r.free = make(map[output]uint32)
 	return w
 }
 
@@ -171,6 +173,7 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 	if err := w.txs.Insert(key, appendRecord(nil, r)); err != nil {
 		return err
 	}
+	w.recs[seq] = *r // a child later in the Update reads its parent
 	epoch := epochOf(seq, w.st.bits)
 	if err := w.newEpoch(epoch, seq); err != nil {
 		return err
@@ -180,9 +183,9 @@ func (w *writeTx) put(p *dag.Parsed, rec *dag.Record) error {
 		return err
 	}
 	w.seqs[p.ID] = seq
-	// Put, not Insert: two txs with one v1 infohash (a SHA-1 collision)
-	// must not break the tally.
-	if err := w.v1.Put(v1Key(epoch, p.V1), key); err != nil {
+	// The seq in the key makes it new, even for a second tx with the same
+	// v1 infohash (a SHA-1 collision).
+	if err := w.v1.Insert(v1Key(epoch, p.V1, seq), nil); err != nil {
 		return err
 	}
 
@@ -265,56 +268,71 @@ func (w *writeTx) addOutputs(p *dag.Parsed, owners []uint32, seq uint64) error {
 // spend marks p's prevs (stored with seqs parents) spent by child (with
 // seq), with spent entries in epoch: the child's for a Put, the newest for
 // a SetState. Their utxo entries stay until the epoch's sweep (sweep.go);
-// the spent entry names the owner's account for it. By the rules each
-// prev belongs to the signer (account from), so that is looked up first;
-// only otherwise is the parent record read for the owner.
+// the spent entry names the owner's account for it.
 func (w *writeTx) spend(p *dag.Parsed, from uint32, parents []uint64, seq uint64, epoch uint32) error {
-	m, err := w.loadMeta()
-	if err != nil {
-		return err
-	}
 	spends := w.st.spentFilters.ensure(epoch)
 	for i, op := range p.Prev {
 		if op.Index > math.MaxUint16 {
 			return fmt.Errorf("prev %s: %w", op, dag.ErrNotFound)
 		}
-		idx := uint16(op.Index)
-		acct := from
-		listed := w.utxo.Get(utxoKey(from, parents[i], idx)) != nil
-		if !listed {
-			prec, err := w.recordAt(parents[i])
-			if err != nil {
-				return err
-			}
-			var ok bool
-			if _, acct, ok, err = w.output(&prec, op.Index); err != nil {
-				return err
-			}
-			if !ok {
-				return fmt.Errorf("prev %s: %w", op, dag.ErrNotFound)
-			}
-			listed = w.utxo.Get(utxoKey(acct, parents[i], idx)) != nil
+		o := output{parents[i], uint16(op.Index)}
+		acct, err := w.unspentOwner(o, from)
+		if err != nil {
+			return fmt.Errorf("prev %s: %w", op, err)
 		}
-		// An output with a utxo entry can only have been spent in an
-		// epoch not swept yet; one without was spent earlier, or is an
-		// output of a rejected tx (Put does not check rules).
-		first := m.Swept
-		if !listed {
-			first = 0
-		}
-		if spender, err := w.spender(first, parents[i], idx); err != nil {
-			return err
-		} else if spender != 0 {
-			return fmt.Errorf("prev %s is already spent", op)
-		}
-		spends.add(outHashes(parents[i], idx))
-		// The check above found no spent entry, and dag.Decode refuses a
+		delete(w.free, o)
+		spends.add(outHashes(o.seq, o.idx))
+		// unspentOwner found no spent entry, and dag.Decode refuses a
 		// tx that lists a prev twice.
-		if err := w.spent.Insert(spentKey(epoch, parents[i], idx), spentValue(seq, acct)); err != nil {
+		if err := w.spent.Insert(spentKey(epoch, o.seq, o.idx), spentValue(seq, acct)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// unspentOwner returns the account that owns output o, after checking
+// that no spent entry names it. An output that unspent found unspent in
+// this transaction is known to be (w.free). Otherwise, by the rules each
+// prev belongs to the signer (account from), so that is looked up first;
+// only otherwise is the parent record read for the owner.
+func (w *writeTx) unspentOwner(o output, from uint32) (uint32, error) {
+	if acct, ok := w.free[o]; ok {
+		return acct, nil
+	}
+	m, err := w.loadMeta()
+	if err != nil {
+		return 0, err
+	}
+	acct := from
+	listed := w.utxo.Get(utxoKey(from, o.seq, o.idx)) != nil
+	if !listed {
+		prec, err := w.recordAt(o.seq)
+		if err != nil {
+			return 0, err
+		}
+		var ok bool
+		if _, acct, ok, err = w.output(&prec, uint32(o.idx)); err != nil {
+			return 0, err
+		}
+		if !ok {
+			return 0, dag.ErrNotFound
+		}
+		listed = w.utxo.Get(utxoKey(acct, o.seq, o.idx)) != nil
+	}
+	// An output with a utxo entry can only have been spent in an epoch not
+	// swept yet; one without was spent earlier, or is an output of a
+	// rejected tx (Put does not check rules).
+	first := m.Swept
+	if !listed {
+		first = 0
+	}
+	if spender, err := w.spender(first, o.seq, o.idx); err != nil {
+		return 0, err
+	} else if spender != 0 {
+		return 0, errors.New("already spent")
+	}
+	return acct, nil
 }
 
 // AddConflict implements dag.WriteTx.

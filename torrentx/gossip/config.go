@@ -32,6 +32,9 @@ type Ledger interface {
 	// one source, hashed already; they are committed in order of
 	// submission, so parents first.
 	SubmitHashed(ctx context.Context, txs []dag.Hashed, src string) (*dag.Batch, error)
+	// Check decodes and verifies txs ahead of SubmitHashed, which then
+	// does not verify them again.
+	Check(txs []dag.Hashed)
 	// State returns what the node holds id to be (pending included).
 	State(id dag.TxID) (dag.State, error)
 	// Missing returns the parents the orphan pool waits for.

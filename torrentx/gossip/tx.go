@@ -149,7 +149,8 @@ func (e *Engine) sendTxs(ps *peer, recs []*dag.Record) int {
 // handleTx drops the entries whose ID the store holds or another message
 // is adding (in a mesh most pushes are such copies; their bytes are never
 // read, so they need no check), checks that every other entry hashes to
-// its ID (a wrong ID bans the peer), then submits those to the ledger in
+// its ID (a wrong ID bans the peer) and has the ledger verify it (Check),
+// then submits those to the ledger in
 // order, without waiting for the commit: the next message is verified
 // while this one is committed; the ledger takes them hashed and does not
 // hash them again. The settler handles the results.
@@ -189,6 +190,10 @@ func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 			return
 		}
 	}
+	// Verified here, in ps's goroutine, before the ingest caps may hold
+	// them back: what waits for its turn (a sync's next window behind its
+	// last) is then ready to commit when the turn comes.
+	e.cfg.Ledger.Check(hashed)
 	// Another message may have begun adding one since.
 	var in []ingestTx
 	now := e.cfg.Now()
