@@ -50,8 +50,8 @@ func interopFiles(tb testing.TB) []interopFile {
 	}
 }
 
-// libtorrentScript builds each file's torrent as notes/hybrid-torrents.md
-// says (no_attributes on add_files, 16 KiB pieces, hybrid by default) and
+// libtorrentScript builds each file's torrent the way libtorrent makes a hybrid
+// one (no_attributes on add_files, 16 KiB pieces, hybrid by default) and
 // prints the info dict and libtorrent's own v1 and v2 infohashes, in hex.
 const libtorrentScript = `
 import os, sys

@@ -15,7 +15,7 @@ import (
 	"github.com/torrenttx/ttx/dag/dagtest"
 )
 
-// Benchmark sizes (issue 2).
+// Benchmark sizes.
 const (
 	benchTxs    = 100_000   // ingested per measurement
 	benchBigTxs = 1_000_000 // already stored in BenchmarkIngestBig
