@@ -517,14 +517,28 @@ func TestPongsInOrder(t *testing.T) {
 	p.handle(t, &wire.Hello{Version: wire.ProtocolVersion, Salt: rawSalt, NodeKey: testKey("raw"), Network: net.ID, Digest: b.digest(t)})
 	tx := pay(t, net, keys[0], 0, "before the pings")
 	p.handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: tx.ID, Raw: tx.Raw}}})
-	p.handle(t, &wire.Ping{Nonce: 1})
+	// If the tx is committed before ping 1 is read, Handle itself sends
+	// pong 1 (and so holds ping 2 back by construction); otherwise the
+	// settler sends it while Handle goes on, which is the case under test.
+	handled := make(chan struct{})
+	go func() {
+		defer close(handled)
+		p.handle(t, &wire.Ping{Nonce: 1})
+	}()
 	select {
 	case <-p.held: // the tx is settled; pong 1 is being sent
 	case <-time.After(5 * time.Second):
 		t.Fatal("no pong to ping 1")
 	}
-	p.handle(t, &wire.Ping{Nonce: 2})
-	close(p.release)
+	select {
+	case <-handled:
+		p.handle(t, &wire.Ping{Nonce: 2})
+		close(p.release)
+	case <-time.After(time.Second):
+		close(p.release)
+		<-handled
+		p.handle(t, &wire.Ping{Nonce: 2})
+	}
 	var nonces []uint64
 	eventually(t, 5*time.Second, "both pongs", func() error {
 		nonces = nonces[:0]
