@@ -315,11 +315,20 @@ func TestSignerBurst(t *testing.T) {
 	flood := dagtest.NewGen(t, net, keys[:1], 8).Next(5)
 	other := dagtest.NewGen(t, net, keys[1:], 9).Next(2)
 	send := func(tx dagtest.GenTx) { p.handle(t, &wire.Tx{Txs: []wire.TxEntry{{ID: tx.ID, Raw: tx.Raw}}}) }
+	// stored waits for txs to be stored and settled: the engine counts
+	// none in the ledger's queue (else the next is held, by the turn rule).
 	stored := func(txs ...dagtest.GenTx) func() error {
 		return func() error {
 			for _, tx := range txs {
 				if st, err := g.State(tx.ID); err != nil || st == dag.StateUnknown {
 					return fmt.Errorf("tx %s is %v (%v)", tx.ID, st, err)
+				}
+			}
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			for s, n := range e.signers {
+				if n != 0 {
+					return fmt.Errorf("signer %s has %d in the ledger's queue", s, n)
 				}
 			}
 			return nil
