@@ -345,26 +345,7 @@ func (g *Graph) prepareAll(txs []Hashed, src string, results []Result) ([]*reque
 		}
 	}
 	g.mu.Unlock()
-	cs := make([]checked, len(txs))
-	msgs := make([][]byte, len(txs))
-	// A worker yields between transactions, so that the committer gets a
-	// core as soon as it has work; not after the last one, whose caller
-	// (a peer relaying one payment) would wait behind every runnable
-	// goroutine for nothing.
-	parallel(len(txs), func(i int) {
-		if known[i] {
-			return
-		}
-		if c := txs[i].checked; c != nil && c.g == g {
-			cs[i] = *c
-			return
-		}
-		cs[i], msgs[i] = g.check(&txs[i])
-		if i < len(txs)-1 {
-			runtime.Gosched()
-		}
-	})
-	g.verifySigs(cs, msgs)
+	cs := g.checkAll(txs, func(i int) bool { return known[i] })
 	reqs := make([]*request, len(txs))
 	for i := range txs {
 		if !known[i] {
@@ -393,22 +374,38 @@ type checked struct {
 // ingest caps) calls it first, so that they are verified while earlier
 // ones are committed, not after.
 func (g *Graph) Check(txs []Hashed) {
-	cs := make([]checked, len(txs))
-	msgs := make([][]byte, len(txs))
-	parallel(len(txs), func(i int) {
-		if !txs[i].ids.ID.IsZero() {
-			cs[i], msgs[i] = g.check(&txs[i])
-			if i < len(txs)-1 { // as in prepareAll
-				runtime.Gosched()
-			}
-		}
-	})
-	g.verifySigs(cs, msgs)
+	cs := g.checkAll(txs, func(i int) bool { return txs[i].ids.ID.IsZero() })
 	for i := range txs {
 		if cs[i].g != nil {
 			txs[i].checked = &cs[i]
 		}
 	}
+}
+
+// checkAll checks each of txs that skip does not name, by CheckSanity on
+// GOMAXPROCS workers and then its signature in batches (verifySigs); one
+// this Graph checked already (Check) is taken as it is. A worker yields
+// between transactions, so that the committer gets a core as soon as it
+// has work; not after the last one, whose caller (a peer relaying one
+// payment) would wait behind every runnable goroutine for nothing.
+func (g *Graph) checkAll(txs []Hashed, skip func(i int) bool) []checked {
+	cs := make([]checked, len(txs))
+	msgs := make([][]byte, len(txs))
+	parallel(len(txs), func(i int) {
+		if skip(i) {
+			return
+		}
+		if c := txs[i].checked; c != nil && c.g == g {
+			cs[i] = *c
+			return
+		}
+		cs[i], msgs[i] = g.check(&txs[i])
+		if i < len(txs)-1 {
+			runtime.Gosched()
+		}
+	})
+	g.verifySigs(cs, msgs)
+	return cs
 }
 
 // verifySigs checks, in batches of sigBatchSize on GOMAXPROCS workers, the
