@@ -22,8 +22,9 @@ import (
 //
 // The receiver also maps to the IDs on their way in (being added or
 // wanted by full ID) and to those the ledger accepted lately, without a
-// store read: in a mesh most invs name what the node has just taken. A mapped ID is then an inv of that ID. One it cannot
-// map is wanted by short ID, once: the short wants are indexed by prefix,
+// store read: in a mesh most invs name what the node has just taken. A
+// mapped ID is then an inv of that ID. One it cannot map is wanted by
+// short ID, once: the short wants are indexed by prefix,
 // and a short ID of that prefix from another peer (its keyed bytes differ,
 // the connections' keys do) is taken as the same transaction, another
 // source, until the transaction arrives. Its full ID then tells which
@@ -162,14 +163,8 @@ func (e *Engine) resolveShort(ps *peer, short []wire.ShortID) ([]dag.TxID, []wir
 	if len(rest) == 0 {
 		return ids, nil, nil
 	}
-	var unknown []wire.ShortID
-	err = e.storedShort(key, rest, func(sid wire.ShortID, found []dag.TxID) {
-		if len(found) == 0 {
-			unknown = append(unknown, sid)
-		}
-		ids = append(ids, found...)
-	})
-	return ids, unknown, err
+	stored, unknown, err := e.storedShort(key, rest)
+	return append(ids, stored...), unknown, err
 }
 
 // wantShortLocked records that ps announced short IDs we could not map and
@@ -323,7 +318,7 @@ func (e *Engine) sendShortWants(asks map[*peer][]wire.ShortID) {
 // wantedShort maps the short IDs ps wants to the transactions we store
 // of those short IDs on the connection (storedShort); lost are those we
 // hold none of. A short ID of no message is nothing to look up.
-func (e *Engine) wantedShort(ps *peer, short []wire.ShortID) (ids []dag.TxID, lost []wire.ShortID, err error) {
+func (e *Engine) wantedShort(ps *peer, short []wire.ShortID) ([]dag.TxID, []wire.ShortID, error) {
 	if len(short) == 0 {
 		return nil, nil, nil
 	}
@@ -331,37 +326,33 @@ func (e *Engine) wantedShort(ps *peer, short []wire.ShortID) (ids []dag.TxID, lo
 	if err != nil {
 		return nil, nil, err
 	}
-	err = e.storedShort(key, short, func(sid wire.ShortID, found []dag.TxID) {
-		if len(found) == 0 {
-			lost = append(lost, sid)
-		}
-		ids = append(ids, found...)
-	})
-	return ids, lost, err
+	return e.storedShort(key, short)
 }
 
-// storedShort calls fn with each of short and the stored IDs whose short
-// ID on the connection keyed by key it is: those that start with its
-// prefix (one range lookup) and hash to it.
-func (e *Engine) storedShort(key wire.ShortKey, short []wire.ShortID, fn func(wire.ShortID, []dag.TxID)) error {
-	return e.cfg.Store.View(func(r dag.ReadTx) error {
-		var found []dag.TxID
+// storedShort returns the stored IDs whose short ID on the connection
+// keyed by key is one of short (those that start with its prefix, one
+// range lookup each, and hash to it), and the short IDs none is of.
+func (e *Engine) storedShort(key wire.ShortKey, short []wire.ShortID) (ids []dag.TxID, none []wire.ShortID, err error) {
+	err = e.cfg.Store.View(func(r dag.ReadTx) error {
 		for _, sid := range short {
-			found = found[:0]
+			n := len(ids)
 			from, to := sid.Range()
 			err := r.Range(from, to, func(id dag.TxID) bool {
 				if key.Short(id) == sid {
-					found = append(found, id)
+					ids = append(ids, id)
 				}
 				return true
 			})
 			if err != nil {
 				return err
 			}
-			fn(sid, found)
+			if len(ids) == n {
+				none = append(none, sid)
+			}
 		}
 		return nil
 	})
+	return ids, none, err
 }
 
 // handleShortInv maps the short IDs of an inv (see resolveShort), wants by

@@ -150,10 +150,10 @@ func (e *Engine) sendTxs(ps *peer, recs []*dag.Record) int {
 // is adding (in a mesh most pushes are such copies; their bytes are never
 // read, so they need no check), checks that every other entry hashes to
 // its ID (a wrong ID bans the peer) and has the ledger verify it (Check),
-// then submits those to the ledger in
-// order, without waiting for the commit: the next message is verified
-// while this one is committed; the ledger takes them hashed and does not
-// hash them again. The settler handles the results.
+// then submits those to the ledger in order, without waiting for the
+// commit: the next message is verified while this one is committed; the
+// ledger takes them hashed and does not hash them again. The settler
+// handles the results.
 func (e *Engine) handleTx(ps *peer, m *wire.Tx) {
 	ps.txsIn.add(m.Txs)
 	e.traffic.txsIn.add(m.Txs)
