@@ -153,6 +153,36 @@ type cliError struct {
 func (e *cliError) Error() string { return e.err.Error() }
 func (e *cliError) Unwrap() error { return e.err }
 
+// runVerbs runs the verb args[0] of command group (ttx proof, ttx store,
+// ttx wallet), whose usage text is usage, with the rest of args. No verb
+// or an unknown one is an error that names the verbs and points to -h.
+func runVerbs(e *env, group, usage string, args []string, verbs []command) error {
+	hint := "ttx " + group + " -h"
+	if len(args) == 0 {
+		fmt.Fprint(e.stdout, usage)
+		names := make([]string, len(verbs))
+		for i, v := range verbs {
+			names[i] = v.name
+		}
+		list := names[len(names)-1]
+		if len(names) > 1 {
+			list = strings.Join(names[:len(names)-1], ", ") + " or " + list
+		}
+		return withHint(fmt.Errorf("%s needs a command: %s", group, list), hint)
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(e.stdout, usage)
+		return nil
+	}
+	for _, v := range verbs {
+		if v.name == args[0] {
+			return v.run(e, args[1:])
+		}
+	}
+	return withHint(fmt.Errorf("unknown %s command %q", group, args[0]), hint)
+}
+
 // withHint attaches a hint to err.
 func withHint(err error, try string) error { return &cliError{err: err, try: try} }
 

@@ -29,22 +29,11 @@ Run "ttx proof <command> -h" for its flags.
 `
 
 func runProof(e *env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprint(e.stdout, proofUsage)
-		return withHint(errors.New("proof needs a command: export, verify or import"), "ttx proof -h")
-	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(e.stdout, proofUsage)
-		return nil
-	case "export":
-		return runProofExport(e, args[1:])
-	case "verify":
-		return runProofVerify(e, args[1:])
-	case "import":
-		return runProofImport(e, args[1:])
-	}
-	return withHint(fmt.Errorf("unknown proof command %q", args[0]), "ttx proof -h")
+	return runVerbs(e, "proof", proofUsage, args, []command{
+		{name: "export", run: runProofExport},
+		{name: "verify", run: runProofVerify},
+		{name: "import", run: runProofImport},
+	})
 }
 
 const proofExportUsage = `Usage: ttx proof export [flags] <id>

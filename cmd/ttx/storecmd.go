@@ -28,21 +28,14 @@ Example:
 
 // runStore dispatches ttx store's one verb, named first as in ttx wallet.
 func runStore(e *env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprint(e.stdout, storeUsage)
-		return withHint(errors.New("store needs a command: check"), "ttx store -h")
-	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(e.stdout, storeUsage)
-		return nil
-	case "check":
-	default:
-		return withHint(fmt.Errorf("unknown store command %q", args[0]), "ttx store -h")
-	}
+	return runVerbs(e, "store", storeUsage, args, []command{{name: "check", run: runStoreCheck}})
+}
+
+// runStoreCheck is ttx store check.
+func runStoreCheck(e *env, args []string) error {
 	fs := newFlagSet("store check")
 	cf := addConfigFlags(fs, "datadir", "genesis")
-	if help, err := e.parse(fs, args[1:], storeUsage, 0); help || err != nil {
+	if help, err := e.parse(fs, args, storeUsage, 0); help || err != nil {
 		return err
 	}
 	cfg, net, err := cf.loadWithNetwork(e)

@@ -26,22 +26,11 @@ Run "ttx wallet <command> -h" for its flags.
 `
 
 func runWallet(e *env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprint(e.stdout, walletUsage)
-		return withHint(errors.New("wallet needs a command: backup, restore or passphrase"), "ttx wallet -h")
-	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(e.stdout, walletUsage)
-		return nil
-	case "backup":
-		return runWalletBackup(e, args[1:])
-	case "restore":
-		return runWalletRestore(e, args[1:])
-	case "passphrase":
-		return runWalletPassphrase(e, args[1:])
-	}
-	return withHint(fmt.Errorf("unknown wallet command %q", args[0]), "ttx wallet -h")
+	return runVerbs(e, "wallet", walletUsage, args, []command{
+		{name: "backup", run: runWalletBackup},
+		{name: "restore", run: runWalletRestore},
+		{name: "passphrase", run: runWalletPassphrase},
+	})
 }
 
 // walletPath is the key file of cfg's data dir.
