@@ -36,9 +36,12 @@ func FuzzDecode(f *testing.F) {
 		f.Add(randomSigned(f, r, n, keys).Raw)
 	}
 	golden := codecNetwork(f, goldenParams, codecPub(codecKey(1)), goldenSupply)
-	var dec decoder // shared by every input, as a Graph shares its own
+	var dec decoder // shared by every input, as Decode's is
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		p, err := Decode(raw)
+		p, err := (*decoder)(nil).decode(raw, nil) // from no memory
+		if q, qerr := Decode(raw); !reflect.DeepEqual(q, p) || (qerr == nil) != (err == nil) {
+			t.Fatalf("Decode = %+v, %v; from no memory %+v, %v", q, qerr, p, err)
+		}
 		// Twice: the second call takes the addresses from memory.
 		for range 2 {
 			dp, derr := dec.decode(raw, nil)

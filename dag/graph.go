@@ -89,8 +89,6 @@ type Graph struct {
 	done      chan struct{} // closed when the committer has exited
 	closeOnce sync.Once
 
-	dec decoder // prepare's; it remembers addresses
-
 	// lookups is read-held by prepareAll's read transaction and held by
 	// the committer until its write transaction has begun: bbolt reuses
 	// the pages earlier commits freed only if no reader that saw them is
@@ -459,7 +457,7 @@ func parallel(n int, fn func(i int)) {
 // check decodes tx and checks it by CheckSanity but the signature, whose
 // signing bytes it returns for verifySigs (nil if a rule failed first).
 func (g *Graph) check(tx *Hashed) (checked, []byte) {
-	p, err := g.dec.decode(tx.raw, &tx.ids)
+	p, err := decoded.decode(tx.raw, &tx.ids)
 	if err != nil {
 		return checked{g: g, err: err}, nil
 	}

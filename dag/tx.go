@@ -117,10 +117,16 @@ func Encode(tx *Tx) ([]byte, error) {
 // signature. It derives the IDs from the bytes. It checks no signature and
 // nothing that needs the network or the ledger (see Network.CheckSanity and
 // Graph). Errors are RuleErrors. The Parsed keeps raw itself, not a copy:
-// the caller must not modify it.
+// the caller must not modify it. It remembers the addresses it has checked
+// (decoded).
 func Decode(raw []byte) (*Parsed, error) {
-	return (*decoder)(nil).decode(raw, nil)
+	return decoded.decode(raw, nil)
 }
+
+// decoded is the memory of addresses that Decode and every Graph share:
+// the ledger re-reads stored transactions (to make them final, to vote on
+// their inputs) whose addresses were checked when they came in.
+var decoded decoder
 
 // decoder is Decode with a memory of the addresses it has checked: bech32m
 // decoding of an address costs more than the rest of a transaction, and

@@ -403,7 +403,7 @@ func TestParamsValidate(t *testing.T) {
 	}
 }
 
-// A decoder decodes like Decode, from memory or not, keeps at most its
+// A decoder decodes as it would with no memory, from memory or not, keeps at most its
 // bound of addresses, and may be shared by goroutines.
 func TestDecoderMemory(t *testing.T) {
 	n := codecNetwork(t, goldenParams, codecPub(codecKey(1)), goldenSupply)
@@ -431,9 +431,9 @@ func TestDecoderMemory(t *testing.T) {
 			for range 3 {
 				for _, raw := range raws {
 					got, gerr := dec.decode(raw, nil)
-					want, werr := Decode(raw)
+					want, werr := (*decoder)(nil).decode(raw, nil)
 					if !reflect.DeepEqual(got, want) || (gerr == nil) != (werr == nil) {
-						t.Errorf("decoder.decode = %v, %v; Decode = %v, %v", got, gerr, want, werr)
+						t.Errorf("decoder.decode = %v, %v; from no memory %v, %v", got, gerr, want, werr)
 						return
 					}
 				}
