@@ -22,20 +22,46 @@ const (
 )
 
 // run is the committer: it takes what is queued, up to about commitMax
-// transactions, and commits it in one Store.Update.
+// transactions and finalizeMax decisions, and commits it in one
+// Store.Update.
 func (g *Graph) run() {
 	defer close(g.done)
 	lastCommit := 0 // transactions in the last commit
+	var later []*job
 	for {
-		var jobs []*job
-		select {
-		case j := <-g.queue:
+		var (
+			jobs      []*job
+			n, ds     int
+			deferring bool
+		)
+		// take adds j to this commit, or leaves it for a later one if the
+		// commit holds finalizeMax decisions already; a decision is never
+		// taken before one left for later, so decisions keep their order.
+		take := func(j *job) {
+			if j.decide != nil && (deferring || ds > 0 && ds+j.decisions > finalizeMax) {
+				deferring = true
+				later = append(later, j)
+				return
+			}
 			jobs = append(jobs, j)
-		case <-g.quit:
-			g.failQueued()
-			return
+			n += len(j.reqs)
+			ds += j.decisions
 		}
-		n := len(jobs[0].reqs)
+		if len(later) > 0 {
+			left := later
+			later = nil
+			for _, j := range left {
+				take(j)
+			}
+		} else {
+			select {
+			case j := <-g.queue:
+				take(j)
+			case <-g.quit:
+				g.failQueued()
+				return
+			}
+		}
 		// Under load, wait a moment for more: a commit has a fixed cost
 		// (fsync, spilling the trees), and in the hash-keyed indexes a
 		// small commit rewrites a page per key where a large one shares
@@ -50,8 +76,7 @@ func (g *Graph) run() {
 		for n < commitMax {
 			select {
 			case j := <-g.queue:
-				jobs = append(jobs, j)
-				n += len(j.reqs)
+				take(j)
 				continue
 			default:
 			}
@@ -60,8 +85,7 @@ func (g *Graph) run() {
 			}
 			select {
 			case j := <-g.queue:
-				jobs = append(jobs, j)
-				n += len(j.reqs)
+				take(j)
 			case <-linger:
 				break drain
 			case <-g.quit:
@@ -69,11 +93,11 @@ func (g *Graph) run() {
 			}
 		}
 		lastCommit = n
-		// A decision is committed on its own, so that one refused rolls
-		// back nothing else; the order stays the queue's.
+		// A Prefer is committed on its own, so that one refused rolls back
+		// nothing else; the order stays the queue's.
 		for len(jobs) > 0 {
 			k := 1
-			for jobs[0].decide == nil && k < len(jobs) && jobs[k].decide == nil {
+			for !jobs[0].alone && k < len(jobs) && !jobs[k].alone {
 				k++
 			}
 			g.commit(jobs[:k])
@@ -113,6 +137,7 @@ func (g *Graph) commit(jobs []*job) {
 		// pool (prepare's above all) wait for one transaction, not for a
 		// whole commit.
 		for _, j := range jobs {
+			j.err = nil
 			if j.decide != nil {
 				g.mu.Lock()
 				err := j.decide(b)
@@ -120,6 +145,11 @@ func (g *Graph) commit(jobs []*job) {
 					err = g.cascade(b)
 				}
 				g.mu.Unlock()
+				var refused errDecision
+				if !j.alone && errors.As(err, &refused) {
+					j.err = refused.err // it wrote nothing
+					continue
+				}
 				if err != nil {
 					return err
 				}
@@ -159,7 +189,9 @@ func (g *Graph) commit(jobs []*job) {
 		g.onChange(b.changes)
 	}
 	for _, j := range jobs {
-		j.err = err
+		if err != nil || j.err == nil {
+			j.err = err
+		}
 		close(j.done)
 	}
 }

@@ -42,35 +42,48 @@ type Decision struct {
 // parent of id is rejected, and ErrFinal if a spender of one of its inputs
 // is final.
 func (g *Graph) Prefer(ctx context.Context, id TxID) error {
-	return g.decide(ctx, func(b *batch) error { return g.prefer(b, id) })
-}
-
-// Finalize makes each accepted transaction of ds final, in order, and
-// stores its certificate. Each must be stored and accepted with every
-// parent final (ErrNotFound, ErrNotReady otherwise); nothing is written
-// if one fails. A transaction already final keeps its certificate.
-func (g *Graph) Finalize(ctx context.Context, ds []Decision) error {
-	return g.decide(ctx, func(b *batch) error {
-		for _, d := range ds {
-			if err := g.finalize(b, d); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// decide runs fn in the committer, in a commit of its own, and waits for
-// it.
-func (g *Graph) decide(ctx context.Context, fn func(b *batch) error) error {
 	if g.closed() {
 		return ErrClosed
 	}
-	j := &job{decide: fn, done: make(chan struct{})}
+	j := &job{decide: func(b *batch) error { return g.prefer(b, id) }, alone: true, done: make(chan struct{})}
 	if err := g.submit(ctx, j); err != nil {
 		return err
 	}
 	return g.wait(ctx, j)
+}
+
+// finalizeMax is the most decisions one commit makes final: a commit that
+// an incoming payment waits for stays short however many transactions a
+// round of votes decided.
+const finalizeMax = 32
+
+// Finalize makes each accepted transaction of ds final, in order, and
+// stores its certificate. Each must be stored and accepted with every
+// parent final or made final before it in ds (ErrNotFound, ErrNotReady
+// otherwise). The decisions are committed in parts of at most finalizeMax,
+// in order, each part with the new transactions queued beside it; a part
+// is written whole or not at all, and Finalize returns the first part's
+// error (the later parts are still tried). A transaction already final
+// keeps its certificate.
+func (g *Graph) Finalize(ctx context.Context, ds []Decision) error {
+	if g.closed() {
+		return ErrClosed
+	}
+	var jobs []*job
+	for part := range slices.Chunk(ds, finalizeMax) {
+		j := &job{decide: func(b *batch) error { return g.finalize(b, part) }, decisions: len(part), done: make(chan struct{})}
+		if err := g.submit(ctx, j); err != nil {
+			return err
+		}
+		jobs = append(jobs, j)
+	}
+	var first error
+	for _, j := range jobs {
+		if err := g.wait(ctx, j); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // errDecision wraps a refused decision, which rolls its commit back
@@ -246,37 +259,55 @@ func (g *Graph) reacceptChildren(b *batch, p *Parsed) error {
 	return nil
 }
 
-func (g *Graph) finalize(b *batch, d Decision) error {
-	rec, p, err := parsed(b.w, d.ID)
-	if errors.Is(err, ErrNotFound) {
-		return refuse("finalize %s: %w", d.ID, ErrNotFound)
-	}
-	if err != nil {
-		return err
-	}
-	switch {
-	case rec.State == StateFinal:
-		return nil
-	case !rec.State.Accepted():
-		return refuse("finalize %s: it is %v (%v)", d.ID, rec.State, rec.Code)
-	}
-	for _, op := range p.Prev {
-		st, err := b.w.State(op.TxID)
+func (g *Graph) finalize(b *batch, ds []Decision) error {
+	// Every check comes before the first write, so that a refused part
+	// leaves the commit it shares as it was.
+	ps := make([]*Parsed, len(ds)) // nil: final already
+	here := make(map[TxID]bool, len(ds))
+	for i, d := range ds {
+		if here[d.ID] {
+			continue // twice in ds
+		}
+		rec, p, err := parsed(b.w, d.ID)
+		if errors.Is(err, ErrNotFound) {
+			return refuse("finalize %s: %w", d.ID, ErrNotFound)
+		}
 		if err != nil {
 			return err
 		}
-		if st != StateFinal {
-			return refuse("finalize %s: parent %s is %v: %w", d.ID, op.TxID, st, ErrNotReady)
+		switch {
+		case rec.State == StateFinal:
+			continue
+		case !rec.State.Accepted():
+			return refuse("finalize %s: it is %v (%v)", d.ID, rec.State, rec.Code)
 		}
+		for _, op := range p.Prev {
+			if here[op.TxID] {
+				continue
+			}
+			st, err := b.w.State(op.TxID)
+			if err != nil {
+				return err
+			}
+			if st != StateFinal {
+				return refuse("finalize %s: parent %s is %v: %w", d.ID, op.TxID, st, ErrNotReady)
+			}
+		}
+		ps[i], here[d.ID] = p, true
 	}
-	if err := b.w.SetState(p, StateFinal, 0); err != nil {
-		return err
-	}
-	if d.Cert != nil {
-		if err := b.w.PutCertificate(d.ID, d.Cert); err != nil {
+	for i, d := range ds {
+		if ps[i] == nil {
+			continue
+		}
+		if err := b.w.SetState(ps[i], StateFinal, 0); err != nil {
 			return err
 		}
+		if d.Cert != nil {
+			if err := b.w.PutCertificate(d.ID, d.Cert); err != nil {
+				return err
+			}
+		}
+		b.changes = append(b.changes, Change{ID: d.ID, State: StateFinal})
 	}
-	b.changes = append(b.changes, Change{ID: d.ID, State: StateFinal})
 	return nil
 }

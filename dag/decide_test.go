@@ -3,7 +3,9 @@ package dag_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/torrenttx/ttx/dag"
 	"github.com/torrenttx/ttx/dag/dagtest"
@@ -170,6 +172,117 @@ func TestFinalize(t *testing.T) {
 	g2 := dagtest.NewGraph(t, dag.GraphConfig{Network: f.net, Store: f.store})
 	if st, err := g2.State(pay.ID); err != nil || st != dag.StateFinal {
 		t.Errorf("state under a new Graph = %v, %v; want final", st, err)
+	}
+}
+
+// TestFinalizeShares: a Finalize is committed in parts of at most
+// FinalizeMax decisions, in order, each sharing its commit with what was
+// queued beside it, and a part refused writes nothing and rolls back
+// nothing else of the commit it shares.
+func TestFinalizeShares(t *testing.T) {
+	var hold atomic.Bool
+	held, release := make(chan struct{}), make(chan struct{})
+	f := newFixture(t, func(c *dag.GraphConfig) {
+		record := c.OnChange
+		c.OnChange = func(cs []dag.Change) {
+			record(cs)
+			if hold.CompareAndSwap(true, false) {
+				close(held) // the committer waits here; jobs queue up
+				<-release
+			}
+		}
+	})
+	ctx := context.Background()
+	var chain []dag.Decision
+	var chainTxs []*dag.Parsed
+	prev := f.gen(alice)
+	for range 2*dag.FinalizeMax + 7 {
+		p := f.spend(alice, []dag.OutPoint{prev}, f.pay(alice, dagtest.Funds))
+		f.mustAdd(p, dag.StateAccepted)
+		chain = append(chain, dag.Decision{ID: p.ID})
+		chainTxs = append(chainTxs, p)
+		prev = out(p, 0)
+	}
+	parent := f.spend(bob, []dag.OutPoint{f.gen(bob)}, f.pay(bob, dagtest.Funds))
+	f.mustAdd(parent, dag.StateAccepted)
+	kid := f.spend(bob, []dag.OutPoint{out(parent, 0)}, f.pay(bob, dagtest.Funds))
+	f.mustAdd(kid, dag.StateAccepted)
+	trigger := f.spend(carol, []dag.OutPoint{f.gen(carol)}, f.pay(carol, dagtest.Funds))
+	later := f.spend(carol, []dag.OutPoint{out(trigger, 0)}, f.pay(carol, dagtest.Funds))
+
+	queued := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); dag.Queued(f.g) < n; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d jobs queued, want %d", dag.Queued(f.g), n)
+			}
+		}
+	}
+	f.mu.Lock()
+	f.changes = nil
+	f.mu.Unlock()
+	hold.Store(true)
+	errs := make(chan error, 4)
+	go func() { _, err := f.g.Add(ctx, trigger.Raw, ""); errs <- err }()
+	<-held
+	go func() { _, err := f.g.Add(ctx, later.Raw, ""); errs <- err }()
+	queued(1)
+	chainErr := make(chan error, 1)
+	go func() { chainErr <- f.g.Finalize(ctx, chain) }()
+	queued(4) // three parts
+	kidErr := make(chan error, 1)
+	go func() { kidErr <- f.g.Finalize(ctx, []dag.Decision{{ID: kid.ID}}) }()
+	queued(5)
+	close(release)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-chainErr; err != nil {
+		t.Errorf("Finalize(chain) = %v", err)
+	}
+	if err := <-kidErr; !errors.Is(err, dag.ErrNotReady) {
+		t.Errorf("Finalize(child of a tx not final) = %v, want ErrNotReady", err)
+	}
+	for _, p := range chainTxs {
+		f.wantStored("chain tx", p, dag.StateFinal, 0)
+	}
+	f.wantStored("child refused", kid, dag.StateAccepted, 0)
+	f.wantStored("tx queued beside the decisions", later, dag.StateAccepted, 0)
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var finals []dag.TxID
+	shared := false
+	for i, cs := range f.changes[1:] { // after the trigger's commit
+		n, hasLater := 0, false
+		for _, c := range cs {
+			switch {
+			case c.State == dag.StateFinal:
+				n++
+				finals = append(finals, c.ID)
+			case c.ID == later.ID:
+				hasLater = true
+			}
+		}
+		if n > dag.FinalizeMax {
+			t.Errorf("commit %d made %d final, more than %d", i+1, n, dag.FinalizeMax)
+		}
+		shared = shared || hasLater && n > 0
+	}
+	if !shared {
+		t.Errorf("the tx queued beside the decisions was committed apart from them")
+	}
+	// The refused part, queued last, shared the commit of the chain's
+	// last part: three commits, not four.
+	if len(f.changes) != 4 {
+		t.Errorf("%d commits after the trigger's, want 3 (the chain's parts; the first with the tx, the last with the refused part)", len(f.changes)-1)
+	}
+	for i, d := range chain {
+		if i >= len(finals) || finals[i] != d.ID {
+			t.Fatalf("made final in the order %v, want the chain's", finals)
+		}
 	}
 }
 

@@ -119,13 +119,20 @@ type request struct {
 	res    Result // written by the committer; valid once its job is done
 }
 
-// job is a group of requests that a caller waits for, or one decision
-// (Prefer, Finalize), which the committer commits on its own.
+// job is a group of requests that a caller waits for, or one decision:
+// a Prefer, which the committer commits on its own, or a part of a
+// Finalize, which shares a commit with others.
 type job struct {
 	reqs   []*request
 	decide func(b *batch) error
-	done   chan struct{}
-	err    error // the node's own fault, ErrClosed, or a refused decision
+	// alone: decide may write before it refuses, so its commit holds
+	// nothing else (a refusal rolls the commit back). Otherwise decide
+	// writes nothing when it refuses, and decisions counts what it
+	// decides.
+	alone     bool
+	decisions int
+	done      chan struct{}
+	err       error // the node's own fault, ErrClosed, or a refused decision
 }
 
 // NewGraph returns a Graph over cfg.Store. It stores the network's genesis as
