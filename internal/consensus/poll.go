@@ -60,46 +60,59 @@ func (e *Engine) contest(p *dag.Parsed) {
 	}
 }
 
-// openOutput starts the vote on op for a poll of peers peers, from the
-// store: the spend this node accepted, then the stored double spends in
-// arrival order. A vote started for fewer peers than there are now, and
-// not decided, starts again with the larger poll.
-func (e *Engine) openOutput(op dag.OutPoint, peers int) {
-	params := vote.ParamsFor(peers)
-	if o := e.outs[op]; o != nil && (o.set.Decided() || o.params.K >= params.K || o.inflight > 0) {
+// opening reports whether the vote on op is to start (again) for a poll
+// of params: it has not started, or started for fewer peers than there
+// are now and is neither decided nor waiting for answers.
+func (e *Engine) opening(op dag.OutPoint, params vote.Params) bool {
+	o := e.outs[op]
+	return o == nil || !o.set.Decided() && o.params.K < params.K && o.inflight == 0
+}
+
+// openOutputs starts the votes on ops (see opening) for a poll of params,
+// from the store, in one read: for each, the spend this node accepted,
+// then the stored double spends in arrival order.
+func (e *Engine) openOutputs(ops []dag.OutPoint, params vote.Params) {
+	if len(ops) == 0 {
 		return
 	}
-	var cands []dag.TxID
 	err := e.cfg.Store.View(func(r dag.ReadTx) error {
-		if by, err := r.SpentBy(op); err == nil {
-			cands = append(cands, by)
-		} else if !errors.Is(err, dag.ErrNotFound) {
-			return err
-		}
-		claims, err := r.Claims(op)
-		for _, c := range claims {
-			if rec, err := r.Get(c); err == nil && rec.Code != dag.ErrLateConflict && rec.Code != dag.ErrParentRejected {
-				cands = append(cands, c)
+		for _, op := range ops {
+			if !e.opening(op, params) {
+				continue // twice in ops
 			}
+			var cands []dag.TxID
+			if by, err := r.SpentBy(op); err == nil {
+				cands = append(cands, by)
+			} else if !errors.Is(err, dag.ErrNotFound) {
+				return err
+			}
+			claims, err := r.Claims(op)
+			if err != nil {
+				return err
+			}
+			for _, c := range claims {
+				if rec, err := r.Get(c); err == nil && rec.Code != dag.ErrLateConflict && rec.Code != dag.ErrParentRejected {
+					cands = append(cands, c)
+				}
+			}
+			if len(cands) == 0 {
+				continue
+			}
+			set, err := vote.NewSet(params, cands[0])
+			if err != nil {
+				e.log.Error("start a vote", "out", op, "err", err)
+				continue
+			}
+			for _, c := range cands[1:] {
+				set.Add(c)
+			}
+			e.outs[op] = &output{set: set, params: params}
 		}
-		return err
+		return nil
 	})
 	if err != nil {
-		e.log.Error("read the spends of an output", "out", op, "err", err)
-		return
+		e.log.Error("read the spends of outputs", "outs", len(ops), "err", err)
 	}
-	if len(cands) == 0 {
-		return
-	}
-	set, err := vote.NewSet(params, cands[0])
-	if err != nil {
-		e.log.Error("start a vote", "out", op, "err", err)
-		return
-	}
-	for _, c := range cands[1:] {
-		set.Add(c)
-	}
-	e.outs[op] = &output{set: set, params: params}
 }
 
 func (e *Engine) onChanges(cs []dag.Change) {
@@ -171,14 +184,19 @@ func (e *Engine) round(ctx context.Context) {
 		return
 	}
 	pool := e.pool(peers)
+	params := vote.ParamsFor(len(pool))
+	var ops []dag.OutPoint
 	for _, t := range e.txs {
 		if !due(t) {
 			continue
 		}
 		for _, op := range t.inputs {
-			e.openOutput(op, len(pool))
+			if e.opening(op, params) {
+				ops = append(ops, op)
+			}
 		}
 	}
+	e.openOutputs(ops, params)
 	var outs []dag.OutPoint
 	var ids []dag.TxID
 	named := make(map[dag.TxID]bool)
@@ -215,7 +233,6 @@ func (e *Engine) round(ctx context.Context) {
 	// In one order, so that nodes polling about the same outputs get the
 	// same answer, which the polled node signs once.
 	slices.SortFunc(outs, compareOut)
-	params := vote.ParamsFor(len(pool))
 	sample := vote.Sample(pool, params.K, e.cfg.Rand)
 	e.req++
 	p := &poll{outs: outs, peers: make(map[vote.NodeKey]bool, len(sample)), answers: make(map[vote.NodeKey]*vote.Batch), sent: now}
