@@ -268,18 +268,23 @@ func (g *Graph) finalize(b *batch, ds []Decision) error {
 		if here[d.ID] {
 			continue // twice in ds
 		}
-		rec, p, err := parsed(b.w, d.ID)
-		if errors.Is(err, ErrNotFound) {
-			return refuse("finalize %s: %w", d.ID, ErrNotFound)
-		}
+		st, err := b.w.State(d.ID)
 		if err != nil {
 			return err
 		}
 		switch {
-		case rec.State == StateFinal:
+		case st == StateUnknown:
+			return refuse("finalize %s: %w", d.ID, ErrNotFound)
+		case st == StateFinal:
 			continue
-		case !rec.State.Accepted():
-			return refuse("finalize %s: it is %v (%v)", d.ID, rec.State, rec.Code)
+		case !st.Accepted():
+			return refuse("finalize %s: it is %v", d.ID, st)
+		}
+		p, ok := g.recent.get(d.ID)
+		if !ok {
+			if _, p, err = parsed(b.w, d.ID); err != nil {
+				return err
+			}
 		}
 		for _, op := range p.Prev {
 			if here[op.TxID] {

@@ -97,16 +97,27 @@ type Graph struct {
 	// commit grow the file by its size.
 	lookups sync.RWMutex
 
-	// mu guards the orphan pool and the reject cache. The committer holds
-	// it for one request at a time, inside the store's write lock; no one
-	// waits for a store lock while holding it.
+	// mu guards the orphan pool and the reject and recent caches. The
+	// committer holds it for one request at a time, inside the store's
+	// write lock; no one waits for a store lock while holding it.
 	mu      sync.Mutex
 	orphans *orphanPool
 	// rejects remembers recently rejected transactions that are not
 	// stored (a rejected parent, a broken contextual rule, a failed sanity
 	// check), so they are neither fetched nor verified again.
 	rejects *fifo[TxID, RuleError]
+	// recent holds the transactions accepted lately, parsed, for
+	// Finalize: the vote makes a transaction final about a second after
+	// it came, and reading it back (the store rebuilds its bytes, which
+	// are then decoded again) was most of what a decision cost. A
+	// transaction's bytes never change, so an entry is never stale; one
+	// whose commit failed is not stored, which Finalize checks first.
+	recent *fifo[TxID, *Parsed]
 }
+
+// recentSize bounds Graph.recent: about ten seconds of a flood's
+// transactions, a few MiB.
+const recentSize = 4096
 
 // request is one transaction on its way to the committer.
 type request struct {
@@ -153,6 +164,7 @@ func NewGraph(cfg GraphConfig) (*Graph, error) {
 		done:     make(chan struct{}),
 		orphans:  newOrphanPool(cfg.Orphans.withDefaults()),
 		rejects:  newFIFO[TxID, RuleError](rejectCacheSize),
+		recent:   newFIFO[TxID, *Parsed](recentSize),
 	}
 	if g.now == nil {
 		g.now = time.Now

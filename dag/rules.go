@@ -98,6 +98,7 @@ func (g *Graph) accept(b *batch, e *entry) error {
 		return fmt.Errorf("store %s: %w", p.ID, err)
 	}
 	g.log.Debug("tx accepted", logTx, p.ID, logPeer, e.src)
+	g.recent.add(p.ID, p)
 	claims, err := g.contest(b, p)
 	if err != nil {
 		return err
