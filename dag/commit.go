@@ -3,6 +3,7 @@ package dag
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -20,6 +21,10 @@ const (
 	lingerUntil = 1024
 	lingerFor   = 3 * time.Millisecond
 )
+
+// finalizeLinger is how long a commit of decisions alone waits for
+// something else to commit with them.
+const finalizeLinger = 25 * time.Millisecond
 
 // run is the committer: it takes what is queued, up to about commitMax
 // transactions and finalizeMax decisions, and commits it in one
@@ -60,6 +65,17 @@ func (g *Graph) run() {
 			case <-g.quit:
 				g.failQueued()
 				return
+			}
+		}
+		// Decisions alone wait a moment for a transaction to share their
+		// commit: their fsyncs are what a payment on a busy disk waits
+		// for, and finality can come a few milliseconds later.
+		if n == 0 && !deferring && !slices.ContainsFunc(jobs, func(j *job) bool { return j.alone }) {
+			select {
+			case j := <-g.queue:
+				take(j)
+			case <-time.After(finalizeLinger):
+			case <-g.quit:
 			}
 		}
 		// Under load, wait a moment for more: a commit has a fixed cost
