@@ -42,11 +42,13 @@ type floodRun struct {
 	held uint64
 }
 
-// flood runs alice and bob, whose only link is through victim, making
-// floodPayments payments, while (if on) flooder, the victim's other peer,
-// pushes floodTxs pre-signed transactions from its one key at floodRate,
-// as fast as proof of work lets one core make them (the test network has
-// none, so they are signed before, and paced). It
+// flood runs alice and bob making floodPayments payments while (if on)
+// flooder pushes floodTxs pre-signed transactions from its one key at
+// floodRate, as fast as proof of work lets one core make them (the test
+// network has none, so they are signed before, and paced). Each of the
+// three dials victim; PEX then connects every pair, as on the real
+// network, so the flood reaches every node from the flooder and the
+// victim, and a payment reaches bob from alice and from the victim. It
 // fails tb if any payment or flooded transaction is lost, or the victim
 // drops the flooder, whose transactions are valid.
 func flood(tb testing.TB, on bool) floodRun {
