@@ -39,9 +39,10 @@ func (g *Graph) run() {
 			n, ds     int
 			deferring bool
 		)
-		// take adds j to this commit, or leaves it for a later one if the
-		// commit holds finalizeMax decisions already; a decision is never
-		// taken before one left for later, so decisions keep their order.
+		// take adds j to this commit, or leaves it for a later one if its
+		// decisions would take the commit past finalizeMax; a decision is
+		// never taken before one left for later, so decisions keep their
+		// order.
 		take := func(j *job) {
 			if j.decide != nil && (deferring || ds > 0 && ds+j.decisions > finalizeMax) {
 				deferring = true
