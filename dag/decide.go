@@ -42,14 +42,7 @@ type Decision struct {
 // parent of id is rejected, and ErrFinal if a spender of one of its inputs
 // is final.
 func (g *Graph) Prefer(ctx context.Context, id TxID) error {
-	if g.closed() {
-		return ErrClosed
-	}
-	j := &job{decide: func(b *batch) error { return g.prefer(b, id) }, alone: true, done: make(chan struct{})}
-	if err := g.submit(ctx, j); err != nil {
-		return err
-	}
-	return g.wait(ctx, j)
+	return g.decide(ctx, &job{decide: func(b *batch) error { return g.prefer(b, id) }, alone: true})
 }
 
 // finalizeMax is the most decisions one commit makes final: a commit that
@@ -62,20 +55,28 @@ const finalizeMax = 96
 // parent final or made final before it in ds (ErrNotFound, ErrNotReady
 // otherwise). The decisions are committed in parts of at most finalizeMax,
 // in order, each part with the new transactions queued beside it; a part
-// is written whole or not at all, and Finalize returns the first part's
-// error (the later parts are still tried). A transaction already final
-// keeps its certificate.
+// is written whole or not at all, and Finalize returns the first error of
+// its parts (the later parts are still tried). A transaction already
+// final keeps its certificate.
 func (g *Graph) Finalize(ctx context.Context, ds []Decision) error {
+	var jobs []*job
+	for part := range slices.Chunk(ds, finalizeMax) {
+		jobs = append(jobs, &job{decide: func(b *batch) error { return g.finalize(b, part) }, decisions: len(part)})
+	}
+	return g.decide(ctx, jobs...)
+}
+
+// decide queues the decision jobs, in order, waits for every one and
+// returns the first error.
+func (g *Graph) decide(ctx context.Context, jobs ...*job) error {
 	if g.closed() {
 		return ErrClosed
 	}
-	var jobs []*job
-	for part := range slices.Chunk(ds, finalizeMax) {
-		j := &job{decide: func(b *batch) error { return g.finalize(b, part) }, decisions: len(part), done: make(chan struct{})}
+	for _, j := range jobs {
+		j.done = make(chan struct{})
 		if err := g.submit(ctx, j); err != nil {
 			return err
 		}
-		jobs = append(jobs, j)
 	}
 	var first error
 	for _, j := range jobs {
