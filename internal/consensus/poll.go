@@ -69,8 +69,7 @@ func (e *Engine) opening(op dag.OutPoint, params vote.Params) bool {
 }
 
 // openOutputs starts the votes on ops (see opening) for a poll of params,
-// from the store, in one read: for each, the spend this node accepted,
-// then the stored double spends in arrival order.
+// with their candidates read from the store in one read transaction.
 func (e *Engine) openOutputs(ops []dag.OutPoint, params vote.Params) {
 	if len(ops) == 0 {
 		return
@@ -80,20 +79,9 @@ func (e *Engine) openOutputs(ops []dag.OutPoint, params vote.Params) {
 			if !e.opening(op, params) {
 				continue // twice in ops
 			}
-			var cands []dag.TxID
-			if by, err := r.SpentBy(op); err == nil {
-				cands = append(cands, by)
-			} else if !errors.Is(err, dag.ErrNotFound) {
-				return err
-			}
-			claims, err := r.Claims(op)
+			cands, err := candidates(r, op)
 			if err != nil {
 				return err
-			}
-			for _, c := range claims {
-				if rec, err := r.Get(c); err == nil && rec.Code != dag.ErrLateConflict && rec.Code != dag.ErrParentRejected {
-					cands = append(cands, c)
-				}
 			}
 			if len(cands) == 0 {
 				continue
@@ -113,6 +101,27 @@ func (e *Engine) openOutputs(ops []dag.OutPoint, params vote.Params) {
 	if err != nil {
 		e.log.Error("read the spends of outputs", "outs", len(ops), "err", err)
 	}
+}
+
+// candidates reads the sides of the vote on op: the spend this node
+// accepted, then the stored double spends in arrival order.
+func candidates(r dag.ReadTx, op dag.OutPoint) ([]dag.TxID, error) {
+	var cands []dag.TxID
+	if by, err := r.SpentBy(op); err == nil {
+		cands = append(cands, by)
+	} else if !errors.Is(err, dag.ErrNotFound) {
+		return nil, err
+	}
+	claims, err := r.Claims(op)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range claims {
+		if rec, err := r.Get(c); err == nil && rec.Code != dag.ErrLateConflict && rec.Code != dag.ErrParentRejected {
+			cands = append(cands, c)
+		}
+	}
+	return cands, nil
 }
 
 func (e *Engine) onChanges(cs []dag.Change) {
