@@ -105,3 +105,55 @@ func TestLRU(t *testing.T) {
 		t.Error("the least recently used transaction is still loaded")
 	}
 }
+
+// TestSeedDuringFetch: a fetch by ID of a transaction (its torrent added
+// under the truncated v2 infohash, no info dict yet) is running when the
+// transaction reaches the Store by another path and a peer asks for it by
+// its v1 infohash, which loads it a second time. When the fetch then ends,
+// dropping its torrent must leave the seeded one in the table: announcing
+// the transaction, and a plain client getting it by v1, still work.
+func TestSeedDuringFetch(t *testing.T) {
+	tn := newTestNet(t, 11)
+	store := tn.store(t, 10)
+	var r txRecv
+	a := newTestClient(t, testConfig(tn.net, store, &r))
+	tx := tn.txs[10]
+	v1 := dag.IDs(tx.Raw).V1
+
+	ctx, cancel := context.WithCancel(context.Background())
+	fetched := make(chan error, 1)
+	go func() {
+		_, err := a.Fetch(ctx, tx.ID, []string{"127.0.0.1:1"}) // nobody serves it
+		fetched <- err
+	}()
+	waitFor(t, 5*time.Second, "the fetch to start", func() bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		e := a.byID[tx.ID]
+		return e != nil && e.fetch != nil
+	})
+	if err := putAccepted(store, tx.Raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.seed(v1, nil); err != nil { // a peer's handshake by v1
+		t.Fatalf("load by v1 during the fetch: %v", err)
+	}
+	cancel()
+	select {
+	case <-fetched:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the fetch did not end when its context was cancelled")
+	}
+	if e := a.lookup(v1); e == nil || e.fetch != nil {
+		t.Fatalf("after the fetch ended, the table holds %+v under the v1 infohash, want the seeded entry", e)
+	}
+	if err := a.Announce(tx.ID); err != nil {
+		t.Fatalf("announce after the fetch ended: %v", err)
+	}
+	getCtx, getCancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer getCancel()
+	got, err := plainGet(getCtx, plainClient(t), v1, a.ListenAddr())
+	if err != nil || !bytes.Equal(got, tx.Raw) {
+		t.Fatalf("get by v1 after the fetch ended: %q, %v", got, err)
+	}
+}

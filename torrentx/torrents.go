@@ -48,11 +48,19 @@ func (c *Client) register(e *entry) {
 	}
 }
 
-// unregister is the inverse of register. Must be called with c.mu held.
+// unregister is the inverse of register, for the names that still lead to
+// e: a peer asking by the v1 infohash while a fetch by ID has no info dict
+// yet loads the stored transaction as a second entry under the same ID,
+// and the fetch's end must not unregister that one. Must be called with
+// c.mu held.
 func (c *Client) unregister(e *entry) {
-	delete(c.byID, e.id)
-	delete(c.byShort, e.id.Short())
-	if e.info != nil {
+	if c.byID[e.id] == e {
+		delete(c.byID, e.id)
+	}
+	if c.byShort[e.id.Short()] == e {
+		delete(c.byShort, e.id.Short())
+	}
+	if e.info != nil && c.byShort[e.v1] == e {
 		delete(c.byShort, e.v1)
 	}
 	if e.lru != nil {
