@@ -67,6 +67,8 @@ type Client struct {
 	dialing map[string]time.Time             // outbound dials in flight -> since
 	known   []string                         // AddPeers addresses, for redialling
 	listen  string                           // our listen address, set once
+	// rotateAt is when rotate may next replace an outbound peer.
+	rotateAt time.Time
 	// fetching counts the downloads running (entries with a fetch).
 	fetching int
 
@@ -115,6 +117,7 @@ func New(cfg Config) (*Client, error) {
 		swarm:    make(map[*torrent.PeerConn]*swarmPeer),
 		cands:    make(map[string]*candidate),
 		dialing:  make(map[string]time.Time),
+		rotateAt: time.Now().Add(rotateWait()),
 		listen:   socks.TCP.Addr().String(),
 		evictQ:   make(chan *torrent.PeerConn, evictQueue),
 		evictKey: maphash.MakeSeed(),

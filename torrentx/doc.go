@@ -12,10 +12,13 @@
 // The genesis connections are a bounded set (MaxPeers, of which
 // MaxOutbound dialled by the node): the DHT and peer exchange (ut_pex,
 // spoken here, not by the library) bring candidates, a peer loop fills
-// the outbound slots from them, and an inbound peer past the cap evicts
-// another as Bitcoin Core does (selectEviction), or is turned away. The
-// library itself would dial every address PEX or the DHT brings, up to
-// 50 connections per torrent: any topology became a full mesh.
+// the outbound slots from them and, while all are full, now and then
+// replaces the outbound peer that serves it least by a random candidate
+// (rotate), so that the graph keeps mixing; an inbound peer past the cap
+// evicts another as Bitcoin Core does (selectEviction), or is turned
+// away. The library itself would dial every address PEX or the DHT
+// brings, up to 50 connections per torrent: any topology became a full
+// mesh.
 //
 // Every stored transaction can be downloaded by any BitTorrent client, by
 // magnet link (v1 or v2 infohash) or .torrent file, whether it is loaded

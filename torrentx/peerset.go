@@ -1,9 +1,11 @@
 package torrentx
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -42,6 +44,10 @@ const (
 	// plainGrace is how long a new connection may take to offer ttx before
 	// eviction treats it as a plain BitTorrent peer.
 	plainGrace = 5 * time.Second
+	// rotateInterval is the mean time between two rotations of an outbound
+	// slot while all are full (see rotate); each wait is drawn from half to
+	// one and a half times it, so that nodes do not rotate in step.
+	rotateInterval = 30 * time.Second
 )
 
 // Ranker is an optional interface of a Handler: it tells eviction which
@@ -162,6 +168,11 @@ func (c *Client) peerLoop() {
 			for _, a := range c.pickDials(now) {
 				c.genesis.t.AddPeers(peerInfos([]string{a}))
 			}
+			if victim, a := c.rotate(now); victim != nil {
+				c.log.Debug("rotate outbound peer", "peer", victim.RemoteAddr.String(), "to", a)
+				victim.Close()
+				c.genesis.t.AddPeers(peerInfos([]string{a}))
+			}
 			c.sendPex(now)
 		}
 	}
@@ -222,6 +233,76 @@ func (c *Client) pickDials(now time.Time) []string {
 		out++
 	}
 	return picked
+}
+
+// rotateWait returns a random wait before the next rotate, in
+// [rotateInterval/2, 3*rotateInterval/2).
+func rotateWait() time.Duration {
+	return rotateInterval/2 + rand.N(rotateInterval)
+}
+
+// rotate replaces one outbound peer now and then while all slots are full: it
+// picks a candidate at random from every address heard (not only the
+// netgroups pickDials prefers) and the outbound peer to close for it, and
+// marks the candidate as dialled. Without it a full node never dials
+// again, so nodes whose slots all filled inside one part of the network
+// stay apart from the rest for good (each keeps its peers, and a peer
+// frees an inbound slot only when a newcomer dials it). The peer closed
+// is the one that least recently sent a transaction new to us (ties: the
+// youngest, as Bitcoin Core rotates its extra outbound peers), never one
+// given to AddPeers, so peers that serve the node stay. It returns nil
+// when nothing is due, a slot is free or a dial is in flight (pickDials
+// fills slots), or there is no candidate or no peer to close.
+func (c *Client) rotate(now time.Time) (*torrent.PeerConn, string) {
+	type outPeer struct {
+		pc     *torrent.PeerConn
+		id     string
+		since  time.Time
+		lastTx time.Time
+	}
+	c.mu.Lock()
+	if now.Before(c.rotateAt) || len(c.dialing) > 0 {
+		c.mu.Unlock()
+		return nil, ""
+	}
+	c.rotateAt = now.Add(rotateWait())
+	out := 0
+	busy := make(map[string]bool, len(c.swarm))
+	var outs []outPeer
+	for pc, sp := range c.swarm {
+		if sp.dial != "" {
+			busy[sp.dial] = true
+		}
+		if !sp.inbound {
+			out++
+			if !slices.Contains(c.known, sp.dial) {
+				outs = append(outs, outPeer{pc: pc, id: sp.dial, since: sp.since})
+			}
+		}
+	}
+	var any []string
+	for a, cd := range c.cands {
+		if !busy[a] && !now.Before(cd.retryAt()) {
+			any = append(any, a)
+		}
+	}
+	if out < c.cfg.MaxOutbound || len(outs) == 0 || len(any) == 0 {
+		c.mu.Unlock()
+		return nil, ""
+	}
+	a := any[rand.IntN(len(any))]
+	c.cands[a].tried = now
+	c.dialing[a] = now
+	c.mu.Unlock()
+	if ranker, ok := c.cfg.Gossip.(Ranker); ok {
+		for i := range outs {
+			_, outs[i].lastTx, _ = ranker.PeerRank(outs[i].id)
+		}
+	}
+	victim := slices.MinFunc(outs, func(x, y outPeer) int {
+		return cmp.Or(x.lastTx.Compare(y.lastTx), y.since.Compare(x.since))
+	})
+	return victim.pc, a
 }
 
 // onSwarmConnAdded records a new genesis connection. It must be called

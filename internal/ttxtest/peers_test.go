@@ -112,7 +112,10 @@ func TestBoundedPeers(t *testing.T) {
 	// connected, checking the cap at every look. Most runs take a few
 	// seconds; a node whose known candidates are all full learns new ones
 	// only from its peers' next PEX message, up to a PEX interval (a
-	// minute) later, so the bound covers one interval and its back-off.
+	// minute) later, and nodes whose slots all filled inside one part of
+	// the network meet the rest only when one of them replaces an
+	// outbound peer (each does about every 30 s), so the bound covers a
+	// PEX interval and its back-off, or a few such rotations.
 	ttxtest.Wait(t, 90*time.Second, func() error {
 		all := peers()
 		checkCap(all)
