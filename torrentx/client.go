@@ -283,7 +283,9 @@ type PeerInfo struct {
 	// Client is the peer's software as it reports it ("ttx/0.1.0",
 	// "libtorrent/2.0.8"); empty before its extended handshake.
 	Client string
-	// TTX reports whether the peer speaks the ttx extension with us.
+	// TTX reports whether the peer speaks the ttx extension with us and
+	// holds a slot: the gossip runs with it (an inbound peer is not one
+	// until the eviction check let it in).
 	TTX bool
 	// Inbound reports whether the peer dialled us.
 	Inbound bool
@@ -331,7 +333,8 @@ func (c *Client) Peers() []PeerInfo {
 			inbound := pc.Discovery == torrent.PeerSourceIncoming // set before the conn is added
 			addr := pc.RemoteAddr.String()
 			c.mu.Lock()
-			ttx := c.peers[pc] != nil
+			p := c.peers[pc]
+			ttx := p != nil && p.started
 			var port uint16
 			if sp := c.swarm[pc]; sp != nil {
 				port = sp.port
