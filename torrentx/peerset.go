@@ -208,10 +208,11 @@ func (c *Client) pickDials(now time.Time) []string {
 		groups[netgroup(a)] = true
 	}
 	var picked []string
+	dialable := c.dialableLocked(now, busy)
 	for out < c.cfg.MaxOutbound {
 		var fresh, any []string
-		for a, cd := range c.cands {
-			if busy[a] || now.Before(cd.retryAt()) {
+		for _, a := range dialable {
+			if busy[a] {
 				continue
 			}
 			any = append(any, a)
@@ -233,6 +234,19 @@ func (c *Client) pickDials(now time.Time) []string {
 		out++
 	}
 	return picked
+}
+
+// dialableLocked returns the candidates that no connection or dial in
+// busy holds and whose back-off has passed. It must be called with c.mu
+// held.
+func (c *Client) dialableLocked(now time.Time, busy map[string]bool) []string {
+	var out []string
+	for a, cd := range c.cands {
+		if !busy[a] && !now.Before(cd.retryAt()) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // rotateWait returns a random wait before the next rotate, in
@@ -280,12 +294,7 @@ func (c *Client) rotate(now time.Time) (*torrent.PeerConn, string) {
 			}
 		}
 	}
-	var any []string
-	for a, cd := range c.cands {
-		if !busy[a] && !now.Before(cd.retryAt()) {
-			any = append(any, a)
-		}
-	}
+	any := c.dialableLocked(now, busy)
 	if out < c.cfg.MaxOutbound || len(outs) == 0 || len(any) == 0 {
 		c.mu.Unlock()
 		return nil, ""
