@@ -70,6 +70,7 @@ func NewNetworkTweaked(t testing.TB, tweak func(name string, cfg *node.Config), 
 	if len(names) == 0 {
 		t.Fatal("ttxtest: NewNetwork needs at least one name")
 	}
+	node.SetProcs() // as the ttx binary does
 	net, privs := dagtest.NewNetwork(t, len(names))
 	n := &Network{Net: net, Tweak: tweak, t: t, names: names, members: make(map[string]*member, len(names))}
 	for i, name := range names {
