@@ -107,3 +107,48 @@ func TestGatherSharesPoll(t *testing.T) {
 		t.Errorf("polls at +1510 ms = %v, want a second of %v", l.polls, txs[2].Prev)
 	}
 }
+
+// TestMissWaits: an output whose polls go unanswered (the polled nodes
+// have not taken the spend in yet) is polled again only after a wait that
+// doubles with each miss, from Interval up to maxMissWait.
+func TestMissWaits(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 1)
+	store := dag.NewMemStore()
+	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: store})
+	_, priv, _ := ed25519.GenerateKey(nil)
+	l := &pollLog{reqs: make(map[uint64]bool)}
+	base := time.UnixMilli(1_700_000_000_000)
+	now := base
+	const interval, timeout = 50 * time.Millisecond, 300 * time.Millisecond
+	e, err := New(Config{Network: net, Graph: g, Store: store, Key: priv, Transport: l,
+		Now: func() time.Time { return now }, Interval: interval, Timeout: timeout, Quiet: time.Millisecond, Gather: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := dagtest.Spend(t, net, keys[0], []dag.OutPoint{dagtest.GenesisOut(net, 0)}, dagtest.Out(net, keys[0], dagtest.Funds))
+	if _, err := g.Add(context.Background(), p.Raw, ""); err != nil {
+		t.Fatal(err)
+	}
+	e.addTx(p, base)
+	// Run the rounds every Interval for 6 s and note when each poll went.
+	var sent []time.Duration
+	for at := 10 * time.Millisecond; at < 6*time.Second; at += interval {
+		now = base.Add(at)
+		k := len(l.polls)
+		e.round(context.Background())
+		if len(l.polls) > k {
+			sent = append(sent, at)
+		}
+	}
+	if len(sent) < 3 {
+		t.Fatalf("polls at %v: want several", sent)
+	}
+	// Each poll times out; the next goes missWait(misses) later.
+	for i := 1; i < len(sent); i++ {
+		wait := min(interval<<i, maxMissWait)
+		gap := sent[i] - sent[i-1]
+		if gap < timeout+wait || gap > timeout+wait+interval {
+			t.Errorf("poll %d went %v after the one before, want %v (timeout) + %v (miss %d) within one round; polls at %v", i, gap, timeout, wait, i, sent)
+		}
+	}
+}

@@ -217,7 +217,7 @@ func (e *Engine) round(ctx context.Context) {
 			continue
 		}
 		// One success decides a virtuous output: one poll at a time.
-		if o.inflight >= maxInflight || !o.set.Contested() && o.inflight > 0 || o.set.Decided() {
+		if o.inflight >= maxInflight || !o.set.Contested() && o.inflight > 0 || o.set.Decided() || now.Before(o.retry) {
 			continue
 		}
 		cands := o.set.Candidates()
@@ -346,6 +346,12 @@ func (e *Engine) tally(ctx context.Context, req uint64, p *poll) {
 		before := o.set.Preference()
 		o.set.RecordPoll(counts)
 		pref := o.set.Preference()
+		if named := n - counts[dag.TxID{}]; named < o.params.AlphaPreference {
+			o.misses++
+			o.retry = e.cfg.Now().Add(e.missWait(o.misses))
+		} else {
+			o.misses = 0
+		}
 		if o.set.Decided() {
 			// The deciding poll had Alpha votes for pref.
 			taken := 0
