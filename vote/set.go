@@ -3,6 +3,7 @@ package vote
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/torrenttx/ttx/dag"
 )
@@ -141,6 +142,10 @@ func (s *Set) Decided() bool { return s.decided }
 // Candidates returns a copy of the candidates in arrival order; the first
 // is the one this node saw first.
 func (s *Set) Candidates() []dag.TxID { return append([]dag.TxID(nil), s.cands...) }
+
+// Any reports whether f is true of a candidate, calling it on each in
+// arrival order until it is; unlike Candidates it copies nothing.
+func (s *Set) Any(f func(dag.TxID) bool) bool { return slices.ContainsFunc(s.cands, f) }
 
 // Contested reports whether the Set has more than one candidate.
 func (s *Set) Contested() bool { return len(s.cands) > 1 }

@@ -1,6 +1,7 @@
 package vote
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/torrenttx/ttx/dag"
@@ -151,6 +152,13 @@ func TestSetVirtuousBecomesContested(t *testing.T) {
 	}
 	if s.Add(dag.TxID{0xc}) {
 		t.Error("a decided set took a new candidate")
+	}
+	var seen []dag.TxID
+	if s.Any(func(id dag.TxID) bool { seen = append(seen, id); return id == sideB }) != true || !slices.Equal(seen, []dag.TxID{sideA, sideB}) {
+		t.Errorf("Any for sideB looked at %x, want sideA then sideB", seen)
+	}
+	if s.Any(func(id dag.TxID) bool { return id == dag.TxID{0xc} }) {
+		t.Error("Any found a transaction that is no candidate")
 	}
 }
 

@@ -150,11 +150,10 @@ type Engine struct {
 	next  uint64 // arrival counter for txs
 	req   uint64
 
-	// decided counts the votes decided; finalize scans txs again only
-	// once it or next moved past what its last scan saw (scanned), or
-	// that scan left work to retry (rescan).
-	decided, scannedDecided, scannedNext uint64
-	rescan                               bool
+	// check holds the txs finalize should look at; waiting, for a parent
+	// that is not final yet, the ready txs that wait for it (finalize).
+	check   map[dag.TxID]struct{}
+	waiting map[dag.TxID][]dag.TxID
 }
 
 // output is the vote on one output.
@@ -256,6 +255,8 @@ func New(cfg Config) (*Engine, error) {
 		asks:    make(chan ask, inboxSize),
 		outs:    make(map[dag.OutPoint]*output),
 		txs:     make(map[dag.TxID]*txState),
+		check:   make(map[dag.TxID]struct{}),
+		waiting: make(map[dag.TxID][]dag.TxID),
 		polls:   make(map[uint64]*poll),
 		dir:     vote.NewDirectory(cfg.Directory),
 		drng:    rand.New(rand.NewPCG(cfg.Rand.Uint64(), cfg.Rand.Uint64())),

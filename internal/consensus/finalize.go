@@ -14,36 +14,45 @@ import (
 
 // finalize makes final, parents first, every tracked transaction whose
 // inputs' votes are all decided for it, with a certificate of the votes
-// that decided them. A tx becomes ready only when a vote on one of its
-// inputs is decided or the tx is added, so the scan of every tracked tx
-// (all of a ledger just synced, until its votes end) runs only after one
-// of those, or after a scan that left a ready tx or a preference to retry:
-// run every round, it took most of a core during a cold sync.
+// that decided them. It looks only at the transactions in check: those
+// added, those an output's decided vote names, those whose parent became
+// final, and those a last look left to retry. A ready transaction whose
+// parent is not final waits in waiting until the parent is. Scanning
+// every tracked transaction instead, each round and each tally, took most
+// of a core under load: a chain's decided txs wait for their parents, and
+// each look found one to retry.
 func (e *Engine) finalize(ctx context.Context) {
-	if !e.rescan && e.decided == e.scannedDecided && e.next == e.scannedNext {
+	if len(e.check) == 0 {
 		return
 	}
-	e.scannedDecided, e.scannedNext, e.rescan = e.decided, e.next, false
 	var ready []dag.TxID
-	for id, t := range e.txs {
-		ok := len(t.inputs) > 0
+	for id := range e.check {
+		t := e.txs[id]
+		if t == nil {
+			delete(e.check, id)
+			continue
+		}
+		ok, retry := len(t.inputs) > 0, false
 		for _, op := range t.inputs {
 			o := e.outs[op]
 			if o == nil || !o.set.Decided() {
-				ok = false
+				ok = false // back in check when the vote on op is decided
 				break
 			}
 			if pref := o.set.Preference(); pref != id {
 				ok = false
 				if st, err := e.cfg.Graph.State(pref); err == nil && !st.Accepted() {
 					e.prefer(ctx, pref) // decided, but the ledger has not followed
-					e.rescan = true
+					retry = true
 				}
 				break
 			}
 		}
-		if ok {
+		switch {
+		case ok:
 			ready = append(ready, id)
+		case !retry:
+			delete(e.check, id)
 		}
 	}
 	if len(ready) == 0 {
@@ -53,10 +62,11 @@ func (e *Engine) finalize(ctx context.Context) {
 	// Only those whose parents are final, or become final in this batch.
 	var ds []dag.Decision
 	batch := make(map[dag.TxID]bool)
+	wait := make(map[dag.TxID]dag.TxID) // a ready tx: the parent it waits for
 	err := e.cfg.Store.View(func(r dag.ReadTx) error {
 		for _, id := range ready {
 			t := e.txs[id]
-			ok := true
+			var parent dag.TxID
 			for _, op := range t.inputs {
 				if batch[op.TxID] {
 					continue
@@ -65,38 +75,59 @@ func (e *Engine) finalize(ctx context.Context) {
 				if err != nil {
 					return err
 				}
-				ok = ok && st == dag.StateFinal
+				if st != dag.StateFinal {
+					parent = op.TxID
+					break
+				}
 			}
-			if !ok {
+			if !parent.IsZero() {
+				wait[id] = parent
 				continue
 			}
 			cert, err := e.certificate(id, t)
 			if err != nil {
 				e.log.Error("build certificate", "tx", id, "err", err)
-				continue
+				continue // left in check: tried again next round
 			}
 			ds = append(ds, dag.Decision{ID: id, Cert: cert})
 			batch[id] = true
 		}
 		return nil
 	})
-	if err != nil || len(ds) < len(ready) {
-		e.rescan = true // a parent not final yet, or an error
+	if err != nil {
+		return // all left in check
 	}
-	if err != nil || len(ds) == 0 {
+	for id, parent := range wait {
+		delete(e.check, id)
+		e.waiting[parent] = append(e.waiting[parent], id)
+	}
+	if len(ds) == 0 {
 		return
 	}
 	if err := e.cfg.Graph.Finalize(ctx, ds); err != nil {
 		e.log.Info("finalize", "txs", len(ds), "err", err)
-		e.rescan = true
-		return
+		return // left in check
 	}
 	for _, d := range ds {
 		for _, op := range e.txs[d.ID].inputs {
 			delete(e.outs, op)
 		}
 		delete(e.txs, d.ID)
+		delete(e.check, d.ID)
+		e.parentGone(d.ID, true)
 	}
+}
+
+// parentGone hands the transactions waiting for id to finalize's next
+// look if id became final, and forgets them if it left the ledger (they
+// leave it too).
+func (e *Engine) parentGone(id dag.TxID, final bool) {
+	if final {
+		for _, c := range e.waiting[id] {
+			e.check[c] = struct{}{}
+		}
+	}
+	delete(e.waiting, id)
 }
 
 // certificate encodes the votes that decided t's inputs.
@@ -178,21 +209,33 @@ func (s *signed) put(key string, raw []byte) {
 	s.cur[key] = raw
 }
 
-// answer answers asks: the votes of each from one store transaction, each
-// distinct list of them signed once.
+// answer answers asks: the votes of each from one store transaction (an
+// output that several of them name is looked up once), each distinct list
+// of them signed once.
 func (e *Engine) answer(asks []ask, s *signed) {
 	votes := make([][]vote.Vote, len(asks))
 	err := e.cfg.Store.View(func(r dag.ReadTx) error {
+		var prefs map[dag.OutPoint]dag.TxID
+		if len(asks) > 1 {
+			prefs = make(map[dag.OutPoint]dag.TxID)
+		}
 		for i, a := range asks {
 			votes[i] = make([]vote.Vote, len(a.outs))
 			for j, op := range a.outs {
 				votes[i][j].Out = op
-				by, err := r.SpentBy(op)
-				if errors.Is(err, dag.ErrNotFound) {
-					continue
-				}
-				if err != nil {
-					return err
+				by, ok := prefs[op]
+				if !ok {
+					var err error
+					by, err = r.SpentBy(op)
+					if errors.Is(err, dag.ErrNotFound) {
+						by, err = dag.TxID{}, nil
+					}
+					if err != nil {
+						return err
+					}
+					if prefs != nil {
+						prefs[op] = by
+					}
 				}
 				votes[i][j].Pref = by
 			}

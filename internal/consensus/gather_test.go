@@ -152,3 +152,50 @@ func TestMissWaits(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitForParent: a child whose vote is decided while its parent is not
+// final waits for the parent, and finalize looks at it again once the
+// parent is final; a parent that leaves the ledger takes its waiting
+// children's wait with it.
+func TestWaitForParent(t *testing.T) {
+	net, keys := dagtest.NewNetwork(t, 1)
+	store := dag.NewMemStore()
+	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: store})
+	_, priv, _ := ed25519.GenerateKey(nil)
+	l := &pollLog{reqs: make(map[uint64]bool)}
+	e, err := New(Config{Network: net, Graph: g, Store: store, Key: priv, Transport: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := dagtest.Spend(t, net, keys[0], []dag.OutPoint{dagtest.GenesisOut(net, 0)}, dagtest.Out(net, keys[0], dagtest.Funds))
+	child := dagtest.Spend(t, net, keys[0], []dag.OutPoint{{TxID: parent.ID}}, dagtest.Out(net, keys[0], dagtest.Funds))
+	for _, p := range []*dag.Parsed{parent, child} {
+		if _, err := g.Add(context.Background(), p.Raw, ""); err != nil {
+			t.Fatal(err)
+		}
+		e.addTx(p, time.Now())
+	}
+	// The vote on the child's input is decided for it; the parent's is open.
+	params := vote.ParamsFor(3)
+	set, err := vote.NewSet(params, child.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !set.Decided() {
+		set.RecordPoll(map[dag.TxID]int{child.ID: params.K})
+	}
+	e.outs[child.Prev[0]] = &output{set: set, params: params}
+	e.finalize(context.Background())
+	if _, ok := e.check[child.ID]; ok || !slices.Contains(e.waiting[parent.ID], child.ID) {
+		t.Fatalf("after finalize: check %v, waiting %v; want the child waiting for its parent only", e.check, e.waiting)
+	}
+	e.onChanges([]dag.Change{{ID: parent.ID, State: dag.StateFinal}})
+	if _, ok := e.check[child.ID]; !ok || len(e.waiting) != 0 {
+		t.Errorf("once the parent is final: check %v, waiting %v; want the child in check", e.check, e.waiting)
+	}
+	e.waiting[parent.ID], e.check = []dag.TxID{child.ID}, map[dag.TxID]struct{}{}
+	e.onChanges([]dag.Change{{ID: parent.ID, State: dag.StateRejected, Code: dag.ErrLostVote}})
+	if len(e.check) != 0 || len(e.waiting) != 0 {
+		t.Errorf("once the parent is rejected: check %v, waiting %v; want both empty", e.check, e.waiting)
+	}
+}

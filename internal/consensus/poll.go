@@ -21,6 +21,7 @@ func (e *Engine) addTx(p *dag.Parsed, now time.Time) {
 	}
 	e.next++
 	e.txs[p.ID] = &txState{inputs: p.Prev, order: e.next, ready: e.readyAt(now), raw: p.Raw}
+	e.check[p.ID] = struct{}{}
 }
 
 // readyAt returns when a transaction accepted at now may be polled: once
@@ -130,8 +131,10 @@ func (e *Engine) onChanges(cs []dag.Change) {
 		switch {
 		case ch.State == dag.StateFinal || ch.State == dag.StateRejected && ch.Code != dag.ErrDoubleSpend:
 			delete(e.txs, ch.ID)
+			e.parentGone(ch.ID, ch.State == dag.StateFinal)
 		case ch.State == dag.StateRejected: // a new double spend, or one that lost to a sibling
 			delete(e.txs, ch.ID)
+			e.parentGone(ch.ID, false)
 			if p := e.parsed(ch); p != nil {
 				e.contest(p)
 			}
@@ -211,7 +214,7 @@ func (e *Engine) round(ctx context.Context) {
 	named := make(map[dag.TxID]bool)
 	budget := wire.MaxMessageSize - wire.PollOverhead // the poll's bytes
 	for op, o := range e.outs {
-		if !slices.ContainsFunc(o.set.Candidates(), func(id dag.TxID) bool { return e.txs[id] != nil }) {
+		if !o.set.Any(func(id dag.TxID) bool { return e.txs[id] != nil }) {
 			// Every side is final or rejected here: nothing to decide.
 			delete(e.outs, op)
 			continue
@@ -220,9 +223,9 @@ func (e *Engine) round(ctx context.Context) {
 		if o.inflight >= maxInflight || !o.set.Contested() && o.inflight > 0 || o.set.Decided() || now.Before(o.retry) {
 			continue
 		}
-		cands := o.set.Candidates()
-		if !o.set.Contested() {
-			cands = nil // a virtuous output's spend is the poll's reason: the peer has it or is getting it
+		var cands []dag.TxID // a virtuous output's spend is the poll's reason: the peer has it or is getting it
+		if o.set.Contested() {
+			cands = o.set.Candidates()
 		}
 		fresh := slices.DeleteFunc(cands, func(id dag.TxID) bool { return named[id] })
 		if len(outs) == maxPollOuts || len(ids)+len(fresh) > maxPollIDs ||
@@ -362,7 +365,11 @@ func (e *Engine) tally(ctx context.Context, req uint64, p *poll) {
 				}
 			}
 			decided = true
-			e.decided++
+			for _, c := range o.set.Candidates() {
+				if e.txs[c] != nil {
+					e.check[c] = struct{}{}
+				}
+			}
 		}
 		if pref != before {
 			e.prefer(ctx, pref)
