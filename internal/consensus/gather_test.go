@@ -40,6 +40,24 @@ func (l *pollLog) Poll(_ vote.NodeKey, req uint64, outs []dag.OutPoint, _ []dag.
 
 func (l *pollLog) Answer(vote.NodeKey, uint64, []byte) error { return nil }
 
+// pollEngine starts an Engine over a memory ledger of a fresh network of
+// keys genesis outputs, with a pollLog for its transport and cfg's
+// timing; Network, Graph, Store, Key and Transport are set here.
+func pollEngine(t *testing.T, keys int, cfg Config) (*Engine, *dag.Network, []ed25519.PrivateKey, *dag.Graph, *pollLog) {
+	t.Helper()
+	net, privs := dagtest.NewNetwork(t, keys)
+	store := dag.NewMemStore()
+	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: store})
+	_, priv, _ := ed25519.GenerateKey(nil)
+	l := &pollLog{reqs: make(map[uint64]bool)}
+	cfg.Network, cfg.Graph, cfg.Store, cfg.Key, cfg.Transport = net, g, store, priv, l
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, net, privs, g, l
+}
+
 func TestReadyAt(t *testing.T) {
 	e := &Engine{cfg: Config{Quiet: time.Second, Gather: 250 * time.Millisecond}}
 	base := time.UnixMilli(1_700_000_000_000) // a multiple of 250 ms
@@ -60,17 +78,8 @@ func TestReadyAt(t *testing.T) {
 // Gather are polled together, once their common quiet period ends; one
 // accepted in the next Gather waits for its own.
 func TestGatherSharesPoll(t *testing.T) {
-	net, keys := dagtest.NewNetwork(t, 3)
-	store := dag.NewMemStore()
-	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: store})
-	_, priv, _ := ed25519.GenerateKey(nil)
-	l := &pollLog{reqs: make(map[uint64]bool)}
 	now := time.UnixMilli(1_700_000_000_000)
-	e, err := New(Config{Network: net, Graph: g, Store: store, Key: priv, Transport: l,
-		Now: func() time.Time { return now }, Quiet: time.Second, Gather: 250 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, net, keys, g, l := pollEngine(t, 3, Config{Now: func() time.Time { return now }, Quiet: time.Second, Gather: 250 * time.Millisecond})
 	var txs []*dag.Parsed
 	for i, at := range []time.Duration{10 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond} {
 		p := dagtest.Spend(t, net, keys[i], []dag.OutPoint{dagtest.GenesisOut(net, i)}, dagtest.Out(net, keys[i], dagtest.Funds))
@@ -112,19 +121,11 @@ func TestGatherSharesPoll(t *testing.T) {
 // have not taken the spend in yet) is polled again only after a wait that
 // doubles with each miss, from Interval up to maxMissWait.
 func TestMissWaits(t *testing.T) {
-	net, keys := dagtest.NewNetwork(t, 1)
-	store := dag.NewMemStore()
-	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: store})
-	_, priv, _ := ed25519.GenerateKey(nil)
-	l := &pollLog{reqs: make(map[uint64]bool)}
 	base := time.UnixMilli(1_700_000_000_000)
 	now := base
 	const interval, timeout = 50 * time.Millisecond, 300 * time.Millisecond
-	e, err := New(Config{Network: net, Graph: g, Store: store, Key: priv, Transport: l,
-		Now: func() time.Time { return now }, Interval: interval, Timeout: timeout, Quiet: time.Millisecond, Gather: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, net, keys, g, l := pollEngine(t, 1, Config{Now: func() time.Time { return now },
+		Interval: interval, Timeout: timeout, Quiet: time.Millisecond, Gather: time.Millisecond})
 	p := dagtest.Spend(t, net, keys[0], []dag.OutPoint{dagtest.GenesisOut(net, 0)}, dagtest.Out(net, keys[0], dagtest.Funds))
 	if _, err := g.Add(context.Background(), p.Raw, ""); err != nil {
 		t.Fatal(err)
@@ -158,15 +159,7 @@ func TestMissWaits(t *testing.T) {
 // parent is final; a parent that leaves the ledger takes its waiting
 // children's wait with it.
 func TestWaitForParent(t *testing.T) {
-	net, keys := dagtest.NewNetwork(t, 1)
-	store := dag.NewMemStore()
-	g := dagtest.NewGraph(t, dag.GraphConfig{Network: net, Store: store})
-	_, priv, _ := ed25519.GenerateKey(nil)
-	l := &pollLog{reqs: make(map[uint64]bool)}
-	e, err := New(Config{Network: net, Graph: g, Store: store, Key: priv, Transport: l})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, net, keys, g, _ := pollEngine(t, 1, Config{})
 	parent := dagtest.Spend(t, net, keys[0], []dag.OutPoint{dagtest.GenesisOut(net, 0)}, dagtest.Out(net, keys[0], dagtest.Funds))
 	child := dagtest.Spend(t, net, keys[0], []dag.OutPoint{{TxID: parent.ID}}, dagtest.Out(net, keys[0], dagtest.Funds))
 	for _, p := range []*dag.Parsed{parent, child} {
