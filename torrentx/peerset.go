@@ -191,20 +191,14 @@ func (c *Client) pickDials(now time.Time) []string {
 			}
 		}
 	}
-	out := len(c.dialing)
-	busy := make(map[string]bool, len(c.swarm)+len(c.dialing))
+	out, busy := c.slotsLocked()
 	groups := make(map[string]bool)
 	for _, sp := range c.swarm {
-		if sp.dial != "" {
-			busy[sp.dial] = true
-		}
 		if !sp.inbound {
-			out++
 			groups[netgroup(sp.dial)] = true
 		}
 	}
 	for a := range c.dialing {
-		busy[a] = true
 		groups[netgroup(a)] = true
 	}
 	var picked []string
@@ -234,6 +228,26 @@ func (c *Client) pickDials(now time.Time) []string {
 		out++
 	}
 	return picked
+}
+
+// slotsLocked returns how many outbound slots are taken (outbound peers
+// and dials in flight) and the addresses that a connection or a dial
+// holds. It must be called with c.mu held.
+func (c *Client) slotsLocked() (out int, busy map[string]bool) {
+	out = len(c.dialing)
+	busy = make(map[string]bool, len(c.swarm)+len(c.dialing))
+	for _, sp := range c.swarm {
+		if sp.dial != "" {
+			busy[sp.dial] = true
+		}
+		if !sp.inbound {
+			out++
+		}
+	}
+	for a := range c.dialing {
+		busy[a] = true
+	}
+	return out, busy
 }
 
 // dialableLocked returns the candidates that no connection or dial in
@@ -280,18 +294,11 @@ func (c *Client) rotate(now time.Time) (*torrent.PeerConn, string) {
 		return nil, ""
 	}
 	c.rotateAt = now.Add(rotateWait())
-	out := 0
-	busy := make(map[string]bool, len(c.swarm))
+	out, busy := c.slotsLocked()
 	var outs []outPeer
 	for pc, sp := range c.swarm {
-		if sp.dial != "" {
-			busy[sp.dial] = true
-		}
-		if !sp.inbound {
-			out++
-			if !slices.Contains(c.known, sp.dial) {
-				outs = append(outs, outPeer{pc: pc, id: sp.dial, since: sp.since})
-			}
+		if !sp.inbound && !slices.Contains(c.known, sp.dial) {
+			outs = append(outs, outPeer{pc: pc, id: sp.dial, since: sp.since})
 		}
 	}
 	any := c.dialableLocked(now, busy)
