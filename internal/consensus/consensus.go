@@ -15,13 +15,13 @@
 // connected peers and the nodes it learned of, vote.Directory); their
 // answers, or the timeout, close it. A poll names the sides of each
 // contested output by ID; a polled node that lacks one fetches it from the
-// poller, so it learns both sides without every poll carrying them. After a poll in which
-// too few answers named a transaction for any side to succeed (the polled
-// nodes have not taken the spend in yet), the output waits before it is
-// polled again: twice Interval, doubling with each such poll in a row, up
-// to a second. An output with one known spend
-// is decided by one successful poll (BetaVirtuous), a contested one by
-// BetaRogue in a row. A transaction is final when the votes on all its
+// poller, so it learns both sides without every poll carrying them. After
+// a poll in which too few answers named a transaction for any side to
+// succeed (the polled nodes have not taken the spend in yet), the output
+// waits before it is polled again: twice Interval, doubling with each such
+// poll in a row, up to a second. An output with one known spend is decided
+// by one successful poll (BetaVirtuous), a contested one by BetaRogue in a
+// row. A transaction is final when the votes on all its
 // inputs are decided for it and its parents are final.
 package consensus
 
@@ -177,11 +177,10 @@ const maxMissWait = time.Second
 
 // missWait is how long an output waits for its next poll after misses
 // polls in a row missed: twice Interval after one, doubling with each
-// more, up to maxMissWait. A
-// network that has fallen behind takes a spend in seconds after it was
-// made; polled about it every Interval meanwhile, each node would answer
-// the same question twenty times a second for every output it has not
-// caught up on, and fall further behind.
+// more, up to maxMissWait. A network that has fallen behind takes a spend
+// in seconds after it was made; polled about it every Interval meanwhile,
+// each node would answer the same question twenty times a second for
+// every output it has not caught up on, and fall further behind.
 func (e *Engine) missWait(misses int) time.Duration {
 	return min(e.cfg.Interval<<min(misses, 16), maxMissWait)
 }

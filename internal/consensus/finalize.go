@@ -215,10 +215,7 @@ func (s *signed) put(key string, raw []byte) {
 func (e *Engine) answer(asks []ask, s *signed) {
 	votes := make([][]vote.Vote, len(asks))
 	err := e.cfg.Store.View(func(r dag.ReadTx) error {
-		var prefs map[dag.OutPoint]dag.TxID
-		if len(asks) > 1 {
-			prefs = make(map[dag.OutPoint]dag.TxID)
-		}
+		prefs := make(map[dag.OutPoint]dag.TxID)
 		for i, a := range asks {
 			votes[i] = make([]vote.Vote, len(a.outs))
 			for j, op := range a.outs {
@@ -233,9 +230,7 @@ func (e *Engine) answer(asks []ask, s *signed) {
 					if err != nil {
 						return err
 					}
-					if prefs != nil {
-						prefs[op] = by
-					}
+					prefs[op] = by
 				}
 				votes[i][j].Pref = by
 			}
